@@ -1,0 +1,203 @@
+package io.starling.broker.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The broker's configuration: immutable, every value with a default (see docs/configuration.md for the keys
+ * of the config file). Built with {@link #builder()}; tests build their own instead of changing shared state.
+ *
+ * @param bindAddress address of the MQTT TCP listener
+ * @param port port of the MQTT TCP listener, 0 for an ephemeral port
+ * @param dataDir data directory
+ * @param connectTimeout time a new connection has to send CONNECT
+ * @param maxPacketSize largest packet accepted from a client, in bytes
+ * @param maxInflightMessages outbound QoS 1/2 messages unacknowledged at once per session (v5: at most the
+ *     client's Receive Maximum)
+ * @param receiveMaximum inbound QoS 2 messages a client may have unacknowledged (v5 Receive Maximum)
+ * @param maxQueuedMessages messages queued per session beyond the inflight window
+ * @param maxQueuedBytes payload bytes queued per session beyond the inflight window
+ * @param queueQos0Messages whether QoS 0 messages are queued for offline persistent sessions
+ * @param dropPolicy what a full queue does with the next message
+ * @param v3SessionExpiry how long an MQTT 3.x persistent session lives after disconnect; {@code null} = forever
+ * @param maxSessionExpirySeconds cap on the v5 Session Expiry Interval
+ * @param maxClientIdLength longest client identifier accepted
+ * @param maxKeepAliveSeconds largest keep-alive the server accepts (v5 answers with Server Keep Alive);
+ *     0 = no limit
+ */
+public record BrokerConfig(
+        String bindAddress,
+        int port,
+        Path dataDir,
+        Duration connectTimeout,
+        int maxPacketSize,
+        int maxInflightMessages,
+        int receiveMaximum,
+        int maxQueuedMessages,
+        long maxQueuedBytes,
+        boolean queueQos0Messages,
+        DropPolicy dropPolicy,
+        Duration v3SessionExpiry,
+        long maxSessionExpirySeconds,
+        int maxClientIdLength,
+        int maxKeepAliveSeconds) {
+
+    /** Largest value of the MQTT Remaining Length plus the fixed header. */
+    public static final int MQTT_MAX_PACKET_SIZE = 268_435_455 + 5;
+
+    /** What a full session queue does with one more message. */
+    public enum DropPolicy {
+        /** Keep what is queued, drop the arriving message (Mosquitto's behaviour). */
+        DROP_NEW,
+        /** Drop the oldest queued message to make room. */
+        DROP_OLDEST
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static BrokerConfig defaults() {
+        return builder().build();
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Builder with the embedded defaults. */
+    public static final class Builder {
+        private String bindAddress = "127.0.0.1";
+        private int port = 1883;
+        private Path dataDir = Path.of("data");
+        private Duration connectTimeout = Duration.ofSeconds(10);
+        private int maxPacketSize = MQTT_MAX_PACKET_SIZE;
+        private int maxInflightMessages = 32;
+        private int receiveMaximum = 65_535;
+        private int maxQueuedMessages = 1000;
+        private long maxQueuedBytes = 64L * 1024 * 1024;
+        private boolean queueQos0Messages;
+        private DropPolicy dropPolicy = DropPolicy.DROP_NEW;
+        private Duration v3SessionExpiry;
+        private long maxSessionExpirySeconds = 0xFFFF_FFFFL;
+        private int maxClientIdLength = 65_535;
+        private int maxKeepAliveSeconds;
+
+        private Builder() {
+        }
+
+        private Builder(BrokerConfig c) {
+            bindAddress = c.bindAddress;
+            port = c.port;
+            dataDir = c.dataDir;
+            connectTimeout = c.connectTimeout;
+            maxPacketSize = c.maxPacketSize;
+            maxInflightMessages = c.maxInflightMessages;
+            receiveMaximum = c.receiveMaximum;
+            maxQueuedMessages = c.maxQueuedMessages;
+            maxQueuedBytes = c.maxQueuedBytes;
+            queueQos0Messages = c.queueQos0Messages;
+            dropPolicy = c.dropPolicy;
+            v3SessionExpiry = c.v3SessionExpiry;
+            maxSessionExpirySeconds = c.maxSessionExpirySeconds;
+            maxClientIdLength = c.maxClientIdLength;
+            maxKeepAliveSeconds = c.maxKeepAliveSeconds;
+        }
+
+        public Builder bindAddress(String v) {
+            bindAddress = v;
+            return this;
+        }
+
+        public Builder port(int v) {
+            port = v;
+            return this;
+        }
+
+        public Builder dataDir(Path v) {
+            dataDir = v;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration v) {
+            connectTimeout = v;
+            return this;
+        }
+
+        public Builder maxPacketSize(int v) {
+            maxPacketSize = v;
+            return this;
+        }
+
+        public Builder maxInflightMessages(int v) {
+            maxInflightMessages = v;
+            return this;
+        }
+
+        public Builder receiveMaximum(int v) {
+            receiveMaximum = v;
+            return this;
+        }
+
+        public Builder maxQueuedMessages(int v) {
+            maxQueuedMessages = v;
+            return this;
+        }
+
+        public Builder maxQueuedBytes(long v) {
+            maxQueuedBytes = v;
+            return this;
+        }
+
+        public Builder queueQos0Messages(boolean v) {
+            queueQos0Messages = v;
+            return this;
+        }
+
+        public Builder dropPolicy(DropPolicy v) {
+            dropPolicy = v;
+            return this;
+        }
+
+        public Builder v3SessionExpiry(Duration v) {
+            v3SessionExpiry = v;
+            return this;
+        }
+
+        public Builder maxSessionExpirySeconds(long v) {
+            maxSessionExpirySeconds = v;
+            return this;
+        }
+
+        public Builder maxClientIdLength(int v) {
+            maxClientIdLength = v;
+            return this;
+        }
+
+        public Builder maxKeepAliveSeconds(int v) {
+            maxKeepAliveSeconds = v;
+            return this;
+        }
+
+        public BrokerConfig build() {
+            if (port < 0 || port > 65_535) {
+                throw new IllegalArgumentException("port must be 0..65535, not " + port);
+            }
+            if (maxInflightMessages < 1 || maxInflightMessages > 65_535) {
+                throw new IllegalArgumentException("max-inflight-messages must be 1..65535");
+            }
+            if (receiveMaximum < 1 || receiveMaximum > 65_535) {
+                throw new IllegalArgumentException("receive-maximum must be 1..65535");
+            }
+            if (maxPacketSize < 16 || maxPacketSize > MQTT_MAX_PACKET_SIZE) {
+                throw new IllegalArgumentException("max-packet-size must be 16.." + MQTT_MAX_PACKET_SIZE);
+            }
+            if (maxQueuedMessages < 0 || maxQueuedBytes < 0) {
+                throw new IllegalArgumentException("queue limits must not be negative");
+            }
+            return new BrokerConfig(bindAddress, port, dataDir, connectTimeout, maxPacketSize, maxInflightMessages,
+                    receiveMaximum, maxQueuedMessages, maxQueuedBytes, queueQos0Messages, dropPolicy, v3SessionExpiry,
+                    maxSessionExpirySeconds, maxClientIdLength, maxKeepAliveSeconds);
+        }
+    }
+}
