@@ -1,0 +1,88 @@
+package io.starling.broker;
+
+import io.netty.util.concurrent.EventExecutorGroup;
+import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.metrics.BrokerMetrics;
+import io.starling.broker.retain.RetainedStore;
+import io.starling.broker.routing.Message;
+import io.starling.broker.routing.Router;
+import io.starling.broker.session.Delivery;
+import io.starling.broker.session.Session;
+import io.starling.broker.session.SessionManager;
+import io.starling.broker.topic.Subscription;
+import io.starling.broker.topic.SubscriptionIndex;
+import java.util.List;
+
+/**
+ * The broker engine, transport-agnostic: the subscription index, retained messages, sessions and routing.
+ * The transport calls it from its event loops; see {@link Session} for the threading rules.
+ */
+public final class Broker {
+
+    private final BrokerConfig config;
+    private final BrokerMetrics metrics = new BrokerMetrics();
+    private final SubscriptionIndex index = new SubscriptionIndex();
+    private final RetainedStore retained = new RetainedStore();
+    private final SessionManager sessions;
+    private final Router router;
+
+    public Broker(BrokerConfig config, EventExecutorGroup loops) {
+        this.config = config;
+        this.sessions = new SessionManager(index, config, metrics);
+        this.router = new Router(index, retained, sessions::get, loops, metrics);
+    }
+
+    public BrokerConfig config() {
+        return config;
+    }
+
+    public BrokerMetrics metrics() {
+        return metrics;
+    }
+
+    public SessionManager sessions() {
+        return sessions;
+    }
+
+    public SubscriptionIndex subscriptionIndex() {
+        return index;
+    }
+
+    public RetainedStore retained() {
+        return retained;
+    }
+
+    /** Publishes a message to every matching subscription (call on an event loop). */
+    public void publish(Message m) {
+        router.publish(m);
+    }
+
+    /**
+     * Adds or replaces a subscription of the session (on its owner) and sends the retained messages the
+     * Retain Handling option asks for [MQTT-3.3.1-6]. Call after the SUBACK has been written, so that the
+     * retained messages follow it.
+     *
+     * @return whether a subscription with the same filter existed
+     */
+    public boolean subscribe(Session session, Subscription s) {
+        Subscription old = session.subscriptions().put(s.filter(), s);
+        index.add(s);
+        return old != null;
+    }
+
+    /** Sends the retained messages matching a new subscription, with RETAIN=1 [MQTT-3.3.1-6]. */
+    public void sendRetained(Session session, Subscription s) {
+        List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
+        retained.match(s.filter(), m -> session.deliver(new Delivery(m, Math.min(m.qos(), s.qos()), true, ids)));
+    }
+
+    /** Removes a subscription of the session (on its owner); false if there was none. */
+    public boolean unsubscribe(Session session, String filter) {
+        Subscription old = session.subscriptions().remove(filter);
+        if (old == null) {
+            return false;
+        }
+        index.remove(session.clientId(), filter);
+        return true;
+    }
+}

@@ -1,0 +1,14 @@
+package io.starling.broker.metrics;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/** Broker-wide counters. Thread-safe; cheap to increment from any event loop. */
+public final class BrokerMetrics {
+
+    public final LongAdder connectionsAccepted = new LongAdder();
+    public final LongAdder messagesReceived = new LongAdder();
+    public final LongAdder messagesDelivered = new LongAdder();
+    public final LongAdder messagesDropped = new LongAdder();
+    public final LongAdder protocolErrors = new LongAdder();
+    public final LongAdder sessionsExpired = new LongAdder();
+}

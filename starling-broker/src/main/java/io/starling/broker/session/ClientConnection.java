@@ -1,0 +1,36 @@
+package io.starling.broker.session;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.starling.codec.ProtocolVersion;
+import io.starling.codec.ReasonCode;
+import io.starling.codec.packet.MqttPacket;
+
+/**
+ * What a session needs from the network connection it is attached to. Implemented by the transport; every
+ * method is called on {@link #eventLoop()} only.
+ */
+public interface ClientConnection {
+
+    ProtocolVersion version();
+
+    /** The event loop that owns the connection and, while attached, its session. */
+    EventExecutor eventLoop();
+
+    /** False while the socket's outbound buffer is above its high-water mark: stop writing until it drains. */
+    boolean isWritable();
+
+    /** Writes a packet; the flush happens once at the end of the event loop's current batch. */
+    void write(MqttPacket packet);
+
+    /** The most QoS 1/2 PUBLISH packets the client accepts unacknowledged (v5 Receive Maximum). */
+    int clientReceiveMaximum();
+
+    /**
+     * Closes the connection on the server's initiative because another connection took its session over: v5
+     * clients get DISCONNECT 0x8E first, and the Will is published [MQTT-3.1.4-2].
+     */
+    void closeForTakeover();
+
+    /** Closes the connection on the server's initiative with a reason (sent as DISCONNECT on v5). */
+    void closeWithReason(ReasonCode reason);
+}

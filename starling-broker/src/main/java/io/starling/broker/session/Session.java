@@ -1,0 +1,352 @@
+package io.starling.broker.session;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.config.BrokerConfig.DropPolicy;
+import io.starling.broker.metrics.BrokerMetrics;
+import io.starling.broker.routing.Message;
+import io.starling.broker.topic.Subscription;
+import io.starling.codec.Properties;
+import io.starling.codec.ReasonCode;
+import io.starling.codec.packet.PubRelPacket;
+import io.starling.codec.packet.PublishPacket;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The state of one MQTT session: subscriptions, the outbound queue and inflight window, the inbound QoS 2
+ * packet ids awaiting PUBREL, and expiry.
+ *
+ * <p>Thread-safety: a session is owned by one event loop ({@link #owner()}) — its connection's loop while one is
+ * attached, the last one afterwards — and every method except {@link #owner()}, {@link #clientId()} and
+ * {@link #execute(Runnable)} must run there. Other threads post commands with {@link #execute(Runnable)}, which
+ * follows the session when a takeover moves it to another loop.
+ *
+ * <p>Cost: one {@link ArrayDeque} entry per queued message (the message itself is shared), one map entry per
+ * inflight message.
+ */
+public final class Session {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+    private static final long DROP_LOG_INTERVAL_NS = 10_000_000_000L;
+
+    /** States of an outbound QoS 1/2 message in the inflight window. */
+    private enum OutboundState {
+        /** PUBLISH sent, PUBACK (QoS 1) or PUBREC (QoS 2) awaited. */
+        PUBLISH_SENT,
+        /** PUBREL sent, PUBCOMP awaited. */
+        PUBREL_SENT
+    }
+
+    private static final class Inflight {
+        final Delivery delivery;
+        OutboundState state = OutboundState.PUBLISH_SENT;
+
+        Inflight(Delivery delivery) {
+            this.delivery = delivery;
+        }
+    }
+
+    private final String clientId;
+    private final BrokerConfig config;
+    private final BrokerMetrics metrics;
+    private volatile EventExecutor owner;
+
+    private ClientConnection connection;
+    private long expiryIntervalSeconds;
+    private boolean discarded;
+    private final Map<String, Subscription> subscriptions = new HashMap<>();
+    private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
+    private long queuedBytes;
+    private final LinkedHashMap<Integer, Inflight> inflight = new LinkedHashMap<>();
+    private final Set<Integer> inboundQos2 = new HashSet<>();
+    private int nextPacketId = 1;
+    private ScheduledFuture<?> expiryTask;
+    private long droppedSinceLog;
+    private long lastDropLogNs;
+
+    public Session(String clientId, EventExecutor owner, BrokerConfig config, BrokerMetrics metrics) {
+        this.clientId = clientId;
+        this.owner = owner;
+        this.config = config;
+        this.metrics = metrics;
+    }
+
+    public String clientId() {
+        return clientId;
+    }
+
+    public EventExecutor owner() {
+        return owner;
+    }
+
+    /** Runs a command on the session's owner: now if called there, else posted, following ownership changes. */
+    public void execute(Runnable command) {
+        EventExecutor o = owner;
+        if (o.inEventLoop()) {
+            command.run();
+        } else {
+            o.execute(() -> execute(command));
+        }
+    }
+
+    /** Moves ownership to another loop; called on the current owner, which then stops touching the session. */
+    void moveTo(EventExecutor newOwner) {
+        owner = newOwner;
+    }
+
+    public ClientConnection connection() {
+        return connection;
+    }
+
+    public boolean isDiscarded() {
+        return discarded;
+    }
+
+    public long expiryIntervalSeconds() {
+        return expiryIntervalSeconds;
+    }
+
+    public void expiryIntervalSeconds(long seconds) {
+        expiryIntervalSeconds = seconds;
+    }
+
+    public Map<String, Subscription> subscriptions() {
+        return subscriptions;
+    }
+
+    /** Number of messages queued beyond the inflight window. */
+    public int queuedCount() {
+        return queue.size();
+    }
+
+    public int inflightCount() {
+        return inflight.size();
+    }
+
+    // ---------------------------------------------------------------- lifecycle (called by SessionManager)
+
+    void attach(ClientConnection c) {
+        cancelExpiry();
+        connection = c;
+    }
+
+    void detach() {
+        connection = null;
+    }
+
+    void markDiscarded() {
+        discarded = true;
+        cancelExpiry();
+        queue.clear();
+        queuedBytes = 0;
+        inflight.clear();
+        inboundQos2.clear();
+    }
+
+    /** Forgets all state, for a Clean Start on an existing session; subscriptions are removed by the caller. */
+    void clearState() {
+        subscriptions.clear();
+        queue.clear();
+        queuedBytes = 0;
+        inflight.clear();
+        inboundQos2.clear();
+        nextPacketId = 1;
+    }
+
+    void scheduleExpiry(Runnable onExpiry, long delaySeconds) {
+        cancelExpiry();
+        expiryTask = owner.schedule(onExpiry, delaySeconds, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    private void cancelExpiry() {
+        if (expiryTask != null) {
+            expiryTask.cancel(false);
+            expiryTask = null;
+        }
+    }
+
+    /**
+     * After CONNACK on a resumed session: resends unacknowledged PUBLISH (DUP=1) and PUBREL in their original
+     * order [MQTT-4.4.0-1], then sends what is queued.
+     */
+    public void resume() {
+        for (Map.Entry<Integer, Inflight> e : inflight.entrySet()) {
+            Inflight f = e.getValue();
+            if (f.state == OutboundState.PUBLISH_SENT) {
+                connection.write(toPacket(f.delivery, e.getKey(), true));
+            } else {
+                connection.write(PubRelPacket.of(e.getKey()));
+            }
+        }
+        drain();
+    }
+
+    // ---------------------------------------------------------------- outbound
+
+    /** Delivers a message to this session: sent now if the window and socket allow, queued otherwise. */
+    public void deliver(Delivery d) {
+        if (discarded) {
+            return;
+        }
+        if (connection == null && d.qos() == 0 && !config.queueQos0Messages()) {
+            return; // QoS 0 is not kept for offline sessions unless configured
+        }
+        if (connection != null && queue.isEmpty() && canSend(d)) {
+            send(d);
+            return;
+        }
+        enqueue(d);
+    }
+
+    private boolean canSend(Delivery d) {
+        return connection.isWritable() && (d.qos() == 0 || inflight.size() < window());
+    }
+
+    private int window() {
+        return Math.min(config.maxInflightMessages(), connection.clientReceiveMaximum());
+    }
+
+    private void enqueue(Delivery d) {
+        long w = d.message().weight();
+        if (queue.size() >= config.maxQueuedMessages() || queuedBytes + w > config.maxQueuedBytes()) {
+            if (config.dropPolicy() == DropPolicy.DROP_OLDEST && !queue.isEmpty()) {
+                Delivery old = queue.pollFirst();
+                queuedBytes -= old.message().weight();
+                countDrop();
+            } else {
+                countDrop();
+                return;
+            }
+        }
+        queue.addLast(d);
+        queuedBytes += w;
+    }
+
+    private void countDrop() {
+        metrics.messagesDropped.increment();
+        droppedSinceLog++;
+        long now = System.nanoTime();
+        if (lastDropLogNs == 0 || now - lastDropLogNs > DROP_LOG_INTERVAL_NS) {
+            LOG.warn("Queue of client '{}' full ({} messages, {} bytes): dropped {} message(s)", clientId,
+                    queue.size(), queuedBytes, droppedSinceLog);
+            droppedSinceLog = 0;
+            lastDropLogNs = now;
+        }
+    }
+
+    /** Sends queued messages while the window and the socket allow. */
+    public void drain() {
+        while (connection != null && !queue.isEmpty()) {
+            Delivery d = queue.peekFirst();
+            if (!canSend(d)) {
+                return;
+            }
+            queue.pollFirst();
+            queuedBytes -= d.message().weight();
+            send(d);
+        }
+    }
+
+    private void send(Delivery d) {
+        int packetId = 0;
+        if (d.qos() > 0) {
+            packetId = allocatePacketId();
+            inflight.put(packetId, new Inflight(d));
+        }
+        connection.write(toPacket(d, packetId, false));
+        metrics.messagesDelivered.increment();
+    }
+
+    private int allocatePacketId() {
+        while (true) {
+            int id = nextPacketId;
+            nextPacketId = id == 65_535 ? 1 : id + 1;
+            if (!inflight.containsKey(id)) {
+                return id;
+            }
+        }
+    }
+
+    private PublishPacket toPacket(Delivery d, int packetId, boolean dup) {
+        Message m = d.message();
+        Properties props = m.properties();
+        if (connection.version().isV5()) {
+            if (!d.subscriptionIds().isEmpty()) {
+                Properties.Builder b = props.toBuilder();
+                d.subscriptionIds().forEach(b::addSubscriptionIdentifier);
+                props = b.build();
+            }
+        } else {
+            props = Properties.EMPTY;
+        }
+        return new PublishPacket(m.topic(), d.qos(), d.retain(), dup, packetId, props, m.payload());
+    }
+
+    /** PUBACK from the client: the QoS 1 message is done. */
+    public void onPubAck(int packetId) {
+        Inflight f = inflight.get(packetId);
+        if (f != null && f.delivery.qos() == 1) {
+            inflight.remove(packetId);
+            drain();
+        }
+    }
+
+    /** PUBREC from the client: answer PUBREL, or drop the message if the client refused it (5.0 reason code). */
+    public void onPubRec(int packetId, ReasonCode reason) {
+        Inflight f = inflight.get(packetId);
+        if (f == null || f.delivery.qos() != 2) {
+            connection.write(new PubRelPacket(packetId, connection.version().isV5()
+                    ? ReasonCode.PACKET_IDENTIFIER_NOT_FOUND : ReasonCode.SUCCESS, Properties.EMPTY));
+            return;
+        }
+        if (reason.isError()) {
+            inflight.remove(packetId);
+            drain();
+            return;
+        }
+        f.state = OutboundState.PUBREL_SENT;
+        connection.write(PubRelPacket.of(packetId)); // [MQTT-4.3.3-1] PUBREL after PUBREC
+    }
+
+    /** PUBCOMP from the client: the QoS 2 message is done. */
+    public void onPubComp(int packetId) {
+        Inflight f = inflight.get(packetId);
+        if (f != null && f.state == OutboundState.PUBREL_SENT) {
+            inflight.remove(packetId);
+            drain();
+        }
+    }
+
+    // ---------------------------------------------------------------- inbound QoS 2
+
+    /**
+     * Records an inbound QoS 2 packet id; false when it is already awaiting PUBREL, i.e. the PUBLISH is a
+     * duplicate that must be acknowledged but not routed again [MQTT-4.3.3-2].
+     */
+    public boolean beginInboundQos2(int packetId) {
+        return inboundQos2.add(packetId);
+    }
+
+    /** PUBREL from the client: forgets the packet id; false if it was unknown. */
+    public boolean releaseInboundQos2(int packetId) {
+        return inboundQos2.remove(packetId);
+    }
+
+    public int inboundQos2Count() {
+        return inboundQos2.size();
+    }
+
+    /** For iteration by the session manager when the session ends. */
+    Iterator<Subscription> subscriptionIterator() {
+        return subscriptions.values().iterator();
+    }
+}

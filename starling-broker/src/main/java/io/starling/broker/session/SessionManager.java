@@ -1,0 +1,141 @@
+package io.starling.broker.session;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.metrics.BrokerMetrics;
+import io.starling.broker.topic.Subscription;
+import io.starling.broker.topic.SubscriptionIndex;
+import java.util.Iterator;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sessions by client id, and their lifecycle: open (new, resumed or taken over), close, expiry.
+ *
+ * <p>Taking over a session moves it between event loops in three steps, each on the thread that owns the state
+ * it touches: the registry entry is found or created atomically ({@link ConcurrentMap#compute}); the current owner
+ * detaches the old connection, applies Clean Start and hands ownership over; the new connection's loop attaches.
+ * Commands posted to a session meanwhile follow it ({@link Session#execute}).
+ *
+ * <p>Thread-safety: all methods may be called from any event loop.
+ */
+public final class SessionManager {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SessionManager.class);
+
+    /** Called on the connection's loop once the session is attached. */
+    public interface OpenCallback {
+        void onOpened(Session session, boolean sessionPresent);
+    }
+
+    private final ConcurrentMap<String, Session> sessions = new ConcurrentHashMap<>();
+    private final SubscriptionIndex index;
+    private final BrokerConfig config;
+    private final BrokerMetrics metrics;
+
+    public SessionManager(SubscriptionIndex index, BrokerConfig config, BrokerMetrics metrics) {
+        this.index = index;
+        this.config = config;
+        this.metrics = metrics;
+    }
+
+    public Session get(String clientId) {
+        return sessions.get(clientId);
+    }
+
+    public int count() {
+        return sessions.size();
+    }
+
+    /**
+     * Opens the session of {@code clientId} for a new connection: creates it, resumes it, or takes it over from
+     * the connection holding it [MQTT-3.1.4-2]. With {@code cleanStart} any existing state is discarded
+     * [MQTT-3.1.2-6]. The callback runs on the connection's loop with the session attached.
+     */
+    public void open(String clientId, boolean cleanStart, long expiryIntervalSeconds, ClientConnection conn,
+            OpenCallback callback) {
+        EventExecutor loop = conn.eventLoop();
+        Session[] created = new Session[1];
+        Session session = sessions.computeIfAbsent(clientId, id -> {
+            created[0] = new Session(id, loop, config, metrics);
+            return created[0];
+        });
+        if (session == created[0]) {
+            loop.execute(() -> attach(session, conn, expiryIntervalSeconds, false, callback));
+            return;
+        }
+        session.execute(() -> takeOver(session, cleanStart, expiryIntervalSeconds, conn, callback));
+    }
+
+    /** On the session's current owner. */
+    private void takeOver(Session session, boolean cleanStart, long expiryIntervalSeconds, ClientConnection conn,
+            OpenCallback callback) {
+        if (session.isDiscarded()) {
+            // it ended between the lookup and now: start again, which creates a new one
+            conn.eventLoop().execute(() -> open(session.clientId(), cleanStart, expiryIntervalSeconds, conn, callback));
+            return;
+        }
+        ClientConnection old = session.connection();
+        if (old != null) {
+            session.detach();
+            LOG.info("Client '{}' taken over by a new connection", session.clientId());
+            old.closeForTakeover();
+        }
+        if (cleanStart) {
+            removeSubscriptions(session);
+            session.clearState();
+        }
+        session.moveTo(conn.eventLoop());
+        boolean present = !cleanStart;
+        conn.eventLoop().execute(() -> attach(session, conn, expiryIntervalSeconds, present, callback));
+    }
+
+    private void attach(Session session, ClientConnection conn, long expiryIntervalSeconds, boolean present,
+            OpenCallback callback) {
+        session.attach(conn);
+        session.expiryIntervalSeconds(expiryIntervalSeconds);
+        callback.onOpened(session, present);
+    }
+
+    /**
+     * The connection of a session ended (on the session's owner). A session with expiry 0 ends now; others
+     * end after their Session Expiry Interval unless a connection resumes them first.
+     */
+    public void onConnectionClosed(Session session, ClientConnection conn) {
+        session.execute(() -> {
+            if (session.connection() != conn || session.isDiscarded()) {
+                return; // taken over meanwhile: the new connection owns it
+            }
+            session.detach();
+            long expiry = session.expiryIntervalSeconds();
+            if (expiry == 0) {
+                discard(session);
+            } else if (expiry < 0xFFFF_FFFFL) {
+                session.scheduleExpiry(() -> {
+                    if (session.connection() == null && !session.isDiscarded()) {
+                        LOG.debug("Session '{}' expired", session.clientId());
+                        metrics.sessionsExpired.increment();
+                        discard(session);
+                    }
+                }, expiry);
+            }
+        });
+    }
+
+    /** Ends a session (on its owner): removes subscriptions and forgets its state. */
+    public void discard(Session session) {
+        removeSubscriptions(session);
+        session.markDiscarded();
+        sessions.remove(session.clientId(), session);
+    }
+
+    private void removeSubscriptions(Session session) {
+        for (Iterator<Subscription> it = session.subscriptionIterator(); it.hasNext(); ) {
+            Subscription s = it.next();
+            index.remove(s.clientId(), s.filter());
+            it.remove();
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package io.starling.broker.topic;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class SubscriptionIndexTest {
+
+    private final SubscriptionIndex sut = new SubscriptionIndex();
+
+    private static Subscription sub(String client, String filter) {
+        return new Subscription(client, filter, 1, false, false, 0, 0);
+    }
+
+    private List<String> match(String topic) {
+        List<String> out = new ArrayList<>();
+        sut.match(topic, s -> out.add(s.clientId() + ":" + s.filter()));
+        return out;
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "a/b, a/b", "a/+, a/b", "a/#, a/b", "a/#, a", "#, a/b/c", "+/b, a/b", "+/+/+, a/b/c", "a/+/#, a/b",
+        "$SYS/+, $SYS/a", "/+, /x"
+    })
+    void indexMatchesLikeTopicsMatches(String filter, String topic) {
+        sut.add(sub("c", filter));
+        assertThat(match(topic)).containsExactly("c:" + filter);
+        assertThat(Topics.matches(filter, topic)).isTrue();
+    }
+
+    @Test
+    void dollarTopicsAreNotMatchedByLeadingWildcards_MQTT_4_7_2_1() {
+        sut.add(sub("a", "#"));
+        sut.add(sub("b", "+/x"));
+        sut.add(sub("c", "$SYS/#"));
+        assertThat(match("$SYS/x")).containsExactly("c:$SYS/#");
+    }
+
+    @Test
+    void sameFilterReplacesTheSubscription_MQTT_3_8_4_3() {
+        sut.add(sub("c", "a/+"));
+        Subscription old = sut.add(new Subscription("c", "a/+", 2, false, false, 0, 0));
+        assertThat(old).isNotNull();
+        List<Integer> qos = new ArrayList<>();
+        sut.match("a/b", s -> qos.add(s.qos()));
+        assertThat(qos).containsExactly(2);
+    }
+
+    @Test
+    void removeStopsMatchingAndPrunesNodes() {
+        sut.add(sub("c", "a/+/c"));
+        sut.add(sub("d", "a/b"));
+        assertThat(sut.filterCount()).isEqualTo(2);
+        assertThat(sut.remove("c", "a/+/c")).isNotNull();
+        assertThat(sut.remove("c", "a/+/c")).isNull();
+        assertThat(sut.remove("d", "a/b")).isNotNull();
+        assertThat(match("a/b/c")).isEmpty();
+        assertThat(match("a/b")).isEmpty();
+        assertThat(sut.filterCount()).isZero();
+    }
+
+    @Test
+    void overlappingSubscriptionsOfOneClientAreAllReported() {
+        sut.add(sub("c", "a/+"));
+        sut.add(sub("c", "a/#"));
+        sut.add(sub("c", "a/b"));
+        assertThat(match("a/b")).containsExactlyInAnyOrder("c:a/+", "c:a/#", "c:a/b");
+    }
+}
