@@ -1,22 +1,100 @@
 package io.starling.server;
 
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.starling.broker.Broker;
 import io.starling.broker.config.BrokerConfig;
+import io.starling.server.protocol.MqttConnection;
+import io.starling.server.transport.MqttFrameDecoder;
+import io.starling.server.transport.MqttPacketEncoder;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A running Starling broker: listeners, event loops and the engine. Start with {@link #start(BrokerConfig)},
- * stop with {@link #close()}. Thread-safe.
+ * A running Starling broker: the MQTT listener, its event loops and the engine. Start with
+ * {@link #start(BrokerConfig)}, stop with {@link #close()}. Thread-safe.
+ *
+ * <p>Pipeline of an MQTT connection, in order: {@code frameDecoder} (bytes → packets, size limit before
+ * buffering), {@code encoder} (packets → bytes in the connection's version), {@code keepAlive} (added after
+ * CONNECT when the keep-alive is non-zero), {@code mqtt} (the protocol state machine).
  */
 public final class StarlingServer implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(StarlingServer.class);
+
+    private final EventLoopGroup bossGroup;
+    private final EventLoopGroup workerGroup;
+    private final Broker broker;
+    private final Channel serverChannel;
     private final int port;
 
-    private StarlingServer(int port) {
-        this.port = port;
+    private StarlingServer(BrokerConfig config) throws InterruptedException {
+        boolean epoll = Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        bossGroup = new MultiThreadIoEventLoopGroup(1, io);
+        workerGroup = new MultiThreadIoEventLoopGroup(0, io);
+        broker = new Broker(config, workerGroup);
+        Class<? extends ServerSocketChannel> channelClass = epoll ? EpollServerSocketChannel.class
+                : NioServerSocketChannel.class;
+        ServerBootstrap b = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(channelClass)
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        MqttFrameDecoder decoder = new MqttFrameDecoder(config.maxPacketSize());
+                        ch.pipeline()
+                                .addLast("frameDecoder", decoder)
+                                .addLast("encoder", new MqttPacketEncoder(decoder::version))
+                                .addLast("mqtt", new MqttConnection(broker));
+                    }
+                });
+        try {
+            serverChannel = b.bind(new InetSocketAddress(config.bindAddress(), config.port())).sync().channel();
+        } catch (RuntimeException | InterruptedException e) {
+            shutdownGroups();
+            throw e;
+        }
+        port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
+        LOG.info("Starling listening for MQTT on {}:{} ({} transport, {} event loops)", config.bindAddress(), port,
+                epoll ? "epoll" : "nio", loopCount(workerGroup));
+    }
+
+    private static int loopCount(EventLoopGroup group) {
+        int n = 0;
+        for (var it = group.iterator(); it.hasNext(); it.next()) {
+            n++;
+        }
+        return n;
     }
 
     /** Starts a broker and returns once its listener accepts connections. */
     public static StarlingServer start(BrokerConfig config) {
-        throw new UnsupportedOperationException("not yet");
+        try {
+            return new StarlingServer(config);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting", e);
+        }
     }
 
     /** The port the MQTT listener is bound to (the ephemeral one when the config said 0). */
@@ -24,7 +102,20 @@ public final class StarlingServer implements AutoCloseable {
         return port;
     }
 
+    public Broker broker() {
+        return broker;
+    }
+
+    /** Stops accepting, closes every connection and the event loops; returns when they are done. */
     @Override
     public void close() {
+        serverChannel.close().syncUninterruptibly();
+        shutdownGroups();
+        LOG.info("Starling stopped");
+    }
+
+    private void shutdownGroups() {
+        bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }

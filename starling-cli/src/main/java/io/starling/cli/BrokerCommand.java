@@ -1,0 +1,74 @@
+package io.starling.cli;
+
+import io.starling.broker.config.BrokerConfig;
+import io.starling.server.StarlingServer;
+import io.starling.server.config.ConfigLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code starling broker}: runs the broker until Ctrl-C or SIGTERM. */
+@Command(name = "broker", mixinStandardHelpOptions = true, description = "Run the MQTT broker (the default)")
+final class BrokerCommand implements Callable<Integer> {
+
+    @Option(names = "--config", description = "YAML config file (see docs/configuration.md)")
+    Path config;
+
+    @Option(names = "--bind", description = "address of the MQTT listener (default 127.0.0.1)")
+    String bind;
+
+    @Option(names = "--port", description = "port of the MQTT listener (default 1883)")
+    Integer port;
+
+    @Option(names = "--data-dir", description = "data directory (default ./data)")
+    Path dataDir;
+
+    @Override
+    public Integer call() {
+        BrokerConfig.Builder b;
+        try {
+            b = config == null ? BrokerConfig.builder() : ConfigLoader.load(config);
+        } catch (ConfigLoader.ConfigException e) {
+            System.err.println("starling: " + e.getMessage());
+            return 2;
+        }
+        if (bind != null) {
+            b.bindAddress(bind);
+        }
+        if (port != null) {
+            b.port(port);
+        }
+        if (dataDir != null) {
+            b.dataDir(dataDir);
+        }
+        BrokerConfig cfg;
+        try {
+            cfg = b.build();
+            Files.createDirectories(cfg.dataDir());
+        } catch (IllegalArgumentException | java.io.IOException e) {
+            System.err.println("starling: " + e.getMessage());
+            return 2;
+        }
+        StarlingServer server;
+        try {
+            server = StarlingServer.start(cfg);
+        } catch (RuntimeException e) {
+            System.err.println("starling: cannot start on " + cfg.bindAddress() + ":" + cfg.port() + ": " + e);
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "starling-shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,114 @@
+package io.starling.server.config;
+
+import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.config.BrokerConfig.DropPolicy;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * Reads the YAML config file into a {@link BrokerConfig}. Every key is optional and documented in
+ * docs/configuration.md; an unknown key or a bad value is an error that names the key.
+ */
+public final class ConfigLoader {
+
+    private ConfigLoader() {
+    }
+
+    /** Thrown for a config file that cannot be used; the message names the file, the key and the reason. */
+    public static final class ConfigException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public ConfigException(String message) {
+            super(message);
+        }
+    }
+
+    public static BrokerConfig.Builder load(Path file) {
+        Object root;
+        try (Reader r = Files.newBufferedReader(file)) {
+            root = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read: " + e.getMessage());
+        } catch (YAMLException e) {
+            throw new ConfigException(file + ": not valid YAML: " + e.getMessage());
+        }
+        BrokerConfig.Builder b = BrokerConfig.builder();
+        if (root == null) {
+            return b;
+        }
+        if (!(root instanceof Map<?, ?> map)) {
+            throw new ConfigException(file + ": expected a mapping of keys to values at the top level");
+        }
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            String key = String.valueOf(e.getKey());
+            try {
+                apply(b, key, e.getValue());
+            } catch (IllegalArgumentException | ClassCastException ex) {
+                throw new ConfigException(file + ": key '" + key + "': " + ex.getMessage());
+            }
+        }
+        return b;
+    }
+
+    private static void apply(BrokerConfig.Builder b, String key, Object v) {
+        switch (key) {
+            case "bind" -> b.bindAddress(string(v));
+            case "port" -> b.port(integer(v));
+            case "data-dir" -> b.dataDir(Path.of(string(v)));
+            case "connect-timeout-seconds" -> b.connectTimeout(Duration.ofSeconds(integer(v)));
+            case "max-packet-size" -> b.maxPacketSize(integer(v));
+            case "max-inflight-messages" -> b.maxInflightMessages(integer(v));
+            case "receive-maximum" -> b.receiveMaximum(integer(v));
+            case "max-queued-messages" -> b.maxQueuedMessages(integer(v));
+            case "max-queued-bytes" -> b.maxQueuedBytes(longValue(v));
+            case "queue-qos0-messages" -> b.queueQos0Messages(bool(v));
+            case "drop-policy" -> b.dropPolicy(DropPolicy.valueOf(string(v).toUpperCase(Locale.ROOT).replace('-', '_')));
+            case "v3-session-expiry-seconds" -> {
+                long s = longValue(v);
+                b.v3SessionExpiry(s < 0 ? null : Duration.ofSeconds(s));
+            }
+            case "max-session-expiry-seconds" -> b.maxSessionExpirySeconds(longValue(v));
+            case "max-client-id-length" -> b.maxClientIdLength(integer(v));
+            case "max-keep-alive-seconds" -> b.maxKeepAliveSeconds(integer(v));
+            default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
+        }
+    }
+
+    private static String string(Object v) {
+        if (v == null) {
+            throw new IllegalArgumentException("a value is required");
+        }
+        return String.valueOf(v);
+    }
+
+    private static int integer(Object v) {
+        long l = longValue(v);
+        if (l > Integer.MAX_VALUE || l < Integer.MIN_VALUE) {
+            throw new IllegalArgumentException("value out of range: " + v);
+        }
+        return (int) l;
+    }
+
+    private static long longValue(Object v) {
+        if (v instanceof Number n) {
+            return n.longValue();
+        }
+        throw new IllegalArgumentException("expected a number, got '" + v + "'");
+    }
+
+    private static boolean bool(Object v) {
+        if (v instanceof Boolean bo) {
+            return bo;
+        }
+        throw new IllegalArgumentException("expected true or false, got '" + v + "'");
+    }
+}

@@ -1,0 +1,16 @@
+package io.starling.server.transport;
+
+import io.starling.codec.ProtocolVersion;
+import io.starling.codec.ReasonCode;
+
+/**
+ * What {@link MqttFrameDecoder} passes up instead of a packet when the input is bad. After a failure the decoder
+ * discards everything else the connection sends; the protocol handler answers and closes.
+ *
+ * @param reasonCode the reason to answer with
+ * @param message a log line
+ * @param version the connection's version, or the one the failed CONNECT asked for; {@code null} if unknown
+ * @param duringConnect true when the failure is in the first packet
+ */
+public record DecodeFailure(ReasonCode reasonCode, String message, ProtocolVersion version, boolean duringConnect) {
+}
