@@ -4,6 +4,8 @@ import io.netty.util.concurrent.EventExecutorGroup;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.retain.RetainedStore;
+import io.starling.broker.store.InMemoryStore;
+import io.starling.broker.store.Store;
 import io.starling.broker.routing.Message;
 import io.starling.broker.routing.Router;
 import io.starling.broker.session.Delivery;
@@ -22,12 +24,19 @@ public final class Broker {
     private final BrokerConfig config;
     private final BrokerMetrics metrics = new BrokerMetrics();
     private final SubscriptionIndex index = new SubscriptionIndex();
-    private final RetainedStore retained = new RetainedStore();
+    private final Store store;
+    private final RetainedStore retained;
     private final SessionManager sessions;
     private final Router router;
 
     public Broker(BrokerConfig config, EventExecutorGroup loops) {
+        this(config, loops, new InMemoryStore());
+    }
+
+    public Broker(BrokerConfig config, EventExecutorGroup loops, Store store) {
         this.config = config;
+        this.store = store;
+        this.retained = store.retained();
         this.sessions = new SessionManager(index, config, metrics);
         this.router = new Router(index, retained, sessions::get, loops, metrics);
     }
@@ -46,6 +55,10 @@ public final class Broker {
 
     public SubscriptionIndex subscriptionIndex() {
         return index;
+    }
+
+    public Store store() {
+        return store;
     }
 
     public RetainedStore retained() {

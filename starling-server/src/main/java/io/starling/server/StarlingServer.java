@@ -9,6 +9,8 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
@@ -16,7 +18,9 @@ import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.starling.broker.Broker;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.starling.broker.config.BrokerConfig;
+import io.starling.codec.ReasonCode;
 import io.starling.server.protocol.MqttConnection;
 import io.starling.server.transport.MqttFrameDecoder;
 import io.starling.server.transport.MqttPacketEncoder;
@@ -41,6 +45,7 @@ public final class StarlingServer implements AutoCloseable {
     private final EventLoopGroup workerGroup;
     private final Broker broker;
     private final Channel serverChannel;
+    private final ChannelGroup connections = new DefaultChannelGroup("mqtt-connections", GlobalEventExecutor.INSTANCE);
     private final int port;
 
     private StarlingServer(BrokerConfig config) throws InterruptedException {
@@ -61,6 +66,7 @@ public final class StarlingServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        connections.add(ch);
                         MqttFrameDecoder decoder = new MqttFrameDecoder(config.maxPacketSize());
                         ch.pipeline()
                                 .addLast("frameDecoder", decoder)
@@ -106,10 +112,20 @@ public final class StarlingServer implements AutoCloseable {
         return broker;
     }
 
-    /** Stops accepting, closes every connection and the event loops; returns when they are done. */
+    /**
+     * Stops accepting, disconnects every client (5.0 clients get DISCONNECT 0x8B, server shutting down), then
+     * stops the event loops; returns when they are done.
+     */
     @Override
     public void close() {
         serverChannel.close().syncUninterruptibly();
+        for (Channel ch : connections) {
+            MqttConnection c = ch.pipeline().get(MqttConnection.class);
+            if (c != null) {
+                ch.eventLoop().execute(() -> c.closeWithReason(ReasonCode.SERVER_SHUTTING_DOWN));
+            }
+        }
+        connections.newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
         shutdownGroups();
         LOG.info("Starling stopped");
     }

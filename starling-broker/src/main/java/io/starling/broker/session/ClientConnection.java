@@ -25,6 +25,9 @@ public interface ClientConnection {
     /** The most QoS 1/2 PUBLISH packets the client accepts unacknowledged (v5 Receive Maximum). */
     int clientReceiveMaximum();
 
+    /** The largest packet the client accepts (v5 Maximum Packet Size), {@code Long.MAX_VALUE} when unlimited. */
+    long clientMaximumPacketSize();
+
     /**
      * Closes the connection on the server's initiative because another connection took its session over: v5
      * clients get DISCONNECT 0x8E first, and the Will is published [MQTT-3.1.4-2].

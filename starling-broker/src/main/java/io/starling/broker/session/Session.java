@@ -7,6 +7,7 @@ import io.starling.broker.config.BrokerConfig.DropPolicy;
 import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.routing.Message;
 import io.starling.broker.topic.Subscription;
+import io.starling.codec.PacketEncoder;
 import io.starling.codec.Properties;
 import io.starling.codec.ReasonCode;
 import io.starling.codec.packet.PubRelPacket;
@@ -257,12 +258,18 @@ public final class Session {
     }
 
     private void send(Delivery d) {
-        int packetId = 0;
+        int packetId = d.qos() > 0 ? allocatePacketId() : 0;
+        PublishPacket packet = toPacket(d, packetId, false);
+        long max = connection.clientMaximumPacketSize();
+        if (max != Long.MAX_VALUE && PacketEncoder.encodedSize(packet, connection.version()) > max) {
+            // [MQTT-3.1.2-25] too large for the client: discard it as if it had been delivered
+            metrics.messagesDropped.increment();
+            return;
+        }
         if (d.qos() > 0) {
-            packetId = allocatePacketId();
             inflight.put(packetId, new Inflight(d));
         }
-        connection.write(toPacket(d, packetId, false));
+        connection.write(packet);
         metrics.messagesDelivered.increment();
     }
 

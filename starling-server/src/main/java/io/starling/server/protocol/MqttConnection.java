@@ -112,6 +112,11 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     }
 
     @Override
+    public long clientMaximumPacketSize() {
+        return clientMaximumPacketSize;
+    }
+
+    @Override
     public void closeForTakeover() {
         closeWithReason(ReasonCode.SESSION_TAKEN_OVER);
     }

@@ -35,7 +35,9 @@ final class PublishHandler {
             case 0 -> connection.broker.publish(m);
             case 1 -> {
                 connection.broker.publish(m);
-                connection.write(PubAckPacket.of(p.packetId())); // [MQTT-4.3.2-2]
+                // [MQTT-4.3.2-2] PUBACK once the message is as durable as configured
+                int id = p.packetId();
+                connection.broker.store().whenDurable(() -> connection.write(PubAckPacket.of(id)));
             }
             case 2 -> {
                 if (session.beginInboundQos2(p.packetId())) {
@@ -48,7 +50,8 @@ final class PublishHandler {
                     connection.broker.publish(m);
                 }
                 // [MQTT-4.3.3-2] PUBREC again for a duplicate, without routing it a second time
-                connection.write(PubRecPacket.of(p.packetId()));
+                int id = p.packetId();
+                connection.broker.store().whenDurable(() -> connection.write(PubRecPacket.of(id)));
             }
             default -> throw new IllegalStateException("QoS " + p.qos());
         }

@@ -54,10 +54,12 @@ final class SubscribeHandler {
             }
         }
         // [MQTT-3.8.4-1] SUBACK with the same packet id, [MQTT-3.8.4-5] one code per filter, in order
-        connection.write(new SubAckPacket(p.packetId(), codes, Properties.EMPTY));
-        for (Subscription s : retainedToSend) {
-            broker.sendRetained(session, s); // [MQTT-3.3.1-6] retained messages follow the SUBACK
-        }
+        broker.store().whenDurable(() -> {
+            connection.write(new SubAckPacket(p.packetId(), codes, Properties.EMPTY));
+            for (Subscription s : retainedToSend) {
+                broker.sendRetained(session, s); // [MQTT-3.3.1-6] retained messages follow the SUBACK
+            }
+        });
     }
 
     void onUnsubscribe(UnsubscribePacket p) {
@@ -68,6 +70,7 @@ final class SubscribeHandler {
             codes.add(existed ? ReasonCode.SUCCESS : ReasonCode.NO_SUBSCRIPTION_EXISTED);
         }
         // [MQTT-3.10.4-4] UNSUBACK even when nothing was unsubscribed, [MQTT-3.10.4-5] same packet id
-        connection.write(new UnsubAckPacket(p.packetId(), codes, Properties.EMPTY));
+        connection.broker.store().whenDurable(
+                () -> connection.write(new UnsubAckPacket(p.packetId(), codes, Properties.EMPTY)));
     }
 }

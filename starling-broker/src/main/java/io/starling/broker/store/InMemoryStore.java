@@ -1,0 +1,24 @@
+package io.starling.broker.store;
+
+import io.starling.broker.retain.InMemoryRetainedStore;
+import io.starling.broker.retain.RetainedStore;
+
+/** Keeps everything in the heap: nothing survives a restart, and everything is "durable" at once. */
+public final class InMemoryStore implements Store {
+
+    private final RetainedStore retained = new InMemoryRetainedStore();
+
+    @Override
+    public RetainedStore retained() {
+        return retained;
+    }
+
+    @Override
+    public void whenDurable(Runnable action) {
+        action.run();
+    }
+
+    @Override
+    public void close() {
+    }
+}
