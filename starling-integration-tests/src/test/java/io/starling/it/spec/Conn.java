@@ -1,0 +1,201 @@
+package io.starling.it.spec;
+
+import io.starling.testkit.RawClient;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.Arrays;
+
+/**
+ * A raw connection for the spec tests: {@link RawClient} plus the assertions the tests repeat (exact packets,
+ * silence for a short bounded period, closed by the server, PUBLISH parsing when the server chose the packet id).
+ * Create through {@link Conns}, which closes every connection after each test.
+ */
+public final class Conn implements AutoCloseable {
+
+    /** How long a negative check waits for a packet that must not come. */
+    public static final Duration QUIET = Duration.ofMillis(400);
+    /** How long the server has to close a connection it must close. */
+    public static final Duration CLOSE = Duration.ofSeconds(5);
+
+    private final RawClient raw;
+
+    Conn(RawClient raw) {
+        this.raw = raw;
+    }
+
+    public RawClient raw() {
+        return raw;
+    }
+
+    public Conn send(int... bytes) {
+        raw.send(bytes);
+        return this;
+    }
+
+    /** Reads the next packet, failing if none arrives within {@link RawClient#DEFAULT_TIMEOUT}. */
+    public byte[] read() {
+        byte[] p = raw.readPacket(RawClient.DEFAULT_TIMEOUT);
+        if (p == null) {
+            throw new AssertionError("no packet arrived within " + RawClient.DEFAULT_TIMEOUT);
+        }
+        return p;
+    }
+
+    /** The next packet must be exactly these bytes. */
+    public Conn expect(int... bytes) {
+        raw.expectPacket(bytes);
+        return this;
+    }
+
+    /** No packet within {@link #QUIET} (and the connection is still open). */
+    public Conn expectNothing() {
+        byte[] p;
+        try {
+            p = raw.readPacket(QUIET);
+        } catch (UncheckedIOException e) {
+            throw new AssertionError("expected silence, but the connection failed: " + e.getMessage(), e);
+        }
+        if (p != null) {
+            throw new AssertionError("expected no packet, got " + RawClient.hex(p));
+        }
+        return this;
+    }
+
+    /** The server closes the connection within {@link #CLOSE}; whatever it sends first is ignored. */
+    public void expectClosed() {
+        if (!raw.awaitClosed(CLOSE)) {
+            throw new AssertionError("the server did not close the connection within " + CLOSE);
+        }
+    }
+
+    /** The server closes the connection within {@link #CLOSE} without sending any packet first. */
+    public void expectClosedWithoutPacket() {
+        byte[] p;
+        try {
+            p = raw.readPacket(CLOSE);
+        } catch (UncheckedIOException e) {
+            return; // closed (or reset) before any packet started
+        }
+        if (p == null) {
+            throw new AssertionError("the server did not close the connection within " + CLOSE);
+        }
+        throw new AssertionError("expected the connection to close without a packet, got " + RawClient.hex(p));
+    }
+
+    /** The connection is still open: a PINGREQ gets its PINGRESP. */
+    public Conn expectAlive() {
+        send(0xC0, 0x00);                                  // PINGREQ
+        expect(0xD0, 0x00);                                // PINGRESP
+        return this;
+    }
+
+    /** Reads the next packet and parses it as a PUBLISH ({@code v5}: with properties). */
+    public Pub readPublish(boolean v5) {
+        return Pub.parse(read(), v5);
+    }
+
+    /**
+     * Reads a 3.1.1 PUBLISH and checks it byte for byte against {@code flags}, topic and payload, taking only the
+     * packet identifier (chosen by the server) from the packet. Returns the packet identifier (0 for QoS 0).
+     */
+    public int expectPublish311(int flags, String topic, String payload) {
+        byte[] actual = read();
+        Pub p = Pub.parse(actual, false);
+        int[] expected = Wire.publish311(flags, topic, p.packetId(), payload);
+        if (!Arrays.equals(Wire.toBytes(expected), actual)) {
+            throw new AssertionError("expected PUBLISH " + RawClient.hex(Wire.toBytes(expected)) + " but got "
+                    + RawClient.hex(actual));
+        }
+        return p.packetId();
+    }
+
+    /** As {@link #expectPublish311} for 5.0, with the expected properties (from {@link Wire#props}). */
+    public int expectPublish5(int flags, String topic, int[] properties, String payload) {
+        byte[] actual = read();
+        Pub p = Pub.parse(actual, true);
+        int[] expected = Wire.publish5(flags, topic, p.packetId(), properties, payload);
+        if (!Arrays.equals(Wire.toBytes(expected), actual)) {
+            throw new AssertionError("expected PUBLISH " + RawClient.hex(Wire.toBytes(expected)) + " but got "
+                    + RawClient.hex(actual));
+        }
+        return p.packetId();
+    }
+
+    @Override
+    public void close() {
+        raw.close();
+    }
+
+    /** A parsed PUBLISH. {@code properties} is the raw property block without its length (empty on 3.1.1). */
+    public record Pub(int firstByte, String topic, int packetId, byte[] properties, byte[] payload) {
+
+        public int qos() {
+            return (firstByte >> 1) & 0x03;
+        }
+
+        public boolean dup() {
+            return (firstByte & 0x08) != 0;
+        }
+
+        public boolean retain() {
+            return (firstByte & 0x01) != 0;
+        }
+
+        public String text() {
+            return new String(payload, java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        public static Pub parse(byte[] p, boolean v5) {
+            int first = p[0] & 0xFF;
+            if ((first & 0xF0) != 0x30) {
+                throw new AssertionError("expected a PUBLISH, got " + RawClient.hex(p));
+            }
+            int i = 1;
+            while ((p[i] & 0x80) != 0) {
+                i++;
+            }
+            i++;
+            int topicLen = (p[i] & 0xFF) << 8 | (p[i + 1] & 0xFF);
+            i += 2;
+            String topic = new String(p, i, topicLen, java.nio.charset.StandardCharsets.UTF_8);
+            i += topicLen;
+            int packetId = 0;
+            if (((first >> 1) & 0x03) > 0) {
+                packetId = (p[i] & 0xFF) << 8 | (p[i + 1] & 0xFF);
+                i += 2;
+            }
+            byte[] props = new byte[0];
+            if (v5) {
+                int len = 0;
+                int mul = 1;
+                int b;
+                do {
+                    b = p[i++] & 0xFF;
+                    len += (b & 0x7F) * mul;
+                    mul *= 128;
+                } while ((b & 0x80) != 0);
+                props = Arrays.copyOfRange(p, i, i + len);
+                i += len;
+            }
+            return new Pub(first, topic, packetId, props, Arrays.copyOfRange(p, i, p.length));
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Pub other && firstByte == other.firstByte && topic.equals(other.topic)
+                    && packetId == other.packetId && Arrays.equals(properties, other.properties)
+                    && Arrays.equals(payload, other.payload);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * topic.hashCode() + Arrays.hashCode(payload);
+        }
+
+        @Override
+        public String toString() {
+            return "PUBLISH(flags=" + Integer.toHexString(firstByte & 0x0F) + ", topic=" + topic + ", id=" + packetId
+                    + ", props=" + RawClient.hex(properties) + ", payload=" + text() + ")";
+        }
+    }
+}
