@@ -43,6 +43,8 @@ class BackpressureTest {
     Path dataDir;
 
     private StarlingServer server;
+    /** Held in a field: an unreachable socket is closed by the JDK's cleaner, which would end the session. */
+    private RawClient slow;
 
     @BeforeEach
     void start() {
@@ -52,6 +54,7 @@ class BackpressureTest {
 
     @AfterEach
     void stop() {
+        slow.close();
         server.close();
     }
 
@@ -73,10 +76,10 @@ class BackpressureTest {
     }
 
     private void subscribeAndStopReading(String clientId, int qos) {
-        RawClient slow = connect(clientId);
+        slow = connect(clientId);
         slow.send(bytes(new SubscribePacket(1, List.of(TopicSubscription.of("slow/#", qos)), Properties.EMPTY)));
         slow.expectPacket(0x90, 0x03, 0x00, 0x01, qos); // SUBACK
-        // from here on the slow client reads nothing
+        // from here on the slow client reads nothing (its kernel buffers take tens of MB on loopback)
     }
 
     private void floodAndCheckBounded(String slowId, int qos) throws Exception {
@@ -88,8 +91,8 @@ class BackpressureTest {
         RawClient publisher = connect("flooder");
         byte[] payload = new byte[16 * 1024];
         Session slow = server.broker().sessions().get(slowId);
-        for (int i = 0; i < 2000 && server.broker().metrics().messagesDropped.sum() == 0; i++) {
-            publisher.send(bytes(new PublishPacket("slow/x", qos, false, false, qos == 0 ? 0 : i + 1, Properties.EMPTY,
+        for (int i = 0; i < 20_000 && server.broker().metrics().messagesDropped.sum() == 0; i++) {
+            publisher.send(bytes(new PublishPacket("slow/x", qos, false, false, qos == 0 ? 0 : i % 65_535 + 1, Properties.EMPTY,
                     payload)));
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> server.broker().metrics().messagesDropped.sum() > 0);
