@@ -27,9 +27,47 @@ public final class Conn implements AutoCloseable {
         return raw;
     }
 
+    /**
+     * Sends whole packets. The byte script is checked first: it must be a sequence of complete packets whose
+     * Remaining Length matches the bytes that follow (a guard against miscounted scripts). Use
+     * {@link #sendUnchecked} for scripts that break the framing on purpose.
+     */
     public Conn send(int... bytes) {
+        checkFraming(bytes);
         raw.send(bytes);
         return this;
+    }
+
+    /** Sends the bytes as they are, without the framing check. */
+    public Conn sendUnchecked(int... bytes) {
+        raw.send(bytes);
+        return this;
+    }
+
+    private static void checkFraming(int[] bytes) {
+        int i = 0;
+        while (i < bytes.length) {
+            int start = i;
+            i++;
+            int len = 0;
+            int mul = 1;
+            int b;
+            int n = 0;
+            do {
+                if (i >= bytes.length || n == 4) {
+                    throw new IllegalArgumentException("byte script: bad Remaining Length in packet at " + start);
+                }
+                b = bytes[i++];
+                len += (b & 0x7F) * mul;
+                mul *= 128;
+                n++;
+            } while ((b & 0x80) != 0);
+            i += len;
+            if (i > bytes.length) {
+                throw new IllegalArgumentException("byte script: Remaining Length " + len + " of the packet at " + start
+                        + " runs " + (i - bytes.length) + " bytes past the script");
+            }
+        }
     }
 
     /** Reads the next packet, failing if none arrives within {@link RawClient#DEFAULT_TIMEOUT}. */
@@ -57,6 +95,14 @@ public final class Conn implements AutoCloseable {
         }
         if (p != null) {
             throw new AssertionError("expected no packet, got " + RawClient.hex(p));
+        }
+        return this;
+    }
+
+    /** Reads and discards packets until none arrives for {@link #QUIET} (e.g. retained messages after '#'). */
+    public Conn drain() {
+        while (raw.readPacket(QUIET) != null) {
+            // discard
         }
         return this;
     }
