@@ -231,7 +231,8 @@ class DataRepresentationSpecTest {
         sub.send(0x70, 0x02, id2 >> 8, id2 & 0xFF);        // PUBCOMP
     }
 
-    // [MQTT-2.3.1-7] SUBACK and UNSUBACK carry the packet identifier of the SUBSCRIBE / UNSUBSCRIBE they answer.
+    // [MQTT-2.3.1-7] SUBACK and UNSUBACK carry the packet identifier of the SUBSCRIBE / UNSUBSCRIBE they answer
+    // ([MQTT-3.10.4-4] for UNSUBACK).
     @Test
     void subackAndUnsubackRepeatThePacketIdentifier_MQTT_2_3_1_7() {
         Conn c = conns.connect311("subid");
