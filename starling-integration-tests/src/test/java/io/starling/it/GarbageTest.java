@@ -54,6 +54,10 @@ class GarbageTest {
         assertThat(sub.nextMessage().text()).isEqualTo("after");
     }
 
+    /**
+     * The first byte alone ('G' = 0x47, a PUBACK) shows that the first packet is not a CONNECT; the broker must not
+     * wait for the 69 bytes the Remaining Length ('E') announces, nor for the connect timeout (10 s by default).
+     */
     @Test
     void httpRequestInsteadOfConnectIsDisconnected() throws Exception { // [MQTT-3.1.0-1]
         String topic = Names.topic("http");
@@ -82,8 +86,9 @@ class GarbageTest {
         assertThat(sub.nextMessage().text()).isEqualTo("died of garbage");
     }
 
+    /** As above: a first byte that is not 0x10 is enough to close the connection, whatever length follows. */
     @Test
-    void manyGarbageSendersAtOnceDoNotDisturbAPahoRoundTrip() throws Exception {
+    void manyGarbageSendersAtOnceDoNotDisturbAPahoRoundTrip() throws Exception { // [MQTT-3.1.0-1]
         String topic = Names.topic("many");
         TestClient sub = clients.connect(ClientKind.PAHO_V311);
         sub.subscribe(topic, 2);
