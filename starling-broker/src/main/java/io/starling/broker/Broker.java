@@ -6,6 +6,7 @@ import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.retain.RetainedStore;
 import io.starling.broker.store.InMemoryStore;
 import io.starling.broker.store.Store;
+import io.starling.broker.routing.DeliveryGovernor;
 import io.starling.broker.routing.Message;
 import io.starling.broker.routing.Router;
 import io.starling.broker.session.Delivery;
@@ -28,6 +29,8 @@ public final class Broker {
     private final RetainedStore retained;
     private final SessionManager sessions;
     private final Router router;
+    /** Up to 256k deliveries in hand-off between loops before publishers are paused. */
+    private final DeliveryGovernor governor = new DeliveryGovernor(256 * 1024, 64 * 1024);
 
     public Broker(BrokerConfig config, EventExecutorGroup loops) {
         this(config, loops, new InMemoryStore());
@@ -38,7 +41,7 @@ public final class Broker {
         this.store = store;
         this.retained = store.retained();
         this.sessions = new SessionManager(index, config, metrics);
-        this.router = new Router(index, retained, sessions::get, loops, metrics);
+        this.router = new Router(index, retained, sessions::get, loops, metrics, governor);
     }
 
     public BrokerConfig config() {
@@ -47,6 +50,10 @@ public final class Broker {
 
     public BrokerMetrics metrics() {
         return metrics;
+    }
+
+    public DeliveryGovernor governor() {
+        return governor;
     }
 
     public SessionManager sessions() {

@@ -18,12 +18,14 @@ import java.util.Map;
 final class Outbox {
 
     private final EventExecutor loop;
+    private final DeliveryGovernor governor;
     private final Map<EventExecutor, List<Object>> pending = new IdentityHashMap<>();
     private boolean flushScheduled;
     private final Runnable flushTask = this::flush;
 
-    Outbox(EventExecutor loop) {
+    Outbox(EventExecutor loop, DeliveryGovernor governor) {
         this.loop = loop;
+        this.governor = governor;
     }
 
     void add(Session session, Delivery delivery) {
@@ -47,7 +49,12 @@ final class Outbox {
             if (target == loop) {
                 deliverBatch(batch);
             } else {
-                target.execute(() -> deliverBatch(batch));
+                int n = batch.size() / 2;
+                governor.handedOver(n);
+                target.execute(() -> {
+                    deliverBatch(batch);
+                    governor.processed(n);
+                });
             }
         }
         pending.clear();

@@ -35,13 +35,13 @@ public final class Router {
     private final Map<EventExecutor, Outbox> outboxes = new IdentityHashMap<>();
 
     public Router(SubscriptionIndex index, RetainedStore retained, Function<String, Session> sessions,
-            EventExecutorGroup loops, BrokerMetrics metrics) {
+            EventExecutorGroup loops, BrokerMetrics metrics, DeliveryGovernor governor) {
         this.index = index;
         this.retained = retained;
         this.sessions = sessions;
         this.metrics = metrics;
         for (EventExecutor loop : loops) {
-            outboxes.put(loop, new Outbox(loop));
+            outboxes.put(loop, new Outbox(loop, governor));
         }
     }
 

@@ -78,17 +78,20 @@ public final class SessionManager {
             return;
         }
         ClientConnection old = session.connection();
+        // a session with expiry 0 ends with its connection [MQTT-3.1.2-6]: the new connection starts afresh
+        boolean endsWithOldConnection = old != null && session.expiryIntervalSeconds() == 0;
         if (old != null) {
             session.detach();
             LOG.info("Client '{}' taken over by a new connection", session.clientId());
             old.closeForTakeover();
         }
-        if (cleanStart) {
+        boolean fresh = cleanStart || endsWithOldConnection;
+        if (fresh) {
             removeSubscriptions(session);
             session.clearState();
         }
         session.moveTo(conn.eventLoop());
-        boolean present = !cleanStart;
+        boolean present = !fresh;
         conn.eventLoop().execute(() -> attach(session, conn, expiryIntervalSeconds, present, callback));
     }
 

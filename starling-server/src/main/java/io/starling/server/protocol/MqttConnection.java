@@ -95,6 +95,11 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             return;
         }
         ctx.write(packet, ctx.voidPromise());
+        if (!channel.isWritable()) {
+            // over the high-water mark: hand the bytes to the socket now rather than at the end of the batch
+            flushNow();
+            return;
+        }
         if (!flushPending) {
             flushPending = true;
             channel.eventLoop().execute(flushTask);
@@ -184,6 +189,15 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         if (flushPending) {
             flushPending = false;
             ctx.flush();
+        }
+        if (state == State.CONNECTED && channel.config().isAutoRead()) {
+            // publishers stop reading while other loops are behind with deliveries (see DeliveryGovernor)
+            broker.governor().pauseIfOverloaded(() -> channel.config().setAutoRead(false),
+                    () -> channel.eventLoop().execute(() -> {
+                        if (state == State.CONNECTED) {
+                            channel.config().setAutoRead(true);
+                        }
+                    }));
         }
     }
 

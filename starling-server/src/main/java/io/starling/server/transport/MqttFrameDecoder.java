@@ -40,10 +40,19 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
         while (!failed) {
             int start = in.readerIndex();
             int readable = in.readableBytes();
-            if (readable < 2) {
+            if (readable < 1) {
                 return;
             }
             int firstByte = in.getUnsignedByte(start);
+            if (version == null && firstByte >> 4 != PacketType.CONNECT.value()) {
+                // [MQTT-3.1.0-1] the first packet must be CONNECT: refuse at its first byte, before any body
+                fail(in, out, ReasonCode.PROTOCOL_ERROR, "first packet has type " + (firstByte >> 4) + ", not CONNECT",
+                        true);
+                return;
+            }
+            if (readable < 2) {
+                return;
+            }
             int remainingLength;
             int headerSize;
             try {
@@ -72,11 +81,6 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
             PacketType type = PacketType.of(firstByte >> 4);
             try {
                 if (version == null) {
-                    if (type != PacketType.CONNECT) {
-                        // [MQTT-3.1.0-1] the first packet from the client must be CONNECT
-                        fail(in, out, ReasonCode.PROTOCOL_ERROR, "first packet is " + type + ", not CONNECT", true);
-                        return;
-                    }
                     ConnectPacket connect = PacketDecoder.decodeConnect(firstByte, body);
                     version = connect.version();
                     out.add(connect);
