@@ -135,6 +135,33 @@ public final class Conn implements AutoCloseable {
         return this;
     }
 
+    /**
+     * 5.0: the next packet is a DISCONNECT with {@code reasonCode} and without a Session Expiry Interval
+     * [MQTT-3.14.2-2], and then the server closes the connection. Returns the DISCONNECT.
+     */
+    public byte[] expectDisconnect(int reasonCode) {
+        byte[] p = read();
+        if ((p[0] & 0xFF) != 0xE0 || p.length < 3 || (p[2] & 0xFF) != reasonCode) {
+            throw new AssertionError("expected DISCONNECT with reason 0x" + Integer.toHexString(reasonCode) + ", got "
+                    + RawClient.hex(p));
+        }
+        if (p.length > 4 && (p[4] & 0xFF) == 0x11) {          // first property: Session Expiry Interval
+            throw new AssertionError("server DISCONNECT with a Session Expiry Interval: " + RawClient.hex(p));
+        }
+        expectClosed();
+        return p;
+    }
+
+    /** 5.0: the next packet is a CONNACK with {@code reasonCode} (Session Present 0), then the connection closes. */
+    public byte[] expectConnackRefusal(int reasonCode) {
+        byte[] p = read();
+        if ((p[0] & 0xFF) != 0x20 || (p[2] & 0xFF) != 0x00 || (p[3] & 0xFF) != reasonCode) {
+            throw new AssertionError("expected CONNACK 00 " + Integer.toHexString(reasonCode) + ", got " + RawClient.hex(p));
+        }
+        expectClosed();
+        return p;
+    }
+
     /** Reads the next packet and parses it as a PUBLISH ({@code v5}: with properties). */
     public Pub readPublish(boolean v5) {
         return Pub.parse(read(), v5);
