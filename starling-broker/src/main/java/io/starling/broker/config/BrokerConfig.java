@@ -71,7 +71,7 @@ public record BrokerConfig(
         private int port = 1883;
         private Path dataDir = Path.of("data");
         private Duration connectTimeout = Duration.ofSeconds(10);
-        private int maxPacketSize = MQTT_MAX_PACKET_SIZE;
+        private int maxPacketSize = 16 * 1024 * 1024;
         private int maxInflightMessages = 32;
         private int receiveMaximum = 65_535;
         private int maxQueuedMessages = 1000;
