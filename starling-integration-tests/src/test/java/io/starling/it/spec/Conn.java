@@ -152,6 +152,44 @@ public final class Conn implements AutoCloseable {
         return p;
     }
 
+    /**
+     * 5.0: the next packet is a PUBACK ({@code type} 0x40) or PUBREC (0x50) for {@code packetId} with reason code
+     * 0x00 (Success) or 0x10 (No matching subscribers): short form, or with a reason code and optional properties.
+     */
+    public Conn expectAck5(int type, int packetId) {
+        byte[] p = read();
+        boolean ok = (p[0] & 0xFF) == type && p.length >= 4 && ((p[2] & 0xFF) << 8 | (p[3] & 0xFF)) == packetId
+                && (p.length == 4 || (p[4] & 0xFF) == 0x00 || (p[4] & 0xFF) == 0x10);
+        if (!ok) {
+            throw new AssertionError("expected ack 0x" + Integer.toHexString(type) + " for packet id " + packetId
+                    + " with reason 0x00/0x10, got " + RawClient.hex(p));
+        }
+        return this;
+    }
+
+    /**
+     * 5.0: the next packet is a well-formed CONNACK (acknowledge flag bits 7-1 zero, Property Length matching the
+     * rest) with {@code sessionPresent} and reason code 0x00. Returns it.
+     */
+    public byte[] expectConnack5(int sessionPresent) {
+        byte[] p = read();
+        int propertyLength = 0;
+        int mul = 1;
+        int i = 4;
+        int b;
+        do {
+            b = p[i++] & 0xFF;
+            propertyLength += (b & 0x7F) * mul;
+            mul *= 128;
+        } while ((b & 0x80) != 0);
+        if ((p[0] & 0xFF) != 0x20 || (p[2] & 0xFF) != sessionPresent || (p[3] & 0xFF) != 0x00
+                || i + propertyLength != p.length) {
+            throw new AssertionError("expected CONNACK, session present " + sessionPresent + ", reason 0x00, got "
+                    + RawClient.hex(p));
+        }
+        return p;
+    }
+
     /** 5.0: the next packet is a CONNACK with {@code reasonCode} (Session Present 0), then the connection closes. */
     public byte[] expectConnackRefusal(int reasonCode) {
         byte[] p = read();

@@ -68,11 +68,7 @@ public final class Conns implements AfterEachCallback {
     public Conn connect5(String clientId, boolean cleanStart, int[] properties, int sessionPresent) {
         Conn c = open();
         c.send(Wire.connect5(clientId, cleanStart ? Wire.CLEAN : 0, 60, properties));
-        byte[] connack = c.read();
-        if ((connack[0] & 0xFF) != 0x20 || (connack[2] & 0xFF) != sessionPresent || (connack[3] & 0xFF) != 0x00) {
-            throw new AssertionError("expected CONNACK with session present " + sessionPresent + " and reason 0x00, got "
-                    + RawClient.hex(connack));
-        }
+        c.expectConnack5(sessionPresent);
         return c;
     }
 

@@ -33,17 +33,10 @@ class ConnectV5SpecTest {
     @RegisterExtension
     final Conns conns = new Conns(broker);
 
-    /** The CONNACK Starling sends to a new Clean Start session without special requests. */
-    private static final int[] CONNACK_NEW = {
-        0x20, 0x05,                                        // CONNACK, remaining length 5
-        0x00,                                              // acknowledge flags: session present 0, bits 7-1 zero
-        0x00,                                              // reason code 0x00 success
-        0x02,                                              // property length 2
-        0x2A, 0x00};                                       // Shared Subscription Available 0
-
     // [MQTT-3.1.4-5] A valid CONNECT is answered with CONNACK reason code 0x00. [MQTT-3.2.2-1] the acknowledge flag
     // bits 7-1 are zero. [MQTT-3.2.2-2] Clean Start 1: Session Present 0. [MQTT-3.2.2-8] only defined reason codes.
-    // [MQTT-2.2.2-1] a CONNACK without other properties still has its Property Length.
+    // [MQTT-2.2.2-1] a CONNACK without other properties still has its Property Length. [MQTT-4.12.0-6] and has no
+    // Authentication Method.
     @Test
     void validConnectGetsConnack00_MQTT_3_1_4_5() {
         Conn c = conns.open();
@@ -55,7 +48,8 @@ class ConnectV5SpecTest {
                 0x00, 0x3C,                                // keep alive 60 s
                 0x00,                                      // property length 0
                 0x00, 0x01, 'k');                          // client id "k"
-        c.expect(CONNACK_NEW);
+        byte[] connack = c.expectConnack5(0x00);           // flags 0, reason 0x00, Property Length consistent
+        assertThat(connack[2] & 0xFF).as("acknowledge flags, bits 7-1 zero").isZero();
     }
 
     // [MQTT-3.1.0-1] The first packet must be CONNECT: anything else closes the connection.
@@ -140,6 +134,7 @@ class ConnectV5SpecTest {
     // creates one (Session Present 0). [MQTT-3.1.2-5] Clean Start 0 with a session resumes it (Session Present 1).
     // [MQTT-3.2.2-3] Session Present reflects whether state existed. [MQTT-3.1.2-23] with Session Expiry > 0 the
     // state is kept after the connection closes. [MQTT-3.1.4-4] Clean Start is processed on CONNECT.
+    // [MQTT-3.1.3-2] the ClientID selects the session. [MQTT-4.1.0-1] state is kept while the session lasts.
     @Test
     void cleanStartAndSessionExpiry_MQTT_3_1_2_4() {
         Conn c = conns.connect5("v5-sess", false, props(sessionExpiry(60)), 0x00); // new session
@@ -148,7 +143,7 @@ class ConnectV5SpecTest {
         c.expectClosed();
         Conn pub = conns.connect5("v5-sess-pub");
         pub.send(Wire.publish5(QOS1, "v5sess/t", 1, props(), "queued"));
-        pub.expect(0x40, 0x02, 0x00, 0x01);                // PUBACK (short form: success, no properties)
+        pub.expectAck5(0x40, (0x00) << 8 | (0x01));                // PUBACK (short form: success, no properties)
         Conn resumed = conns.connect5("v5-sess", false, props(sessionExpiry(60)), 0x01); // resumed
         int id = resumed.expectPublish5(QOS1, "v5sess/t", props(), "queued");
         resumed.send(0x40, 0x02, id >> 8, id & 0xFF);
@@ -156,12 +151,12 @@ class ConnectV5SpecTest {
         resumed.expectClosed();
         Conn fresh = conns.connect5("v5-sess", true, props(sessionExpiry(60)), 0x00); // Clean Start 1: discarded
         pub.send(Wire.publish5(QOS1, "v5sess/t", 2, props(), "gone"));
-        pub.expect(0x40, 0x02, 0x00, 0x02);
+        pub.expectAck5(0x40, (0x00) << 8 | (0x02));
         fresh.expectNothing();                             // the subscription went with the old session
     }
 
     // [MQTT-3.1.2-23] Session Expiry Interval 0 (absent): the session ends with the connection; Clean Start 0 later
-    // finds nothing (Session Present 0).
+    // finds nothing (Session Present 0). [MQTT-4.1.0-2] the state is discarded once the (zero) expiry has passed.
     @Test
     void sessionExpiry0EndsWithTheConnection_MQTT_3_1_2_23() {
         Conn c = conns.connect5("v5-exp0", false, props(), 0x00);
@@ -180,7 +175,7 @@ class ConnectV5SpecTest {
         Conn sub = conns.subscriber5("v5-will-sub", "v5will/t", 1);
         Conn c = conns.open();
         c.send(Wire.connect5Will("v5-will", CLEAN | WILL | WILL_QOS1, 60, props(), props(), "v5will/t", "bye"));
-        c.expect(CONNACK_NEW);
+        c.expectConnack5(0x00);
         c.close();                                         // dropped
         int id = sub.expectPublish5(QOS1, "v5will/t", props(), "bye");
         sub.send(0x40, 0x02, id >> 8, id & 0xFF);
@@ -192,7 +187,7 @@ class ConnectV5SpecTest {
         Conn live = conns.subscriber5("v5-wret-live", "v5wret/t", 0);
         Conn c = conns.open();
         c.send(Wire.connect5Will("v5-wret", CLEAN | WILL | WILL_RETAIN, 60, props(), props(), "v5wret/t", "r"));
-        c.expect(CONNACK_NEW);
+        c.expectConnack5(0x00);
         c.close();
         live.expectPublish5(0, "v5wret/t", props(), "r");
         Conn later = conns.connect5("v5-wret-later");
@@ -206,7 +201,7 @@ class ConnectV5SpecTest {
         Conn sub = conns.subscriber5("v5-wd-sub", "v5wd/t", 0);
         Conn c = conns.open();
         c.send(Wire.connect5Will("v5-wd", CLEAN | WILL, 60, props(), props(), "v5wd/t", "w"));
-        c.expect(CONNACK_NEW);
+        c.expectConnack5(0x00);
         c.send(
                 0xE0, 0x01,                                // DISCONNECT, remaining length 1
                 0x00);                                     // reason 0x00 normal disconnection
@@ -220,7 +215,7 @@ class ConnectV5SpecTest {
         Conn sub = conns.subscriber5("v5-dw-sub", "v5dw/t", 0);
         Conn c = conns.open();
         c.send(Wire.connect5Will("v5-dw", CLEAN | WILL, 60, props(), props(), "v5dw/t", "w4"));
-        c.expect(CONNACK_NEW);
+        c.expectConnack5(0x00);
         c.send(
                 0xE0, 0x01,                                // DISCONNECT, remaining length 1
                 0x04);                                     // reason 0x04 disconnect with Will Message
@@ -284,7 +279,7 @@ class ConnectV5SpecTest {
                 0x00, 0x01, 'u',                           // client id "u"
                 0x00, 0x03, 'b', 'o', 'b',                 // user name "bob"
                 0x00, 0x02, 'p', 'w');                     // password "pw"
-        ok.expect(CONNACK_NEW);
+        ok.expectConnack5(0x00);
         Conn pwOnly = conns.open();
         pwOnly.send(
                 0x10, 0x12,                                // CONNECT, remaining length 18
@@ -295,7 +290,7 @@ class ConnectV5SpecTest {
                 0x00,                                      // property length 0
                 0x00, 0x01, 'x',                           // client id "x"
                 0x00, 0x02, 'p', 'w');                     // password "pw"
-        pwOnly.expect(CONNACK_NEW);
+        pwOnly.expectConnack5(0x00);
         conns.open().send(
                 0x10, 0x0E,                                // CONNECT, remaining length 14
                 0x00, 0x04, 'M', 'Q', 'T', 'T',            // protocol name
@@ -333,7 +328,7 @@ class ConnectV5SpecTest {
     void keepAliveTimeout_MQTT_3_1_2_22() {
         Conn c = conns.open();
         c.send(Wire.connect5("v5-ka", CLEAN, 1, props())); // keep alive 1 s
-        c.expect(CONNACK_NEW);                             // no Server Keep Alive property
+        c.expectConnack5(0x00);                             // no Server Keep Alive property
         long start = System.nanoTime();
         c.expectDisconnect(0x8D);                          // Keep Alive timeout
         long ms = Duration.ofNanos(System.nanoTime() - start).toMillis();
@@ -346,7 +341,7 @@ class ConnectV5SpecTest {
     void clientIdentifierRules_MQTT_3_1_3_5() {
         Conn ok = conns.open();
         ok.send(Wire.connect5("09azAZ0123456789abcdXYZ", CLEAN, 60, props())); // 23 characters
-        ok.expect(CONNACK_NEW);
+        ok.expectConnack5(0x00);
         conns.open().send(
                 0x10, 0x0B,                                // CONNECT, remaining length 11
                 0x00, 0x04, 'M', 'Q', 'T', 'T',            // protocol name
@@ -424,6 +419,7 @@ class ConnectV5SpecTest {
     // [MQTT-3.1.4-6] After a refused CONNECT nothing else is processed: a retained PUBLISH behind a CONNECT with an
     // unsupported Authentication Method (refused, 0x8C) is not stored. [MQTT-3.2.2-6] Session Present 0;
     // [MQTT-3.2.2-7] closed after the CONNACK. [MQTT-4.12.0-1] CONNACK 0x8C for an unsupported method.
+    // [MQTT-3.1.4-2] a failed authentication check closes the connection. [MQTT-4.13.2-1] a CONNACK >= 0x80 closes.
     @Test
     void nothingIsProcessedAfterARefusedConnect_MQTT_3_1_4_6() {
         Conn c = conns.open();
@@ -445,7 +441,7 @@ class ConnectV5SpecTest {
         c.close();
         Conn pub = conns.connect5("v5-first-pub");
         pub.send(Wire.publish5(QOS1, "v5first/t", 1, props(), "q"));
-        pub.expect(0x40, 0x02, 0x00, 0x01);
+        pub.expectAck5(0x40, (0x00) << 8 | (0x01));
         Conn again = conns.open();
         again.send(Wire.connect5("v5-first", 0, 60, props(sessionExpiry(60))));
         byte[] connack = again.read();
@@ -466,7 +462,7 @@ class ConnectV5SpecTest {
         c.expect(0xD0, 0x00);                              // PINGRESP
     }
 
-    // [MQTT-3.14.1-1] DISCONNECT reserved bits must be 0: otherwise DISCONNECT 0x81 (Malformed Packet).
+    // [MQTT-3.14.1-1] DISCONNECT reserved bits must be 0: otherwise DISCONNECT 0x81 (Malformed Packet). [MQTT-2.1.3-1]
     // [MQTT-3.14.0-1] the server sends a DISCONNECT only after a successful CONNACK; [MQTT-3.14.2-1] defined codes;
     // [MQTT-3.14.2-2] no Session Expiry Interval in it; [MQTT-3.14.4-1] nothing after it; [MQTT-3.14.4-2] closed.
     @Test
