@@ -1,6 +1,7 @@
 package io.starling.broker;
 
 import io.netty.util.concurrent.EventExecutorGroup;
+import io.starling.broker.auth.EnhancedAuthRegistry;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.retain.RetainedStore;
@@ -26,6 +27,7 @@ public final class Broker {
     private final BrokerMetrics metrics = new BrokerMetrics();
     private final SubscriptionIndex index = new SubscriptionIndex();
     private final Store store;
+    private final EnhancedAuthRegistry enhancedAuth = new EnhancedAuthRegistry();
     private final RetainedStore retained;
     private final SessionManager sessions;
     private final Router router;
@@ -40,8 +42,10 @@ public final class Broker {
         this.config = config;
         this.store = store;
         this.retained = store.retained();
-        this.sessions = new SessionManager(index, config, metrics);
-        this.router = new Router(index, retained, sessions::get, loops, metrics, governor);
+        this.sessions = new SessionManager(index, config, metrics, this::publish,
+                this::redeliverShared);
+        this.router = new Router(index, retained, sessions::get, loops, metrics, governor,
+                config.sharedSubscriptionStrategy());
     }
 
     public BrokerConfig config() {
@@ -64,6 +68,11 @@ public final class Broker {
         return index;
     }
 
+    /** Enhanced authentication methods (5.0 AUTH), by name; register more at start-up. */
+    public EnhancedAuthRegistry enhancedAuth() {
+        return enhancedAuth;
+    }
+
     public Store store() {
         return store;
     }
@@ -72,9 +81,13 @@ public final class Broker {
         return retained;
     }
 
-    /** Publishes a message to every matching subscription (call on an event loop). */
-    public void publish(Message m) {
-        router.publish(m);
+    private void redeliverShared(Delivery d, String fromClientId) {
+        router.redeliverShared(d, fromClientId);
+    }
+
+    /** Publishes a message to every matching subscription (call on an event loop); false if none matched. */
+    public boolean publish(Message m) {
+        return router.publish(m);
     }
 
     /**
@@ -85,13 +98,20 @@ public final class Broker {
      * @return whether a subscription with the same filter existed
      */
     public boolean subscribe(Session session, Subscription s) {
+        // the session's map is keyed by the filter as subscribed, $share prefix included
         Subscription old = session.subscriptions().put(s.filter(), s);
         index.add(s);
         return old != null;
     }
 
-    /** Sends the retained messages matching a new subscription, with RETAIN=1 [MQTT-3.3.1-6]. */
+    /**
+     * Sends the retained messages matching a new subscription, with RETAIN=1 [MQTT-3.3.1-6]; none for a shared
+     * subscription (5.0 4.8.2).
+     */
     public void sendRetained(Session session, Subscription s) {
+        if (s.isShared()) {
+            return;
+        }
         List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
         retained.match(s.filter(), m -> session.deliver(new Delivery(m, Math.min(m.qos(), s.qos()), true, ids)));
     }

@@ -18,6 +18,8 @@ import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.starling.broker.Broker;
+import io.starling.broker.auth.InMemoryScramCredentialStore;
+import io.starling.broker.auth.ScramSha256Authenticator;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.codec.ReasonCode;
@@ -54,6 +56,9 @@ public final class StarlingServer implements AutoCloseable {
         bossGroup = new MultiThreadIoEventLoopGroup(1, io);
         workerGroup = new MultiThreadIoEventLoopGroup(0, io);
         broker = new Broker(config, workerGroup);
+        // 5.0 enhanced authentication: SCRAM-SHA-256 is built in; its users come from the config
+        broker.enhancedAuth().register(new ScramSha256Authenticator(
+                InMemoryScramCredentialStore.fromPasswords(config.scramUsers())));
         Class<? extends ServerSocketChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         ServerBootstrap b = new ServerBootstrap()
@@ -67,11 +72,11 @@ public final class StarlingServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         connections.add(ch);
-                        MqttFrameDecoder decoder = new MqttFrameDecoder(config.maxPacketSize());
+                        MqttConnection connection = new MqttConnection(broker);
                         ch.pipeline()
-                                .addLast("frameDecoder", decoder)
-                                .addLast("encoder", new MqttPacketEncoder(decoder::version))
-                                .addLast("mqtt", new MqttConnection(broker));
+                                .addLast("frameDecoder", new MqttFrameDecoder(config.maxPacketSize()))
+                                .addLast("encoder", new MqttPacketEncoder(connection::version))
+                                .addLast("mqtt", connection);
                     }
                 });
         try {

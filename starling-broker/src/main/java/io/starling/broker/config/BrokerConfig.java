@@ -24,6 +24,19 @@ import java.time.Duration;
  * @param maxClientIdLength longest client identifier accepted
  * @param maxKeepAliveSeconds largest keep-alive the server accepts (v5 answers with Server Keep Alive);
  *     0 = no limit
+ * @param maximumQos highest QoS clients may publish and subscribe with (v5 Maximum QoS)
+ * @param retainAvailable whether retained messages are supported (v5 Retain Available)
+ * @param wildcardSubscriptionsAvailable whether filters may contain wildcards
+ * @param subscriptionIdentifiersAvailable whether Subscription Identifiers are supported
+ * @param sharedSubscriptionsAvailable whether {@code $share/} subscriptions are supported
+ * @param topicAliasMaximum Topic Alias Maximum the server accepts from a v5 client (0 = none)
+ * @param sharedSubscriptionStrategy how a shared subscription group picks the member for a message
+ * @param responseInformation Response Information given to v5 clients that request it, {@code %c} replaced by
+ *     the client id; {@code null} = none
+ * @param validateUtf8Payloads check payloads flagged as UTF-8 (Payload Format Indicator 1): 0x99 if invalid
+ * @param maxSubscriptionsPerClient subscriptions one session may hold (0 = unlimited); more: 0x97 quota exceeded
+ * @param scramUsers users of the built-in SCRAM-SHA-256 enhanced authentication, name → password (turned into
+ *     salted keys at start-up)
  */
 public record BrokerConfig(
         String bindAddress,
@@ -40,10 +53,33 @@ public record BrokerConfig(
         Duration v3SessionExpiry,
         long maxSessionExpirySeconds,
         int maxClientIdLength,
-        int maxKeepAliveSeconds) {
+        int maxKeepAliveSeconds,
+        int maximumQos,
+        boolean retainAvailable,
+        boolean wildcardSubscriptionsAvailable,
+        boolean subscriptionIdentifiersAvailable,
+        boolean sharedSubscriptionsAvailable,
+        int topicAliasMaximum,
+        SharedSubscriptionStrategy sharedSubscriptionStrategy,
+        String responseInformation,
+        boolean validateUtf8Payloads,
+        int maxSubscriptionsPerClient,
+        java.util.Map<String, String> scramUsers) {
 
     /** Largest value of the MQTT Remaining Length plus the fixed header. */
     public static final int MQTT_MAX_PACKET_SIZE = 268_435_455 + 5;
+
+    /** How a shared subscription group chooses the member that gets a message. */
+    public enum SharedSubscriptionStrategy {
+        /** Each member in turn. */
+        ROUND_ROBIN,
+        /** A member at random. */
+        RANDOM,
+        /** The same member until it leaves the group or goes offline. */
+        STICKY,
+        /** A member chosen by the hash of the publisher's client id, so one publisher's messages stay together. */
+        HASH_CLIENT_ID
+    }
 
     /** What a full session queue does with one more message. */
     public enum DropPolicy {
@@ -59,6 +95,12 @@ public record BrokerConfig(
 
     public static BrokerConfig defaults() {
         return builder().build();
+    }
+
+    @Override
+    public String toString() {
+        return "BrokerConfig[" + bindAddress + ":" + port + ", dataDir=" + dataDir + ", scramUsers="
+                + scramUsers.size() + " (passwords not shown)]";
     }
 
     public Builder toBuilder() {
@@ -82,6 +124,17 @@ public record BrokerConfig(
         private long maxSessionExpirySeconds = 0xFFFF_FFFFL;
         private int maxClientIdLength = 65_535;
         private int maxKeepAliveSeconds;
+        private int maximumQos = 2;
+        private boolean retainAvailable = true;
+        private boolean wildcardSubscriptionsAvailable = true;
+        private boolean subscriptionIdentifiersAvailable = true;
+        private boolean sharedSubscriptionsAvailable = true;
+        private int topicAliasMaximum = 10;
+        private SharedSubscriptionStrategy sharedSubscriptionStrategy = SharedSubscriptionStrategy.ROUND_ROBIN;
+        private String responseInformation;
+        private boolean validateUtf8Payloads;
+        private int maxSubscriptionsPerClient;
+        private java.util.Map<String, String> scramUsers = java.util.Map.of();
 
         private Builder() {
         }
@@ -102,6 +155,17 @@ public record BrokerConfig(
             maxSessionExpirySeconds = c.maxSessionExpirySeconds;
             maxClientIdLength = c.maxClientIdLength;
             maxKeepAliveSeconds = c.maxKeepAliveSeconds;
+            maximumQos = c.maximumQos;
+            retainAvailable = c.retainAvailable;
+            wildcardSubscriptionsAvailable = c.wildcardSubscriptionsAvailable;
+            subscriptionIdentifiersAvailable = c.subscriptionIdentifiersAvailable;
+            sharedSubscriptionsAvailable = c.sharedSubscriptionsAvailable;
+            topicAliasMaximum = c.topicAliasMaximum;
+            sharedSubscriptionStrategy = c.sharedSubscriptionStrategy;
+            responseInformation = c.responseInformation;
+            validateUtf8Payloads = c.validateUtf8Payloads;
+            maxSubscriptionsPerClient = c.maxSubscriptionsPerClient;
+            scramUsers = c.scramUsers;
         }
 
         public Builder bindAddress(String v) {
@@ -179,7 +243,71 @@ public record BrokerConfig(
             return this;
         }
 
+        public Builder maximumQos(int v) {
+            maximumQos = v;
+            return this;
+        }
+
+        public Builder retainAvailable(boolean v) {
+            retainAvailable = v;
+            return this;
+        }
+
+        public Builder wildcardSubscriptionsAvailable(boolean v) {
+            wildcardSubscriptionsAvailable = v;
+            return this;
+        }
+
+        public Builder subscriptionIdentifiersAvailable(boolean v) {
+            subscriptionIdentifiersAvailable = v;
+            return this;
+        }
+
+        public Builder sharedSubscriptionsAvailable(boolean v) {
+            sharedSubscriptionsAvailable = v;
+            return this;
+        }
+
+        public Builder topicAliasMaximum(int v) {
+            topicAliasMaximum = v;
+            return this;
+        }
+
+        public Builder sharedSubscriptionStrategy(SharedSubscriptionStrategy v) {
+            sharedSubscriptionStrategy = v;
+            return this;
+        }
+
+        public Builder responseInformation(String v) {
+            responseInformation = v;
+            return this;
+        }
+
+        public Builder validateUtf8Payloads(boolean v) {
+            validateUtf8Payloads = v;
+            return this;
+        }
+
+        public Builder maxSubscriptionsPerClient(int v) {
+            maxSubscriptionsPerClient = v;
+            return this;
+        }
+
+        public Builder scramUsers(java.util.Map<String, String> v) {
+            scramUsers = java.util.Map.copyOf(v);
+            return this;
+        }
+
         public BrokerConfig build() {
+            if (maximumQos < 0 || maximumQos > 2) {
+                throw new IllegalArgumentException("maximum-qos must be 0, 1 or 2");
+            }
+            if (topicAliasMaximum < 0 || topicAliasMaximum > 65_535) {
+                throw new IllegalArgumentException("topic-alias-maximum must be 0..65535");
+            }
+            if (maxSubscriptionsPerClient < 0) {
+                throw new IllegalArgumentException("max-subscriptions-per-client must not be negative");
+            }
             if (port < 0 || port > 65_535) {
                 throw new IllegalArgumentException("port must be 0..65535, not " + port);
             }
@@ -197,7 +325,10 @@ public record BrokerConfig(
             }
             return new BrokerConfig(bindAddress, port, dataDir, connectTimeout, maxPacketSize, maxInflightMessages,
                     receiveMaximum, maxQueuedMessages, maxQueuedBytes, queueQos0Messages, dropPolicy, v3SessionExpiry,
-                    maxSessionExpirySeconds, maxClientIdLength, maxKeepAliveSeconds);
+                    maxSessionExpirySeconds, maxClientIdLength, maxKeepAliveSeconds, maximumQos, retainAvailable,
+                    wildcardSubscriptionsAvailable, subscriptionIdentifiersAvailable, sharedSubscriptionsAvailable,
+                    topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
+                    maxSubscriptionsPerClient, scramUsers);
         }
     }
 }

@@ -9,6 +9,7 @@ public final class BrokerMetrics {
     public final LongAdder messagesReceived = new LongAdder();
     public final LongAdder messagesDelivered = new LongAdder();
     public final LongAdder messagesDropped = new LongAdder();
+    public final LongAdder messagesExpired = new LongAdder();
     public final LongAdder protocolErrors = new LongAdder();
     public final LongAdder sessionsExpired = new LongAdder();
 }

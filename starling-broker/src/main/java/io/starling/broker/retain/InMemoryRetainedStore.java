@@ -25,22 +25,33 @@ public final class InMemoryRetainedStore implements RetainedStore {
 
     @Override
     public void match(String filter, Consumer<Message> sink) {
+        long now = System.currentTimeMillis();
         if (!Topics.hasWildcard(filter)) {
             Message m = byTopic.get(filter);
             if (m != null) {
-                sink.accept(m);
+                deliverUnlessExpired(m, now, sink);
             }
             return;
         }
         for (Message m : byTopic.values()) {
             if (Topics.matches(filter, m.topic())) {
-                sink.accept(m);
+                deliverUnlessExpired(m, now, sink);
             }
+        }
+    }
+
+    /** An expired retained message is removed when it is next looked at (5.0 3.3.2.3.3). */
+    private void deliverUnlessExpired(Message m, long now, Consumer<Message> sink) {
+        if (m.isExpired(now)) {
+            byTopic.remove(m.topic(), m);
+        } else {
+            sink.accept(m);
         }
     }
 
     @Override
     public int size() {
+        // expired messages still count until they are next matched
         return byTopic.size();
     }
 }

@@ -13,12 +13,37 @@ import io.starling.codec.Properties;
  * @param payload payload bytes, read-only
  * @param properties PUBLISH properties to forward (5.0), without topic alias or subscription identifiers
  * @param publisherId client id of the publisher, for No Local; {@code null} for messages of the broker
+ * @param expiresAtMillis wall-clock time (ms since the epoch) at which the message expires (5.0 Message Expiry
+ *     Interval), {@link #NEVER} when it does not
  */
 public record Message(String topic, int qos, boolean retain, byte[] payload, Properties properties,
-        String publisherId) {
+        String publisherId, long expiresAtMillis) {
+
+    /** {@link #expiresAtMillis()} of a message without a Message Expiry Interval. */
+    public static final long NEVER = Long.MAX_VALUE;
+
+    /** A message published now; its expiry is taken from the Message Expiry Interval property, if any. */
+    public static Message published(String topic, int qos, boolean retain, byte[] payload, Properties properties,
+            String publisherId, long nowMillis) {
+        Long interval = properties.messageExpiryInterval();
+        long expiresAt = interval == null ? NEVER : nowMillis + interval * 1000L;
+        return new Message(topic, qos, retain, payload, properties, publisherId, expiresAt);
+    }
 
     /** Bytes this message is charged for in queue limits. */
     public long weight() {
         return payload.length + topic.length() + 64L;
+    }
+
+    public boolean isExpired(long nowMillis) {
+        return nowMillis >= expiresAtMillis;
+    }
+
+    /**
+     * The Message Expiry Interval to forward: what is left, in whole seconds rounded up [MQTT-3.3.2-6];
+     * only meaningful when the message has an expiry and has not expired.
+     */
+    public long remainingExpirySeconds(long nowMillis) {
+        return (expiresAtMillis - nowMillis + 999) / 1000;
     }
 }

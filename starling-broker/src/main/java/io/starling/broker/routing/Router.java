@@ -2,10 +2,12 @@ package io.starling.broker.routing;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.EventExecutorGroup;
+import io.starling.broker.config.BrokerConfig.SharedSubscriptionStrategy;
 import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.retain.RetainedStore;
 import io.starling.broker.session.Delivery;
 import io.starling.broker.session.Session;
+import io.starling.broker.topic.SharedGroup;
 import io.starling.broker.topic.Subscription;
 import io.starling.broker.topic.SubscriptionIndex;
 import java.util.ArrayList;
@@ -24,6 +26,9 @@ import java.util.function.Function;
  * RETAIN is kept if any of them asked for Retain As Published. Subscriptions with No Local do not match the
  * publisher's own messages [MQTT-3.8.3-3].
  *
+ * <p>Shared subscriptions (5.0 4.8.2): each matching group contributes one delivery, to a member chosen by the
+ * configured strategy (online members first), separate from that member's ordinary subscriptions.
+ *
  * <p>Thread-safety: {@link #publish} may be called on any of the broker's event loops.
  */
 public final class Router {
@@ -32,10 +37,13 @@ public final class Router {
     private final RetainedStore retained;
     private final Function<String, Session> sessions;
     private final BrokerMetrics metrics;
+    private final SharedSubscriptionStrategy strategy;
     private final Map<EventExecutor, Outbox> outboxes = new IdentityHashMap<>();
 
     public Router(SubscriptionIndex index, RetainedStore retained, Function<String, Session> sessions,
-            EventExecutorGroup loops, BrokerMetrics metrics, DeliveryGovernor governor) {
+            EventExecutorGroup loops, BrokerMetrics metrics, DeliveryGovernor governor,
+            SharedSubscriptionStrategy strategy) {
+        this.strategy = strategy;
         this.index = index;
         this.retained = retained;
         this.sessions = sessions;
@@ -45,35 +53,87 @@ public final class Router {
         }
     }
 
-    /** Publishes a message: retained state first, then every matching session. */
-    public void publish(Message m) {
+    /** Publishes a message: retained state first, then every matching session; false if nothing matched. */
+    public boolean publish(Message m) {
         metrics.messagesReceived.increment();
         if (m.retain()) {
             retained.update(m); // [MQTT-3.3.1-5] store; an empty payload removes [MQTT-3.3.1-10]
         }
-        List<Subscription> matches = new ArrayList<>(4);
-        index.match(m.topic(), s -> {
-            if (!(s.noLocal() && s.clientId().equals(m.publisherId()))) {
-                matches.add(s);
+        Matches matches = new Matches(m.publisherId());
+        index.match(m.topic(), matches);
+        if (matches.groups != null) {
+            for (SharedGroup g : matches.groups) {
+                Subscription s = g.pick(strategy, m.publisherId(), this::isOnline, null);
+                if (s != null && !(s.noLocal() && s.clientId().equals(m.publisherId()))) {
+                    dispatch(s.clientId(), new Delivery(m, Math.min(m.qos(), s.qos()), false, ids(s), g));
+                }
             }
-        });
-        if (matches.isEmpty()) {
-            return;
         }
-        if (matches.size() == 1) {
-            Subscription s = matches.get(0);
+        List<Subscription> subs = matches.subscriptions;
+        if (subs.isEmpty()) {
+            return matches.groups != null;
+        }
+        if (subs.size() == 1) {
+            Subscription s = subs.get(0);
             dispatch(s.clientId(), new Delivery(m, Math.min(m.qos(), s.qos()), s.retainAsPublished() && m.retain(),
-                    s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId())));
-            return;
+                    ids(s)));
+            return true;
         }
         Map<String, Aggregate> byClient = new HashMap<>();
-        for (Subscription s : matches) {
+        for (Subscription s : subs) {
             byClient.computeIfAbsent(s.clientId(), k -> new Aggregate()).add(s);
         }
         for (Map.Entry<String, Aggregate> e : byClient.entrySet()) {
             Aggregate a = e.getValue();
             dispatch(e.getKey(), new Delivery(m, Math.min(m.qos(), a.qos), a.retainAsPublished && m.retain(),
                     a.subscriptionIds == null ? List.of() : a.subscriptionIds));
+        }
+        return true;
+    }
+
+    /**
+     * Gives a shared-subscription delivery that a member lost with its connection to another member of the group;
+     * if there is no other member, it goes back to the same session, which keeps it if it persists.
+     */
+    public void redeliverShared(Delivery d, String fromClientId) {
+        Subscription s = d.group().pick(strategy, d.message().publisherId(), this::isOnline, fromClientId);
+        String target = s == null ? fromClientId : s.clientId();
+        int qos = s == null ? d.qos() : Math.min(d.message().qos(), s.qos());
+        dispatch(target, new Delivery(d.message(), qos, false, s == null ? d.subscriptionIds() : ids(s), d.group()));
+    }
+
+    private boolean isOnline(String clientId) {
+        Session s = sessions.apply(clientId);
+        return s != null && s.isOnline();
+    }
+
+    private static List<Integer> ids(Subscription s) {
+        return s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
+    }
+
+    /** Collects the matches of one publish; No Local subscriptions of the publisher are left out [MQTT-3.8.3-3]. */
+    private static final class Matches implements SubscriptionIndex.MatchSink {
+        final String publisherId;
+        final List<Subscription> subscriptions = new ArrayList<>(4);
+        List<SharedGroup> groups;
+
+        Matches(String publisherId) {
+            this.publisherId = publisherId;
+        }
+
+        @Override
+        public void onSubscription(Subscription s) {
+            if (!(s.noLocal() && s.clientId().equals(publisherId))) {
+                subscriptions.add(s);
+            }
+        }
+
+        @Override
+        public void onSharedGroup(SharedGroup g) {
+            if (groups == null) {
+                groups = new ArrayList<>(2);
+            }
+            groups.add(g);
         }
     }
 

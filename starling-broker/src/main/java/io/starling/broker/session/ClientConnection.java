@@ -30,9 +30,15 @@ public interface ClientConnection {
 
     /**
      * Closes the connection on the server's initiative because another connection took its session over: v5
-     * clients get DISCONNECT 0x8E first, and the Will is published [MQTT-3.1.4-2].
+     * clients get DISCONNECT 0x8E first [MQTT-3.1.4-2]. The Will has been taken by then ({@link #takeWill}).
      */
     void closeForTakeover();
+
+    /**
+     * Takes the connection's Will away (it will not publish it itself), for the session manager to publish or
+     * drop as the specification says; {@code null} when there is none.
+     */
+    PendingWill takeWill();
 
     /** Closes the connection on the server's initiative with a reason (sent as DISCONNECT on v5). */
     void closeWithReason(ReasonCode reason);

@@ -62,6 +62,8 @@ public final class Session {
     private volatile EventExecutor owner;
 
     private ClientConnection connection;
+    /** Whether a connection is attached; read by other loops to prefer online shared-subscription members. */
+    private volatile boolean online;
     private long expiryIntervalSeconds;
     private boolean discarded;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
@@ -71,6 +73,8 @@ public final class Session {
     private final Set<Integer> inboundQos2 = new HashSet<>();
     private int nextPacketId = 1;
     private ScheduledFuture<?> expiryTask;
+    private ScheduledFuture<?> willTask;
+    private Runnable pendingWill;
     private long droppedSinceLog;
     private long lastDropLogNs;
 
@@ -138,14 +142,47 @@ public final class Session {
     void attach(ClientConnection c) {
         cancelExpiry();
         connection = c;
+        online = true;
     }
 
     void detach() {
         connection = null;
+        online = false;
+    }
+
+    /** Whether a connection is attached; safe to call from any thread. */
+    public boolean isOnline() {
+        return online;
+    }
+
+    /**
+     * Removes and returns the deliveries that came through shared subscriptions and have not reached the client:
+     * queued ones, and inflight ones still waiting for PUBACK/PUBREC. Called when the connection is lost, so they
+     * can go to another member of their group (5.0 4.8.2).
+     */
+    java.util.List<Delivery> takeSharedDeliveries() {
+        java.util.List<Delivery> taken = new java.util.ArrayList<>();
+        for (Iterator<Map.Entry<Integer, Inflight>> it = inflight.entrySet().iterator(); it.hasNext(); ) {
+            Inflight f = it.next().getValue();
+            if (f.delivery.group() != null && f.state == OutboundState.PUBLISH_SENT) {
+                taken.add(f.delivery);
+                it.remove();
+            }
+        }
+        for (Iterator<Delivery> it = queue.iterator(); it.hasNext(); ) {
+            Delivery d = it.next();
+            if (d.group() != null) {
+                taken.add(d);
+                queuedBytes -= d.message().weight();
+                it.remove();
+            }
+        }
+        return taken;
     }
 
     void markDiscarded() {
         discarded = true;
+        online = false;
         cancelExpiry();
         queue.clear();
         queuedBytes = 0;
@@ -161,6 +198,35 @@ public final class Session {
         inflight.clear();
         inboundQos2.clear();
         nextPacketId = 1;
+    }
+
+    /** Publishes the Will after a delay (5.0 Will Delay Interval) unless cancelled or fired first. */
+    void scheduleWill(Runnable publish, long delaySeconds) {
+        cancelWill();
+        pendingWill = publish;
+        willTask = owner.schedule(this::firePendingWill, delaySeconds, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /** A connection resumed the session before the Will Delay Interval passed: no Will [MQTT-3.1.3-9]. */
+    void cancelWill() {
+        if (willTask != null) {
+            willTask.cancel(false);
+            willTask = null;
+        }
+        pendingWill = null;
+    }
+
+    /** The session ends before the Will Delay Interval passed: the Will goes out now (5.0 3.1.2.5). */
+    void firePendingWill() {
+        Runnable w = pendingWill;
+        cancelWill();
+        if (w != null) {
+            w.run();
+        }
+    }
+
+    boolean hasPendingWill() {
+        return pendingWill != null;
     }
 
     void scheduleExpiry(Runnable onExpiry, long delaySeconds) {
@@ -258,6 +324,12 @@ public final class Session {
     }
 
     private void send(Delivery d) {
+        long now = d.message().expiresAtMillis() == Message.NEVER ? 0 : System.currentTimeMillis();
+        if (now != 0 && d.message().isExpired(now)) {
+            // [MQTT-3.3.2-5] expired before onward delivery started: delete this subscriber's copy
+            metrics.messagesExpired.increment();
+            return;
+        }
         int packetId = d.qos() > 0 ? allocatePacketId() : 0;
         PublishPacket packet = toPacket(d, packetId, false);
         long max = connection.clientMaximumPacketSize();
@@ -287,9 +359,14 @@ public final class Session {
         Message m = d.message();
         Properties props = m.properties();
         if (connection.version().isV5()) {
-            if (!d.subscriptionIds().isEmpty()) {
+            boolean expires = m.expiresAtMillis() != Message.NEVER;
+            if (!d.subscriptionIds().isEmpty() || expires) {
                 Properties.Builder b = props.toBuilder();
                 d.subscriptionIds().forEach(b::addSubscriptionIdentifier);
+                if (expires) {
+                    // [MQTT-3.3.2-6] forward the interval minus the time the message waited here
+                    b.messageExpiryInterval(Math.max(1, m.remainingExpirySeconds(System.currentTimeMillis())));
+                }
                 props = b.build();
             }
         } else {

@@ -5,9 +5,12 @@ import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.topic.Subscription;
 import io.starling.broker.topic.SubscriptionIndex;
+import io.starling.broker.routing.Message;
 import java.util.Iterator;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,11 +37,21 @@ public final class SessionManager {
     private final SubscriptionIndex index;
     private final BrokerConfig config;
     private final BrokerMetrics metrics;
+    private final Consumer<Message> willPublisher;
+    private final BiConsumer<Delivery, String> sharedRedelivery;
 
-    public SessionManager(SubscriptionIndex index, BrokerConfig config, BrokerMetrics metrics) {
+    /**
+     * @param willPublisher publishes Will Messages
+     * @param sharedRedelivery hands a shared-subscription delivery to another member of its group than the
+     *     given client id (used when a member's connection is lost)
+     */
+    public SessionManager(SubscriptionIndex index, BrokerConfig config, BrokerMetrics metrics,
+            Consumer<Message> willPublisher, BiConsumer<Delivery, String> sharedRedelivery) {
         this.index = index;
         this.config = config;
         this.metrics = metrics;
+        this.willPublisher = willPublisher;
+        this.sharedRedelivery = sharedRedelivery;
     }
 
     public Session get(String clientId) {
@@ -80,15 +93,24 @@ public final class SessionManager {
         ClientConnection old = session.connection();
         // a session with expiry 0 ends with its connection [MQTT-3.1.2-6]: the new connection starts afresh
         boolean endsWithOldConnection = old != null && session.expiryIntervalSeconds() == 0;
+        boolean fresh = cleanStart || endsWithOldConnection;
         if (old != null) {
             session.detach();
             LOG.info("Client '{}' taken over by a new connection", session.clientId());
+            PendingWill will = old.takeWill();
             old.closeForTakeover();
+            // the old session ends (fresh) or the Will has no delay: publish it; else the session is resumed
+            // within the Will Delay Interval and the Will is not sent [MQTT-3.1.3-9]
+            if (will != null && (fresh || will.delaySeconds() == 0)) {
+                willPublisher.accept(will.message());
+            }
         }
-        boolean fresh = cleanStart || endsWithOldConnection;
         if (fresh) {
+            session.firePendingWill(); // a Will delayed from an earlier connection: its session ends now
             removeSubscriptions(session);
             session.clearState();
+        } else {
+            session.cancelWill();
         }
         session.moveTo(conn.eventLoop());
         boolean present = !fresh;
@@ -106,13 +128,30 @@ public final class SessionManager {
      * The connection of a session ended (on the session's owner). A session with expiry 0 ends now; others
      * end after their Session Expiry Interval unless a connection resumes them first.
      */
-    public void onConnectionClosed(Session session, ClientConnection conn) {
+    public void onConnectionClosed(Session session, ClientConnection conn, PendingWill will) {
         session.execute(() -> {
             if (session.connection() != conn || session.isDiscarded()) {
-                return; // taken over meanwhile: the new connection owns it
+                // taken over meanwhile: the new connection owns the session; the Will was dealt with then
+                if (will != null) {
+                    willPublisher.accept(will.message());
+                }
+                return;
             }
             session.detach();
+            for (Delivery d : session.takeSharedDeliveries()) {
+                // 5.0 4.8.2: a shared-subscription message not acknowledged by a lost member goes to another
+                sharedRedelivery.accept(d, session.clientId());
+            }
             long expiry = session.expiryIntervalSeconds();
+            if (will != null) {
+                if (will.delaySeconds() == 0 || expiry == 0) {
+                    willPublisher.accept(will.message()); // [MQTT-3.1.2-8]
+                } else {
+                    // 5.0 3.1.3.2.2: wait for the Will Delay Interval or the end of the session, whichever first
+                    session.scheduleWill(() -> willPublisher.accept(will.message()),
+                            Math.min(will.delaySeconds(), expiry));
+                }
+            }
             if (expiry == 0) {
                 discard(session);
             } else if (expiry < 0xFFFF_FFFFL) {
@@ -129,6 +168,7 @@ public final class SessionManager {
 
     /** Ends a session (on its owner): removes subscriptions and forgets its state. */
     public void discard(Session session) {
+        session.firePendingWill();
         removeSubscriptions(session);
         session.markDiscarded();
         sessions.remove(session.clientId(), session);

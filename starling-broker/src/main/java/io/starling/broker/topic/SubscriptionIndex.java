@@ -5,14 +5,25 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
- * The subscription index: a trie of topic levels whose nodes hold the subscriptions of the filter ending there.
- * Filters without wildcards are also kept in a hash map by exact topic, so the common case costs one lookup.
+ * The subscription index: a trie of topic levels whose nodes hold the subscriptions of the filter ending there,
+ * and the shared subscription groups of that filter. Ordinary filters without wildcards are also kept in a hash
+ * map by exact topic, so the common case costs one lookup.
  *
  * <p>Thread-safety: {@link #match} runs on any event loop without locks (concurrent maps, immutable
- * subscriptions); {@link #add} and {@link #remove} are serialised by a lock, since they also create and prune
- * nodes. A match running during a change sees the subscription either before or after it.
+ * subscriptions, copy-on-write group members); {@link #add} and {@link #remove} are serialised by a lock, since
+ * they also create and prune nodes. A match running during a change sees the subscription either before or
+ * after it.
  */
 public final class SubscriptionIndex {
+
+    /** Receives the matches of one topic. */
+    public interface MatchSink {
+        /** An ordinary subscription matches. */
+        void onSubscription(Subscription s);
+
+        /** A shared subscription group matches: one of its members is to get the message. */
+        void onSharedGroup(SharedGroup g);
+    }
 
     private final Node root = new Node(null, null);
     private final Map<String, Map<String, Subscription>> exact = new ConcurrentHashMap<>();
@@ -20,51 +31,82 @@ public final class SubscriptionIndex {
 
     /** Adds or replaces the subscription of {@code s.clientId()} to {@code s.filter()}; returns the old one. */
     public Subscription add(Subscription s) {
+        String filter = s.topicFilter();
         synchronized (writeLock) {
-            if (!Topics.hasWildcard(s.filter())) {
-                return exact.computeIfAbsent(s.filter(), k -> new ConcurrentHashMap<>()).put(s.clientId(), s);
+            if (!s.isShared() && !Topics.hasWildcard(filter)) {
+                return exact.computeIfAbsent(filter, k -> new ConcurrentHashMap<>()).put(s.clientId(), s);
             }
             Node node = root;
-            for (String level : levels(s.filter())) {
+            for (String level : levels(filter)) {
                 Node parent = node;
                 node = parent.children.computeIfAbsent(level, l -> new Node(parent, l));
+            }
+            if (s.isShared()) {
+                return node.groups.computeIfAbsent(s.shareGroup(), g -> new SharedGroup(g, filter)).put(s);
             }
             return node.subscriptions.put(s.clientId(), s);
         }
     }
 
-    /** Removes the subscription of a client to a filter; returns it, or {@code null} if there was none. */
+    /** Removes the subscription of a client to a filter as subscribed; returns it, or {@code null} if none. */
     public Subscription remove(String clientId, String filter) {
+        String group = Topics.isShared(filter) ? Topics.shareName(filter) : null;
+        String topicFilter = group == null ? filter : filter.substring(Topics.SHARE_PREFIX.length() + group.length() + 1);
         synchronized (writeLock) {
-            if (!Topics.hasWildcard(filter)) {
-                Map<String, Subscription> subs = exact.get(filter);
+            if (group == null && !Topics.hasWildcard(topicFilter)) {
+                Map<String, Subscription> subs = exact.get(topicFilter);
                 if (subs == null) {
                     return null;
                 }
                 Subscription old = subs.remove(clientId);
                 if (subs.isEmpty()) {
-                    exact.remove(filter);
+                    exact.remove(topicFilter);
                 }
                 return old;
             }
             Node node = root;
-            for (String level : levels(filter)) {
+            for (String level : levels(topicFilter)) {
                 node = node.children.get(level);
                 if (node == null) {
                     return null;
                 }
             }
-            Subscription old = node.subscriptions.remove(clientId);
+            Subscription old;
+            if (group == null) {
+                old = node.subscriptions.remove(clientId);
+            } else {
+                SharedGroup g = node.groups.get(group);
+                old = g == null ? null : g.remove(clientId);
+                if (g != null && g.isEmpty()) {
+                    node.groups.remove(group);
+                }
+            }
             prune(node);
             return old;
         }
     }
 
-    /** Calls {@code sink} with every subscription whose filter matches the topic name. */
+    /** Calls {@code sink} with every ordinary subscription whose filter matches the topic name (groups skipped). */
     public void match(String topic, Consumer<Subscription> sink) {
+        match(topic, new MatchSink() {
+            @Override
+            public void onSubscription(Subscription s) {
+                sink.accept(s);
+            }
+
+            @Override
+            public void onSharedGroup(SharedGroup g) {
+            }
+        });
+    }
+
+    /** Reports every ordinary subscription and every shared group whose filter matches the topic name. */
+    public void match(String topic, MatchSink sink) {
         Map<String, Subscription> subs = exact.get(topic);
         if (subs != null) {
-            subs.values().forEach(sink);
+            for (Subscription s : subs.values()) {
+                sink.onSubscription(s);
+            }
         }
         if (root.children.isEmpty()) {
             return;
@@ -80,16 +122,16 @@ public final class SubscriptionIndex {
         return exact.size() + countNodes(root);
     }
 
-    private static void matchLevel(Node node, String[] levels, int i, boolean dollarAtRoot, Consumer<Subscription> sink) {
+    private static void matchLevel(Node node, String[] levels, int i, boolean dollarAtRoot, MatchSink sink) {
         boolean wildcardsAllowed = !(dollarAtRoot && i == 0);
         if (wildcardsAllowed) {
             Node hash = node.children.get("#");
             if (hash != null) {
-                hash.subscriptions.values().forEach(sink);
+                report(hash, sink);
             }
         }
         if (i == levels.length) {
-            node.subscriptions.values().forEach(sink);
+            report(node, sink);
             return;
         }
         Node child = node.children.get(levels[i]);
@@ -104,15 +146,27 @@ public final class SubscriptionIndex {
         }
     }
 
+    private static void report(Node node, MatchSink sink) {
+        for (Subscription s : node.subscriptions.values()) {
+            sink.onSubscription(s);
+        }
+        if (!node.groups.isEmpty()) {
+            for (SharedGroup g : node.groups.values()) {
+                sink.onSharedGroup(g);
+            }
+        }
+    }
+
     private void prune(Node node) {
-        while (node.parent != null && node.subscriptions.isEmpty() && node.children.isEmpty()) {
+        while (node.parent != null && node.subscriptions.isEmpty() && node.groups.isEmpty()
+                && node.children.isEmpty()) {
             node.parent.children.remove(node.level, node);
             node = node.parent;
         }
     }
 
     private static int countNodes(Node n) {
-        int c = n.subscriptions.isEmpty() ? 0 : 1;
+        int c = (n.subscriptions.isEmpty() ? 0 : 1) + n.groups.size();
         for (Node child : n.children.values()) {
             c += countNodes(child);
         }
@@ -128,6 +182,7 @@ public final class SubscriptionIndex {
         final String level;
         final Map<String, Node> children = new ConcurrentHashMap<>();
         final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
+        final Map<String, SharedGroup> groups = new ConcurrentHashMap<>(1);
 
         Node(Node parent, String level) {
             this.parent = parent;

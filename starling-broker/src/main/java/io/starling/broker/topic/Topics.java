@@ -5,6 +5,9 @@ package io.starling.broker.topic;
  */
 public final class Topics {
 
+    /** Prefix of a shared subscription's filter: {@code $share/{ShareName}/{filter}} (5.0 4.8.2). */
+    public static final String SHARE_PREFIX = "$share/";
+
     private Topics() {
     }
 
@@ -32,6 +35,28 @@ public final class Topics {
             }
         }
         return true;
+    }
+
+    /** True when the filter names a shared subscription. */
+    public static boolean isShared(String filter) {
+        return filter.startsWith(SHARE_PREFIX);
+    }
+
+    /**
+     * The Share Name of a valid shared subscription filter {@code $share/{ShareName}/{filter}}, or {@code null} when
+     * it is malformed: an empty Share Name or one with {@code /}, {@code +} or {@code #} [MQTT-4.8.2-1], or no
+     * valid filter after it [MQTT-4.8.2-2].
+     */
+    public static String shareName(String filter) {
+        int slash = filter.indexOf('/', SHARE_PREFIX.length());
+        if (slash <= SHARE_PREFIX.length()) {
+            return null;
+        }
+        String group = filter.substring(SHARE_PREFIX.length(), slash);
+        if (group.indexOf('+') >= 0 || group.indexOf('#') >= 0) {
+            return null;
+        }
+        return isValidFilter(filter.substring(slash + 1)) ? group : null;
     }
 
     /** True when {@code name} is a valid Topic Name: non-empty, without wildcards [MQTT-3.3.2-2], [MQTT-4.7.3-1]. */

@@ -2,6 +2,7 @@ package io.starling.server.config;
 
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.BrokerConfig.DropPolicy;
+import io.starling.broker.config.BrokerConfig.SharedSubscriptionStrategy;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -79,6 +80,25 @@ public final class ConfigLoader {
             case "max-session-expiry-seconds" -> b.maxSessionExpirySeconds(longValue(v));
             case "max-client-id-length" -> b.maxClientIdLength(integer(v));
             case "max-keep-alive-seconds" -> b.maxKeepAliveSeconds(integer(v));
+            case "maximum-qos" -> b.maximumQos(integer(v));
+            case "retain-available" -> b.retainAvailable(bool(v));
+            case "wildcard-subscriptions-available" -> b.wildcardSubscriptionsAvailable(bool(v));
+            case "subscription-identifiers-available" -> b.subscriptionIdentifiersAvailable(bool(v));
+            case "shared-subscriptions-available" -> b.sharedSubscriptionsAvailable(bool(v));
+            case "topic-alias-maximum" -> b.topicAliasMaximum(integer(v));
+            case "shared-subscription-strategy" -> b.sharedSubscriptionStrategy(
+                    SharedSubscriptionStrategy.valueOf(string(v).toUpperCase(Locale.ROOT).replace('-', '_')));
+            case "response-information" -> b.responseInformation(v == null ? null : string(v));
+            case "validate-utf8-payloads" -> b.validateUtf8Payloads(bool(v));
+            case "max-subscriptions-per-client" -> b.maxSubscriptionsPerClient(integer(v));
+            case "scram-users" -> {
+                if (!(v instanceof Map<?, ?> users)) {
+                    throw new IllegalArgumentException("expected a mapping of user names to passwords");
+                }
+                Map<String, String> m = new java.util.HashMap<>();
+                users.forEach((u, pw) -> m.put(String.valueOf(u), string(pw)));
+                b.scramUsers(m);
+            }
             default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
         }
     }

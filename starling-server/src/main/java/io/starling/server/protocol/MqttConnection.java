@@ -5,13 +5,13 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.starling.broker.Broker;
-import io.starling.broker.routing.Message;
 import io.starling.broker.session.ClientConnection;
+import io.starling.broker.session.PendingWill;
 import io.starling.broker.session.Session;
+import io.starling.codec.PacketEncoder;
 import io.starling.codec.Properties;
 import io.starling.codec.ProtocolVersion;
 import io.starling.codec.ReasonCode;
@@ -28,17 +28,22 @@ import io.starling.codec.packet.PubRelPacket;
 import io.starling.codec.packet.PublishPacket;
 import io.starling.codec.packet.SubscribePacket;
 import io.starling.codec.packet.UnsubscribePacket;
-import io.starling.codec.packet.Will;
 import io.starling.server.transport.DecodeFailure;
 import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection: the protocol state machine (awaiting CONNECT → opening the session → connected →
- * closed), the dispatch of each packet to its handler, and the single place where failures become a reason
- * code, a DISCONNECT (5.0) or a closed socket (3.x).
+ * One client connection: the protocol state machine (awaiting CONNECT → authenticating / opening the session →
+ * connected → closed), the dispatch of each packet to its handler, outbound topic aliases, and the single place
+ * where failures become a CONNACK code, a DISCONNECT reason (5.0) or a closed socket (3.x).
+ *
+ * <p>Handlers: {@link ConnectHandler} (CONNECT, AUTH, DISCONNECT), {@link PublishHandler} (PUBLISH, PUBREL),
+ * {@link SubscribeHandler} (SUBSCRIBE, UNSUBSCRIBE); the acknowledgements of outbound messages go straight to the
+ * session.
  *
  * <p>Thread-safety: everything runs on the channel's event loop, which also owns the attached session.
  */
@@ -46,21 +51,24 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
 
-    private enum State { AWAIT_CONNECT, OPENING, CONNECTED, CLOSED }
+    enum State { AWAIT_CONNECT, AUTHENTICATING, OPENING, CONNECTED, CLOSED }
 
     final Broker broker;
+    private final ConnectHandler connectHandler;
     private final PublishHandler publishHandler;
     private final SubscribeHandler subscribeHandler;
     private ChannelHandlerContext ctx;
     private Channel channel;
-    private State state = State.AWAIT_CONNECT;
-    private ProtocolVersion version;
-    private String clientId;
-    private Session session;
-    private Will will;
-    private boolean sessionExpiryWasZero;
-    private int clientReceiveMaximum = 65_535;
-    private long clientMaximumPacketSize = Long.MAX_VALUE;
+    State state = State.AWAIT_CONNECT;
+    ProtocolVersion version;
+    String clientId;
+    Session session;
+    int clientReceiveMaximum = 65_535;
+    long clientMaximumPacketSize = Long.MAX_VALUE;
+    int clientTopicAliasMaximum;
+    /** 5.0 Request Problem Information: whether reason strings may go on packets other than CONNACK/DISCONNECT. */
+    boolean problemInformation = true;
+    private Map<String, Integer> outboundAliases;
     private ScheduledFuture<?> connectTimeout;
     private final ArrayDeque<MqttPacket> pendingWhileOpening = new ArrayDeque<>();
     private boolean flushPending;
@@ -68,6 +76,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     public MqttConnection(Broker broker) {
         this.broker = broker;
+        this.connectHandler = new ConnectHandler(this);
         this.publishHandler = new PublishHandler(this);
         this.subscribeHandler = new SubscribeHandler(this);
     }
@@ -94,6 +103,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         if (state == State.CLOSED) {
             return;
         }
+        if (clientTopicAliasMaximum > 0 && packet instanceof PublishPacket p) {
+            packet = applyTopicAlias(p);
+        }
         ctx.write(packet, ctx.voidPromise());
         if (!channel.isWritable()) {
             // over the high-water mark: hand the bytes to the socket now rather than at the end of the batch
@@ -104,6 +116,29 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             flushPending = true;
             channel.eventLoop().execute(flushTask);
         }
+    }
+
+    /**
+     * Outbound topic aliases (5.0 3.3.2.3.4), policy: the first Topic Alias Maximum distinct topics sent on this
+     * connection get an alias for its lifetime; the first PUBLISH of a topic carries topic and alias, later ones
+     * the alias and an empty topic. Topics beyond that are sent in full. Aliases do not outlive the connection.
+     */
+    private PublishPacket applyTopicAlias(PublishPacket p) {
+        if (outboundAliases == null) {
+            outboundAliases = new HashMap<>();
+        }
+        Integer alias = outboundAliases.get(p.topic());
+        if (alias != null) {
+            return new PublishPacket("", p.qos(), p.retain(), p.dup(), p.packetId(),
+                    p.properties().toBuilder().topicAlias(alias).build(), p.payload());
+        }
+        if (outboundAliases.size() >= clientTopicAliasMaximum) {
+            return p;
+        }
+        int newAlias = outboundAliases.size() + 1;
+        outboundAliases.put(p.topic(), newAlias);
+        return new PublishPacket(p.topic(), p.qos(), p.retain(), p.dup(), p.packetId(),
+                p.properties().toBuilder().topicAlias(newAlias).build(), p.payload());
     }
 
     private void flushNow() {
@@ -122,22 +157,47 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     }
 
     @Override
+    public PendingWill takeWill() {
+        return connectHandler.takeWill();
+    }
+
+    @Override
     public void closeForTakeover() {
         closeWithReason(ReasonCode.SESSION_TAKEN_OVER);
     }
 
     @Override
     public void closeWithReason(ReasonCode reason) {
+        closeWithReason(reason, null);
+    }
+
+    /** Closes the connection; 5.0 clients that completed CONNECT get DISCONNECT with the reason first. */
+    void closeWithReason(ReasonCode reason, String reasonString) {
         if (state == State.CLOSED) {
             return;
         }
         if (version != null && version.isV5() && state == State.CONNECTED) {
-            ctx.writeAndFlush(new DisconnectPacket(reason, Properties.EMPTY)).addListener(ChannelFutureListener.CLOSE);
+            DisconnectPacket d = new DisconnectPacket(reason, reasonProperties(reasonString, true));
+            if (PacketEncoder.encodedSize(d, version) > clientMaximumPacketSize) {
+                d = new DisconnectPacket(reason, Properties.EMPTY);
+            }
+            ctx.writeAndFlush(d).addListener(ChannelFutureListener.CLOSE);
         } else {
             ctx.flush();
             channel.close();
         }
         state = State.CLOSED;
+    }
+
+    /**
+     * Properties carrying a Reason String, if the client allows it: always on CONNACK and DISCONNECT, elsewhere only
+     * when Request Problem Information is not 0 [MQTT-3.1.2-29].
+     */
+    Properties reasonProperties(String reasonString, boolean connackOrDisconnect) {
+        if (reasonString == null || !version.isV5() || !(connackOrDisconnect || problemInformation)) {
+            return Properties.EMPTY;
+        }
+        return Properties.builder().reasonString(reasonString).build();
     }
 
     Session session() {
@@ -146,6 +206,14 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     String clientId() {
         return clientId;
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    ChannelHandlerContext ctx() {
+        return ctx;
     }
 
     // ---------------------------------------------------------------- channel events
@@ -161,7 +229,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         broker.metrics().connectionsAccepted.increment();
         long timeoutMs = broker.config().connectTimeout().toMillis();
         connectTimeout = ctx.executor().schedule(() -> {
-            if (state == State.AWAIT_CONNECT) {
+            if (state == State.AWAIT_CONNECT || state == State.AUTHENTICATING) {
                 LOG.debug("{}: no CONNECT within {} ms, closing", channel.remoteAddress(), timeoutMs);
                 state = State.CLOSED;
                 channel.close();
@@ -214,7 +282,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         if (evt instanceof IdleStateEvent) {
             // [MQTT-3.1.2-24] nothing received within 1.5 times the Keep Alive: close as a network failure
             LOG.info("Client '{}' keep-alive timeout, disconnecting", clientId);
-            closeWithReason(ReasonCode.KEEP_ALIVE_TIMEOUT);
+            closeWithReason(ReasonCode.KEEP_ALIVE_TIMEOUT, "keep-alive timeout");
             return;
         }
         ctx.fireUserEventTriggered(evt);
@@ -238,30 +306,32 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         State previous = state;
         state = State.CLOSED;
         if (session != null && (previous == State.CONNECTED || previous == State.CLOSED)) {
-            if (will != null) {
-                // [MQTT-3.1.2-8] the connection ended without a normal DISCONNECT: publish the Will
-                publishWill();
-            }
-            broker.sessions().onConnectionClosed(session, this);
+            // [MQTT-3.1.2-8] without a normal DISCONNECT the Will goes to the session manager to be published
+            broker.sessions().onConnectionClosed(session, this, takeWill());
         }
         ctx.fireChannelInactive();
-    }
-
-    private void publishWill() {
-        Will w = will;
-        will = null;
-        Properties p = w.properties();
-        if (p.willDelayInterval() != null) {
-            p = p.toBuilder().willDelayInterval(null).build();
-        }
-        broker.publish(new Message(w.topic(), w.qos(), w.retain(), w.payload(), p, clientId));
     }
 
     // ---------------------------------------------------------------- dispatch
 
     private void dispatch(MqttPacket packet) {
+        if (state == State.AWAIT_CONNECT || state == State.AUTHENTICATING) {
+            switch (packet.type()) {
+                case CONNECT -> connectHandler.onConnect((ConnectPacket) packet);
+                case AUTH -> connectHandler.onAuth((AuthPacket) packet);
+                default -> {
+                    // [MQTT-4.12.0-4] nothing but AUTH or DISCONNECT before the CONNACK
+                    if (packet.type() == io.starling.codec.PacketType.DISCONNECT) {
+                        state = State.CLOSED;
+                        channel.close();
+                    } else {
+                        refuseConnect(ReasonCode.PROTOCOL_ERROR, packet.type() + " during authentication");
+                    }
+                }
+            }
+            return;
+        }
         switch (packet.type()) {
-            case CONNECT -> onConnect((ConnectPacket) packet);
             case PUBLISH -> publishHandler.onPublish((PublishPacket) packet);
             case PUBACK -> session.onPubAck(((PubAckPacket) packet).packetId());
             case PUBREC -> {
@@ -273,8 +343,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             case SUBSCRIBE -> subscribeHandler.onSubscribe((SubscribePacket) packet);
             case UNSUBSCRIBE -> subscribeHandler.onUnsubscribe((UnsubscribePacket) packet);
             case PINGREQ -> write(PingRespPacket.INSTANCE); // [MQTT-3.12.4-1]
-            case DISCONNECT -> onDisconnect((DisconnectPacket) packet);
-            case AUTH -> onAuth((AuthPacket) packet);
+            case DISCONNECT -> connectHandler.onDisconnect((DisconnectPacket) packet);
+            case AUTH -> connectHandler.onAuth((AuthPacket) packet);
             default -> protocolError("unexpected " + packet.type() + " from a client");
         }
     }
@@ -288,7 +358,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     void disconnect(ReasonCode reason, String why) {
         broker.metrics().protocolErrors.increment();
         LOG.info("Client '{}' ({}): {}; disconnecting with {}", clientId, channel.remoteAddress(), why, reason);
-        closeWithReason(reason);
+        closeWithReason(reason, why);
     }
 
     private void onDecodeFailure(DecodeFailure f) {
@@ -298,176 +368,56 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             ReasonCode r = f.reasonCode();
             if (r == ReasonCode.UNSUPPORTED_PROTOCOL_VERSION) {
                 // [MQTT-3.1.2-2] CONNACK 0x01 (3.x) / 0x84 (5.0), then close
-                ProtocolVersion answerIn = f.version() == ProtocolVersion.MQTT_5 ? f.version() : ProtocolVersion.MQTT_3_1_1;
-                version = answerIn;
-                sendConnAckAndClose(r);
+                version = f.version() == ProtocolVersion.MQTT_5 ? f.version() : ProtocolVersion.MQTT_3_1_1;
+                sendConnAckAndClose(r, null);
                 return;
             }
             if (f.version() == ProtocolVersion.MQTT_5) {
+                // [MQTT-3.1.4-1] 5.0: a CONNACK with the reason code may precede the close
                 version = f.version();
-                sendConnAckAndClose(r);
+                sendConnAckAndClose(r, f.message());
                 return;
             }
             state = State.CLOSED;
             channel.close();
             return;
         }
-        closeWithReason(f.reasonCode());
+        closeWithReason(f.reasonCode(), f.message());
     }
 
-    private void sendConnAckAndClose(ReasonCode reason) {
+    /** Refuses a CONNECT: CONNACK with the reason (mapped to a 3.x return code by the encoder), then close. */
+    void refuseConnect(ReasonCode reason, String why) {
+        LOG.info("{}: CONNECT refused: {} ({})", channel.remoteAddress(), why, reason);
+        sendConnAckAndClose(reason, why);
+    }
+
+    void sendConnAckAndClose(ReasonCode reason, String why) {
         state = State.CLOSED;
-        ctx.writeAndFlush(new ConnAckPacket(false, reason, Properties.EMPTY)).addListener(ChannelFutureListener.CLOSE);
+        Properties props = version != null && version.isV5() ? reasonProperties(why, true) : Properties.EMPTY;
+        // [MQTT-3.2.2-4] / [MQTT-3.2.2-6] Session Present is 0 with a refusal
+        ctx.writeAndFlush(new ConnAckPacket(false, reason, props)).addListener(ChannelFutureListener.CLOSE);
     }
 
-    // ---------------------------------------------------------------- CONNECT, DISCONNECT, AUTH
+    // ---------------------------------------------------------------- used by ConnectHandler
 
-    private void onConnect(ConnectPacket c) {
+    void cancelConnectTimeout() {
         connectTimeout.cancel(false);
-        version = c.version();
-        Properties props = c.properties();
-        String id = c.clientId();
-        boolean assigned = false;
-        if (id.isEmpty()) {
-            if (version == ProtocolVersion.MQTT_3_1 || (version == ProtocolVersion.MQTT_3_1_1 && !c.cleanStart())) {
-                // [MQTT-3.1.3-8] a zero-byte ClientId needs CleanSession=1 (3.1 requires an id)
-                refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "empty client id without clean session");
-                return;
-            }
-            // [MQTT-3.1.3-6] assign a unique ClientId
-            id = "starling-" + java.util.UUID.randomUUID();
-            assigned = true;
-        } else if (id.length() > broker.config().maxClientIdLength()) {
-            refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "client id longer than "
-                    + broker.config().maxClientIdLength());
-            return;
-        }
-        clientId = id;
-        long expiry;
-        Long requestedExpiry = null;
-        if (version.isV5()) {
-            Long e = props.sessionExpiryInterval();
-            expiry = e == null ? 0 : e;
-            if (expiry > broker.config().maxSessionExpirySeconds()) {
-                expiry = broker.config().maxSessionExpirySeconds();
-                requestedExpiry = expiry;
-            }
-            if (props.receiveMaximum() != null) {
-                clientReceiveMaximum = props.receiveMaximum();
-            }
-            if (props.maximumPacketSize() != null) {
-                clientMaximumPacketSize = props.maximumPacketSize();
-            }
-            if (props.authenticationMethod() != null) {
-                // enhanced authentication is not offered yet
-                refuseConnect(ReasonCode.BAD_AUTHENTICATION_METHOD, "authentication method "
-                        + props.authenticationMethod() + " not supported");
-                return;
-            }
-        } else if (c.cleanStart()) {
-            expiry = 0;
-        } else {
-            java.time.Duration d = broker.config().v3SessionExpiry();
-            expiry = d == null ? 0xFFFF_FFFFL : Math.max(1, d.toSeconds());
-        }
-        sessionExpiryWasZero = expiry == 0;
-        will = c.will();
-        int keepAlive = c.keepAliveSeconds();
-        Integer serverKeepAlive = null;
-        int maxKeepAlive = broker.config().maxKeepAliveSeconds();
-        if (maxKeepAlive > 0 && (keepAlive == 0 || keepAlive > maxKeepAlive) && version.isV5()) {
-            keepAlive = maxKeepAlive;
-            serverKeepAlive = keepAlive;
-        }
-        if (keepAlive > 0) {
-            // [MQTT-3.1.2-24] allow one and a half times the Keep Alive between packets
-            long readerIdleMs = keepAlive * 1500L;
-            ctx.pipeline().addBefore(ctx.name(), "keepAlive",
-                    new IdleStateHandler(readerIdleMs, 0, 0, TimeUnit.MILLISECONDS));
-        }
+    }
+
+    /** Holds packets a client pipelines behind its CONNECT until the session is attached. */
+    void startOpening() {
         state = State.OPENING;
         channel.config().setAutoRead(false);
-        boolean assignedId = assigned;
-        Integer keepAliveToSend = serverKeepAlive;
-        Long expiryToSend = requestedExpiry;
-        broker.sessions().open(id, c.cleanStart(), expiry, this,
-                (s, present) -> onSessionOpened(s, present, assignedId, keepAliveToSend, expiryToSend));
     }
 
-    private void onSessionOpened(Session s, boolean present, boolean assignedId, Integer serverKeepAlive,
-            Long sessionExpiry) {
-        session = s;
-        if (state != State.OPENING || !channel.isActive()) {
-            // the client went away while the session was being opened
-            state = State.CLOSED;
-            if (will != null) {
-                publishWill();
-            }
-            broker.sessions().onConnectionClosed(s, this);
-            return;
-        }
-        Properties props = Properties.EMPTY;
-        if (version.isV5()) {
-            Properties.Builder b = Properties.builder()
-                    .sharedSubscriptionAvailable(0)
-                    .topicAliasMaximum(null);
-            if (assignedId) {
-                b.assignedClientIdentifier(clientId); // [MQTT-3.2.2-16]
-            }
-            if (serverKeepAlive != null) {
-                b.serverKeepAlive(serverKeepAlive);
-            }
-            if (sessionExpiry != null) {
-                b.sessionExpiryInterval(sessionExpiry);
-            }
-            if (broker.config().receiveMaximum() != 65_535) {
-                b.receiveMaximum(broker.config().receiveMaximum());
-            }
-            if (broker.config().maxPacketSize() < io.starling.broker.config.BrokerConfig.MQTT_MAX_PACKET_SIZE) {
-                b.maximumPacketSize((long) broker.config().maxPacketSize());
-            }
-            props = b.build();
-        }
-        // [MQTT-3.2.2-1..3] Session Present: 1 only when an existing session is resumed
-        write(new ConnAckPacket(present, ReasonCode.SUCCESS, props));
+    /** The session is attached and CONNACK written: resend, then handle what the client pipelined. */
+    void finishOpening() {
         state = State.CONNECTED;
-        s.resume();
+        session.resume();
         while (state == State.CONNECTED && !pendingWhileOpening.isEmpty()) {
             dispatch(pendingWhileOpening.poll());
         }
         pendingWhileOpening.clear();
         channel.config().setAutoRead(true);
-    }
-
-    private void refuseConnect(ReasonCode reason, String why) {
-        LOG.info("{}: CONNECT refused: {} ({})", channel.remoteAddress(), why, reason);
-        sendConnAckAndClose(reason);
-    }
-
-    private void onDisconnect(DisconnectPacket d) {
-        if (version.isV5()) {
-            Long newExpiry = d.properties().sessionExpiryInterval();
-            if (newExpiry != null) {
-                if (sessionExpiryWasZero && newExpiry != 0) {
-                    // [MQTT-3.14.2-2] expiry 0 at CONNECT cannot be changed at DISCONNECT
-                    protocolError("session expiry changed from 0 at DISCONNECT");
-                    return;
-                }
-                session.expiryIntervalSeconds(Math.min(newExpiry, broker.config().maxSessionExpirySeconds()));
-            }
-            if (d.reasonCode() != ReasonCode.DISCONNECT_WITH_WILL_MESSAGE) {
-                will = null; // [MQTT-3.14.4-3] a normal DISCONNECT discards the Will
-            }
-        } else {
-            will = null; // [MQTT-3.1.2-10] the Will is removed on DISCONNECT
-        }
-        state = State.CLOSED;
-        ctx.flush();
-        channel.close(); // [MQTT-3.14.4-1] the sender of DISCONNECT expects the connection to close
-    }
-
-    private void onAuth(AuthPacket a) {
-        // no authentication method was agreed at CONNECT, so AUTH is a protocol error [MQTT-4.12.0-1]
-        protocolError("AUTH without an authentication method");
     }
 }

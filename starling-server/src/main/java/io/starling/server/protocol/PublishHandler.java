@@ -1,7 +1,11 @@
 package io.starling.server.protocol;
 
+import io.netty.buffer.Unpooled;
+import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.routing.Message;
 import io.starling.broker.session.Session;
+import io.starling.codec.DecodeException;
+import io.starling.codec.MqttStrings;
 import io.starling.codec.Properties;
 import io.starling.codec.ReasonCode;
 import io.starling.codec.packet.PubAckPacket;
@@ -11,49 +15,109 @@ import io.starling.codec.packet.PubRelPacket;
 import io.starling.codec.packet.PublishPacket;
 
 /**
- * Inbound PUBLISH and PUBREL of one connection: checks, QoS 2 de-duplication, hand-off to the router, and the
- * acknowledgement. Runs on the connection's event loop.
+ * Inbound PUBLISH and PUBREL of one connection: topic alias resolution, the server's limits (Maximum QoS, Retain
+ * Available, payload format), QoS 2 de-duplication, hand-off to the router, and the acknowledgement. Runs on the
+ * connection's event loop.
  */
 final class PublishHandler {
 
     private final MqttConnection connection;
+    private final BrokerConfig config;
+    /** Inbound Topic Alias → Topic Name (5.0), created on first use; index 0 is never used. */
+    private String[] topicAliases;
 
     PublishHandler(MqttConnection connection) {
         this.connection = connection;
+        this.config = connection.broker.config();
     }
 
     void onPublish(PublishPacket p) {
-        Session session = connection.session();
+        boolean v5 = connection.version().isV5();
         Properties props = p.properties();
-        if (props.topicAlias() != null) {
-            // Topic Alias Maximum is 0 (not announced in CONNACK), so any alias is invalid [MQTT-3.3.2-9]
-            connection.disconnect(ReasonCode.TOPIC_ALIAS_INVALID, "topic alias sent, none allowed");
+        String topic = p.topic();
+        Integer alias = props.topicAlias();
+        if (alias != null) {
+            if (alias == 0 || alias > config.topicAliasMaximum()) {
+                // [MQTT-3.3.2-9] [MQTT-3.3.2-10] an alias of 0 or above our Topic Alias Maximum
+                connection.disconnect(ReasonCode.TOPIC_ALIAS_INVALID, "topic alias " + alias + " out of range");
+                return;
+            }
+            if (topicAliases == null) {
+                topicAliases = new String[config.topicAliasMaximum() + 1];
+            }
+            if (topic.isEmpty()) {
+                topic = topicAliases[alias];
+                if (topic == null) {
+                    // 5.0 3.3.4: an empty Topic Name with an alias that has no mapping is a Protocol Error
+                    connection.protocolError("topic alias " + alias + " used before it was set");
+                    return;
+                }
+            } else {
+                topicAliases[alias] = topic; // 5.0 3.3.2.3.4: a non-empty topic (re)sets the mapping
+            }
+            props = props.toBuilder().topicAlias(null).build();
+        }
+        if (p.qos() > config.maximumQos()) {
+            // [MQTT-3.2.2-11] publishing above the announced Maximum QoS
+            connection.disconnect(ReasonCode.QOS_NOT_SUPPORTED, "QoS " + p.qos() + " above maximum " + config.maximumQos());
             return;
         }
-        Message m = new Message(p.topic(), p.qos(), p.retain(), p.payload(), props, connection.clientId());
+        if (p.retain() && !config.retainAvailable()) {
+            // [MQTT-3.2.2-14] RETAIN=1 while Retain Available is 0
+            connection.disconnect(ReasonCode.RETAIN_NOT_SUPPORTED, "retain not available");
+            return;
+        }
+        if (v5 && config.validateUtf8Payloads() && Integer.valueOf(1).equals(props.payloadFormatIndicator())
+                && !isWellFormedUtf8(p.payload())) {
+            // 5.0 3.3.2.3.2: a payload flagged as UTF-8 that is not: PUBACK/PUBREC 0x99, or DISCONNECT 0x99 at QoS 0
+            if (p.qos() == 0) {
+                connection.disconnect(ReasonCode.PAYLOAD_FORMAT_INVALID, "payload is not valid UTF-8");
+            } else {
+                acknowledge(p, ReasonCode.PAYLOAD_FORMAT_INVALID);
+            }
+            return;
+        }
+        Message m = Message.published(topic, p.qos(), p.retain(), p.payload(), props, connection.clientId(),
+                System.currentTimeMillis());
+        Session session = connection.session();
         switch (p.qos()) {
             case 0 -> connection.broker.publish(m);
             case 1 -> {
-                connection.broker.publish(m);
+                boolean matched = connection.broker.publish(m);
                 // [MQTT-4.3.2-2] PUBACK once the message is as durable as configured
-                int id = p.packetId();
-                connection.broker.store().whenDurable(() -> connection.write(PubAckPacket.of(id)));
+                acknowledge(p, matched || !v5 ? ReasonCode.SUCCESS : ReasonCode.NO_MATCHING_SUBSCRIBERS);
             }
             case 2 -> {
+                ReasonCode rc = ReasonCode.SUCCESS;
                 if (session.beginInboundQos2(p.packetId())) {
-                    if (session.inboundQos2Count() > connection.broker.config().receiveMaximum()
-                            && connection.version().isV5()) {
+                    if (session.inboundQos2Count() > config.receiveMaximum() && v5) {
                         // [MQTT-3.3.4-9] more unacknowledged QoS 2 than our Receive Maximum
                         connection.disconnect(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "receive maximum exceeded");
                         return;
                     }
-                    connection.broker.publish(m);
+                    if (!connection.broker.publish(m) && v5) {
+                        rc = ReasonCode.NO_MATCHING_SUBSCRIBERS;
+                    }
                 }
                 // [MQTT-4.3.3-2] PUBREC again for a duplicate, without routing it a second time
-                int id = p.packetId();
-                connection.broker.store().whenDurable(() -> connection.write(PubRecPacket.of(id)));
+                acknowledge(p, rc);
             }
             default -> throw new IllegalStateException("QoS " + p.qos());
+        }
+    }
+
+    private void acknowledge(PublishPacket p, ReasonCode rc) {
+        int id = p.packetId();
+        if (p.qos() == 1) {
+            PubAckPacket ack = new PubAckPacket(id, rc, Properties.EMPTY);
+            connection.broker.store().whenDurable(() -> connection.write(ack));
+        } else {
+            PubRecPacket rec = new PubRecPacket(id, rc, Properties.EMPTY);
+            if (rc.isError()) {
+                // a refused QoS 2 message is over with the PUBREC: its packet id is free again
+                connection.session().releaseInboundQos2(id);
+            }
+            connection.broker.store().whenDurable(() -> connection.write(rec));
         }
     }
 
@@ -63,5 +127,14 @@ final class PublishHandler {
                 : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND;
         // [MQTT-4.3.3-2] PUBCOMP for every PUBREL
         connection.write(new PubCompPacket(p.packetId(), rc, Properties.EMPTY));
+    }
+
+    private static boolean isWellFormedUtf8(byte[] payload) {
+        try {
+            MqttStrings.decode(Unpooled.wrappedBuffer(payload), 0, payload.length);
+            return true;
+        } catch (DecodeException e) {
+            return false;
+        }
     }
 }

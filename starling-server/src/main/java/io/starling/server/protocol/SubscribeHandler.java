@@ -1,6 +1,7 @@
 package io.starling.server.protocol;
 
 import io.starling.broker.Broker;
+import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.session.Session;
 import io.starling.broker.topic.Subscription;
 import io.starling.broker.topic.Topics;
@@ -14,15 +15,19 @@ import io.starling.codec.packet.UnsubscribePacket;
 import java.util.ArrayList;
 import java.util.List;
 
-/** SUBSCRIBE and UNSUBSCRIBE of one connection. Runs on the connection's event loop. */
+/**
+ * SUBSCRIBE and UNSUBSCRIBE of one connection: filter validation, the server's capabilities (wildcards,
+ * subscription identifiers, shared subscriptions, Maximum QoS), the per-client subscription quota, SUBACK, and the
+ * retained messages that follow it. Runs on the connection's event loop.
+ */
 final class SubscribeHandler {
 
-    private static final String SHARE_PREFIX = "$share/";
-
     private final MqttConnection connection;
+    private final BrokerConfig config;
 
     SubscribeHandler(MqttConnection connection) {
         this.connection = connection;
+        this.config = connection.broker.config();
     }
 
     void onSubscribe(SubscribePacket p) {
@@ -30,24 +35,29 @@ final class SubscribeHandler {
         Session session = connection.session();
         boolean v5 = connection.version().isV5();
         List<Integer> ids = p.properties().subscriptionIdentifiers();
+        if (!ids.isEmpty() && !config.subscriptionIdentifiersAvailable()) {
+            // 5.0 3.8.2.1.2: a Subscription Identifier when the server said it has none is a Protocol Error
+            connection.protocolError("subscription identifiers are not available");
+            return;
+        }
         int subscriptionId = ids.isEmpty() ? 0 : ids.get(0);
         List<ReasonCode> codes = new ArrayList<>(p.subscriptions().size());
         List<Subscription> retainedToSend = new ArrayList<>(p.subscriptions().size());
         for (TopicSubscription t : p.subscriptions()) {
-            if (!Topics.isValidFilter(t.filter())) {
-                // [MQTT-4.7.1-1..3] a bad filter fails on its own: 0x80 (3.x) / 0x8F (5.0)
-                codes.add(v5 ? ReasonCode.TOPIC_FILTER_INVALID : ReasonCode.UNSPECIFIED_ERROR);
+            ReasonCode refusal = check(t.filter(), session);
+            if (refusal != null) {
+                // a refused filter fails on its own; 3.x knows only 0x80 [MQTT-3.9.3-2]
+                codes.add(v5 ? refusal : ReasonCode.UNSPECIFIED_ERROR);
                 continue;
             }
-            if (v5 && t.filter().startsWith(SHARE_PREFIX)) {
-                codes.add(ReasonCode.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED);
-                continue;
-            }
-            Subscription s = new Subscription(session.clientId(), t.filter(), t.qos(), t.noLocal(),
-                    t.retainAsPublished(), t.retainHandling(), subscriptionId);
+            String group = Topics.isShared(t.filter()) ? Topics.shareName(t.filter()) : null;
+            // [MQTT-3.8.4-6] grant at most the server's Maximum QoS
+            int qos = Math.min(t.qos(), config.maximumQos());
+            Subscription s = new Subscription(session.clientId(), t.filter(), qos, t.noLocal(),
+                    t.retainAsPublished(), t.retainHandling(), subscriptionId, group);
             // [MQTT-3.8.4-3] a subscription to the same filter replaces the old one
             boolean existed = broker.subscribe(session, s);
-            codes.add(ReasonCode.grantedQos(t.qos()));
+            codes.add(ReasonCode.grantedQos(qos));
             // Retain Handling: 0 always, 1 only for a new subscription, 2 never (5.0 3.8.3.1)
             if (t.retainHandling() == 0 || (t.retainHandling() == 1 && !existed)) {
                 retainedToSend.add(s);
@@ -60,6 +70,31 @@ final class SubscribeHandler {
                 broker.sendRetained(session, s); // [MQTT-3.3.1-6] retained messages follow the SUBACK
             }
         });
+    }
+
+    /** Why a filter is refused (5.0 reason code), or {@code null} when it is accepted. */
+    private ReasonCode check(String filter, Session session) {
+        String topicFilter = filter;
+        if (Topics.isShared(filter)) {
+            if (!config.sharedSubscriptionsAvailable()) {
+                return ReasonCode.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED;
+            }
+            String group = Topics.shareName(filter);
+            if (group == null) {
+                return ReasonCode.TOPIC_FILTER_INVALID; // [MQTT-4.8.2-1] [MQTT-4.8.2-2]
+            }
+            topicFilter = filter.substring(Topics.SHARE_PREFIX.length() + group.length() + 1);
+        } else if (!Topics.isValidFilter(filter)) {
+            return ReasonCode.TOPIC_FILTER_INVALID; // [MQTT-4.7.1-1..3]
+        }
+        if (!config.wildcardSubscriptionsAvailable() && Topics.hasWildcard(topicFilter)) {
+            return ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED;
+        }
+        int max = config.maxSubscriptionsPerClient();
+        if (max > 0 && session.subscriptions().size() >= max && !session.subscriptions().containsKey(filter)) {
+            return ReasonCode.QUOTA_EXCEEDED;
+        }
+        return null;
     }
 
     void onUnsubscribe(UnsubscribePacket p) {

@@ -1,0 +1,133 @@
+package io.starling.broker.topic;
+
+import io.starling.broker.config.BrokerConfig.SharedSubscriptionStrategy;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+/**
+ * The members of one shared subscription group ({@code $share/{name}/{filter}}, 5.0 4.8.2): each matching message
+ * goes to one member, chosen by the configured strategy among the members that are online (any member when none
+ * is).
+ *
+ * <p>Thread-safety: members are an immutable array swapped under the index's write lock; {@link #pick} is
+ * lock-free and may run on any loop.
+ */
+public final class SharedGroup {
+
+    private final String name;
+    private final String topicFilter;
+    private volatile Subscription[] members = new Subscription[0];
+    private final AtomicInteger next = new AtomicInteger();
+    private volatile String sticky;
+
+    SharedGroup(String name, String topicFilter) {
+        this.name = name;
+        this.topicFilter = topicFilter;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String topicFilter() {
+        return topicFilter;
+    }
+
+    /** Adds or replaces the member's subscription (index write lock held); returns the old one. */
+    Subscription put(Subscription s) {
+        Subscription[] m = members;
+        for (int i = 0; i < m.length; i++) {
+            if (m[i].clientId().equals(s.clientId())) {
+                Subscription[] copy = m.clone();
+                Subscription old = copy[i];
+                copy[i] = s;
+                members = copy;
+                return old;
+            }
+        }
+        Subscription[] copy = new Subscription[m.length + 1];
+        System.arraycopy(m, 0, copy, 0, m.length);
+        copy[m.length] = s;
+        members = copy;
+        return null;
+    }
+
+    /** Removes a member (index write lock held); returns its subscription or {@code null}. */
+    Subscription remove(String clientId) {
+        Subscription[] m = members;
+        List<Subscription> kept = new ArrayList<>(m.length);
+        Subscription removed = null;
+        for (Subscription s : m) {
+            if (s.clientId().equals(clientId)) {
+                removed = s;
+            } else {
+                kept.add(s);
+            }
+        }
+        if (removed != null) {
+            members = kept.toArray(new Subscription[0]);
+        }
+        return removed;
+    }
+
+    boolean isEmpty() {
+        return members.length == 0;
+    }
+
+    public int size() {
+        return members.length;
+    }
+
+    /**
+     * The member to deliver a message to, or {@code null} if there is none (apart from {@code excludedClientId}).
+     *
+     * @param strategy how to choose
+     * @param publisherId the publisher's client id, for {@link SharedSubscriptionStrategy#HASH_CLIENT_ID}
+     * @param online whether a member's session is connected; online members are preferred
+     * @param excludedClientId a member not to choose (the one a message is being taken from), or {@code null}
+     */
+    public Subscription pick(SharedSubscriptionStrategy strategy, String publisherId, Predicate<String> online,
+            String excludedClientId) {
+        Subscription[] m = members;
+        int n = m.length;
+        if (n == 0) {
+            return null;
+        }
+        if (strategy == SharedSubscriptionStrategy.STICKY) {
+            String current = sticky;
+            if (current != null && !current.equals(excludedClientId) && online.test(current)) {
+                for (Subscription s : m) {
+                    if (s.clientId().equals(current)) {
+                        return s;
+                    }
+                }
+            }
+        }
+        int start = switch (strategy) {
+            case ROUND_ROBIN -> Math.floorMod(next.getAndIncrement(), n);
+            case RANDOM -> ThreadLocalRandom.current().nextInt(n);
+            case HASH_CLIENT_ID -> Math.floorMod(publisherId == null ? 0 : publisherId.hashCode(), n);
+            case STICKY -> 0;
+        };
+        Subscription fallback = null;
+        for (int i = 0; i < n; i++) {
+            Subscription s = m[(start + i) % n];
+            if (s.clientId().equals(excludedClientId)) {
+                continue;
+            }
+            if (online.test(s.clientId())) {
+                if (strategy == SharedSubscriptionStrategy.STICKY) {
+                    sticky = s.clientId();
+                }
+                return s;
+            }
+            if (fallback == null) {
+                fallback = s;
+            }
+        }
+        return fallback;
+    }
+}

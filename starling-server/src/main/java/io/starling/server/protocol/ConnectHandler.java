@@ -1,0 +1,328 @@
+package io.starling.server.protocol;
+
+import io.netty.handler.timeout.IdleStateHandler;
+import io.starling.broker.auth.AuthExchange;
+import io.starling.broker.auth.AuthStep;
+import io.starling.broker.auth.EnhancedAuthenticator;
+import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.routing.Message;
+import io.starling.broker.session.PendingWill;
+import io.starling.broker.session.Session;
+import io.starling.codec.Properties;
+import io.starling.codec.ProtocolVersion;
+import io.starling.codec.ReasonCode;
+import io.starling.codec.packet.AuthPacket;
+import io.starling.codec.packet.ConnAckPacket;
+import io.starling.codec.packet.ConnectPacket;
+import io.starling.codec.packet.DisconnectPacket;
+import io.starling.codec.packet.Will;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * CONNECT, enhanced authentication (AUTH, 5.0 section 4.12, re-authentication included) and DISCONNECT of one
+ * connection: client identifier rules, keep-alive, session expiry, the Will, the server's capabilities announced
+ * in CONNACK, and opening the session. Runs on the connection's event loop.
+ */
+final class ConnectHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConnectHandler.class);
+
+    private final MqttConnection c;
+    private final BrokerConfig config;
+    private ConnectPacket connect;
+    private String authMethod;
+    private AuthExchange exchange;
+    private boolean reauthenticating;
+    private boolean assignedId;
+    private Integer serverKeepAlive;
+    private Long cappedSessionExpiry;
+    private long sessionExpiry;
+    private boolean sessionExpiryWasZero;
+    private String authenticatedUser;
+
+    ConnectHandler(MqttConnection connection) {
+        this.c = connection;
+        this.config = connection.broker.config();
+    }
+
+    // ---------------------------------------------------------------- CONNECT
+
+    void onConnect(ConnectPacket p) {
+        c.cancelConnectTimeout();
+        connect = p;
+        c.version = p.version();
+        ProtocolVersion version = p.version();
+        Properties props = p.properties();
+        String id = p.clientId();
+        if (id.isEmpty()) {
+            if (version == ProtocolVersion.MQTT_3_1 || (version == ProtocolVersion.MQTT_3_1_1 && !p.cleanStart())) {
+                // [MQTT-3.1.3-8] a zero-byte ClientId needs CleanSession=1 (3.1 always requires an id)
+                c.refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "empty client id without clean session");
+                return;
+            }
+            // [MQTT-3.1.3-6] assign a unique ClientId; 5.0 returns it in CONNACK [MQTT-3.2.2-16]
+            id = "starling-" + UUID.randomUUID();
+            assignedId = true;
+        } else if (id.length() > config.maxClientIdLength()) {
+            c.refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "client id longer than " + config.maxClientIdLength());
+            return;
+        }
+        c.clientId = id;
+        if (version.isV5()) {
+            long requested = props.sessionExpiryInterval() == null ? 0 : props.sessionExpiryInterval();
+            sessionExpiry = Math.min(requested, config.maxSessionExpirySeconds());
+            if (sessionExpiry != requested) {
+                cappedSessionExpiry = sessionExpiry; // told to the client in CONNACK [MQTT-3.2.2-?]
+            }
+            if (props.receiveMaximum() != null) {
+                c.clientReceiveMaximum = props.receiveMaximum();
+            }
+            if (props.maximumPacketSize() != null) {
+                c.clientMaximumPacketSize = props.maximumPacketSize();
+            }
+            if (props.topicAliasMaximum() != null) {
+                c.clientTopicAliasMaximum = props.topicAliasMaximum();
+            }
+            c.problemInformation = !Integer.valueOf(0).equals(props.requestProblemInformation());
+            Will w = p.will();
+            if (w != null && w.qos() > config.maximumQos()) {
+                c.refuseConnect(ReasonCode.QOS_NOT_SUPPORTED, "will QoS above the maximum"); // [MQTT-3.2.2-12]
+                return;
+            }
+            if (w != null && w.retain() && !config.retainAvailable()) {
+                c.refuseConnect(ReasonCode.RETAIN_NOT_SUPPORTED, "retain not available"); // [MQTT-3.2.2-13]
+                return;
+            }
+        } else if (p.cleanStart()) {
+            sessionExpiry = 0;
+        } else {
+            Duration d = config.v3SessionExpiry();
+            sessionExpiry = d == null ? 0xFFFF_FFFFL : Math.max(1, d.toSeconds());
+        }
+        sessionExpiryWasZero = sessionExpiry == 0;
+        startKeepAlive(p.keepAliveSeconds());
+        if (version.isV5() && props.authenticationMethod() != null) {
+            startEnhancedAuth(props.authenticationMethod(), props.authenticationData());
+            return;
+        }
+        openSession();
+    }
+
+    private void startKeepAlive(int requested) {
+        int keepAlive = requested;
+        int max = config.maxKeepAliveSeconds();
+        if (c.version.isV5() && max > 0 && (keepAlive == 0 || keepAlive > max)) {
+            keepAlive = max;
+            serverKeepAlive = keepAlive; // [MQTT-3.2.2-21] the client must use the Server Keep Alive
+        }
+        if (keepAlive > 0) {
+            // [MQTT-3.1.2-24] allow one and a half times the Keep Alive between packets
+            long readerIdleMs = keepAlive * 1500L;
+            c.ctx().pipeline().addBefore(c.ctx().name(), "keepAlive",
+                    new IdleStateHandler(readerIdleMs, 0, 0, TimeUnit.MILLISECONDS));
+        }
+    }
+
+    // ---------------------------------------------------------------- enhanced authentication
+
+    private void startEnhancedAuth(String method, byte[] data) {
+        EnhancedAuthenticator authenticator = c.broker.enhancedAuth().find(method);
+        if (authenticator == null) {
+            c.refuseConnect(ReasonCode.BAD_AUTHENTICATION_METHOD, "authentication method " + method + " not supported");
+            return;
+        }
+        authMethod = method;
+        exchange = authenticator.start(c.clientId, connect.username());
+        c.state = MqttConnection.State.AUTHENTICATING;
+        onAuthStep(exchange.step(data));
+    }
+
+    void onAuth(AuthPacket a) {
+        String method = a.properties().authenticationMethod();
+        if (authMethod == null || !authMethod.equals(method)) {
+            // [MQTT-4.12.0-5] / [MQTT-4.12.1-1] AUTH only with the method chosen at CONNECT
+            fail("AUTH with method " + method + ", not the one of CONNECT");
+            return;
+        }
+        if (c.state == MqttConnection.State.CONNECTED && a.reasonCode() == ReasonCode.RE_AUTHENTICATE
+                && !reauthenticating) {
+            // 5.0 4.12.1: re-authentication on a live connection, with a fresh exchange
+            reauthenticating = true;
+            exchange = c.broker.enhancedAuth().find(method).start(c.clientId, connect.username());
+        } else if (a.reasonCode() != ReasonCode.CONTINUE_AUTHENTICATION || exchange == null
+                || (c.state == MqttConnection.State.CONNECTED && !reauthenticating)) {
+            fail("unexpected AUTH " + a.reasonCode());
+            return;
+        }
+        onAuthStep(exchange.step(a.properties().authenticationData()));
+    }
+
+    private void fail(String why) {
+        if (c.state == MqttConnection.State.AUTHENTICATING) {
+            c.refuseConnect(ReasonCode.PROTOCOL_ERROR, why);
+        } else {
+            c.protocolError(why);
+        }
+    }
+
+    private void onAuthStep(AuthStep step) {
+        switch (step.outcome()) {
+            case CONTINUE -> c.write(new AuthPacket(ReasonCode.CONTINUE_AUTHENTICATION, authProperties(step.data())));
+            case SUCCESS -> {
+                exchange = null;
+                authenticatedUser = step.user();
+                if (reauthenticating) {
+                    reauthenticating = false;
+                    c.write(new AuthPacket(ReasonCode.SUCCESS, authProperties(step.data())));
+                } else {
+                    openSession(step.data());
+                }
+            }
+            case FAILURE, REDIRECT -> {
+                exchange = null;
+                Properties props = step.serverReference() == null ? Properties.EMPTY
+                        : Properties.builder().serverReference(step.serverReference()).build();
+                LOG.info("Client '{}' authentication with {} failed: {}", c.clientId, authMethod, step.reasonCode());
+                if (reauthenticating) {
+                    c.ctx().writeAndFlush(new DisconnectPacket(step.reasonCode(), props))
+                            .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+                    c.state = MqttConnection.State.CLOSED;
+                } else {
+                    c.state = MqttConnection.State.CLOSED;
+                    c.ctx().writeAndFlush(new ConnAckPacket(false, step.reasonCode(), props))
+                            .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+                }
+            }
+            default -> throw new IllegalStateException(step.outcome().toString());
+        }
+    }
+
+    private Properties authProperties(byte[] data) {
+        return Properties.builder().authenticationMethod(authMethod).authenticationData(data).build();
+    }
+
+    String authenticatedUser() {
+        return authenticatedUser;
+    }
+
+    // ---------------------------------------------------------------- session and CONNACK
+
+    private void openSession() {
+        openSession(null);
+    }
+
+    private void openSession(byte[] finalAuthData) {
+        willPacket = connect.will();
+        c.startOpening();
+        c.broker.sessions().open(c.clientId, connect.cleanStart(), sessionExpiry, c,
+                (s, present) -> onSessionOpened(s, present, finalAuthData));
+    }
+
+    private Will willPacket;
+
+    /** The Will as a message to publish now, or {@code null}; taken once. */
+    PendingWill takeWill() {
+        Will w = willPacket;
+        willPacket = null;
+        if (w == null) {
+            return null;
+        }
+        Properties p = w.properties();
+        Long delay = p.willDelayInterval();
+        if (delay != null) {
+            p = p.toBuilder().willDelayInterval(null).build();
+        }
+        return new PendingWill(Message.published(w.topic(), w.qos(), w.retain(), w.payload(), p, c.clientId,
+                System.currentTimeMillis()), delay == null ? 0 : delay);
+    }
+
+    private void onSessionOpened(Session s, boolean present, byte[] finalAuthData) {
+        c.session = s;
+        if (c.state != MqttConnection.State.OPENING || !c.channel().isActive()) {
+            // the client went away while the session was being opened
+            c.state = MqttConnection.State.CLOSED;
+            c.broker.sessions().onConnectionClosed(s, c, takeWill());
+            return;
+        }
+        // [MQTT-3.2.2-1..3] Session Present: 1 only when an existing session is resumed
+        c.write(new ConnAckPacket(present, ReasonCode.SUCCESS, connAckProperties(finalAuthData)));
+        c.finishOpening();
+    }
+
+    private Properties connAckProperties(byte[] finalAuthData) {
+        if (!c.version.isV5()) {
+            return Properties.EMPTY;
+        }
+        Properties.Builder b = Properties.builder();
+        if (assignedId) {
+            b.assignedClientIdentifier(c.clientId); // [MQTT-3.2.2-16]
+        }
+        if (serverKeepAlive != null) {
+            b.serverKeepAlive(serverKeepAlive);
+        }
+        if (cappedSessionExpiry != null) {
+            b.sessionExpiryInterval(cappedSessionExpiry);
+        }
+        if (config.receiveMaximum() != 65_535) {
+            b.receiveMaximum(config.receiveMaximum());
+        }
+        if (config.maxPacketSize() < BrokerConfig.MQTT_MAX_PACKET_SIZE) {
+            b.maximumPacketSize((long) config.maxPacketSize());
+        }
+        if (config.maximumQos() < 2) {
+            b.maximumQos(config.maximumQos());
+        }
+        if (!config.retainAvailable()) {
+            b.retainAvailable(0);
+        }
+        if (!config.wildcardSubscriptionsAvailable()) {
+            b.wildcardSubscriptionAvailable(0);
+        }
+        if (!config.subscriptionIdentifiersAvailable()) {
+            b.subscriptionIdentifierAvailable(0);
+        }
+        if (!config.sharedSubscriptionsAvailable()) {
+            b.sharedSubscriptionAvailable(0);
+        }
+        if (config.topicAliasMaximum() > 0) {
+            b.topicAliasMaximum(config.topicAliasMaximum());
+        }
+        if (Integer.valueOf(1).equals(connect.properties().requestResponseInformation())
+                && config.responseInformation() != null) {
+            // 5.0 3.2.2.3.15: Response Information only when the client asked for it
+            b.responseInformation(config.responseInformation().replace("%c", c.clientId));
+        }
+        if (authMethod != null) {
+            b.authenticationMethod(authMethod).authenticationData(finalAuthData);
+        }
+        return b.build();
+    }
+
+    // ---------------------------------------------------------------- DISCONNECT
+
+    void onDisconnect(DisconnectPacket d) {
+        if (c.version.isV5()) {
+            Long newExpiry = d.properties().sessionExpiryInterval();
+            if (newExpiry != null) {
+                if (sessionExpiryWasZero && newExpiry != 0) {
+                    // [MQTT-3.14.2-2] expiry 0 at CONNECT cannot be changed at DISCONNECT
+                    c.protocolError("session expiry changed from 0 at DISCONNECT");
+                    return;
+                }
+                c.session.expiryIntervalSeconds(Math.min(newExpiry, config.maxSessionExpirySeconds()));
+            }
+            if (d.reasonCode() != ReasonCode.DISCONNECT_WITH_WILL_MESSAGE) {
+                willPacket = null; // [MQTT-3.14.4-3] a normal DISCONNECT discards the Will
+            }
+        } else {
+            willPacket = null; // [MQTT-3.1.2-10] the Will is removed on DISCONNECT
+        }
+        c.state = MqttConnection.State.CLOSED;
+        c.ctx().flush();
+        c.channel().close(); // [MQTT-3.14.4-1] the sender of DISCONNECT expects the connection to close
+    }
+}
