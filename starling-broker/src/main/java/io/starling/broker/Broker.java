@@ -116,6 +116,23 @@ public final class Broker {
         retained.match(s.filter(), m -> session.deliver(new Delivery(m, Math.min(m.qos(), s.qos()), true, ids)));
     }
 
+    /**
+     * Disconnects a client on an operator's request: 5.0 clients get DISCONNECT 0x98 (administrative action); the
+     * session stays as its expiry says. Returns false if no such client is connected.
+     */
+    public boolean disconnectClient(String clientId) {
+        Session s = sessions.get(clientId);
+        if (s == null || !s.isOnline()) {
+            return false;
+        }
+        s.execute(() -> {
+            if (s.connection() != null) {
+                s.connection().closeWithReason(io.starling.codec.ReasonCode.ADMINISTRATIVE_ACTION);
+            }
+        });
+        return true;
+    }
+
     /** Removes a subscription of the session (on its owner); false if there was none. */
     public boolean unsubscribe(Session session, String filter) {
         Subscription old = session.subscriptions().remove(filter);

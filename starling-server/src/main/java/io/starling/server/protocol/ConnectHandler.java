@@ -52,7 +52,6 @@ final class ConnectHandler {
     // ---------------------------------------------------------------- CONNECT
 
     void onConnect(ConnectPacket p) {
-        c.cancelConnectTimeout();
         connect = p;
         c.version = p.version();
         ProtocolVersion version = p.version();
@@ -174,11 +173,16 @@ final class ConnectHandler {
             case CONTINUE -> c.write(new AuthPacket(ReasonCode.CONTINUE_AUTHENTICATION, authProperties(step.data())));
             case SUCCESS -> {
                 exchange = null;
-                authenticatedUser = step.user();
                 if (reauthenticating) {
                     reauthenticating = false;
+                    if (authenticatedUser != null && !authenticatedUser.equals(step.user())) {
+                        // re-authentication may renew credentials, not change who the client is
+                        c.disconnect(ReasonCode.NOT_AUTHORIZED, "re-authenticated as another user");
+                        return;
+                    }
                     c.write(new AuthPacket(ReasonCode.SUCCESS, authProperties(step.data())));
                 } else {
+                    authenticatedUser = step.user();
                     openSession(step.data());
                 }
             }
@@ -216,6 +220,7 @@ final class ConnectHandler {
     }
 
     private void openSession(byte[] finalAuthData) {
+        c.cancelConnectTimeout(); // it also bounds an enhanced authentication exchange
         willPacket = connect.will();
         c.startOpening();
         c.broker.sessions().open(c.clientId, connect.cleanStart(), sessionExpiry, c,
