@@ -73,7 +73,7 @@ final class PublishHandler {
             if (p.qos() == 0) {
                 connection.disconnect(ReasonCode.PAYLOAD_FORMAT_INVALID, "payload is not valid UTF-8");
             } else {
-                acknowledge(p, ReasonCode.PAYLOAD_FORMAT_INVALID);
+                acknowledge(p, ReasonCode.PAYLOAD_FORMAT_INVALID, "payload is not valid UTF-8");
             }
             return;
         }
@@ -107,12 +107,18 @@ final class PublishHandler {
     }
 
     private void acknowledge(PublishPacket p, ReasonCode rc) {
+        acknowledge(p, rc, null);
+    }
+
+    private void acknowledge(PublishPacket p, ReasonCode rc, String reasonString) {
         int id = p.packetId();
+        // [MQTT-3.1.2-29] a Reason String only if the client did not set Request Problem Information to 0
+        Properties props = connection.reasonProperties(reasonString, false);
         if (p.qos() == 1) {
-            PubAckPacket ack = new PubAckPacket(id, rc, Properties.EMPTY);
+            PubAckPacket ack = new PubAckPacket(id, rc, props);
             connection.broker.store().whenDurable(() -> connection.write(ack));
         } else {
-            PubRecPacket rec = new PubRecPacket(id, rc, Properties.EMPTY);
+            PubRecPacket rec = new PubRecPacket(id, rc, props);
             if (rc.isError()) {
                 // a refused QoS 2 message is over with the PUBREC: its packet id is free again
                 connection.session().releaseInboundQos2(id);
