@@ -36,8 +36,9 @@ final class SubscribeHandler {
         boolean v5 = connection.version().isV5();
         List<Integer> ids = p.properties().subscriptionIdentifiers();
         if (!ids.isEmpty() && !config.subscriptionIdentifiersAvailable()) {
-            // 5.0 3.8.2.1.2: a Subscription Identifier when the server said it has none is a Protocol Error
-            connection.protocolError("subscription identifiers are not available");
+            // CONNACK said Subscription Identifiers Available 0: DISCONNECT 0xA1 (5.0 3.14.2.1)
+            connection.disconnect(ReasonCode.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED,
+                    "subscription identifiers are not available");
             return;
         }
         int subscriptionId = ids.isEmpty() ? 0 : ids.get(0);
