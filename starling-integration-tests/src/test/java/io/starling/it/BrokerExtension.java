@@ -90,6 +90,14 @@ public final class BrokerExtension implements BeforeAllCallback, AfterAllCallbac
         return config;
     }
 
+    /**
+     * The in-process broker, for tests that drive it directly (e.g. {@code server().broker().disconnectClient(id)})
+     * or stop it; {@code null} in mosquitto mode and while the broker is stopped.
+     */
+    public StarlingServer server() {
+        return server;
+    }
+
     public boolean isRunning() {
         return server != null || (mosquitto != null && mosquitto.isAlive());
     }
