@@ -1,10 +1,16 @@
 package io.starling.it.v5;
 
+import io.starling.broker.config.BrokerConfig;
+import io.starling.server.StarlingServer;
 import io.starling.testkit.RawClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Decoding of the MQTT 5.0 packets the broker sends, for the assertions of the feature tests in this package: the
@@ -36,6 +42,26 @@ final class V5 {
     static final int SHARED_AVAILABLE = 0x2A;
 
     private V5() {
+    }
+
+    /**
+     * Starts an extra in-process broker with another configuration than the class's (on an ephemeral port, with a
+     * temporary data directory), for a test that compares two configurations. Close it at the end of the test.
+     */
+    static StarlingServer startServer(Consumer<BrokerConfig.Builder> customiser) {
+        BrokerConfig.Builder b = BrokerConfig.builder();
+        customiser.accept(b);
+        try {
+            b.bindAddress("127.0.0.1").port(0).dataDir(Files.createTempDirectory("starling-v5-"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return StarlingServer.start(b.build());
+    }
+
+    /** A raw connection to an extra broker. */
+    static RawClient raw(StarlingServer server) {
+        return RawClient.connect("127.0.0.1", server.port());
     }
 
     /** One decoded property: its identifier and value (Integer, Long, String, byte[] or String[2]). */
