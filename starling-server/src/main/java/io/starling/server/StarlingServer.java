@@ -54,7 +54,9 @@ public final class StarlingServer implements AutoCloseable {
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         bossGroup = new MultiThreadIoEventLoopGroup(1, io);
-        workerGroup = new MultiThreadIoEventLoopGroup(0, io);
+        // one loop per core: more loops only add hand-offs between them (see docs/architecture.md)
+        int ioThreads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
+        workerGroup = new MultiThreadIoEventLoopGroup(ioThreads, io);
         broker = new Broker(config, workerGroup);
         // 5.0 enhanced authentication: SCRAM-SHA-256 is built in; its users come from the config
         broker.enhancedAuth().register(new ScramSha256Authenticator(

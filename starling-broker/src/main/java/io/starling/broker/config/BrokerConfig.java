@@ -35,6 +35,7 @@ import java.time.Duration;
  *     the client id; {@code null} = none
  * @param validateUtf8Payloads check payloads flagged as UTF-8 (Payload Format Indicator 1): 0x99 if invalid
  * @param maxSubscriptionsPerClient subscriptions one session may hold (0 = unlimited); more: 0x97 quota exceeded
+ * @param ioThreads event loops for client connections; 0 = one per available processor
  * @param scramUsers users of the built-in SCRAM-SHA-256 enhanced authentication, name → password (turned into
  *     salted keys at start-up)
  */
@@ -64,6 +65,7 @@ public record BrokerConfig(
         String responseInformation,
         boolean validateUtf8Payloads,
         int maxSubscriptionsPerClient,
+        int ioThreads,
         java.util.Map<String, String> scramUsers) {
 
     /** Largest value of the MQTT Remaining Length plus the fixed header. */
@@ -134,6 +136,7 @@ public record BrokerConfig(
         private String responseInformation;
         private boolean validateUtf8Payloads;
         private int maxSubscriptionsPerClient;
+        private int ioThreads;
         private java.util.Map<String, String> scramUsers = java.util.Map.of();
 
         private Builder() {
@@ -166,6 +169,7 @@ public record BrokerConfig(
             validateUtf8Payloads = c.validateUtf8Payloads;
             maxSubscriptionsPerClient = c.maxSubscriptionsPerClient;
             scramUsers = c.scramUsers;
+            ioThreads = c.ioThreads;
         }
 
         public Builder bindAddress(String v) {
@@ -293,6 +297,11 @@ public record BrokerConfig(
             return this;
         }
 
+        public Builder ioThreads(int v) {
+            ioThreads = v;
+            return this;
+        }
+
         public Builder scramUsers(java.util.Map<String, String> v) {
             scramUsers = java.util.Map.copyOf(v);
             return this;
@@ -304,6 +313,9 @@ public record BrokerConfig(
             }
             if (topicAliasMaximum < 0 || topicAliasMaximum > 65_535) {
                 throw new IllegalArgumentException("topic-alias-maximum must be 0..65535");
+            }
+            if (ioThreads < 0) {
+                throw new IllegalArgumentException("io-threads must not be negative");
             }
             if (maxSubscriptionsPerClient < 0) {
                 throw new IllegalArgumentException("max-subscriptions-per-client must not be negative");
@@ -328,7 +340,7 @@ public record BrokerConfig(
                     maxSessionExpirySeconds, maxClientIdLength, maxKeepAliveSeconds, maximumQos, retainAvailable,
                     wildcardSubscriptionsAvailable, subscriptionIdentifiersAvailable, sharedSubscriptionsAvailable,
                     topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
-                    maxSubscriptionsPerClient, scramUsers);
+                    maxSubscriptionsPerClient, ioThreads, scramUsers);
         }
     }
 }

@@ -91,6 +91,7 @@ public final class ConfigLoader {
             case "response-information" -> b.responseInformation(v == null ? null : string(v));
             case "validate-utf8-payloads" -> b.validateUtf8Payloads(bool(v));
             case "max-subscriptions-per-client" -> b.maxSubscriptionsPerClient(integer(v));
+            case "io-threads" -> b.ioThreads(integer(v));
             case "scram-users" -> {
                 if (!(v instanceof Map<?, ?> users)) {
                     throw new IllegalArgumentException("expected a mapping of user names to passwords");

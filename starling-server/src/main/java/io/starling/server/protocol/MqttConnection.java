@@ -261,11 +261,24 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         if (state == State.CONNECTED && channel.config().isAutoRead()) {
             // publishers stop reading while other loops are behind with deliveries (see DeliveryGovernor)
             broker.governor().pauseIfOverloaded(() -> channel.config().setAutoRead(false),
-                    () -> channel.eventLoop().execute(() -> {
-                        if (state == State.CONNECTED) {
-                            channel.config().setAutoRead(true);
-                        }
-                    }));
+                    this::resumeReading);
+        }
+    }
+
+    /** Called from any loop by the DeliveryGovernor once the hand-off backlog is low again. */
+    private void resumeReading() {
+        EventExecutor loop = channel.eventLoop();
+        if (loop.isShuttingDown()) {
+            return;
+        }
+        try {
+            loop.execute(() -> {
+                if (state == State.CONNECTED) {
+                    channel.config().setAutoRead(true);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the broker is stopping
         }
     }
 
