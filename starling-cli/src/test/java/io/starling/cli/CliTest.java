@@ -158,7 +158,9 @@ class CliTest {
         assertThat(num(f, "acked_total")).isEqualTo(num(f, "published_total"));
         assertThat(num(f, "latency_count")).isEqualTo(num(f, "delivered"));
         assertThat(num(f, "latency_max_ms")).isGreaterThanOrEqualTo(num(f, "latency_p50_ms"));
-        assertThat(f).containsKeys("published_per_s", "delivered_per_s", "acked_per_s", "latency_p99_ms", "gen_cpu_percent",
+        assertThat(num(f, "received")).isPositive();
+        assertThat(f).containsKeys("published_per_s", "delivered_per_s", "received_per_s", "acked_per_s", "latency_p99_ms",
+                "gen_cpu_percent",
                 "connack_p99_ms");
     }
 

@@ -336,7 +336,8 @@ final class BenchRun {
         Histogram lat = stats.windowLatency.getIntervalHistogram();
         Histogram con = stats.connectLatency.getIntervalHistogram();
         return new Summary(plan, o, version, connectRate, transportKind,
-                stats.publishedWindow.sum(), stats.ackedWindow.sum(), stats.deliveredWindow.sum(), expectedDeliveries(),
+                stats.publishedWindow.sum(), stats.ackedWindow.sum(), stats.deliveredWindow.sum(), stats.receivedWindow.sum(),
+                expectedDeliveries(),
                 stats.published.sum(), stats.acked.sum(), stats.delivered.sum(), stats.ackErrors.sum(),
                 connectedAtEnd, stats.connectFailures.get(), stats.lost.get(), (connectedAt - started) / 1e9,
                 lat, con, cpuPercent, stats.firstError.get());

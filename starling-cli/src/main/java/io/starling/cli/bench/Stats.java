@@ -21,6 +21,8 @@ final class Stats {
     final LongAdder ackedWindow = new LongAdder();
     final LongAdder delivered = new LongAdder();
     final LongAdder deliveredWindow = new LongAdder();
+    /** Deliveries that arrived in the window, whenever they were sent. */
+    final LongAdder receivedWindow = new LongAdder();
     final LongAdder ackErrors = new LongAdder();
     final AtomicInteger connected = new AtomicInteger();
     final AtomicInteger connectFailures = new AtomicInteger();
@@ -65,6 +67,10 @@ final class Stats {
     /** A delivery of a message stamped {@code stamp} (or 0 when it has no stamp) received at {@code now}. */
     void delivery(long stamp, long now, boolean stamped) {
         delivered.increment();
+        boolean arrivedInWindow = inWindow(now);
+        if (arrivedInWindow) {
+            receivedWindow.increment();
+        }
         if (stamped) {
             long micros = Math.max(1, Math.min(MAX_MICROS, (now - stamp) / 1000));
             latency.recordValue(micros);
@@ -72,7 +78,7 @@ final class Stats {
                 deliveredWindow.increment();
                 windowLatency.recordValue(micros);
             }
-        } else if (inWindow(now)) {
+        } else if (arrivedInWindow) {
             deliveredWindow.increment();
         }
     }

@@ -6,7 +6,7 @@ import org.HdrHistogram.Histogram;
 
 /** The end-of-run figures, as text or as one JSON object (field names in docs/bench.md). */
 record Summary(Plan plan, BenchOptions o, ProtocolVersion version, Double connectRate, String transport,
-        long published, long acked, long delivered, long expectedDelivered,
+        long published, long acked, long delivered, long received, long expectedDelivered,
         long publishedTotal, long ackedTotal, long deliveredTotal, long ackErrors,
         int connected, int connectFailures, int lost, double connectSeconds,
         Histogram latency, Histogram connectLatency, double cpuPercent, String firstError) {
@@ -32,6 +32,7 @@ record Summary(Plan plan, BenchOptions o, ProtocolVersion version, Double connec
         if (plan.subscribers() > 0) {
             b.append(String.format(Locale.ROOT, "delivered  %d (%.0f/s)%s%n", delivered, perSecond(delivered),
                     expectedDelivered >= 0 ? " of " + expectedDelivered + " expected" : ""));
+            b.append(String.format(Locale.ROOT, "received   %d (%.0f/s) arrived in the window%n", received, perSecond(received)));
         }
         if (latency.getTotalCount() > 0) {
             b.append(String.format(Locale.ROOT, "latency ms p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  mean %.3f%n",
@@ -62,7 +63,8 @@ record Summary(Plan plan, BenchOptions o, ProtocolVersion version, Double connec
                 .field("published", published).field("acked", acked).field("delivered", delivered)
                 .field("expected_delivered", expectedDelivered >= 0 ? expectedDelivered : null)
                 .field("published_per_s", perSecond(published)).field("acked_per_s", perSecond(acked))
-                .field("delivered_per_s", perSecond(delivered)).field("ack_errors", ackErrors)
+                .field("delivered_per_s", perSecond(delivered))
+                .field("received", received).field("received_per_s", perSecond(received)).field("ack_errors", ackErrors)
                 .field("published_total", publishedTotal).field("acked_total", ackedTotal).field("delivered_total", deliveredTotal)
                 .field("latency_count", latency.getTotalCount());
         if (latency.getTotalCount() > 0) {
