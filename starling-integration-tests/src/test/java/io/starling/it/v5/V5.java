@@ -59,6 +59,26 @@ final class V5 {
         return StarlingServer.start(b.build());
     }
 
+    /** SUBSCRIBE with HiveMQ; the reason codes of the SUBACK (HiveMQ reports a SUBACK with an error as an exception). */
+    static int[] hivemqSubscribe(com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient h, String... filters) throws Exception {
+        List<com.hivemq.client.mqtt.mqtt5.message.subscribe.Mqtt5Subscription> subs = new ArrayList<>();
+        for (String f : filters) {
+            subs.add(com.hivemq.client.mqtt.mqtt5.message.subscribe.Mqtt5Subscription.builder().topicFilter(f)
+                    .qos(com.hivemq.client.mqtt.datatypes.MqttQos.AT_LEAST_ONCE).build());
+        }
+        com.hivemq.client.mqtt.mqtt5.message.subscribe.suback.Mqtt5SubAck ack;
+        try {
+            ack = h.subscribe(com.hivemq.client.mqtt.mqtt5.message.subscribe.Mqtt5Subscribe.builder()
+                    .addSubscriptions(subs).build()).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (!(e.getCause() instanceof com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5SubAckException s)) {
+                throw e;
+            }
+            ack = s.getMqttMessage();
+        }
+        return ack.getReasonCodes().stream().mapToInt(r -> r.getCode()).toArray();
+    }
+
     /** A raw connection to an extra broker. */
     static RawClient raw(StarlingServer server) {
         return RawClient.connect("127.0.0.1", server.port());
