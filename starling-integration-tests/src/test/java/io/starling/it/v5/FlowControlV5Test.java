@@ -88,7 +88,7 @@ class FlowControlV5Test {
     }
 
     // Real clients: a HiveMQ subscriber announcing Receive Maximum 1 still gets a burst of 20 QoS 1 messages from
-    // Paho, complete and in order.
+    // another HiveMQ client (which keeps to the broker's Receive Maximum 2), complete and in order.
     @Test
     void hivemqWithReceiveMaximum1GetsEverything_MQTT_3_3_4_9() throws Exception {
         String topic = Names.topic("fc-h");
@@ -100,7 +100,7 @@ class FlowControlV5Test {
             h.subscribeWith().topicFilter(topic).qos(com.hivemq.client.mqtt.datatypes.MqttQos.AT_LEAST_ONCE)
                     .callback(p -> got.add(new String(p.getPayloadAsBytes(), java.nio.charset.StandardCharsets.UTF_8)))
                     .send().get(10, TimeUnit.SECONDS);
-            TestClient pub = clients.connect(ClientKind.PAHO_V5);
+            TestClient pub = clients.connect(ClientKind.HIVEMQ_V5);
             for (int i = 0; i < 20; i++) {
                 pub.publish(topic, "n" + i, 1);
             }
