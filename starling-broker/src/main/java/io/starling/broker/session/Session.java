@@ -157,14 +157,16 @@ public final class Session {
 
     /**
      * Removes and returns the deliveries that came through shared subscriptions and have not reached the client:
-     * queued ones, and inflight ones still waiting for PUBACK/PUBREC. Called when the connection is lost, so they
-     * can go to another member of their group (5.0 4.8.2).
+     * queued ones, and QoS 1 ones still waiting for PUBACK. Called when the connection is lost, so they can go to
+     * another member of their group (5.0 4.8.2). A QoS 2 message already sent stays: it is completed to this client
+     * when it reconnects [MQTT-4.8.2-4], and never given to another member, even if this session ends first
+     * [MQTT-4.8.2-5].
      */
     java.util.List<Delivery> takeSharedDeliveries() {
         java.util.List<Delivery> taken = new java.util.ArrayList<>();
         for (Iterator<Map.Entry<Integer, Inflight>> it = inflight.entrySet().iterator(); it.hasNext(); ) {
             Inflight f = it.next().getValue();
-            if (f.delivery.group() != null && f.state == OutboundState.PUBLISH_SENT) {
+            if (f.delivery.group() != null && f.delivery.qos() == 1) {
                 taken.add(f.delivery);
                 it.remove();
             }

@@ -20,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.eclipse.paho.mqttv5.common.packet.UserProperty;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -196,8 +195,6 @@ class PropertiesPassThroughV5Test {
 
     // [MQTT-3.4.2-2] The PUBACK Reason String is left out when it would make the PUBACK larger than the client's
     // Maximum Packet Size (16 here; PUBACK 0x99 without properties is 5 bytes).
-    @Disabled("broker bug: PublishHandler.acknowledge adds the Reason String without checking the client's Maximum"
-            + " Packet Size, so the PUBACK 0x99 exceeds it [MQTT-3.4.2-2] (only DISCONNECT checks it)")
     @Test
     void pubackReasonStringRespectsMaximumPacketSize_MQTT_3_4_2_2() {
         Conn c = conns.connect5("pp-mps", true, props(Wire.b(0x27), Wire.u32(16)), 0x00);

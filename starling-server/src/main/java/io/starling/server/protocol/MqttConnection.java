@@ -26,6 +26,8 @@ import io.starling.codec.packet.PubCompPacket;
 import io.starling.codec.packet.PubRecPacket;
 import io.starling.codec.packet.PubRelPacket;
 import io.starling.codec.packet.PublishPacket;
+import io.starling.codec.packet.SubAckPacket;
+import io.starling.codec.packet.UnsubAckPacket;
 import io.starling.codec.packet.SubscribePacket;
 import io.starling.codec.packet.UnsubscribePacket;
 import io.starling.server.transport.DecodeFailure;
@@ -105,6 +107,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
         if (clientTopicAliasMaximum > 0 && packet instanceof PublishPacket p) {
             packet = applyTopicAlias(p);
+        } else if (clientMaximumPacketSize != Long.MAX_VALUE && !(packet instanceof PublishPacket)) {
+            packet = fitToMaximumPacketSize(packet);
         }
         ctx.write(packet, ctx.voidPromise());
         if (!channel.isWritable()) {
@@ -136,9 +140,40 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             return p;
         }
         int newAlias = outboundAliases.size() + 1;
-        outboundAliases.put(p.topic(), newAlias);
-        return new PublishPacket(p.topic(), p.qos(), p.retain(), p.dup(), p.packetId(),
+        PublishPacket aliased = new PublishPacket(p.topic(), p.qos(), p.retain(), p.dup(), p.packetId(),
                 p.properties().toBuilder().topicAlias(newAlias).build(), p.payload());
+        if (clientMaximumPacketSize != Long.MAX_VALUE
+                && PacketEncoder.encodedSize(aliased, version) > clientMaximumPacketSize) {
+            return p; // [MQTT-3.1.2-24] the alias would push it over the client's maximum: send it without
+        }
+        outboundAliases.put(p.topic(), newAlias);
+        return aliased;
+    }
+
+    /**
+     * An acknowledgement with a Reason String or User Properties that would exceed the client's Maximum Packet
+     * Size goes without them [MQTT-3.4.2-2] (and the same rule of every other ack and of DISCONNECT).
+     */
+    private MqttPacket fitToMaximumPacketSize(MqttPacket packet) {
+        if (PacketEncoder.encodedSize(packet, version) <= clientMaximumPacketSize) {
+            return packet;
+        }
+        return switch (packet.type()) {
+            case PUBACK -> new PubAckPacket(((PubAckPacket) packet).packetId(), ((PubAckPacket) packet).reasonCode(),
+                    Properties.EMPTY);
+            case PUBREC -> new PubRecPacket(((PubRecPacket) packet).packetId(), ((PubRecPacket) packet).reasonCode(),
+                    Properties.EMPTY);
+            case PUBREL -> new PubRelPacket(((PubRelPacket) packet).packetId(), ((PubRelPacket) packet).reasonCode(),
+                    Properties.EMPTY);
+            case PUBCOMP -> new PubCompPacket(((PubCompPacket) packet).packetId(),
+                    ((PubCompPacket) packet).reasonCode(), Properties.EMPTY);
+            case SUBACK -> new SubAckPacket(((SubAckPacket) packet).packetId(), ((SubAckPacket) packet).reasonCodes(),
+                    Properties.EMPTY);
+            case UNSUBACK -> new UnsubAckPacket(((UnsubAckPacket) packet).packetId(),
+                    ((UnsubAckPacket) packet).reasonCodes(), Properties.EMPTY);
+            case DISCONNECT -> new DisconnectPacket(((DisconnectPacket) packet).reasonCode(), Properties.EMPTY);
+            default -> packet;
+        };
     }
 
     private void flushNow() {
