@@ -1,10 +1,13 @@
 package io.starling.cli;
 
 import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.config.ListenerConfig;
 import io.starling.server.StarlingServer;
 import io.starling.server.config.ConfigLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -17,10 +20,10 @@ final class BrokerCommand implements Callable<Integer> {
     @Option(names = "--config", description = "YAML config file (see docs/configuration.md)")
     Path config;
 
-    @Option(names = "--bind", description = "address of the MQTT listener (default 127.0.0.1)")
+    @Option(names = "--bind", description = "address of the MQTT listener, or of the first of the file's listeners (default 127.0.0.1)")
     String bind;
 
-    @Option(names = "--port", description = "port of the MQTT listener (default 1883)")
+    @Option(names = "--port", description = "port of the MQTT listener, or of the first of the file's listeners (default 1883)")
     Integer port;
 
     @Option(names = "--data-dir", description = "data directory (default ./data)")
@@ -41,6 +44,22 @@ final class BrokerCommand implements Callable<Integer> {
         if (port != null) {
             b.port(port);
         }
+        if (bind != null || port != null) {
+            // with a listeners list in the file, --bind/--port override the first listener
+            List<ListenerConfig> ls = new ArrayList<>(listenersOf(b));
+            if (!ls.isEmpty()) {
+                ListenerConfig first = ls.get(0);
+                try {
+                    ls.set(0, new ListenerConfig(first.type(), bind != null ? bind : first.bind(),
+                            port != null ? port : first.port(), first.path(), first.cert(), first.key(), first.ca(),
+                            first.clientAuth(), first.protocols(), first.ciphers(), first.allowAnonymous()));
+                } catch (IllegalArgumentException e) {
+                    System.err.println("starling: " + e.getMessage());
+                    return 2;
+                }
+                b.listeners(ls);
+            }
+        }
         if (dataDir != null) {
             b.dataDir(dataDir);
         }
@@ -56,7 +75,7 @@ final class BrokerCommand implements Callable<Integer> {
         try {
             server = StarlingServer.start(cfg);
         } catch (RuntimeException e) {
-            System.err.println("starling: cannot start on " + cfg.bindAddress() + ":" + cfg.port() + ": " + e);
+            System.err.println("starling: cannot start: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
             return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);
@@ -70,5 +89,13 @@ final class BrokerCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    private static List<ListenerConfig> listenersOf(BrokerConfig.Builder b) {
+        try {
+            return b.build().listeners();
+        } catch (IllegalArgumentException e) {
+            return List.of(); // reported by the build below
+        }
     }
 }

@@ -751,6 +751,38 @@ class DecoderValidationTest {
     }
 
     @Test
+    void publishResponseTopicWithIllFormedUtf8IsMalformed_MQTT_3_3_2_13() {
+        assertThat(failure(publishV5WithProperties(
+            0x08, 0x00, 0x02, 'r', 0xC0), V5)) // Response Topic "r" + a lone lead byte
+            .isEqualTo(MALFORMED);
+    }
+
+    @Test
+    void publishContentTypeWithIllFormedUtf8IsMalformed_MQTT_3_3_2_19() {
+        assertThat(failure(publishV5WithProperties(
+            0x03, 0x00, 0x03, 't', 0xED, 0xA0), V5)) // Content Type with a truncated surrogate encoding
+            .isEqualTo(MALFORMED);
+    }
+
+    @Test
+    void publishUserPropertyValueWithIllFormedUtf8IsMalformed_MQTT_1_5_7_1() {
+        assertThat(failure(publishV5WithProperties(
+            0x26,                           // User Property
+            0x00, 0x01, 'k',                // name "k"
+            0x00, 0x02, 0xC3, 0x28), V5))   // value: 0xC3 followed by a non-continuation byte
+            .isEqualTo(MALFORMED);
+    }
+
+    @Test
+    void publishUserPropertyNameWithNullCharacterIsMalformed_MQTT_1_5_7_1() {
+        assertThat(failure(publishV5WithProperties(
+            0x26,                           // User Property
+            0x00, 0x01, 0x00,               // name U+0000
+            0x00, 0x01, 'v'), V5))          // value "v"
+            .isEqualTo(MALFORMED);
+    }
+
+    @Test
     void publishPropertyNotAllowedIsMalformed_section_2_2_2_2() {
         assertThat(failure(publishV5WithProperties(
             0x11, 0x00, 0x00, 0x00, 0x01), V5)) // Session Expiry Interval

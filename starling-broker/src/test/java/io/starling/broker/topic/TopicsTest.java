@@ -16,7 +16,7 @@ class TopicsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"", "a/#/b", "a#", "#a", "a/b#", "a+", "+a", "a/+b", "a/b+/c", "##", "++"})
-    void invalidFilters_MQTT_4_7_1_2_and_4_7_1_3_and_4_7_3_1(String filter) {
+    void invalidFilters_MQTT_4_7_1_2_MQTT_4_7_1_3_MQTT_4_7_3_1(String filter) {
         assertThat(Topics.isValidFilter(filter)).isFalse();
     }
 

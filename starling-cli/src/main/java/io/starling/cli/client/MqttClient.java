@@ -48,7 +48,9 @@ public final class MqttClient extends MqttFramer implements AutoCloseable {
     private final CompletableFuture<String> closed = new CompletableFuture<>();
     private final Map<Integer, CompletableFuture<MqttPacket>> pending = new HashMap<>();
     private final Set<Integer> qos2Received = new HashSet<>();
-    private volatile Consumer<PublishPacket> onMessage = p -> { };
+    /** Set on the event loop; until then messages wait in {@link #early} (a resumed session sends right after CONNACK). */
+    private Consumer<PublishPacket> onMessage;
+    private final java.util.ArrayDeque<PublishPacket> early = new java.util.ArrayDeque<>();
     private volatile String disconnectReason;
     private Channel channel;
     private ScheduledFuture<?> pinger;
@@ -98,9 +100,18 @@ public final class MqttClient extends MqttFramer implements AutoCloseable {
         return code.name() + String.format(" (0x%02X)", code.value());
     }
 
-    /** Called on the event loop for every PUBLISH received (once for QoS 2). */
+    /**
+     * Called on the event loop for every PUBLISH received (once for QoS 2), including those that arrived before this
+     * call, e.g. the queued messages a resumed session gets right after CONNACK.
+     */
     public void onMessage(Consumer<PublishPacket> consumer) {
-        this.onMessage = consumer;
+        channel.eventLoop().execute(() -> {
+            onMessage = consumer;
+            PublishPacket p;
+            while ((p = early.poll()) != null) {
+                consumer.accept(p);
+            }
+        });
     }
 
     /** Completes with a description when the connection is closed (by either side). */
@@ -216,7 +227,11 @@ public final class MqttClient extends MqttFramer implements AutoCloseable {
                         break;
                     }
                 }
-                onMessage.accept(p);
+                if (onMessage == null) {
+                    early.add(p);
+                } else {
+                    onMessage.accept(p);
+                }
                 break;
             }
             case PUBREL:
