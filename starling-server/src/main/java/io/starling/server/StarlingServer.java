@@ -2,7 +2,6 @@ package io.starling.server;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -15,7 +14,6 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.ServerSocketChannel;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.starling.broker.Broker;
 import io.starling.broker.auth.InMemoryScramCredentialStore;
@@ -23,34 +21,52 @@ import io.starling.broker.auth.ScramSha256Authenticator;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.codec.ReasonCode;
+import io.starling.broker.config.ListenerConfig;
 import io.starling.server.protocol.MqttConnection;
-import io.starling.server.transport.MqttFrameDecoder;
-import io.starling.server.transport.MqttPacketEncoder;
+import io.starling.server.transport.ListenerInitializer;
+import io.starling.server.transport.ReloadingSslContext;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running Starling broker: the MQTT listener, its event loops and the engine. Start with
+ * A running Starling broker: its listeners, their event loops and the engine. Start with
  * {@link #start(BrokerConfig)}, stop with {@link #close()}. Thread-safe.
  *
- * <p>Pipeline of an MQTT connection, in order: {@code frameDecoder} (bytes → packets, size limit before
- * buffering), {@code encoder} (packets → bytes in the connection's version), {@code keepAlive} (added after
- * CONNECT when the keep-alive is non-zero), {@code mqtt} (the protocol state machine).
+ * <p>Each listener of {@link BrokerConfig#effectiveListeners()} ({@code tcp}, {@code tls}, {@code ws},
+ * {@code wss}) gets its own server channel; {@link ListenerInitializer} builds the pipeline of its connections
+ * (handler names are listed there and in docs/architecture.md). All listeners share the worker event loops.
+ * The TLS contexts of {@code tls}/{@code wss} listeners are checked for changed files every
+ * {@link #TLS_RELOAD_INTERVAL_SECONDS} seconds.
  */
 public final class StarlingServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(StarlingServer.class);
 
+    /** How often the certificate files of TLS listeners are checked for changes. */
+    public static final int TLS_RELOAD_INTERVAL_SECONDS = 2;
+
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final Broker broker;
-    private final Channel serverChannel;
+    private final List<Channel> serverChannels = new ArrayList<>();
     private final ChannelGroup connections = new DefaultChannelGroup("mqtt-connections", GlobalEventExecutor.INSTANCE);
-    private final int port;
+    private final List<Integer> ports = new ArrayList<>();
+    private final List<ReloadingSslContext> tlsContexts = new ArrayList<>();
+    private ScheduledFuture<?> tlsReload;
 
     private StarlingServer(BrokerConfig config) throws InterruptedException {
+        List<ListenerConfig> listeners = config.effectiveListeners();
+        // refuse before anything starts: a listener others can reach needs authentication or explicit consent
+        for (ListenerConfig l : listeners) {
+            checkExposure(l);
+        }
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         bossGroup = new MultiThreadIoEventLoopGroup(1, io);
@@ -63,33 +79,77 @@ public final class StarlingServer implements AutoCloseable {
                 InMemoryScramCredentialStore.fromPasswords(config.scramUsers())));
         Class<? extends ServerSocketChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
-        ServerBootstrap b = new ServerBootstrap()
-                .group(bossGroup, workerGroup)
-                .channel(channelClass)
-                .option(ChannelOption.SO_BACKLOG, 4096)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        connections.add(ch);
-                        MqttConnection connection = new MqttConnection(broker);
-                        ch.pipeline()
-                                .addLast("frameDecoder", new MqttFrameDecoder(config.maxPacketSize()))
-                                .addLast("encoder", new MqttPacketEncoder(connection::version))
-                                .addLast("mqtt", connection);
-                    }
-                });
         try {
-            serverChannel = b.bind(new InetSocketAddress(config.bindAddress(), config.port())).sync().channel();
+            for (ListenerConfig l : listeners) {
+                ReloadingSslContext ssl = l.type().secure() ? new ReloadingSslContext(l) : null;
+                if (ssl != null) {
+                    tlsContexts.add(ssl);
+                }
+                ServerBootstrap b = new ServerBootstrap()
+                        .group(bossGroup, workerGroup)
+                        .channel(channelClass)
+                        .option(ChannelOption.SO_BACKLOG, 4096)
+                        .option(ChannelOption.SO_REUSEADDR, true)
+                        .childOption(ChannelOption.TCP_NODELAY, true)
+                        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
+                        .childHandler(new ListenerInitializer(l, broker, connections, ssl));
+                Channel ch;
+                try {
+                    ch = b.bind(new InetSocketAddress(l.bind(), l.port())).sync().channel();
+                } catch (InterruptedException e) {
+                    throw e;
+                } catch (Exception e) { // sync() rethrows the BindException unchecked
+                    throw new IllegalStateException(l.describe() + ": cannot bind: " + e.getMessage(), e);
+                }
+                serverChannels.add(ch);
+                int port = ((InetSocketAddress) ch.localAddress()).getPort();
+                ports.add(port);
+                LOG.info("Starling listening for MQTT on {} ({}:{}{})", l.type().configName(), l.bind(), port,
+                        l.type().webSocket() ? l.path() : "");
+            }
         } catch (RuntimeException | InterruptedException e) {
+            for (Channel ch : serverChannels) {
+                ch.close().syncUninterruptibly();
+            }
             shutdownGroups();
             throw e;
         }
-        port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
-        LOG.info("Starling listening for MQTT on {}:{} ({} transport, {} event loops)", config.bindAddress(), port,
+        if (!tlsContexts.isEmpty()) {
+            tlsReload = bossGroup.next().scheduleWithFixedDelay(this::reloadTls, TLS_RELOAD_INTERVAL_SECONDS,
+                    TLS_RELOAD_INTERVAL_SECONDS, TimeUnit.SECONDS);
+        }
+        LOG.info("Starling started: {} listener(s), {} transport, {} event loops", listeners.size(),
                 epoll ? "epoll" : "nio", loopCount(workerGroup));
+    }
+
+    private void reloadTls() {
+        for (ReloadingSslContext c : tlsContexts) {
+            try {
+                c.reloadIfChanged();
+            } catch (RuntimeException e) {
+                LOG.warn("TLS reload failed", e);
+            }
+        }
+    }
+
+    /**
+     * Refuses a listener on an address other than loopback unless it says {@code allow-anonymous: true}:
+     * there is no password authentication yet, so anyone who can reach it could use the broker.
+     */
+    static void checkExposure(ListenerConfig l) {
+        if (l.allowAnonymous()) {
+            return;
+        }
+        boolean loopback;
+        try {
+            loopback = InetAddress.getByName(l.bind()).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException(l.describe() + ": unknown bind address '" + l.bind() + "'", e);
+        }
+        if (!loopback) {
+            throw new IllegalArgumentException(l.describe() + " is bound to a non-loopback address and has no"
+                    + " authentication: set allow-anonymous: true on it to accept anonymous clients from the network");
+        }
     }
 
     private static int loopCount(EventLoopGroup group) {
@@ -110,9 +170,19 @@ public final class StarlingServer implements AutoCloseable {
         }
     }
 
-    /** The port the MQTT listener is bound to (the ephemeral one when the config said 0). */
+    /** The port the first listener is bound to (the ephemeral one when the config said 0). */
     public int port() {
-        return port;
+        return ports.get(0);
+    }
+
+    /** The port listener {@code index} (in the order of the config) is bound to. */
+    public int port(int index) {
+        return ports.get(index);
+    }
+
+    /** The ports of all listeners, in the order of the config. */
+    public List<Integer> ports() {
+        return List.copyOf(ports);
     }
 
     public Broker broker() {
@@ -125,7 +195,12 @@ public final class StarlingServer implements AutoCloseable {
      */
     @Override
     public void close() {
-        serverChannel.close().syncUninterruptibly();
+        if (tlsReload != null) {
+            tlsReload.cancel(false);
+        }
+        for (Channel ch : serverChannels) {
+            ch.close().syncUninterruptibly();
+        }
         for (Channel ch : connections) {
             MqttConnection c = ch.pipeline().get(MqttConnection.class);
             if (c != null) {

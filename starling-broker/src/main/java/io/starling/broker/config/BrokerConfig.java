@@ -38,6 +38,8 @@ import java.time.Duration;
  * @param ioThreads event loops for client connections; 0 = one per available processor
  * @param scramUsers users of the built-in SCRAM-SHA-256 enhanced authentication, name → password (turned into
  *     salted keys at start-up)
+ * @param listeners the listeners of the {@code listeners} key; empty = one TCP listener on
+ *     {@code bindAddress:port} (see {@link #effectiveListeners()})
  */
 public record BrokerConfig(
         String bindAddress,
@@ -66,7 +68,37 @@ public record BrokerConfig(
         boolean validateUtf8Payloads,
         int maxSubscriptionsPerClient,
         int ioThreads,
-        java.util.Map<String, String> scramUsers) {
+        java.util.Map<String, String> scramUsers,
+        java.util.List<ListenerConfig> listeners) {
+
+    public BrokerConfig {
+        listeners = listeners == null ? java.util.List.of() : java.util.List.copyOf(listeners);
+    }
+
+    /** The constructor without listeners: one TCP listener on {@code bindAddress:port}. */
+    public BrokerConfig(String bindAddress, int port, Path dataDir, Duration connectTimeout, int maxPacketSize,
+            int maxInflightMessages, int receiveMaximum, int maxQueuedMessages, long maxQueuedBytes,
+            boolean queueQos0Messages, DropPolicy dropPolicy, Duration v3SessionExpiry, long maxSessionExpirySeconds,
+            int maxClientIdLength, int maxKeepAliveSeconds, int maximumQos, boolean retainAvailable,
+            boolean wildcardSubscriptionsAvailable, boolean subscriptionIdentifiersAvailable,
+            boolean sharedSubscriptionsAvailable, int topicAliasMaximum, SharedSubscriptionStrategy sharedSubscriptionStrategy,
+            String responseInformation, boolean validateUtf8Payloads, int maxSubscriptionsPerClient, int ioThreads,
+            java.util.Map<String, String> scramUsers) {
+        this(bindAddress, port, dataDir, connectTimeout, maxPacketSize, maxInflightMessages, receiveMaximum,
+                maxQueuedMessages, maxQueuedBytes, queueQos0Messages, dropPolicy, v3SessionExpiry,
+                maxSessionExpirySeconds, maxClientIdLength, maxKeepAliveSeconds, maximumQos, retainAvailable,
+                wildcardSubscriptionsAvailable, subscriptionIdentifiersAvailable, sharedSubscriptionsAvailable,
+                topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
+                maxSubscriptionsPerClient, ioThreads, scramUsers, java.util.List.of());
+    }
+
+    /**
+     * The listeners the broker runs: {@link #listeners()}, or when that is empty one TCP listener on
+     * {@code bindAddress:port} (not anonymous-allowed, so it must be on a loopback address).
+     */
+    public java.util.List<ListenerConfig> effectiveListeners() {
+        return listeners.isEmpty() ? java.util.List.of(ListenerConfig.tcp(bindAddress, port)) : listeners;
+    }
 
     /** Largest value of the MQTT Remaining Length plus the fixed header. */
     public static final int MQTT_MAX_PACKET_SIZE = 268_435_455 + 5;
@@ -138,6 +170,7 @@ public record BrokerConfig(
         private int maxSubscriptionsPerClient;
         private int ioThreads;
         private java.util.Map<String, String> scramUsers = java.util.Map.of();
+        private java.util.List<ListenerConfig> listeners = java.util.List.of();
 
         private Builder() {
         }
@@ -170,6 +203,7 @@ public record BrokerConfig(
             maxSubscriptionsPerClient = c.maxSubscriptionsPerClient;
             scramUsers = c.scramUsers;
             ioThreads = c.ioThreads;
+            listeners = c.listeners;
         }
 
         public Builder bindAddress(String v) {
@@ -307,6 +341,12 @@ public record BrokerConfig(
             return this;
         }
 
+        /** The listeners; empty (the default) = one TCP listener on {@code bindAddress:port}. */
+        public Builder listeners(java.util.List<ListenerConfig> v) {
+            listeners = java.util.List.copyOf(v);
+            return this;
+        }
+
         public BrokerConfig build() {
             if (maximumQos < 0 || maximumQos > 2) {
                 throw new IllegalArgumentException("maximum-qos must be 0, 1 or 2");
@@ -340,7 +380,7 @@ public record BrokerConfig(
                     maxSessionExpirySeconds, maxClientIdLength, maxKeepAliveSeconds, maximumQos, retainAvailable,
                     wildcardSubscriptionsAvailable, subscriptionIdentifiersAvailable, sharedSubscriptionsAvailable,
                     topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
-                    maxSubscriptionsPerClient, ioThreads, scramUsers);
+                    maxSubscriptionsPerClient, ioThreads, scramUsers, listeners);
         }
     }
 }

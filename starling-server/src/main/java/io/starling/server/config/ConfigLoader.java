@@ -3,11 +3,14 @@ package io.starling.server.config;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.BrokerConfig.DropPolicy;
 import io.starling.broker.config.BrokerConfig.SharedSubscriptionStrategy;
+import io.starling.broker.config.ListenerConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -100,8 +103,100 @@ public final class ConfigLoader {
                 users.forEach((u, pw) -> m.put(String.valueOf(u), string(pw)));
                 b.scramUsers(m);
             }
+            case "listeners" -> b.listeners(listeners(v));
             default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
         }
+    }
+
+    private static List<ListenerConfig> listeners(Object v) {
+        if (v == null) {
+            return List.of();
+        }
+        if (!(v instanceof List<?> list)) {
+            throw new IllegalArgumentException("expected a list of listeners, each a mapping with a 'type'");
+        }
+        List<ListenerConfig> out = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            try {
+                out.add(listener(list.get(i)));
+            } catch (IllegalArgumentException | ClassCastException ex) {
+                throw new IllegalArgumentException("listener " + (i + 1) + ": " + ex.getMessage(), ex);
+            }
+        }
+        return out;
+    }
+
+    private static ListenerConfig listener(Object v) {
+        if (!(v instanceof Map<?, ?> map)) {
+            throw new IllegalArgumentException("expected a mapping with type, port, ...");
+        }
+        Object type = map.get("type");
+        if (type == null) {
+            throw new IllegalArgumentException("'type' is required: tcp, tls, ws or wss");
+        }
+        ListenerConfig.Type t = enumValue(ListenerConfig.Type.class, string(type), "type");
+        ListenerConfig.Builder b = ListenerConfig.builder(t);
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            String key = String.valueOf(e.getKey());
+            Object value = e.getValue();
+            try {
+                switch (key) {
+                    case "type" -> {
+                        // read above
+                    }
+                    case "bind" -> b.bind(string(value));
+                    case "port" -> b.port(integer(value));
+                    case "path" -> b.path(string(value));
+                    case "cert" -> b.cert(Path.of(string(value)));
+                    case "key" -> b.key(Path.of(string(value)));
+                    case "ca" -> b.ca(value == null ? null : Path.of(string(value)));
+                    case "client-auth" -> b.clientAuth(enumValue(ListenerConfig.ClientAuth.class, string(value), key));
+                    case "protocols" -> b.protocols(strings(value));
+                    case "ciphers" -> b.ciphers(strings(value));
+                    case "allow-anonymous" -> b.allowAnonymous(bool(value));
+                    default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
+                }
+            } catch (IllegalArgumentException | ClassCastException ex) {
+                throw new IllegalArgumentException("key '" + key + "': " + ex.getMessage(), ex);
+            }
+        }
+        if (!t.secure()) {
+            for (String tlsKey : List.of("cert", "key", "ca", "client-auth", "protocols", "ciphers")) {
+                if (map.containsKey(tlsKey)) {
+                    throw new IllegalArgumentException("key '" + tlsKey + "' is for tls and wss listeners only");
+                }
+            }
+        }
+        if (!t.webSocket() && map.containsKey("path")) {
+            throw new IllegalArgumentException("key 'path' is for ws and wss listeners only");
+        }
+        return b.build();
+    }
+
+    private static <E extends Enum<E>> E enumValue(Class<E> type, String v, String key) {
+        try {
+            return Enum.valueOf(type, v.toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            List<String> names = new ArrayList<>();
+            for (E c : type.getEnumConstants()) {
+                names.add(c.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+            }
+            throw new IllegalArgumentException("'" + v + "' is not one of " + names + " for " + key, e);
+        }
+    }
+
+    private static List<String> strings(Object v) {
+        if (v == null) {
+            return List.of();
+        }
+        if (!(v instanceof List<?> list)) {
+            throw new IllegalArgumentException("expected a list, e.g. [a, b]");
+        }
+        List<String> out = new ArrayList<>();
+        for (Object o : list) {
+            out.add(string(o));
+        }
+        return out;
     }
 
     private static String string(Object v) {
