@@ -67,7 +67,7 @@ public final class Session {
     private long expiryIntervalSeconds;
     private boolean discarded;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
-    private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
+    private final ArrayDeque<Delivery> queue = new ArrayDeque<>(2); // grows on demand; most sessions queue nothing
     private long queuedBytes;
     private final LinkedHashMap<Integer, Inflight> inflight = new LinkedHashMap<>();
     private final Set<Integer> inboundQos2 = new HashSet<>();

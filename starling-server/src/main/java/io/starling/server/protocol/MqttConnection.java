@@ -72,7 +72,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     boolean problemInformation = true;
     private Map<String, Integer> outboundAliases;
     private ScheduledFuture<?> connectTimeout;
-    private final ArrayDeque<MqttPacket> pendingWhileOpening = new ArrayDeque<>();
+    private final ArrayDeque<MqttPacket> pendingWhileOpening = new ArrayDeque<>(1);
     private boolean flushPending;
     private final Runnable flushTask = this::flushNow;
 
