@@ -1,0 +1,53 @@
+package io.starling.store.rocksdb;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The key spaces of the database, one RocksDB column family each (see {@link RocksDbStore} for the layout).
+ * All are created when a database is created, including those no code writes yet, so that adding their use
+ * does not change the schema.
+ */
+public enum KeySpace {
+
+    /** Metadata: the schema version. RocksDB's own {@code default} column family. */
+    META("default", false),
+    /** Retained messages: topic → message record. */
+    RETAINED("retained", false),
+    /** Sessions: client id → session record (expiry, will). Reserved. */
+    SESSIONS("sessions", false),
+    /** Subscriptions: client id, filter → subscription options. Reserved. */
+    SUBSCRIPTIONS("subscriptions", false),
+    /** Messages, each stored once however many sessions queue it: message id → message record. Reserved. */
+    MESSAGES("messages", true),
+    /** Per-session queues of message references: client id, sequence → message id. Reserved. */
+    QUEUES("queues", true),
+    /** Outbound in-flight state (QoS 1/2, PUBREL pending): client id, packet id → state. Reserved. */
+    INFLIGHT("inflight", true),
+    /** Inbound QoS 2 packet ids awaiting PUBREL: client id, packet id → nothing. Reserved. */
+    INBOUND_QOS2("inbound-qos2", true);
+
+    private final String columnFamily;
+    private final boolean queueLike;
+
+    KeySpace(String columnFamily, boolean queueLike) {
+        this.columnFamily = columnFamily;
+        this.queueLike = queueLike;
+    }
+
+    /** Name of the column family. */
+    public String columnFamily() {
+        return columnFamily;
+    }
+
+    byte[] columnFamilyBytes() {
+        return columnFamily.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Whether entries are short-lived (written, read once, deleted): such spaces get compaction that removes
+     * deletion markers early and no Bloom filters.
+     */
+    public boolean queueLike() {
+        return queueLike;
+    }
+}

@@ -1,0 +1,519 @@
+package io.starling.store.rocksdb;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.starling.broker.routing.Message;
+import io.starling.broker.store.Store;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BiConsumer;
+import java.util.stream.Stream;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.Cache;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompactionPriority;
+import org.rocksdb.CompactionStyle;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.InfoLogLevel;
+import org.rocksdb.LRUCache;
+import org.rocksdb.Options;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Status;
+import org.rocksdb.TablePropertiesCollectorFactory;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteBufferManager;
+import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The durable {@link Store} ({@code storage: rocksdb}): one embedded RocksDB under {@code <dataDir>/db}, written
+ * by a single committer thread with natural group commit ({@link Committer}).
+ *
+ * <h2>Layout</h2>
+ *
+ * <pre>
+ * &lt;dataDir&gt;/db                one RocksDB: one write-ahead log, batches atomic across column families
+ *  ├─ default (META)          "schema-version" → i32 (1)
+ *  ├─ retained                topic (UTF-8) → message record ({@link MessageCodec})
+ *  ├─ sessions        [res.]  client id → session record (expiry, will)
+ *  ├─ subscriptions   [res.]  cid ∥ filter (UTF-8) → subscription options
+ *  ├─ messages        [res.]  message id (i64) → message record, stored once however many queues hold it
+ *  ├─ queues          [res.]  cid ∥ seq (i64) → message id; SingleDeleted when acknowledged
+ *  ├─ inflight        [res.]  cid ∥ packet id (u16) → outbound QoS 1/2 state (PUBLISH sent / PUBREL pending)
+ *  └─ inbound-qos2    [res.]  cid ∥ packet id (u16) → empty: QoS 2 ids awaiting PUBREL
+ * cid = u16 length ∥ client id (UTF-8), so one client's keys are contiguous; integers big-endian, so keys sort
+ * numerically. [res.] = created with every database, not written yet (sessions are still kept in memory).
+ * </pre>
+ *
+ * <p>Column families rather than key prefixes, so that each key space has its own compaction and filter
+ * settings and its own memtable, and one space's tombstones never slow down another's scans. {@link KeySpace}
+ * lists them; {@link #SCHEMA_VERSION} changes when a record or key format changes incompatibly. A database with
+ * a higher schema version, without one, or that RocksDB reports corrupt or locked is refused with a
+ * {@link StoreException} that names the directory and what to do.
+ *
+ * <h2>Memory</h2>
+ *
+ * One LRU cache of {@code blockCacheBytes + writeBufferBytes} is shared by every column family for data,
+ * index and filter blocks; a {@code WriteBufferManager} limits all memtables together to
+ * {@code writeBufferBytes} and charges them to the same cache. RocksDB's native memory is thus bounded by the
+ * cache capacity plus small fixed overheads (table readers' metadata, the WAL buffer).
+ *
+ * <h2>Compaction</h2>
+ *
+ * The queue-like spaces (messages, queues, inflight, inbound-qos2) see keys that are written once, read once
+ * and deleted soon after. Most such keys are deleted while still in the memtable; a flush then drops the value
+ * and its SingleDelete together and nothing reaches disk. Those that outlive a memtable leave tombstones in SST
+ * files, which would make every scan of a queue's head step over them: a compact-on-deletion collector marks any
+ * file in which a sliding window of keys is mostly deletions, and RocksDB compacts it away early instead of
+ * waiting for its level to fill. Level compaction with dynamic level sizes keeps space amplification around
+ * 1.1 for these fast-changing spaces; they have no Bloom filters (they are scanned, not probed). The other spaces
+ * (sessions, subscriptions, retained) are point-read and rarely changed: Bloom filters, default compaction.
+ * LZ4 everywhere: cheap enough not to matter next to an fsync.
+ *
+ * <h2>Durability</h2>
+ *
+ * {@link #whenDurable(Runnable)} runs its action once the calling thread's writes are committed:
+ * {@link FsyncMode#ALWAYS} fsyncs the WAL with every group commit, {@link FsyncMode#OS} only writes it to the
+ * page cache. Thread-safe; no method blocks an event loop (only {@link #open} and {@link #close} do I/O).
+ */
+public final class RocksDbStore implements Store {
+
+    /** The schema version this code writes and reads. */
+    public static final int SCHEMA_VERSION = 1;
+
+    static final byte[] SCHEMA_VERSION_KEY = "schema-version".getBytes(StandardCharsets.UTF_8);
+
+    private static final Logger LOG = LoggerFactory.getLogger(RocksDbStore.class);
+
+    private final RocksDbConfig config;
+    private final Path dbDir;
+    private final RocksDB db;
+    private final Map<KeySpace, ColumnFamilyHandle> handles;
+    private final Deque<AutoCloseable> resources;
+    private final Committer committer;
+    private final RocksDbRetainedStore retained;
+    private boolean closed;
+
+    private RocksDbStore(RocksDbConfig config, Path dbDir, RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles,
+            Deque<AutoCloseable> resources, Committer committer, Map<String, Message> retained) {
+        this.config = config;
+        this.dbDir = dbDir;
+        this.db = db;
+        this.handles = handles;
+        this.resources = resources;
+        this.committer = committer;
+        this.retained = new RocksDbRetainedStore(retained, committer, handles.get(KeySpace.RETAINED));
+    }
+
+    /** Opens (or creates) the store in {@code dataDir} with the default settings. */
+    public static RocksDbStore open(Path dataDir) {
+        return open(RocksDbConfig.defaults(dataDir));
+    }
+
+    /**
+     * Opens the store, creating the directory and the database if they do not exist, loads the retained
+     * messages (deleting expired ones) and starts the committer.
+     *
+     * @throws StoreException if the directory is locked, corrupt, from a newer version or not Starling's
+     */
+    public static RocksDbStore open(RocksDbConfig config) {
+        Path dataDir = config.dataDir().toAbsolutePath().normalize();
+        Path dbDir = dataDir.resolve("db");
+        RocksDB.loadLibrary();
+        try {
+            Files.createDirectories(dbDir);
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Reason.IO, "cannot create the data directory " + dbDir + " (" + e
+                    + "); check the path and its permissions, or start with another --data-dir", e);
+        }
+        boolean exists = Files.exists(dbDir.resolve("CURRENT"));
+        if (!exists) {
+            checkNoStrayFiles(dataDir, dbDir);
+        }
+        Deque<AutoCloseable> resources = new ArrayDeque<>();
+        RocksDB db = null;
+        try {
+            Cache cache = track(resources, new LRUCache(config.blockCacheBytes() + config.writeBufferBytes()));
+            WriteBufferManager wbm = track(resources, new WriteBufferManager(config.writeBufferBytes(), cache));
+            DBOptions dbOptions = track(resources, new DBOptions()
+                    .setCreateIfMissing(true)
+                    .setCreateMissingColumnFamilies(true)
+                    .setWriteBufferManager(wbm)
+                    // a rarely written column family must not keep old WAL files alive: flush it past this size
+                    .setMaxTotalWalSize(Math.max(64L << 20, 4 * config.writeBufferBytes()))
+                    .setMaxBackgroundJobs(2)
+                    .setBytesPerSync(1L << 20)
+                    .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
+                    .setKeepLogFileNum(5)
+                    .setMaxLogFileSize(8L << 20));
+            List<byte[]> existing = exists ? listColumnFamilies(dataDir, dbDir) : List.of();
+            List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+            for (KeySpace space : KeySpace.values()) {
+                descriptors.add(new ColumnFamilyDescriptor(space.columnFamilyBytes(),
+                        track(resources, columnFamilyOptions(space, config, cache, resources))));
+            }
+            List<String> unknown = new ArrayList<>();
+            for (byte[] name : existing) {
+                if (descriptors.stream().noneMatch(d -> Arrays.equals(d.getName(), name))) {
+                    // a newer version's column family: it must be opened for RocksDB to open at all
+                    unknown.add(new String(name, StandardCharsets.UTF_8));
+                    descriptors.add(new ColumnFamilyDescriptor(name, track(resources, new ColumnFamilyOptions())));
+                }
+            }
+            List<ColumnFamilyHandle> handleList = new ArrayList<>();
+            try {
+                db = RocksDB.open(dbOptions, dbDir.toString(), descriptors, handleList);
+            } catch (RocksDBException e) {
+                throw openFailure(dataDir, dbDir, e);
+            }
+            for (ColumnFamilyHandle h : handleList) {
+                track(resources, h);
+            }
+            Map<KeySpace, ColumnFamilyHandle> handles = new EnumMap<>(KeySpace.class);
+            for (KeySpace space : KeySpace.values()) {
+                handles.put(space, handleList.get(space.ordinal()));
+            }
+            checkSchema(dataDir, db, handles, exists, unknown);
+            Map<String, Message> loaded = loadRetained(dataDir, db, handles.get(KeySpace.RETAINED));
+            WriteOptions writeOptions = track(resources, new WriteOptions().setSync(config.fsync() == FsyncMode.ALWAYS));
+            Committer committer = new Committer(db, writeOptions, config.maxBatchOps(), "starling-store-committer");
+            RocksDbStore store = new RocksDbStore(config, dbDir, db, handles, resources, committer, loaded);
+            committer.start();
+            LOG.info("store opened in {} ({} retained messages, fsync: {})", dbDir, loaded.size(), config.fsync().configValue());
+            return store;
+        } catch (RuntimeException | Error e) {
+            closeAll(resources, db);
+            throw e;
+        }
+    }
+
+    private static ColumnFamilyOptions columnFamilyOptions(KeySpace space, RocksDbConfig config, Cache cache,
+            Deque<AutoCloseable> resources) {
+        BlockBasedTableConfig table = new BlockBasedTableConfig()
+                .setBlockCache(cache)
+                .setCacheIndexAndFilterBlocks(true)
+                .setCacheIndexAndFilterBlocksWithHighPriority(true)
+                .setPinL0FilterAndIndexBlocksInCache(true)
+                .setBlockSize(16L << 10);
+        if (!space.queueLike()) {
+            table.setFilterPolicy(track(resources, new BloomFilter(10)));
+        }
+        long memtable = Math.min(space.queueLike() ? 16L << 20 : 4L << 20, config.writeBufferBytes() / 2);
+        if (space.queueLike()) {
+            // the collector factory can only be set on Options; copy the column-family part of it
+            try (Options options = new Options()) {
+                // a file is marked for compaction when 2,048 of any 4,096 consecutive keys are deletions
+                options.setTablePropertiesCollectorFactory(List.of(track(resources,
+                        TablePropertiesCollectorFactory.NewCompactOnDeletionCollectorFactory(4096, 2048, 0.5))));
+                return configure(new ColumnFamilyOptions(options), table, memtable);
+            }
+        }
+        return configure(new ColumnFamilyOptions(), table, memtable);
+    }
+
+    private static ColumnFamilyOptions configure(ColumnFamilyOptions cf, BlockBasedTableConfig table, long memtable) {
+        return cf.setTableFormatConfig(table)
+                .setWriteBufferSize(memtable)
+                .setMaxWriteBufferNumber(3)
+                .setCompactionStyle(CompactionStyle.LEVEL)
+                .setLevelCompactionDynamicLevelBytes(true)
+                .setCompactionPriority(CompactionPriority.MinOverlappingRatio)
+                .setCompressionType(CompressionType.LZ4_COMPRESSION);
+    }
+
+    /** A directory without a database may hold RocksDB's LOCK and LOG files of an interrupted creation, nothing else. */
+    private static void checkNoStrayFiles(Path dataDir, Path dbDir) {
+        List<String> stray;
+        try (Stream<Path> files = Files.list(dbDir)) {
+            stray = files.map(p -> p.getFileName().toString())
+                    .filter(n -> !n.equals("LOCK") && !n.startsWith("LOG"))
+                    .sorted()
+                    .toList();
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Reason.IO, "cannot read the data directory " + dbDir + " (" + e
+                    + "); check its permissions, or start with another --data-dir", e);
+        }
+        if (!stray.isEmpty()) {
+            throw new StoreException(StoreException.Reason.FOREIGN, "data directory " + dataDir + " holds files that are not a"
+                    + " Starling database (" + dbDir + " has " + String.join(", ", stray.subList(0, Math.min(5, stray.size())))
+                    + (stray.size() > 5 ? ", ..." : "") + " but no CURRENT file); move them away, or start with another --data-dir");
+        }
+    }
+
+    private static List<byte[]> listColumnFamilies(Path dataDir, Path dbDir) {
+        try (Options options = new Options()) {
+            return RocksDB.listColumnFamilies(options, dbDir.toString());
+        } catch (RocksDBException e) {
+            throw openFailure(dataDir, dbDir, e);
+        }
+    }
+
+    /** Turns a RocksDB error at open into a message for the operator. */
+    static StoreException openFailure(Path dataDir, Path dbDir, RocksDBException e) {
+        Status status = e.getStatus();
+        Status.Code code = status == null ? null : status.getCode();
+        String detail = e.getMessage();
+        String lower = detail == null ? "" : detail.toLowerCase(Locale.ROOT);
+        if (lower.contains("lock")) {
+            return new StoreException(StoreException.Reason.LOCKED, "data directory " + dataDir + " is in use by another"
+                    + " Starling process (lock held on " + dbDir.resolve("LOCK") + "); stop that process, or start this one"
+                    + " with another --data-dir", e);
+        }
+        if (code == Status.Code.Corruption || lower.contains("corrupt") || lower.contains("current")
+                || lower.contains("manifest") || lower.contains("no such file")) {
+            return corrupt(dataDir, detail, e);
+        }
+        return new StoreException(StoreException.Reason.IO, "cannot open data directory " + dataDir + " (" + detail
+                + "); check that it is readable and writable and the disk is not full", e);
+    }
+
+    private static StoreException corrupt(Path dataDir, String detail, Throwable cause) {
+        return new StoreException(StoreException.Reason.CORRUPT, "data directory " + dataDir + " is corrupt (" + detail
+                + "); restore it from a backup, or move it away to start with an empty one (the sessions, queued and"
+                + " retained messages in it are then lost)", cause);
+    }
+
+    private static void checkSchema(Path dataDir, RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles, boolean existed,
+            List<String> unknownFamilies) {
+        ColumnFamilyHandle meta = handles.get(KeySpace.META);
+        try {
+            byte[] version = db.get(meta, SCHEMA_VERSION_KEY);
+            if (version == null) {
+                if (existed && !isEmpty(db, handles)) {
+                    throw new StoreException(StoreException.Reason.FOREIGN, "data directory " + dataDir + " holds a database"
+                            + " that was not written by Starling (it has no schema version); move it away, or start with"
+                            + " another --data-dir");
+                }
+                try (WriteOptions sync = new WriteOptions().setSync(true)) {
+                    db.put(meta, sync, SCHEMA_VERSION_KEY, ByteBuffer.allocate(4).putInt(SCHEMA_VERSION).array());
+                }
+                return;
+            }
+            if (version.length != 4) {
+                throw corrupt(dataDir, "its schema version is " + version.length + " bytes long, not 4", null);
+            }
+            int v = ByteBuffer.wrap(version).getInt();
+            if (v > SCHEMA_VERSION) {
+                throw new StoreException(StoreException.Reason.INCOMPATIBLE, "data directory " + dataDir + " was written by"
+                        + " a newer version of Starling (schema version " + v + "; this version reads up to " + SCHEMA_VERSION
+                        + "); run that newer version, or start with another --data-dir");
+            }
+            if (v < 1) {
+                throw corrupt(dataDir, "its schema version is " + v, null);
+            }
+            if (!unknownFamilies.isEmpty()) {
+                LOG.warn("data directory {} has column families this version does not know: {}", dataDir, unknownFamilies);
+            }
+        } catch (RocksDBException e) {
+            throw corrupt(dataDir, "cannot read its schema version: " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean isEmpty(RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles) {
+        for (ColumnFamilyHandle h : handles.values()) {
+            try (RocksIterator it = db.newIterator(h)) {
+                it.seekToFirst();
+                if (it.isValid()) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Loads the retained messages; deletes the expired ones. */
+    private static Map<String, Message> loadRetained(Path dataDir, RocksDB db, ColumnFamilyHandle cf) {
+        Map<String, Message> loaded = new HashMap<>();
+        long now = System.currentTimeMillis();
+        try (RocksIterator it = db.newIterator(cf); WriteBatch expired = new WriteBatch();
+                WriteOptions options = new WriteOptions()) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                byte[] key = it.key();
+                Message m;
+                try {
+                    m = MessageCodec.decode(it.value());
+                } catch (IllegalArgumentException e) {
+                    throw corrupt(dataDir, "the retained message of topic \"" + new String(key, StandardCharsets.UTF_8)
+                            + "\" cannot be read: " + e.getMessage(), e);
+                }
+                if (m.isExpired(now)) {
+                    expired.delete(cf, key);
+                } else {
+                    loaded.put(m.topic(), m);
+                }
+            }
+            it.status();
+            if (expired.count() > 0) {
+                db.write(options, expired);
+            }
+        } catch (RocksDBException e) {
+            throw corrupt(dataDir, "reading the retained messages failed: " + e.getMessage(), e);
+        }
+        return loaded;
+    }
+
+    private static <T extends AutoCloseable> T track(Deque<AutoCloseable> resources, T resource) {
+        resources.push(resource);
+        return resource;
+    }
+
+    /** Closes column family handles, then the database, then options, cache and write buffer manager. */
+    private static void closeAll(Deque<AutoCloseable> resources, RocksDB db) {
+        Deque<AutoCloseable> rest = new ArrayDeque<>();
+        while (!resources.isEmpty()) {
+            AutoCloseable r = resources.pop();
+            if (r instanceof ColumnFamilyHandle h) {
+                h.close();
+            } else {
+                rest.addLast(r);
+            }
+        }
+        if (db != null) {
+            db.close();
+        }
+        for (AutoCloseable r : rest) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                LOG.warn("closing a RocksDB resource failed", e);
+            }
+        }
+    }
+
+    @Override
+    public RocksDbRetainedStore retained() {
+        return retained;
+    }
+
+    /**
+     * Runs {@code action} once every write that the calling thread queued before this call is committed (with
+     * fsync in {@link FsyncMode#ALWAYS}): on the calling thread's Netty event loop (found with Netty's
+     * {@code ThreadExecutorMap}), or on the committer thread when called from a thread that is not an event loop.
+     * If the calling thread has nothing pending and no earlier action of it is still to run, {@code action} runs
+     * at once, inline. Actions of one thread run in the order they were passed. After a commit failure, actions
+     * that wait for a write never run.
+     */
+    @Override
+    public void whenDurable(Runnable action) {
+        committer.whenDurable(action);
+    }
+
+    /**
+     * As {@link #whenDurable(Runnable)}, running {@code action} on {@code loop}; inline only if nothing is pending
+     * and the calling thread is {@code loop}'s thread.
+     */
+    public void whenDurable(EventExecutor loop, Runnable action) {
+        committer.whenDurable(loop, action);
+    }
+
+    /** Queues a put into {@code space}; returns at once. Durable once a later {@link #whenDurable} action runs. */
+    public void put(KeySpace space, byte[] key, byte[] value) {
+        committer.put(handles.get(space), key, value);
+    }
+
+    /** Queues a delete from {@code space}; returns at once. */
+    public void delete(KeySpace space, byte[] key) {
+        committer.delete(handles.get(space), key);
+    }
+
+    /**
+     * Queues a SingleDelete from {@code space}: cheaper than {@link #delete} and gone with its put at the next
+     * flush or compaction, but only correct for a key put once since it was last deleted (queue entries).
+     */
+    public void singleDelete(KeySpace space, byte[] key) {
+        committer.singleDelete(handles.get(space), key);
+    }
+
+    /**
+     * Reads a key as committed (not what is still queued). Blocks on disk I/O: for recovery and tests, not for an
+     * event loop.
+     */
+    public byte[] get(KeySpace space, byte[] key) {
+        try {
+            return db.get(handles.get(space), key);
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Reason.IO, "reading " + space.columnFamily() + " in " + dbDir + " failed: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** Calls {@code sink} with every committed entry of {@code space}, in key order. Blocks: for recovery and tests. */
+    public void forEach(KeySpace space, BiConsumer<byte[], byte[]> sink) {
+        try (RocksIterator it = db.newIterator(handles.get(space))) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                sink.accept(it.key(), it.value());
+            }
+            it.status();
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Reason.IO, "reading " + space.columnFamily() + " in " + dbDir + " failed: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** The error that stopped the committer, if any: nothing has been acknowledged since. */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(committer.failure());
+    }
+
+    /** The configuration it was opened with. */
+    public RocksDbConfig config() {
+        return config;
+    }
+
+    /** The database directory, {@code <dataDir>/db}. */
+    public Path dbDir() {
+        return dbDir;
+    }
+
+    /** Group commits so far (one {@code RocksDB.write}, and one fsync in {@link FsyncMode#ALWAYS}, each). */
+    public long commitCount() {
+        return committer.batches();
+    }
+
+    /** Write operations committed so far. */
+    public long committedWrites() {
+        return committer.writes();
+    }
+
+    /**
+     * Commits what is queued, stops the committer, syncs the WAL (so that a clean shutdown is durable in
+     * {@link FsyncMode#OS} too) and closes the database. Later writes are dropped. Blocks: call it once the event
+     * loops have stopped.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        committer.close();
+        try {
+            if (committer.failure() == null) {
+                db.syncWal();
+            }
+        } catch (RocksDBException e) {
+            LOG.warn("syncing the WAL of {} at close failed", dbDir, e);
+        }
+        closeAll(resources, db);
+        LOG.info("store closed: {}", dbDir);
+    }
+}

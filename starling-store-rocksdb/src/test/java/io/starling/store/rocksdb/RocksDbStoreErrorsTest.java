@@ -1,0 +1,142 @@
+package io.starling.store.rocksdb;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.DBOptions;
+import org.rocksdb.Options;
+import org.rocksdb.RocksDB;
+
+/** A data directory that cannot be used gives a StoreException naming the directory and what to do. */
+class RocksDbStoreErrorsTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void lockedDirectory() {
+        try (RocksDbStore first = RocksDbStore.open(dir)) {
+            assertThatThrownBy(() -> RocksDbStore.open(dir))
+                    .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.LOCKED))
+                    .hasMessageContaining("data directory " + dir.toAbsolutePath())
+                    .hasMessageContaining("in use by another Starling process")
+                    .hasMessageContaining("--data-dir");
+            // the first store is unaffected
+            first.put(KeySpace.META, "k".getBytes(StandardCharsets.UTF_8), new byte[] {1});
+        }
+        // and once it is closed the directory opens again
+        RocksDbStore.open(dir).close();
+    }
+
+    @Test
+    void corruptCurrentFile() throws Exception {
+        RocksDbStore.open(dir).close();
+        Files.write(dir.resolve("db").resolve("CURRENT"), new byte[] {(byte) 0xde, (byte) 0xad, (byte) 0xbe, (byte) 0xef});
+        assertThatThrownBy(() -> RocksDbStore.open(dir))
+                .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.CORRUPT))
+                .hasMessageContaining("data directory " + dir.toAbsolutePath() + " is corrupt")
+                .hasMessageContaining("restore it from a backup");
+    }
+
+    @Test
+    void currentFileNamingAMissingManifest() throws Exception {
+        RocksDbStore.open(dir).close();
+        Files.writeString(dir.resolve("db").resolve("CURRENT"), "MANIFEST-999999\n");
+        assertThatThrownBy(() -> RocksDbStore.open(dir))
+                .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.CORRUPT))
+                .hasMessageContaining("data directory " + dir.toAbsolutePath() + " is corrupt");
+    }
+
+    @Test
+    void newerSchemaVersion() throws Exception {
+        RocksDbStore.open(dir).close();
+        withRawDb(dir.resolve("db"), (db, handles) ->
+                db.put(handles.get(0), RocksDbStore.SCHEMA_VERSION_KEY, ByteBuffer.allocate(4).putInt(999).array()));
+        assertThatThrownBy(() -> RocksDbStore.open(dir))
+                .isInstanceOfSatisfying(StoreException.class,
+                        e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.INCOMPATIBLE))
+                .hasMessageContaining("data directory " + dir.toAbsolutePath())
+                .hasMessageContaining("newer version of Starling (schema version 999; this version reads up to 1)");
+    }
+
+    @Test
+    void newerVersionWithAColumnFamilyThisVersionDoesNotKnow() throws Exception {
+        RocksDbStore.open(dir).close();
+        withRawDb(dir.resolve("db"), (db, handles) -> {
+            db.put(handles.get(0), RocksDbStore.SCHEMA_VERSION_KEY, ByteBuffer.allocate(4).putInt(2).array());
+            db.createColumnFamily(new ColumnFamilyDescriptor("from-the-future".getBytes(StandardCharsets.UTF_8))).close();
+        });
+        assertThatThrownBy(() -> RocksDbStore.open(dir))
+                .isInstanceOfSatisfying(StoreException.class,
+                        e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.INCOMPATIBLE))
+                .hasMessageContaining("schema version 2");
+    }
+
+    @Test
+    void foreignRocksDb() throws Exception {
+        Path db = dir.resolve("db");
+        Files.createDirectories(db);
+        try (Options options = new Options().setCreateIfMissing(true); RocksDB raw = RocksDB.open(options, db.toString())) {
+            raw.put("someone".getBytes(StandardCharsets.UTF_8), "else's".getBytes(StandardCharsets.UTF_8));
+        }
+        assertThatThrownBy(() -> RocksDbStore.open(dir))
+                .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.FOREIGN))
+                .hasMessageContaining("data directory " + dir.toAbsolutePath())
+                .hasMessageContaining("not written by Starling");
+    }
+
+    @Test
+    void strayFilesWithoutADatabase() throws Exception {
+        Path db = dir.resolve("db");
+        Files.createDirectories(db);
+        Files.writeString(db.resolve("notes.txt"), "not a database");
+        assertThatThrownBy(() -> RocksDbStore.open(dir))
+                .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.FOREIGN))
+                .hasMessageContaining("notes.txt")
+                .hasMessageContaining("no CURRENT file");
+    }
+
+    @Test
+    void undecodableRetainedRecord() throws Exception {
+        RocksDbStore.open(dir).close();
+        withRawDb(dir.resolve("db"), (db, handles) ->
+                db.put(handles.get(KeySpace.RETAINED.ordinal()), "bad/topic".getBytes(StandardCharsets.UTF_8), new byte[] {7, 7}));
+        assertThatThrownBy(() -> RocksDbStore.open(dir))
+                .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.CORRUPT))
+                .hasMessageContaining("bad/topic")
+                .hasMessageContaining("unknown version 7");
+        // a failed open releases the lock: a later open fails the same way, not with "in use"
+        assertThatThrownBy(() -> RocksDbStore.open(dir))
+                .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.CORRUPT));
+    }
+
+    private interface RawDbAction {
+        void run(RocksDB db, List<ColumnFamilyHandle> handles) throws Exception;
+    }
+
+    /** Opens a database with plain RocksDB, every column family in the order of {@link KeySpace}. */
+    private static void withRawDb(Path path, RawDbAction action) throws Exception {
+        List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+        for (KeySpace space : KeySpace.values()) {
+            descriptors.add(new ColumnFamilyDescriptor(space.columnFamilyBytes()));
+        }
+        List<ColumnFamilyHandle> handles = new ArrayList<>();
+        try (DBOptions options = new DBOptions(); RocksDB db = RocksDB.open(options, path.toString(), descriptors, handles)) {
+            try {
+                action.run(db, handles);
+            } finally {
+                handles.forEach(ColumnFamilyHandle::close);
+            }
+        }
+    }
+}

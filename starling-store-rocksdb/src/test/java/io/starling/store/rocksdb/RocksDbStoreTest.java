@@ -1,0 +1,180 @@
+package io.starling.store.rocksdb;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.util.concurrent.DefaultEventExecutor;
+import io.netty.util.concurrent.DefaultEventExecutorGroup;
+import io.netty.util.concurrent.EventExecutor;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class RocksDbStoreTest {
+
+    @TempDir
+    Path dir;
+
+    private static byte[] key(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Eight event loops each queue rounds of writes back to back, each round followed by a whenDurable action,
+     * without waiting for one another. Every action runs exactly once, on its own loop, in round order, after
+     * its round's writes are readable; after a reopen every write is there.
+     */
+    @ParameterizedTest
+    @EnumSource(FsyncMode.class)
+    void groupCommitRunsEveryActionOnceAfterItsWrites(FsyncMode mode) throws Exception {
+        int loops = 8;
+        int rounds = 300;
+        int writesPerRound = 3;
+        DefaultEventExecutorGroup group = new DefaultEventExecutorGroup(loops);
+        Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+        List<String> problems = new CopyOnWriteArrayList<>();
+        CountDownLatch done = new CountDownLatch(loops * rounds);
+        long commits;
+        long writes;
+        try (RocksDbStore store = RocksDbStore.open(RocksDbConfig.defaults(dir).withFsync(mode))) {
+            List<EventExecutor> executors = new ArrayList<>();
+            group.forEach(executors::add);
+            for (int l = 0; l < loops; l++) {
+                EventExecutor loop = executors.get(l);
+                int[] lastRound = {-1};
+                for (int r = 0; r < rounds; r++) {
+                    String id = "l" + l + "-r" + r;
+                    int round = r;
+                    loop.execute(() -> {
+                        for (int w = 0; w < writesPerRound; w++) {
+                            store.put(KeySpace.MESSAGES, key(id + "-w" + w), key(id));
+                        }
+                        store.whenDurable(() -> {
+                            if (!loop.inEventLoop()) {
+                                problems.add(id + " ran off its loop");
+                            }
+                            if (round != lastRound[0] + 1) {
+                                problems.add(id + " ran after round " + lastRound[0]);
+                            }
+                            lastRound[0] = round;
+                            for (int w = 0; w < writesPerRound; w++) {
+                                if (store.get(KeySpace.MESSAGES, key(id + "-w" + w)) == null) {
+                                    problems.add(id + " ran before its write " + w + " was committed");
+                                }
+                            }
+                            runs.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
+                            done.countDown();
+                        });
+                    });
+                }
+            }
+            assertThat(done.await(60, TimeUnit.SECONDS)).as("all actions ran").isTrue();
+            Thread.sleep(100);
+            commits = store.commitCount();
+            writes = store.committedWrites();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        assertThat(problems).isEmpty();
+        assertThat(runs).hasSize(loops * rounds);
+        assertThat(runs.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+        assertThat(writes).isEqualTo((long) loops * rounds * writesPerRound);
+        assertThat(commits).as("writes were grouped into fewer commits").isLessThan(writes);
+        try (RocksDbStore store = RocksDbStore.open(dir)) {
+            int[] count = {0};
+            store.forEach(KeySpace.MESSAGES, (k, v) -> count[0]++);
+            assertThat(count[0]).isEqualTo(loops * rounds * writesPerRound);
+        }
+    }
+
+    @Test
+    void nothingPendingRunsInlineAndLaterActionsWaitForEarlierOnes() throws Exception {
+        DefaultEventExecutor loop = new DefaultEventExecutor();
+        try (RocksDbStore store = RocksDbStore.open(dir)) {
+            CompletableFuture<List<String>> result = new CompletableFuture<>();
+            loop.execute(() -> {
+                List<String> order = new ArrayList<>();
+                store.whenDurable(() -> order.add("inline"));
+                order.add("after inline call");
+                store.put(KeySpace.SESSIONS, key("s"), key("v"));
+                store.whenDurable(() -> order.add("first"));
+                // nothing new written, but "first" has not run yet: this one must wait for it
+                store.whenDurable(() -> order.add("second"));
+                order.add("end of task");
+                loop.schedule(() -> result.complete(order), 500, TimeUnit.MILLISECONDS);
+            });
+            assertThat(result.get(10, TimeUnit.SECONDS))
+                    .containsExactly("inline", "after inline call", "end of task", "first", "second");
+            CompletableFuture<Boolean> later = new CompletableFuture<>();
+            loop.execute(() -> {
+                boolean[] ran = {false};
+                store.whenDurable(() -> ran[0] = true);
+                later.complete(ran[0]);
+            });
+            assertThat(later.get(10, TimeUnit.SECONDS)).as("inline again once everything has run").isTrue();
+        } finally {
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
+    void explicitLoopAndPlainThreadsWork() throws Exception {
+        DefaultEventExecutor loop = new DefaultEventExecutor();
+        try (RocksDbStore store = RocksDbStore.open(dir)) {
+            // a thread that is not an event loop, with the loop given explicitly
+            CompletableFuture<Boolean> onLoop = new CompletableFuture<>();
+            store.put(KeySpace.SESSIONS, key("a"), key("1"));
+            store.whenDurable(loop, () -> onLoop.complete(loop.inEventLoop() && store.get(KeySpace.SESSIONS, key("a")) != null));
+            assertThat(onLoop.get(10, TimeUnit.SECONDS)).isTrue();
+            // without a loop: the action still runs once the write is committed
+            CompletableFuture<Boolean> anywhere = new CompletableFuture<>();
+            store.put(KeySpace.SESSIONS, key("b"), key("2"));
+            store.whenDurable(() -> anywhere.complete(store.get(KeySpace.SESSIONS, key("b")) != null));
+            assertThat(anywhere.get(10, TimeUnit.SECONDS)).isTrue();
+            // delete and single delete are committed too
+            CompletableFuture<Boolean> deleted = new CompletableFuture<>();
+            store.delete(KeySpace.SESSIONS, key("a"));
+            store.singleDelete(KeySpace.SESSIONS, key("b"));
+            store.whenDurable(loop, () -> deleted.complete(store.get(KeySpace.SESSIONS, key("a")) == null
+                    && store.get(KeySpace.SESSIONS, key("b")) == null));
+            assertThat(deleted.get(10, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
+    void closeCommitsWhatIsQueuedAndDropsLaterWrites() {
+        RocksDbStore store = RocksDbStore.open(RocksDbConfig.defaults(dir).withFsync(FsyncMode.OS));
+        for (int i = 0; i < 1000; i++) {
+            store.put(KeySpace.QUEUES, key("q" + i), key("v"));
+        }
+        store.close();
+        store.close();
+        store.put(KeySpace.QUEUES, key("after-close"), key("v"));
+        try (RocksDbStore reopened = RocksDbStore.open(dir)) {
+            int[] count = {0};
+            reopened.forEach(KeySpace.QUEUES, (k, v) -> count[0]++);
+            assertThat(count[0]).isEqualTo(1000);
+            assertThat(reopened.failure()).isEmpty();
+        }
+    }
+
+    @Test
+    void fsyncModeParsesConfigValues() {
+        assertThat(FsyncMode.parse("always")).isEqualTo(FsyncMode.ALWAYS);
+        assertThat(FsyncMode.parse(" OS ")).isEqualTo(FsyncMode.OS);
+        assertThat(FsyncMode.OS.configValue()).isEqualTo("os");
+    }
+}
