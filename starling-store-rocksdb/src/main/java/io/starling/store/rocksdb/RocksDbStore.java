@@ -273,7 +273,10 @@ public final class RocksDbStore implements Store {
         Status.Code code = status == null ? null : status.getCode();
         String detail = e.getMessage();
         String lower = detail == null ? "" : detail.toLowerCase(Locale.ROOT);
-        if (lower.contains("lock")) {
+        // "While lock file: <dir>/LOCK: Resource temporarily unavailable" (another process),
+        // "lock hold by current process ... <dir>/LOCK: No locks available" (this one); not "block checksum mismatch"
+        if (code != Status.Code.Corruption && (detail != null && detail.contains("/LOCK") || lower.contains("lock hold")
+                || lower.contains("lock file"))) {
             return new StoreException(StoreException.Reason.LOCKED, "data directory " + dataDir + " is in use by another"
                     + " Starling process (lock held on " + dbDir.resolve("LOCK") + "); stop that process, or start this one"
                     + " with another --data-dir", e);

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -36,6 +37,31 @@ class RocksDbStoreErrorsTest {
         }
         // and once it is closed the directory opens again
         RocksDbStore.open(dir).close();
+    }
+
+    @Test
+    void lockedByAnotherProcess() throws Exception {
+        Path acked = dir.resolve("acked");
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx128m", "-cp", System.getProperty("java.class.path"), CrashChild.class.getName(),
+                dir.resolve("data").toString(), "os", acked.toString(), "0")
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("child.log").toFile())
+                .start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while ((!Files.exists(acked) || Files.size(acked) == 0) && System.nanoTime() < deadline && child.isAlive()) {
+                Thread.sleep(20);
+            }
+            assertThat(child.isAlive()).isTrue();
+            assertThatThrownBy(() -> RocksDbStore.open(dir.resolve("data")))
+                    .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.LOCKED))
+                    .hasMessageContaining("data directory " + dir.resolve("data").toAbsolutePath())
+                    .hasMessageContaining("in use by another Starling process");
+        } finally {
+            child.destroyForcibly();
+            child.waitFor(30, TimeUnit.SECONDS);
+        }
     }
 
     @Test

@@ -102,6 +102,25 @@ class RocksDbStoreTest {
     void nothingPendingRunsInlineAndLaterActionsWaitForEarlierOnes() throws Exception {
         DefaultEventExecutor loop = new DefaultEventExecutor();
         try (RocksDbStore store = RocksDbStore.open(dir)) {
+            // hold the committer: the action of a thread without an event loop that has writes pending runs on the
+            // committer thread (if its writes were committed before it asked, it runs inline: try again)
+            CountDownLatch committerHeld = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            Thread holder = new Thread(() -> {
+                for (int attempt = 0; attempt < 1000 && committerHeld.getCount() > 0; attempt++) {
+                    for (int i = 0; i < 100; i++) {
+                        store.put(KeySpace.SESSIONS, key("hold-" + i), key("v"));
+                    }
+                    store.whenDurable(() -> {
+                        if (Thread.currentThread().getName().equals("starling-store-committer")) {
+                            committerHeld.countDown();
+                            awaitQuietly(release);
+                        }
+                    });
+                }
+            }, "holder");
+            holder.start();
+            assertThat(committerHeld.await(10, TimeUnit.SECONDS)).isTrue();
             CompletableFuture<List<String>> result = new CompletableFuture<>();
             loop.execute(() -> {
                 List<String> order = new ArrayList<>();
@@ -109,12 +128,19 @@ class RocksDbStoreTest {
                 order.add("after inline call");
                 store.put(KeySpace.SESSIONS, key("s"), key("v"));
                 store.whenDurable(() -> order.add("first"));
-                // nothing new written, but "first" has not run yet: this one must wait for it
+                release.countDown();
+                // wait in this task until "first" has been committed and posted to this (busy) loop
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (store.get(KeySpace.SESSIONS, key("s")) == null && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                sleepQuietly(100);
+                // nothing is pending any more, but "first" has not run yet: this one must run after it
                 store.whenDurable(() -> order.add("second"));
                 order.add("end of task");
-                loop.schedule(() -> result.complete(order), 500, TimeUnit.MILLISECONDS);
+                loop.schedule(() -> result.complete(order), 200, TimeUnit.MILLISECONDS);
             });
-            assertThat(result.get(10, TimeUnit.SECONDS))
+            assertThat(result.get(20, TimeUnit.SECONDS))
                     .containsExactly("inline", "after inline call", "end of task", "first", "second");
             CompletableFuture<Boolean> later = new CompletableFuture<>();
             loop.execute(() -> {
@@ -125,6 +151,22 @@ class RocksDbStoreTest {
             assertThat(later.get(10, TimeUnit.SECONDS)).as("inline again once everything has run").isTrue();
         } finally {
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(20, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
