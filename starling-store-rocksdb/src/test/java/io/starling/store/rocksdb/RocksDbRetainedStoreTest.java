@@ -3,14 +3,19 @@ package io.starling.store.rocksdb;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.util.concurrent.DefaultEventExecutor;
+import io.netty.util.concurrent.DefaultEventExecutorGroup;
+import io.netty.util.concurrent.EventExecutor;
 import io.starling.broker.routing.Message;
 import io.starling.codec.Properties;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -143,6 +148,42 @@ class RocksDbRetainedStoreTest {
             assertThat(got.get(0).expiresAtMillis()).isEqualTo(now + 60_000);
             // the expired record was deleted from disk when the store opened
             assertThat(store.get(KeySpace.RETAINED, "e/soon".getBytes(StandardCharsets.UTF_8))).isNull();
+        }
+    }
+
+    /** Concurrent updates of the same topics from several loops: the disk ends up with what the map shows. */
+    @Test
+    void concurrentUpdatesOfOneTopicReachTheDiskInMapOrder() throws Exception {
+        int loops = 6;
+        int updates = 2_000;
+        DefaultEventExecutorGroup group = new DefaultEventExecutorGroup(loops);
+        Map<String, String> before = new HashMap<>();
+        try (RocksDbStore store = RocksDbStore.open(dir)) {
+            CountDownLatch done = new CountDownLatch(loops);
+            int l = 0;
+            for (EventExecutor executor : group) {
+                int loopNo = l++;
+                executor.execute(() -> {
+                    for (int i = 0; i < updates; i++) {
+                        String topic = "same/" + (i % 4);
+                        store.retained().update(i % 97 == 0 ? clear(topic) : plain(topic, loopNo + ":" + i));
+                    }
+                    store.whenDurable(done::countDown);
+                });
+            }
+            assertThat(done.await(60, TimeUnit.SECONDS)).isTrue();
+            for (Message m : all(store)) {
+                before.put(m.topic(), new String(m.payload(), StandardCharsets.UTF_8));
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        try (RocksDbStore store = RocksDbStore.open(dir)) {
+            Map<String, String> after = new HashMap<>();
+            for (Message m : all(store)) {
+                after.put(m.topic(), new String(m.payload(), StandardCharsets.UTF_8));
+            }
+            assertThat(after).isEqualTo(before);
         }
     }
 

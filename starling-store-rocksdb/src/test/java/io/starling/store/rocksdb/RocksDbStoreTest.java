@@ -2,6 +2,9 @@ package io.starling.store.rocksdb;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.channel.EventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultEventExecutor;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.EventExecutor;
@@ -193,6 +196,26 @@ class RocksDbStoreTest {
             assertThat(deleted.get(10, TimeUnit.SECONDS)).isTrue();
         } finally {
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    /** The broker's event loops are IO event loops (NIO/epoll): the plain whenDurable finds them too. */
+    @Test
+    void findsTheLoopOfAnIoEventLoopGroup() throws Exception {
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try (RocksDbStore store = RocksDbStore.open(dir)) {
+            EventLoop loop = group.next();
+            CompletableFuture<String> result = new CompletableFuture<>();
+            loop.execute(() -> {
+                store.put(KeySpace.SESSIONS, key("io"), key("v"));
+                for (int i = 0; i < 1000; i++) {
+                    store.put(KeySpace.MESSAGES, key("io-" + i), key("v"));
+                }
+                store.whenDurable(() -> result.complete(loop.inEventLoop() ? "on loop" : Thread.currentThread().getName()));
+            });
+            assertThat(result.get(10, TimeUnit.SECONDS)).isEqualTo("on loop");
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 
