@@ -39,6 +39,17 @@ public enum KeySpace {
         return columnFamily;
     }
 
+    /** The key space of a column family name, or {@code null} for one this version does not know. */
+    static KeySpace ofColumnFamily(byte[] name) {
+        String n = new String(name, StandardCharsets.UTF_8);
+        for (KeySpace space : values()) {
+            if (space.columnFamily.equals(n)) {
+                return space;
+            }
+        }
+        return null;
+    }
+
     byte[] columnFamilyBytes() {
         return columnFamily.getBytes(StandardCharsets.UTF_8);
     }

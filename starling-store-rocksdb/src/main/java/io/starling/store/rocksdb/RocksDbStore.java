@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -165,18 +164,32 @@ public final class RocksDbStore implements Store {
                     .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
                     .setKeepLogFileNum(5)
                     .setMaxLogFileSize(8L << 20));
-            List<byte[]> existing = exists ? listColumnFamilies(dataDir, dbDir) : List.of();
-            List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+            // an existing database is opened with the column families it has, and only given the missing ones of
+            // this version once its schema version has been checked: a foreign or newer database is not changed
+            Map<KeySpace, ColumnFamilyOptions> options = new EnumMap<>(KeySpace.class);
             for (KeySpace space : KeySpace.values()) {
-                descriptors.add(new ColumnFamilyDescriptor(space.columnFamilyBytes(),
-                        track(resources, columnFamilyOptions(space, config, cache, resources))));
+                options.put(space, track(resources, columnFamilyOptions(space, config, cache, resources)));
             }
+            List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
             List<String> unknown = new ArrayList<>();
-            for (byte[] name : existing) {
-                if (descriptors.stream().noneMatch(d -> Arrays.equals(d.getName(), name))) {
-                    // a newer version's column family: it must be opened for RocksDB to open at all
-                    unknown.add(new String(name, StandardCharsets.UTF_8));
-                    descriptors.add(new ColumnFamilyDescriptor(name, track(resources, new ColumnFamilyOptions())));
+            if (exists) {
+                List<byte[]> names = new ArrayList<>(listColumnFamilies(dataDir, dbDir));
+                if (names.stream().noneMatch(n -> KeySpace.ofColumnFamily(n) == KeySpace.META)) {
+                    // a broken CURRENT lists nothing: let RocksDB.open say what is wrong
+                    names.add(0, KeySpace.META.columnFamilyBytes());
+                }
+                for (byte[] name : names) {
+                    KeySpace space = KeySpace.ofColumnFamily(name);
+                    if (space == null) {
+                        // a newer version's column family: RocksDB opens a database only with all of them
+                        unknown.add(new String(name, StandardCharsets.UTF_8));
+                    }
+                    descriptors.add(new ColumnFamilyDescriptor(name,
+                            space != null ? options.get(space) : track(resources, new ColumnFamilyOptions())));
+                }
+            } else {
+                for (KeySpace space : KeySpace.values()) {
+                    descriptors.add(new ColumnFamilyDescriptor(space.columnFamilyBytes(), options.get(space)));
                 }
             }
             List<ColumnFamilyHandle> handleList = new ArrayList<>();
@@ -185,14 +198,27 @@ public final class RocksDbStore implements Store {
             } catch (RocksDBException e) {
                 throw openFailure(dataDir, dbDir, e);
             }
-            for (ColumnFamilyHandle h : handleList) {
-                track(resources, h);
-            }
             Map<KeySpace, ColumnFamilyHandle> handles = new EnumMap<>(KeySpace.class);
-            for (KeySpace space : KeySpace.values()) {
-                handles.put(space, handleList.get(space.ordinal()));
+            for (int i = 0; i < handleList.size(); i++) {
+                track(resources, handleList.get(i));
+                KeySpace space = KeySpace.ofColumnFamily(descriptors.get(i).getName());
+                if (space != null) {
+                    handles.put(space, handleList.get(i));
+                }
             }
-            checkSchema(dataDir, db, handles, exists, unknown);
+            checkSchema(dataDir, db, handles.get(KeySpace.META), handleList, exists, unknown);
+            for (KeySpace space : KeySpace.values()) {
+                if (!handles.containsKey(space)) {
+                    try {
+                        handles.put(space, track(resources, db.createColumnFamily(
+                                new ColumnFamilyDescriptor(space.columnFamilyBytes(), options.get(space)))));
+                    } catch (RocksDBException e) {
+                        throw new StoreException(StoreException.Reason.IO, "cannot create the column family "
+                                + space.columnFamily() + " in " + dbDir + " (" + e.getMessage() + "); check that the"
+                                + " directory is writable and the disk is not full", e);
+                    }
+                }
+            }
             Map<String, Message> loaded = loadRetained(dataDir, db, handles.get(KeySpace.RETAINED));
             WriteOptions writeOptions = track(resources, new WriteOptions().setSync(config.fsync() == FsyncMode.ALWAYS));
             Committer committer = new Committer(db, writeOptions, config.maxBatchOps(), "starling-store-committer");
@@ -295,13 +321,12 @@ public final class RocksDbStore implements Store {
                 + " retained messages in it are then lost)", cause);
     }
 
-    private static void checkSchema(Path dataDir, RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles, boolean existed,
-            List<String> unknownFamilies) {
-        ColumnFamilyHandle meta = handles.get(KeySpace.META);
+    private static void checkSchema(Path dataDir, RocksDB db, ColumnFamilyHandle meta, List<ColumnFamilyHandle> all,
+            boolean existed, List<String> unknownFamilies) {
         try {
             byte[] version = db.get(meta, SCHEMA_VERSION_KEY);
             if (version == null) {
-                if (existed && !isEmpty(db, handles)) {
+                if (existed && !isEmpty(db, all)) {
                     throw new StoreException(StoreException.Reason.FOREIGN, "data directory " + dataDir + " holds a database"
                             + " that was not written by Starling (it has no schema version); move it away, or start with"
                             + " another --data-dir");
@@ -331,8 +356,8 @@ public final class RocksDbStore implements Store {
         }
     }
 
-    private static boolean isEmpty(RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles) {
-        for (ColumnFamilyHandle h : handles.values()) {
+    private static boolean isEmpty(RocksDB db, List<ColumnFamilyHandle> all) {
+        for (ColumnFamilyHandle h : all) {
             try (RocksIterator it = db.newIterator(h)) {
                 it.seekToFirst();
                 if (it.isValid()) {

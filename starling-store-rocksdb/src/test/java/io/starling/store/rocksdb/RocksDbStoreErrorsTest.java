@@ -119,6 +119,28 @@ class RocksDbStoreErrorsTest {
                 .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.FOREIGN))
                 .hasMessageContaining("data directory " + dir.toAbsolutePath())
                 .hasMessageContaining("not written by Starling");
+        // and it was not given Starling's column families
+        try (Options options = new Options()) {
+            assertThat(RocksDB.listColumnFamilies(options, db.toString())).hasSize(1);
+        }
+    }
+
+    @Test
+    void databaseCreatedByAnEarlierVersionWithFewerColumnFamiliesGetsTheMissingOnes() throws Exception {
+        Path db = dir.resolve("db");
+        Files.createDirectories(db);
+        try (Options options = new Options().setCreateIfMissing(true); RocksDB raw = RocksDB.open(options, db.toString())) {
+            raw.put(RocksDbStore.SCHEMA_VERSION_KEY, ByteBuffer.allocate(4).putInt(1).array());
+        }
+        try (RocksDbStore store = RocksDbStore.open(dir)) {
+            store.put(KeySpace.QUEUES, "k".getBytes(StandardCharsets.UTF_8), new byte[] {1});
+        }
+        try (Options options = new Options()) {
+            assertThat(RocksDB.listColumnFamilies(options, db.toString())).hasSize(KeySpace.values().length);
+        }
+        try (RocksDbStore store = RocksDbStore.open(dir)) {
+            assertThat(store.get(KeySpace.QUEUES, "k".getBytes(StandardCharsets.UTF_8))).containsExactly(1);
+        }
     }
 
     @Test
