@@ -439,6 +439,10 @@ public final class RocksDbStore implements Store {
      * If the calling thread has nothing pending and no earlier action of it is still to run, {@code action} runs
      * at once, inline. Actions of one thread run in the order they were passed. After a commit failure, actions
      * that wait for a write never run.
+     *
+     * <p>Cost when nothing is pending (QoS 0, clean sessions): one {@code FastThreadLocal} read (an array index on
+     * Netty's threads), two plain and two volatile reads, no allocation. Otherwise: one small object and one
+     * queue offer here, one task posted to the loop by the committer.
      */
     @Override
     public void whenDurable(Runnable action) {
