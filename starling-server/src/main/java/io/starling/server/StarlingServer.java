@@ -148,7 +148,8 @@ public final class StarlingServer implements AutoCloseable {
         }
         if (!loopback) {
             throw new IllegalArgumentException(l.describe() + " is bound to a non-loopback address and has no"
-                    + " authentication: set allow-anonymous: true on it to accept anonymous clients from the network");
+                    + " authentication: to accept anonymous clients from the network, declare it in the listeners of the"
+                    + " config file with allow-anonymous: true (docs/configuration.md)");
         }
     }
 
