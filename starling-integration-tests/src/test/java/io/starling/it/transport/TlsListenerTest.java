@@ -193,6 +193,21 @@ class TlsListenerTest {
         }
     }
 
+    @Test
+    void changedCaFileDecidesWhichClientCertificatesAreAccepted() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("ca-reload"));
+        Path ca = dir.resolve("ca.pem");
+        Files.copy(pki.ca, ca, StandardCopyOption.REPLACE_EXISTING);
+        int port = start(b -> b.ca(ca).clientAuth(ClientAuth.REQUIRE));
+        assertThat(Cli.pub(port, "t", "m", tlsArgs(pki.clientCert, pki.clientKey)).ok()).isTrue();
+        assertRefused(Cli.pub(port, "t", "m", tlsArgs(pki.foreignCert, pki.foreignKey)));
+        // trust the other CA instead: its client certificate now connects, ours no longer does
+        Files.copy(pki.otherCa, ca, StandardCopyOption.REPLACE_EXISTING);
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(500))
+                .until(() -> Cli.pub(port, "t", "m", tlsArgs(pki.foreignCert, pki.foreignKey)).ok());
+        assertRefused(Cli.pub(port, "t", "m", tlsArgs(pki.clientCert, pki.clientKey)));
+    }
+
     private static void assertRefused(Cli.Result r) {
         assertThat(r.exit()).as("expected the connection to be refused, got: " + r.output()).isNotZero();
     }
