@@ -9,7 +9,8 @@
 #
 # Environment: RUNS (3), SCENARIOS ("s1 s2 s3 s4 s5"), BENCH_DURATION / BENCH_WARMUP / BENCH_CONNS (passed to
 # bench-mqtt), OTHER_CPU_MAX (10), RETRIES (3), SHARED (path of the shared/ folder, default ../shared beside the
-# checkout), NO_DOC=1 to print the table without touching docs/benchmarks.md.
+# checkout), NO_DOC=1 to print the table without touching docs/benchmarks.md, RESULTS=FILE to add this run's
+# result lines to FILE and build the table from all of them (e.g. to redo one scenario).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 shared="${SHARED:-$root/../shared}"
@@ -22,7 +23,7 @@ RETRIES=${RETRIES:-3}
 SPORT=18870
 MPORT=18871
 work="$(mktemp -d)"
-results="$work/results.txt"
+results="${RESULTS:-$work/results.txt}"   # RESULTS=file keeps adding to one file across invocations
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 command -v mosquitto >/dev/null 2>&1 || /usr/sbin/mosquitto -h >/dev/null 2>&1 || {
@@ -49,12 +50,20 @@ start_mosquitto() {
   wait_port "$MPORT" || { echo "compare.sh: Mosquitto did not start" >&2; exit 1; }
 }
 restart() { # fresh brokers before each s5 run, so the RSS delta is per run
-  cleanup; spid=; mpid=; sleep 1; start_starling; start_mosquitto
+  cleanup
+  if [ -n "${spid:-}" ]; then wait "$spid" 2>/dev/null || true; fi
+  if [ -n "${mpid:-}" ]; then wait "$mpid" 2>/dev/null || true; fi
+  spid=; mpid=
+  while (exec 3<>/dev/tcp/127.0.0.1/"$SPORT") 2>/dev/null || (exec 3<>/dev/tcp/127.0.0.1/"$MPORT") 2>/dev/null; do
+    sleep 0.2
+  done
+  start_starling; start_mosquitto
 }
 
 run_one() { # broker scenario port -> appends "broker scenario RESULT..." to results
-  local broker=$1 scen=$2 port=$3 line other try
-  for try in $(seq 1 "$RETRIES"); do
+  local broker=$1 scen=$2 port=$3 line other try tries=$RETRIES
+  [ "$scen" = s5 ] && tries=1   # s5 measures the RSS growth of a fresh broker: a second try would not be fresh
+  for try in $(seq 1 "$tries"); do
     line=$("$bench" "$scen" 127.0.0.1 "$port" 2>/dev/null | grep '^RESULT' | tail -1 || true)
     other=$(sed -n 's/.*other_cpu=\([0-9]*\).*/\1/p' <<<"$line")
     if [ -n "$line" ] && { [ -z "$other" ] || [ "$other" -le "$OTHER_CPU_MAX" ]; }; then break; fi
