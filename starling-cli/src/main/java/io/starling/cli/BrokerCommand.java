@@ -74,6 +74,9 @@ final class BrokerCommand implements Callable<Integer> {
         StarlingServer server;
         try {
             server = StarlingServer.start(cfg);
+        } catch (io.starling.store.rocksdb.StoreException e) {
+            System.err.println("starling: " + e.getMessage());
+            return 1;
         } catch (RuntimeException e) {
             System.err.println("starling: cannot start: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
             return 1;

@@ -20,6 +20,12 @@ import io.starling.broker.auth.InMemoryScramCredentialStore;
 import io.starling.broker.auth.ScramSha256Authenticator;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.store.InMemoryStore;
+import io.starling.broker.store.Store;
+import io.starling.store.rocksdb.FsyncMode;
+import io.starling.store.rocksdb.RocksDbConfig;
+import io.starling.store.rocksdb.RocksDbStore;
+import io.starling.store.rocksdb.StoreException;
 import io.starling.codec.ReasonCode;
 import io.starling.broker.config.ListenerConfig;
 import io.starling.server.protocol.MqttConnection;
@@ -37,7 +43,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running Starling broker: its listeners, their event loops and the engine. Start with
- * {@link #start(BrokerConfig)}, stop with {@link #close()}. Thread-safe.
+ * {@link #start(BrokerConfig)}, stop with {@link #close()}. Thread-safe. {@link #start} throws a
+ * {@link StoreException} for a data directory that cannot be used.
  *
  * <p>Each listener of {@link BrokerConfig#effectiveListeners()} ({@code tcp}, {@code tls}, {@code ws},
  * {@code wss}) gets its own server channel; {@link ListenerInitializer} builds the pipeline of its connections
@@ -55,6 +62,7 @@ public final class StarlingServer implements AutoCloseable {
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final Broker broker;
+    private final Store store;
     private final List<Channel> serverChannels = new ArrayList<>();
     private final ChannelGroup connections = new DefaultChannelGroup("mqtt-connections", GlobalEventExecutor.INSTANCE);
     private final List<Integer> ports = new ArrayList<>();
@@ -67,13 +75,14 @@ public final class StarlingServer implements AutoCloseable {
         for (ListenerConfig l : listeners) {
             checkExposure(l);
         }
+        store = openStore(config); // first: a data directory that cannot be used stops the start-up here
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         bossGroup = new MultiThreadIoEventLoopGroup(1, io);
         // one loop per core: more loops only add hand-offs between them (see docs/architecture.md)
         int ioThreads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
         workerGroup = new MultiThreadIoEventLoopGroup(ioThreads, io);
-        broker = new Broker(config, workerGroup);
+        broker = new Broker(config, workerGroup, store);
         // 5.0 enhanced authentication: SCRAM-SHA-256 is built in; its users come from the config
         broker.enhancedAuth().register(new ScramSha256Authenticator(
                 InMemoryScramCredentialStore.fromPasswords(config.scramUsers())));
@@ -112,6 +121,7 @@ public final class StarlingServer implements AutoCloseable {
                 ch.close().syncUninterruptibly();
             }
             shutdownGroups();
+            store.close();
             throw e;
         }
         if (!tlsContexts.isEmpty()) {
@@ -210,7 +220,23 @@ public final class StarlingServer implements AutoCloseable {
         }
         connections.newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
         shutdownGroups();
+        store.close(); // after the loops: nothing writes any more; RocksDB syncs its log
         LOG.info("Starling stopped");
+    }
+
+    /**
+     * The store of the {@code storage} key. RocksDB refuses a data directory that is locked, corrupt or foreign with
+     * a {@link StoreException} whose message names the directory and what to do.
+     */
+    private static Store openStore(BrokerConfig config) {
+        if (config.storage() == BrokerConfig.Storage.MEMORY) {
+            return new InMemoryStore();
+        }
+        RocksDbConfig rc = RocksDbConfig.defaults(config.dataDir())
+                .withFsync(config.fsync() == BrokerConfig.Fsync.ALWAYS ? FsyncMode.ALWAYS : FsyncMode.OS);
+        RocksDbStore s = RocksDbStore.open(rc);
+        LOG.info("Storage: RocksDB in {} (fsync {})", s.dbDir(), rc.fsync().configValue());
+        return s;
     }
 
     private void shutdownGroups() {

@@ -38,6 +38,8 @@ import java.time.Duration;
  * @param ioThreads event loops for client connections; 0 = one per available processor
  * @param scramUsers users of the built-in SCRAM-SHA-256 enhanced authentication, name → password (turned into
  *     salted keys at start-up)
+ * @param storage where state is kept ({@code memory} or {@code rocksdb})
+ * @param fsync durability of a RocksDB commit
  * @param listeners the listeners of the {@code listeners} key; empty = one TCP listener on
  *     {@code bindAddress:port} (see {@link #effectiveListeners()})
  */
@@ -69,7 +71,9 @@ public record BrokerConfig(
         int maxSubscriptionsPerClient,
         int ioThreads,
         java.util.Map<String, String> scramUsers,
-        java.util.List<ListenerConfig> listeners) {
+        java.util.List<ListenerConfig> listeners,
+        Storage storage,
+        Fsync fsync) {
 
     public BrokerConfig {
         listeners = listeners == null ? java.util.List.of() : java.util.List.copyOf(listeners);
@@ -89,7 +93,7 @@ public record BrokerConfig(
                 maxSessionExpirySeconds, maxClientIdLength, maxKeepAliveSeconds, maximumQos, retainAvailable,
                 wildcardSubscriptionsAvailable, subscriptionIdentifiersAvailable, sharedSubscriptionsAvailable,
                 topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
-                maxSubscriptionsPerClient, ioThreads, scramUsers, java.util.List.of());
+                maxSubscriptionsPerClient, ioThreads, scramUsers, java.util.List.of(), Storage.MEMORY, Fsync.ALWAYS);
     }
 
     /**
@@ -102,6 +106,22 @@ public record BrokerConfig(
 
     /** Largest value of the MQTT Remaining Length plus the fixed header. */
     public static final int MQTT_MAX_PACKET_SIZE = 268_435_455 + 5;
+
+    /** Where the broker keeps its state (key {@code storage}). */
+    public enum Storage {
+        /** In the heap only: nothing survives a restart. */
+        MEMORY,
+        /** RocksDB under {@code <data-dir>/db}; so far retained messages survive a restart (sessions follow). */
+        ROCKSDB
+    }
+
+    /** When a RocksDB commit counts as durable (key {@code fsync}). */
+    public enum Fsync {
+        /** Each commit is fsynced before acknowledgements leave: survives a power loss where the disk honours fsync. */
+        ALWAYS,
+        /** Commits are written to the operating system: survive a killed broker, not a power cut. */
+        OS
+    }
 
     /** How a shared subscription group chooses the member that gets a message. */
     public enum SharedSubscriptionStrategy {
@@ -169,6 +189,8 @@ public record BrokerConfig(
         private boolean validateUtf8Payloads;
         private int maxSubscriptionsPerClient;
         private int ioThreads;
+        private Storage storage = Storage.MEMORY;
+        private Fsync fsync = Fsync.ALWAYS;
         private java.util.Map<String, String> scramUsers = java.util.Map.of();
         private java.util.List<ListenerConfig> listeners = java.util.List.of();
 
@@ -203,6 +225,8 @@ public record BrokerConfig(
             maxSubscriptionsPerClient = c.maxSubscriptionsPerClient;
             scramUsers = c.scramUsers;
             ioThreads = c.ioThreads;
+            storage = c.storage;
+            fsync = c.fsync;
             listeners = c.listeners;
         }
 
@@ -331,6 +355,16 @@ public record BrokerConfig(
             return this;
         }
 
+        public Builder storage(Storage v) {
+            storage = v;
+            return this;
+        }
+
+        public Builder fsync(Fsync v) {
+            fsync = v;
+            return this;
+        }
+
         public Builder ioThreads(int v) {
             ioThreads = v;
             return this;
@@ -380,7 +414,7 @@ public record BrokerConfig(
                     maxSessionExpirySeconds, maxClientIdLength, maxKeepAliveSeconds, maximumQos, retainAvailable,
                     wildcardSubscriptionsAvailable, subscriptionIdentifiersAvailable, sharedSubscriptionsAvailable,
                     topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
-                    maxSubscriptionsPerClient, ioThreads, scramUsers, listeners);
+                    maxSubscriptionsPerClient, ioThreads, scramUsers, listeners, storage, fsync);
         }
     }
 }

@@ -1,0 +1,102 @@
+package io.starling.it.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.starling.broker.config.BrokerConfig;
+import io.starling.server.StarlingServer;
+import io.starling.store.rocksdb.StoreException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code storage: rocksdb}: retained messages survive a restart; an unusable data directory is a clear error. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RetainedPersistenceTest {
+
+    @TempDir
+    Path dataDir;
+
+    private BrokerConfig config(BrokerConfig.Fsync fsync) {
+        return BrokerConfig.builder().port(0).dataDir(dataDir).storage(BrokerConfig.Storage.ROCKSDB).fsync(fsync).build();
+    }
+
+    private static MqttClient connect(StarlingServer server, String id) throws Exception {
+        MqttClient c = new MqttClient("tcp://127.0.0.1:" + server.port(), id, new MemoryPersistence());
+        c.connect();
+        return c;
+    }
+
+    private void retainedSurvivesARestart(BrokerConfig.Fsync fsync) throws Exception {
+        try (StarlingServer first = StarlingServer.start(config(fsync))) {
+            MqttClient pub = connect(first, "persist-pub");
+            // QoS 1: the PUBACK leaves only once the retained message is committed
+            pub.publish("persist/a", "kept".getBytes(StandardCharsets.UTF_8), 1, true);
+            pub.publish("persist/b", "dropped".getBytes(StandardCharsets.UTF_8), 1, true);
+            pub.publish("persist/b", new byte[0], 1, true); // [MQTT-3.3.1-10] empty payload clears it
+            pub.disconnect();
+            pub.close();
+        }
+        try (StarlingServer second = StarlingServer.start(config(fsync))) {
+            MqttClient sub = connect(second, "persist-sub");
+            BlockingQueue<String> got = new LinkedBlockingQueue<>();
+            sub.subscribe("persist/#", 1, (t, m) -> got.add(t + "=" + new String(m.getPayload(), StandardCharsets.UTF_8)
+                    + (m.isRetained() ? " retained" : "")));
+            assertThat(got.poll(10, TimeUnit.SECONDS)).isEqualTo("persist/a=kept retained");
+            assertThat(got.poll(300, TimeUnit.MILLISECONDS)).as("the cleared topic stays cleared").isNull();
+            sub.disconnect();
+            sub.close();
+        }
+    }
+
+    @Test
+    void retainedMessagesSurviveARestartWithFsyncAlways() throws Exception {
+        retainedSurvivesARestart(BrokerConfig.Fsync.ALWAYS);
+    }
+
+    @Test
+    void retainedMessagesSurviveARestartWithFsyncOs() throws Exception {
+        retainedSurvivesARestart(BrokerConfig.Fsync.OS);
+    }
+
+    @Test
+    void aDataDirectoryInUseIsRefusedWithAClearMessage() {
+        try (StarlingServer first = StarlingServer.start(config(BrokerConfig.Fsync.ALWAYS))) {
+            assertThat(first.port()).isPositive();
+            assertThatThrownBy(() -> StarlingServer.start(config(BrokerConfig.Fsync.ALWAYS)))
+                    .isInstanceOf(StoreException.class)
+                    .hasMessageContaining(dataDir.toString());
+        }
+    }
+
+    @Test
+    void qos0RetainedMessageIsCommittedBeforeALaterPubAck() throws Exception {
+        try (StarlingServer first = StarlingServer.start(config(BrokerConfig.Fsync.ALWAYS))) {
+            MqttClient pub = connect(first, "persist-q0");
+            MqttMessage m = new MqttMessage("zero".getBytes(StandardCharsets.UTF_8));
+            m.setQos(0);
+            m.setRetained(true);
+            pub.publish("persist/q0", m);
+            // a QoS 1 publish behind it on the same connection: its PUBACK follows the earlier retained write
+            pub.publish("persist/marker", "m".getBytes(StandardCharsets.UTF_8), 1, false);
+            pub.disconnect();
+            pub.close();
+        }
+        try (StarlingServer second = StarlingServer.start(config(BrokerConfig.Fsync.ALWAYS))) {
+            MqttClient sub = connect(second, "persist-q0-sub");
+            BlockingQueue<String> got = new LinkedBlockingQueue<>();
+            sub.subscribe("persist/q0", 0, (t, msg) -> got.add(new String(msg.getPayload(), StandardCharsets.UTF_8)));
+            assertThat(got.poll(10, TimeUnit.SECONDS)).isEqualTo("zero");
+            sub.disconnect();
+            sub.close();
+        }
+    }
+}
