@@ -23,6 +23,8 @@ import java.util.List;
  */
 public final class Broker {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Broker.class);
+
     private final BrokerConfig config;
     private final BrokerMetrics metrics = new BrokerMetrics();
     private final SubscriptionIndex index = new SubscriptionIndex();
@@ -43,9 +45,17 @@ public final class Broker {
         this.store = store;
         this.retained = store.retained();
         this.sessions = new SessionManager(index, config, metrics, this::publish,
-                this::redeliverShared);
+                this::redeliverShared, store);
         this.router = new Router(index, retained, sessions::get, loops, metrics, governor,
-                config.sharedSubscriptionStrategy());
+                config.sharedSubscriptionStrategy(), store);
+        if (store.persistsSessions()) {
+            // sessions, subscriptions and in-flight state come back before any connection is accepted; wills and
+            // expiry are scheduled on the sessions' loops
+            List<Runnable> starts = new java.util.ArrayList<>();
+            store.recover(st -> starts.add(sessions.restore(st, loops.next())));
+            starts.forEach(Runnable::run);
+            LOG.info("Recovered {} session(s) from the store", starts.size());
+        }
     }
 
     public BrokerConfig config() {
@@ -101,6 +111,9 @@ public final class Broker {
         // the session's map is keyed by the filter as subscribed, $share prefix included
         Subscription old = session.subscriptions().put(s.filter(), s);
         index.add(s);
+        if (session.storesMessages()) {
+            store.saveSubscription(session, s);
+        }
         return old != null;
     }
 
@@ -140,6 +153,9 @@ public final class Broker {
             return false;
         }
         index.remove(session.clientId(), filter);
+        if (session.storesMessages()) {
+            store.deleteSubscription(session, filter);
+        }
         return true;
     }
 }

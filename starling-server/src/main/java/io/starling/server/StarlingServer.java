@@ -233,7 +233,8 @@ public final class StarlingServer implements AutoCloseable {
             return new InMemoryStore();
         }
         RocksDbConfig rc = RocksDbConfig.defaults(config.dataDir())
-                .withFsync(config.fsync() == BrokerConfig.Fsync.ALWAYS ? FsyncMode.ALWAYS : FsyncMode.OS);
+                .withFsync(config.fsync() == BrokerConfig.Fsync.ALWAYS ? FsyncMode.ALWAYS : FsyncMode.OS)
+                .withQueueLimits(config.maxQueuedMessages(), config.maxQueuedBytes());
         RocksDbStore s = RocksDbStore.open(rc);
         LOG.info("Storage: RocksDB in {} (fsync {})", s.dbDir(), rc.fsync().configValue());
         return s;

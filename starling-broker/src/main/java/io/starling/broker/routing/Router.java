@@ -7,6 +7,7 @@ import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.retain.RetainedStore;
 import io.starling.broker.session.Delivery;
 import io.starling.broker.session.Session;
+import io.starling.broker.store.Store;
 import io.starling.broker.topic.SharedGroup;
 import io.starling.broker.topic.Subscription;
 import io.starling.broker.topic.SubscriptionIndex;
@@ -29,6 +30,11 @@ import java.util.function.Function;
  * <p>Shared subscriptions (5.0 4.8.2): each matching group contributes one delivery, to a member chosen by the
  * configured strategy (online members first), separate from that member's ordinary subscriptions.
  *
+ * <p>Stored sessions: a QoS 1/2 delivery to a session that keeps its messages in the store
+ * ({@link Session#storesMessages()}) is not handed over directly but given to {@link Store#append}, on this
+ * (the publisher's) loop, so that the PUBACK/PUBREC that the publisher's handler sends through
+ * {@link Store#whenDurable} follows it; the store hands it to the session once it is written.
+ *
  * <p>Thread-safety: {@link #publish} may be called on any of the broker's event loops.
  */
 public final class Router {
@@ -38,12 +44,14 @@ public final class Router {
     private final Function<String, Session> sessions;
     private final BrokerMetrics metrics;
     private final SharedSubscriptionStrategy strategy;
+    private final Store store;
     private final Map<EventExecutor, Outbox> outboxes = new IdentityHashMap<>();
 
     public Router(SubscriptionIndex index, RetainedStore retained, Function<String, Session> sessions,
             EventExecutorGroup loops, BrokerMetrics metrics, DeliveryGovernor governor,
-            SharedSubscriptionStrategy strategy) {
+            SharedSubscriptionStrategy strategy, Store store) {
         this.strategy = strategy;
+        this.store = store;
         this.index = index;
         this.retained = retained;
         this.sessions = sessions;
@@ -65,30 +73,30 @@ public final class Router {
             for (SharedGroup g : matches.groups) {
                 Subscription s = g.pick(strategy, m.publisherId(), this::isOnline, null);
                 if (s != null && !(s.noLocal() && s.clientId().equals(m.publisherId()))) {
-                    dispatch(s.clientId(), new Delivery(m, Math.min(m.qos(), s.qos()), false, ids(s), g));
+                    dispatch(s.clientId(), new Delivery(m, Math.min(m.qos(), s.qos()), false, ids(s), g), matches);
                 }
             }
         }
         List<Subscription> subs = matches.subscriptions;
-        if (subs.isEmpty()) {
-            return matches.groups != null;
-        }
         if (subs.size() == 1) {
             Subscription s = subs.get(0);
             dispatch(s.clientId(), new Delivery(m, Math.min(m.qos(), s.qos()), s.retainAsPublished() && m.retain(),
-                    ids(s)));
-            return true;
+                    ids(s)), matches);
+        } else if (subs.size() > 1) {
+            Map<String, Aggregate> byClient = new HashMap<>();
+            for (Subscription s : subs) {
+                byClient.computeIfAbsent(s.clientId(), k -> new Aggregate()).add(s);
+            }
+            for (Map.Entry<String, Aggregate> e : byClient.entrySet()) {
+                Aggregate a = e.getValue();
+                dispatch(e.getKey(), new Delivery(m, Math.min(m.qos(), a.qos), a.retainAsPublished && m.retain(),
+                        a.subscriptionIds == null ? List.of() : a.subscriptionIds), matches);
+            }
         }
-        Map<String, Aggregate> byClient = new HashMap<>();
-        for (Subscription s : subs) {
-            byClient.computeIfAbsent(s.clientId(), k -> new Aggregate()).add(s);
+        if (matches.storedSessions != null) {
+            store.append(m, matches.storedSessions, matches.storedDeliveries);
         }
-        for (Map.Entry<String, Aggregate> e : byClient.entrySet()) {
-            Aggregate a = e.getValue();
-            dispatch(e.getKey(), new Delivery(m, Math.min(m.qos(), a.qos), a.retainAsPublished && m.retain(),
-                    a.subscriptionIds == null ? List.of() : a.subscriptionIds));
-        }
-        return true;
+        return !subs.isEmpty() || matches.groups != null;
     }
 
     /**
@@ -99,7 +107,12 @@ public final class Router {
         Subscription s = d.group().pick(strategy, d.message().publisherId(), this::isOnline, fromClientId);
         String target = s == null ? fromClientId : s.clientId();
         int qos = s == null ? d.qos() : Math.min(d.message().qos(), s.qos());
-        dispatch(target, new Delivery(d.message(), qos, false, s == null ? d.subscriptionIds() : ids(s), d.group()));
+        Matches pending = new Matches(null);
+        dispatch(target, new Delivery(d.message(), qos, false, s == null ? d.subscriptionIds() : ids(s), d.group()),
+                pending);
+        if (pending.storedSessions != null) {
+            store.append(d.message(), pending.storedSessions, pending.storedDeliveries);
+        }
     }
 
     private boolean isOnline(String clientId) {
@@ -116,6 +129,9 @@ public final class Router {
         final String publisherId;
         final List<Subscription> subscriptions = new ArrayList<>(4);
         List<SharedGroup> groups;
+        /** Deliveries to sessions that store their messages, for {@link Store#append}; created on first use. */
+        List<Session> storedSessions;
+        List<Delivery> storedDeliveries;
 
         Matches(String publisherId) {
             this.publisherId = publisherId;
@@ -137,9 +153,18 @@ public final class Router {
         }
     }
 
-    private void dispatch(String clientId, Delivery d) {
+    private void dispatch(String clientId, Delivery d, Matches pending) {
         Session session = sessions.apply(clientId);
         if (session == null) {
+            return;
+        }
+        if (d.qos() > 0 && session.storesMessages()) {
+            if (pending.storedSessions == null) {
+                pending.storedSessions = new ArrayList<>(2);
+                pending.storedDeliveries = new ArrayList<>(2);
+            }
+            pending.storedSessions.add(session);
+            pending.storedDeliveries.add(d);
             return;
         }
         EventExecutor current = currentLoop(session.owner());

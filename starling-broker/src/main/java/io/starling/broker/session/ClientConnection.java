@@ -40,6 +40,11 @@ public interface ClientConnection {
      */
     PendingWill takeWill();
 
+    /** The connection's Will as it would be published now, without taking it (for the store); {@code null} if none. */
+    default PendingWill peekWill() {
+        return null;
+    }
+
     /** Closes the connection on the server's initiative with a reason (sent as DISCONNECT on v5). */
     void closeWithReason(ReasonCode reason);
 }

@@ -6,6 +6,9 @@ import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.BrokerConfig.DropPolicy;
 import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.routing.Message;
+import io.starling.broker.store.Store;
+import io.starling.broker.store.StoredInflight;
+import io.starling.broker.store.StoredSession;
 import io.starling.broker.topic.Subscription;
 import io.starling.codec.PacketEncoder;
 import io.starling.codec.Properties;
@@ -17,6 +20,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -33,6 +37,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Cost: one {@link ArrayDeque} entry per queued message (the message itself is shared), one map entry per
  * inflight message.
+ *
+ * <h2>Stored queue</h2>
+ *
+ * A session that outlives its connection on a durable store ({@link #storesMessages()}) gets its QoS 1/2
+ * deliveries through the store ({@link #deliverStored}), each with a queue position ({@link Delivery#seq()}),
+ * in position order. It holds at most {@link #STORED_WINDOW} of them in memory while connected, and none while
+ * offline: the rest stay on disk, and {@link #lastStoredSeq} &gt; {@link #cursor} says so. When the memory queue
+ * runs empty the next page is read ({@link Store#readQueue}) after the cursor. An offline queue thus costs no
+ * heap however long it grows, and a reconnecting client is fed page by page.
  */
 public final class Session {
 
@@ -47,19 +60,43 @@ public final class Session {
         PUBREL_SENT
     }
 
+    /** An outbound QoS 1/2 message awaiting its acknowledgement. */
     private static final class Inflight {
+        /** The delivery; {@code null} for a PUBREL recovered from the store (the message itself is done). */
         final Delivery delivery;
         OutboundState state = OutboundState.PUBLISH_SENT;
+        /** Whether the store has an in-flight record of it (stored QoS 2). */
+        boolean stored;
 
         Inflight(Delivery delivery) {
             this.delivery = delivery;
         }
     }
 
+    /** Most stored deliveries held in memory while connected; the rest are paged in from the store. */
+    static final int STORED_WINDOW = 512;
+    /** Stored deliveries read from the store at a time. */
+    static final int PAGE_SIZE = 256;
+
     private final String clientId;
     private final BrokerConfig config;
     private final BrokerMetrics metrics;
+    private final Store store;
     private volatile EventExecutor owner;
+    /** Whether the session's state is written to the store; once set, stays set for the session's life. */
+    private volatile boolean storesMessages;
+    /** The store's handle of this session (its keys and counters), set by the store. */
+    private volatile Object storeHandle;
+    /** Highest stored queue position held in memory, sent or done. */
+    private long cursor;
+    /** Highest stored queue position known to exist; above {@link #cursor} while some are only on disk. */
+    private long lastStoredSeq;
+    private boolean pageRequested;
+    /** Positions of recovered in-flight deliveries, not to be queued again when their page is read. */
+    private Set<Long> recoveredInflightSeqs;
+    /** Changes when the stored queue is dropped, so that a page read before that is ignored. */
+    private int pageEpoch;
+    private long disconnectedAtMillis;
 
     private ClientConnection connection;
     /** Whether a connection is attached; read by other loops to prefer online shared-subscription members. */
@@ -78,11 +115,68 @@ public final class Session {
     private long droppedSinceLog;
     private long lastDropLogNs;
 
-    public Session(String clientId, EventExecutor owner, BrokerConfig config, BrokerMetrics metrics) {
+    public Session(String clientId, EventExecutor owner, BrokerConfig config, BrokerMetrics metrics, Store store) {
         this.clientId = clientId;
         this.owner = owner;
         this.config = config;
         this.metrics = metrics;
+        this.store = store;
+    }
+
+    /** Whether its QoS 1/2 deliveries, subscriptions and state go to the store; safe to call from any thread. */
+    public boolean storesMessages() {
+        return storesMessages;
+    }
+
+    void storesMessages(boolean v) {
+        storesMessages = v;
+    }
+
+    /** The store's handle of this session; for the store only. */
+    public Object storeHandle() {
+        return storeHandle;
+    }
+
+    /** Sets the store's handle of this session; for the store only. */
+    public void storeHandle(Object handle) {
+        storeHandle = handle;
+    }
+
+    long disconnectedAtMillis() {
+        return disconnectedAtMillis;
+    }
+
+    void disconnectedAtMillis(long v) {
+        disconnectedAtMillis = v;
+    }
+
+    /** Restores the state of a session read from the store at start-up (on its owner, before it is used). */
+    void restore(StoredSession st) {
+        storesMessages = true;
+        storeHandle = st.handle();
+        expiryIntervalSeconds = st.expirySeconds();
+        disconnectedAtMillis = st.disconnectedAtMillis();
+        for (Subscription s : st.subscriptions()) {
+            subscriptions.put(s.filter(), s);
+        }
+        inboundQos2.addAll(st.inboundQos2());
+        int maxId = 0;
+        for (StoredInflight f : st.inflight()) {
+            Inflight i = new Inflight(f.delivery());
+            i.stored = true;
+            if (f.delivery() == null) {
+                i.state = OutboundState.PUBREL_SENT;
+            } else {
+                if (recoveredInflightSeqs == null) {
+                    recoveredInflightSeqs = new HashSet<>();
+                }
+                recoveredInflightSeqs.add(f.delivery().seq());
+            }
+            inflight.put(f.packetId(), i);
+            maxId = Math.max(maxId, f.packetId());
+        }
+        nextPacketId = maxId == 65_535 ? 1 : maxId + 1;
+        lastStoredSeq = st.lastSeq();
     }
 
     public String clientId() {
@@ -166,7 +260,7 @@ public final class Session {
         java.util.List<Delivery> taken = new java.util.ArrayList<>();
         for (Iterator<Map.Entry<Integer, Inflight>> it = inflight.entrySet().iterator(); it.hasNext(); ) {
             Inflight f = it.next().getValue();
-            if (f.delivery.group() != null && f.delivery.qos() == 1) {
+            if (f.delivery != null && f.delivery.group() != null && f.delivery.qos() == 1) {
                 taken.add(f.delivery);
                 it.remove();
             }
@@ -177,6 +271,11 @@ public final class Session {
                 taken.add(d);
                 queuedBytes -= d.message().weight();
                 it.remove();
+            }
+        }
+        for (Delivery d : taken) {
+            if (d.isStored()) {
+                store.ack(this, d); // it moves to another member, which stores it again if it keeps messages
             }
         }
         return taken;
@@ -200,6 +299,10 @@ public final class Session {
         inflight.clear();
         inboundQos2.clear();
         nextPacketId = 1;
+        cursor = lastStoredSeq; // the stored queue is dropped with the rest (SessionManager deletes it)
+        recoveredInflightSeqs = null;
+        pageEpoch++;
+        pageRequested = false;
     }
 
     /** Publishes the Will after a delay (5.0 Will Delay Interval) unless cancelled or fired first. */
@@ -300,6 +403,11 @@ public final class Session {
         queuedBytes += w;
     }
 
+    /** The store refused a delivery because this session's stored queue is full: counted as dropped. */
+    public void onStoredQueueFull() {
+        countDrop();
+    }
+
     private void countDrop() {
         metrics.messagesDropped.increment();
         droppedSinceLog++;
@@ -312,7 +420,7 @@ public final class Session {
         }
     }
 
-    /** Sends queued messages while the window and the socket allow. */
+    /** Sends queued messages while the window and the socket allow; reads the next page of the stored queue. */
     public void drain() {
         while (connection != null && !queue.isEmpty()) {
             Delivery d = queue.peekFirst();
@@ -323,6 +431,74 @@ public final class Session {
             queuedBytes -= d.message().weight();
             send(d);
         }
+        if (connection != null && lastStoredSeq > cursor && !pageRequested) {
+            requestPage();
+        }
+    }
+
+    // ---------------------------------------------------------------- stored queue
+
+    /**
+     * A stored delivery from the store (on the owner), in queue order: sent or held in memory while the memory
+     * window allows and nothing older is still on disk; otherwise left on disk to be paged in.
+     */
+    public void deliverStored(Delivery d) {
+        if (discarded || d.seq() <= cursor) {
+            return; // the session ended (the store dropped its queue), or the entry came in with a page already
+        }
+        int window = connection == null ? 0 : STORED_WINDOW;
+        if (lastStoredSeq > cursor || queue.size() >= window) {
+            lastStoredSeq = Math.max(lastStoredSeq, d.seq()); // stays on disk until its page is read
+            return;
+        }
+        cursor = d.seq();
+        lastStoredSeq = cursor;
+        if (queue.isEmpty() && canSend(d)) {
+            send(d);
+            return;
+        }
+        queue.addLast(d);
+        queuedBytes += d.message().weight();
+    }
+
+    private void requestPage() {
+        pageRequested = true;
+        long upTo = lastStoredSeq;
+        int epoch = pageEpoch;
+        store.readQueue(this, cursor, PAGE_SIZE, page -> {
+            if (epoch == pageEpoch) {
+                onPage(page, upTo);
+            }
+        });
+    }
+
+    /**
+     * A page of the stored queue read after {@link #cursor}. A short page means the store had nothing more when it
+     * was read, so every position up to {@code upTo} (all committed before the read was asked for) is accounted for.
+     */
+    private void onPage(List<Delivery> page, long upTo) {
+        pageRequested = false;
+        if (discarded) {
+            return;
+        }
+        for (Delivery d : page) {
+            if (d.seq() <= cursor) {
+                continue;
+            }
+            cursor = d.seq();
+            if (recoveredInflightSeqs != null && recoveredInflightSeqs.remove(d.seq())) {
+                continue; // in flight already: it is re-sent from there
+            }
+            queue.addLast(d);
+            queuedBytes += d.message().weight();
+        }
+        if (page.size() < PAGE_SIZE) {
+            cursor = Math.max(cursor, upTo);
+        }
+        lastStoredSeq = Math.max(lastStoredSeq, cursor);
+        if (connection != null) {
+            drain();
+        }
     }
 
     private void send(Delivery d) {
@@ -330,6 +506,9 @@ public final class Session {
         if (now != 0 && d.message().isExpired(now)) {
             // [MQTT-3.3.2-5] expired before onward delivery started: delete this subscriber's copy
             metrics.messagesExpired.increment();
+            if (d.isStored()) {
+                store.ack(this, d);
+            }
             return;
         }
         int packetId = d.qos() > 0 ? allocatePacketId() : 0;
@@ -338,13 +517,30 @@ public final class Session {
         if (max != Long.MAX_VALUE && PacketEncoder.encodedSize(packet, connection.version()) > max) {
             // [MQTT-3.1.2-25] too large for the client: discard it as if it had been delivered
             metrics.messagesDropped.increment();
+            if (d.isStored()) {
+                store.ack(this, d);
+            }
             return;
         }
+        metrics.messagesDelivered.increment();
         if (d.qos() > 0) {
-            inflight.put(packetId, new Inflight(d));
+            Inflight f = new Inflight(d);
+            inflight.put(packetId, f);
+            if (d.qos() == 2 && d.isStored()) {
+                // the packet id must survive a crash, or a re-send under another id would be a second delivery
+                // to the client: the PUBLISH leaves once its in-flight record is durable
+                f.stored = true;
+                store.inflightSent(this, packetId, d);
+                ClientConnection c = connection;
+                store.whenDurable(() -> {
+                    if (connection == c) {
+                        c.write(packet);
+                    }
+                });
+                return;
+            }
         }
         connection.write(packet);
-        metrics.messagesDelivered.increment();
     }
 
     private int allocatePacketId() {
@@ -380,8 +576,11 @@ public final class Session {
     /** PUBACK from the client: the QoS 1 message is done. */
     public void onPubAck(int packetId) {
         Inflight f = inflight.get(packetId);
-        if (f != null && f.delivery.qos() == 1) {
+        if (f != null && f.delivery != null && f.delivery.qos() == 1) {
             inflight.remove(packetId);
+            if (f.delivery.isStored()) {
+                store.ack(this, f.delivery);
+            }
             drain();
         }
     }
@@ -389,15 +588,27 @@ public final class Session {
     /** PUBREC from the client: answer PUBREL, or drop the message if the client refused it (5.0 reason code). */
     public void onPubRec(int packetId, ReasonCode reason) {
         Inflight f = inflight.get(packetId);
-        if (f == null || f.delivery.qos() != 2) {
+        if (f == null || (f.delivery != null && f.delivery.qos() != 2)) {
             connection.write(new PubRelPacket(packetId, connection.version().isV5()
                     ? ReasonCode.PACKET_IDENTIFIER_NOT_FOUND : ReasonCode.SUCCESS, Properties.EMPTY));
             return;
         }
         if (reason.isError()) {
             inflight.remove(packetId);
+            if (f.stored) {
+                store.inflightDone(this, packetId);
+            }
+            if (f.delivery != null && f.delivery.isStored()) {
+                store.ack(this, f.delivery);
+            }
             drain();
             return;
+        }
+        if (f.stored && f.state == OutboundState.PUBLISH_SENT) {
+            store.inflightReleased(this, packetId);
+            if (f.delivery != null && f.delivery.isStored()) {
+                store.ack(this, f.delivery);
+            }
         }
         f.state = OutboundState.PUBREL_SENT;
         connection.write(PubRelPacket.of(packetId)); // [MQTT-4.3.3-1] PUBREL after PUBREC
@@ -408,6 +619,9 @@ public final class Session {
         Inflight f = inflight.get(packetId);
         if (f != null && f.state == OutboundState.PUBREL_SENT) {
             inflight.remove(packetId);
+            if (f.stored) {
+                store.inflightDone(this, packetId);
+            }
             drain();
         }
     }
@@ -419,12 +633,20 @@ public final class Session {
      * duplicate that must be acknowledged but not routed again [MQTT-4.3.3-2].
      */
     public boolean beginInboundQos2(int packetId) {
-        return inboundQos2.add(packetId);
+        boolean added = inboundQos2.add(packetId);
+        if (added && storesMessages) {
+            store.inboundQos2(this, packetId, true);
+        }
+        return added;
     }
 
     /** PUBREL from the client: forgets the packet id; false if it was unknown. */
     public boolean releaseInboundQos2(int packetId) {
-        return inboundQos2.remove(packetId);
+        boolean removed = inboundQos2.remove(packetId);
+        if (removed && storesMessages) {
+            store.inboundQos2(this, packetId, false);
+        }
+        return removed;
     }
 
     public int inboundQos2Count() {

@@ -3,6 +3,9 @@ package io.starling.broker.session;
 import io.netty.util.concurrent.EventExecutor;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.metrics.BrokerMetrics;
+import io.starling.broker.store.InMemoryStore;
+import io.starling.broker.store.Store;
+import io.starling.broker.store.StoredSession;
 import io.starling.broker.topic.Subscription;
 import io.starling.broker.topic.SubscriptionIndex;
 import io.starling.broker.routing.Message;
@@ -39,14 +42,23 @@ public final class SessionManager {
     private final BrokerMetrics metrics;
     private final Consumer<Message> willPublisher;
     private final BiConsumer<Delivery, String> sharedRedelivery;
+    private final Store store;
+
+    /** As below, with a store that persists no session. */
+    public SessionManager(SubscriptionIndex index, BrokerConfig config, BrokerMetrics metrics,
+            Consumer<Message> willPublisher, BiConsumer<Delivery, String> sharedRedelivery) {
+        this(index, config, metrics, willPublisher, sharedRedelivery, new InMemoryStore());
+    }
 
     /**
      * @param willPublisher publishes Will Messages
      * @param sharedRedelivery hands a shared-subscription delivery to another member of its group than the
      *     given client id (used when a member's connection is lost)
+     * @param store where sessions that outlive their connection are kept
      */
     public SessionManager(SubscriptionIndex index, BrokerConfig config, BrokerMetrics metrics,
-            Consumer<Message> willPublisher, BiConsumer<Delivery, String> sharedRedelivery) {
+            Consumer<Message> willPublisher, BiConsumer<Delivery, String> sharedRedelivery, Store store) {
+        this.store = store;
         this.index = index;
         this.config = config;
         this.metrics = metrics;
@@ -72,7 +84,7 @@ public final class SessionManager {
         EventExecutor loop = conn.eventLoop();
         Session[] created = new Session[1];
         Session session = sessions.computeIfAbsent(clientId, id -> {
-            created[0] = new Session(id, loop, config, metrics);
+            created[0] = new Session(id, loop, config, metrics, store);
             return created[0];
         });
         if (session == created[0]) {
@@ -109,6 +121,9 @@ public final class SessionManager {
             session.firePendingWill(); // a Will delayed from an earlier connection: its session ends now
             removeSubscriptions(session);
             session.clearState();
+            if (session.storesMessages()) {
+                store.deleteSession(session, false);
+            }
         } else {
             session.cancelWill();
         }
@@ -121,6 +136,11 @@ public final class SessionManager {
             OpenCallback callback) {
         session.attach(conn);
         session.expiryIntervalSeconds(expiryIntervalSeconds);
+        if (store.persistsSessions() && (expiryIntervalSeconds > 0 || session.storesMessages())) {
+            // a session that outlives its connection is stored from now on; the CONNACK waits for it
+            store.saveSession(session, 0, conn.peekWill()); // gives the session its store handle first
+            session.storesMessages(true);
+        }
         callback.onOpened(session, present);
     }
 
@@ -148,9 +168,19 @@ public final class SessionManager {
                     willPublisher.accept(will.message()); // [MQTT-3.1.2-8]
                 } else {
                     // 5.0 3.1.3.2.2: wait for the Will Delay Interval or the end of the session, whichever first
-                    session.scheduleWill(() -> willPublisher.accept(will.message()),
-                            Math.min(will.delaySeconds(), expiry));
+                    session.scheduleWill(() -> {
+                        willPublisher.accept(will.message());
+                        if (session.storesMessages() && !session.isDiscarded()) {
+                            store.saveSession(session, session.disconnectedAtMillis(), null);
+                        }
+                    }, Math.min(will.delaySeconds(), expiry));
                 }
+            }
+            session.disconnectedAtMillis(System.currentTimeMillis());
+            if (expiry > 0 && session.storesMessages()) {
+                // the Will still pending (delayed) goes with the record, to be published after a restart
+                boolean delayed = will != null && will.delaySeconds() > 0;
+                store.saveSession(session, session.disconnectedAtMillis(), delayed ? will : null);
             }
             if (expiry == 0) {
                 discard(session);
@@ -172,6 +202,62 @@ public final class SessionManager {
         removeSubscriptions(session);
         session.markDiscarded();
         sessions.remove(session.clientId(), session);
+        if (session.storesMessages()) {
+            store.deleteSession(session, true);
+        }
+    }
+
+    /**
+     * Restores a session read from the store at start-up, before connections are accepted: registers it with its
+     * subscriptions and schedules its expiry and its Will. A session that expired while the broker was down ends
+     * now (its Will is published first). Returns what starts the session's timers and publishes a due Will: run it
+     * once every session is restored, so that Wills reach the subscribers of sessions restored after it.
+     */
+    public Runnable restore(StoredSession st, EventExecutor loop) {
+        Session session = new Session(st.clientId(), loop, config, metrics, store);
+        session.restore(st);
+        long now = System.currentTimeMillis();
+        long expiry = st.expirySeconds();
+        long left = expiry >= 0xFFFF_FFFFL ? Long.MAX_VALUE : st.disconnectedAtMillis() + expiry * 1000 - now;
+        sessions.put(st.clientId(), session);
+        for (Subscription s : session.subscriptions().values()) {
+            index.add(s);
+        }
+        return () -> loop.execute(() -> {
+            PendingWill will = st.will();
+            if (left <= 0) {
+                if (will != null) {
+                    willPublisher.accept(will.message());
+                }
+                LOG.debug("Session '{}' expired while the broker was stopped", st.clientId());
+                metrics.sessionsExpired.increment();
+                discard(session);
+                return;
+            }
+            if (will != null) {
+                long willLeft = st.disconnectedAtMillis() + will.delaySeconds() * 1000 - now;
+                if (willLeft <= 0) {
+                    willPublisher.accept(will.message());
+                    store.saveSession(session, st.disconnectedAtMillis(), null);
+                } else {
+                    session.scheduleWill(() -> {
+                        willPublisher.accept(will.message());
+                        if (!session.isDiscarded()) {
+                            store.saveSession(session, session.disconnectedAtMillis(), null);
+                        }
+                    }, Math.max(1, Math.min(willLeft, left) / 1000));
+                }
+            }
+            if (left != Long.MAX_VALUE) {
+                session.scheduleExpiry(() -> {
+                    if (session.connection() == null && !session.isDiscarded()) {
+                        LOG.debug("Session '{}' expired", session.clientId());
+                        metrics.sessionsExpired.increment();
+                        discard(session);
+                    }
+                }, Math.max(1, (left + 999) / 1000));
+            }
+        });
     }
 
     private void removeSubscriptions(Session session) {

@@ -1,14 +1,32 @@
 package io.starling.broker.store;
 
 import io.starling.broker.retain.RetainedStore;
+import io.starling.broker.routing.Message;
+import io.starling.broker.session.Delivery;
+import io.starling.broker.session.PendingWill;
+import io.starling.broker.session.Session;
+import io.starling.broker.topic.Subscription;
+import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The storage SPI: what the broker keeps beyond a connection, and the durability barrier that acknowledgements
- * wait for. {@link InMemoryStore} is the implementation for {@code storage: memory} and the only one so far;
- * the durable-storage work adds a RocksDB implementation and extends this interface with session, queue and
- * inflight records (sessions currently live only in {@link io.starling.broker.session.SessionManager}).
+ * wait for. {@link InMemoryStore} ({@code storage: memory}) keeps only retained messages and persists no session;
+ * the RocksDB store ({@code storage: rocksdb}) implements every method.
  *
- * <p>Thread-safety: called from every event loop; implementations never block an event loop.
+ * <h2>What is stored</h2>
+ *
+ * Only sessions that outlive their connection (Session Expiry Interval &gt; 0, or Clean Session 0 on 3.1.1) —
+ * {@link Session#storesMessages()} — are written: their record ({@link #saveSession}), subscriptions, queued
+ * QoS 1/2 deliveries ({@link #append}), outbound QoS 2 state and inbound QoS 2 packet ids. Clean sessions and
+ * QoS 0 deliveries never touch the store.
+ *
+ * <h2>Threads and ordering</h2>
+ *
+ * Every method except {@link #recover} and {@link #close} is called on an event loop and returns at once: the
+ * writes are queued to the store's committer. {@link #whenDurable} orders after every write the calling thread
+ * queued before, so a PUBACK given through it follows the {@link #append} of the message it acknowledges (made on
+ * the same thread by the router). Session writes are made on the session's owner loop.
  */
 public interface Store extends AutoCloseable {
 
@@ -16,10 +34,82 @@ public interface Store extends AutoCloseable {
 
     /**
      * Runs {@code action} on the calling event loop once everything the caller has handed to the store so far
-     * is as durable as the configuration promises. PUBACK, PUBREC, SUBACK and CONNACK (session present) are
-     * sent through it, so nothing is acknowledged before it is stored.
+     * is as durable as the configuration promises. PUBACK, PUBREC, SUBACK, UNSUBACK and CONNACK are sent through
+     * it, so nothing is acknowledged before it is stored.
      */
     void whenDurable(Runnable action);
+
+    /** Whether sessions that outlive their connection are stored (and recovered after a restart). */
+    default boolean persistsSessions() {
+        return false;
+    }
+
+    /**
+     * Reads the stored sessions at start-up, before any connection is accepted (blocking). Queued messages stay on
+     * disk: each session learns only how far its queue goes ({@link StoredSession#lastSeq()}) and pages it in with
+     * {@link #readQueue} when it has a connection to send to.
+     */
+    default void recover(Consumer<StoredSession> sink) {
+    }
+
+    /**
+     * Writes the session's record (on its owner): its expiry, when it was disconnected ({@code 0} while
+     * connected) and its Will. The first call for a session also writes its current subscriptions.
+     */
+    default void saveSession(Session session, long disconnectedAtMillis, PendingWill will) {
+    }
+
+    /**
+     * Forgets everything stored for the session (on its owner): record, subscriptions, queue, in-flight state.
+     * With {@code ended} the session is over and later writes for it are ignored; otherwise (Clean Start on a
+     * resumed session) it goes on with an empty state.
+     */
+    default void deleteSession(Session session, boolean ended) {
+    }
+
+    default void saveSubscription(Session session, Subscription subscription) {
+    }
+
+    default void deleteSubscription(Session session, String filter) {
+    }
+
+    /**
+     * Stores a published QoS 1/2 message once, with one queue entry per delivery, then hands each delivery, now
+     * {@link Delivery#isStored() stored}, to its session with {@link Session#deliverStored} on the session's
+     * owner, in queue order. Called by the router on the publisher's loop; {@code sessions.get(i)} receives
+     * {@code deliveries.get(i)}. A session whose stored queue is full does not get the message (counted as
+     * dropped).
+     */
+    default void append(Message message, List<Session> sessions, List<Delivery> deliveries) {
+    }
+
+    /** A stored delivery is done (acknowledged, expired, dropped or moved): its queue entry goes. */
+    default void ack(Session session, Delivery delivery) {
+    }
+
+    /** A stored QoS 2 delivery was sent as PUBLISH with this packet id. */
+    default void inflightSent(Session session, int packetId, Delivery delivery) {
+    }
+
+    /** PUBREC arrived for a stored QoS 2 delivery: PUBREL is pending for this packet id. */
+    default void inflightReleased(Session session, int packetId) {
+    }
+
+    /** PUBCOMP arrived: the packet id is free. */
+    default void inflightDone(Session session, int packetId) {
+    }
+
+    /** An inbound QoS 2 packet id now awaits PUBREL ({@code awaiting}), or no longer does. */
+    default void inboundQos2(Session session, int packetId, boolean awaiting) {
+    }
+
+    /**
+     * Reads up to {@code limit} stored deliveries of the session after queue position {@code afterSeq}, in order,
+     * and passes them to {@code onOwner} on the session's owner; an empty list when there are none.
+     */
+    default void readQueue(Session session, long afterSeq, int limit, Consumer<List<Delivery>> onOwner) {
+        session.execute(() -> onOwner.accept(List.of()));
+    }
 
     @Override
     void close();

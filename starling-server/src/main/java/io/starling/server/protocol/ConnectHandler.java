@@ -231,8 +231,14 @@ final class ConnectHandler {
 
     /** The Will as a message to publish now, or {@code null}; taken once. */
     PendingWill takeWill() {
-        Will w = willPacket;
+        PendingWill w = peekWill();
         willPacket = null;
+        return w;
+    }
+
+    /** The Will as a message to publish now, or {@code null}; not taken. */
+    PendingWill peekWill() {
+        Will w = willPacket;
         if (w == null) {
             return null;
         }
@@ -253,9 +259,17 @@ final class ConnectHandler {
             c.broker.sessions().onConnectionClosed(s, c, takeWill());
             return;
         }
-        // [MQTT-3.2.2-1..3] Session Present: 1 only when an existing session is resumed
-        c.write(new ConnAckPacket(present, ReasonCode.SUCCESS, connAckProperties(finalAuthData)));
-        c.finishOpening();
+        // the record of a stored session (written when it was attached) is durable before CONNACK
+        c.broker.store().whenDurable(() -> {
+            if (c.state != MqttConnection.State.OPENING || !c.channel().isActive()) {
+                c.state = MqttConnection.State.CLOSED;
+                c.broker.sessions().onConnectionClosed(s, c, takeWill());
+                return;
+            }
+            // [MQTT-3.2.2-1..3] Session Present: 1 only when an existing session is resumed
+            c.write(new ConnAckPacket(present, ReasonCode.SUCCESS, connAckProperties(finalAuthData)));
+            c.finishOpening();
+        });
     }
 
     private Properties connAckProperties(byte[] finalAuthData) {

@@ -197,6 +197,11 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     }
 
     @Override
+    public PendingWill peekWill() {
+        return connectHandler.peekWill();
+    }
+
+    @Override
     public void closeForTakeover() {
         closeWithReason(ReasonCode.SESSION_TAKEN_OVER);
     }

@@ -131,8 +131,10 @@ final class PublishHandler {
         boolean known = connection.session().releaseInboundQos2(p.packetId());
         ReasonCode rc = known || !connection.version().isV5() ? ReasonCode.SUCCESS
                 : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND;
-        // [MQTT-4.3.3-2] PUBCOMP for every PUBREL
-        connection.write(new PubCompPacket(p.packetId(), rc, Properties.EMPTY));
+        // [MQTT-4.3.3-2] PUBCOMP for every PUBREL; once the packet id's release is durable, so that a later PUBLISH
+        // reusing it after a crash is not taken for a duplicate
+        PubCompPacket comp = new PubCompPacket(p.packetId(), rc, Properties.EMPTY);
+        connection.broker.store().whenDurable(() -> connection.write(comp));
     }
 
     private static boolean isWellFormedUtf8(byte[] payload) {

@@ -45,12 +45,66 @@ import org.slf4j.LoggerFactory;
  */
 final class Committer {
 
+    /**
+     * Work done on the committer thread, in queue order with the writes: it may add writes to the batch being
+     * built, read the database (after {@link Batch#commitNow()} to see everything queued before it) and ask for
+     * actions to run once its batch is committed. Counts as a write for {@link #whenDurable}.
+     */
+    interface Task {
+        void run(Batch batch) throws RocksDBException;
+    }
+
+    /** What a {@link Task} may do; committer thread only. */
+    final class Batch {
+        private final WriteBatch batch;
+        private final List<Runnable> afterCommit;
+
+        Batch(WriteBatch batch, List<Runnable> afterCommit) {
+            this.batch = batch;
+            this.afterCommit = afterCommit;
+        }
+
+        void put(ColumnFamilyHandle cf, byte[] key, byte[] value) throws RocksDBException {
+            batch.put(cf, key, value);
+        }
+
+        void delete(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
+            batch.delete(cf, key);
+        }
+
+        void singleDelete(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
+            batch.singleDelete(cf, key);
+        }
+
+        void deleteRange(ColumnFamilyHandle cf, byte[] from, byte[] to) throws RocksDBException {
+            batch.deleteRange(cf, from, to);
+        }
+
+        /** Commits what the batch holds so far, so that reads see it. */
+        void commitNow() {
+            if (batch.count() > 0 && failure == null) {
+                commit(batch, batch.count());
+                batch.clear();
+            }
+        }
+
+        RocksDB db() {
+            return db;
+        }
+
+        /** Runs {@code action} on the committer thread once this batch is committed (not after a failure). */
+        void afterCommit(Runnable action) {
+            afterCommit.add(action);
+        }
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(Committer.class);
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private static final int PUT = 0;
     private static final int DELETE = 1;
     private static final int SINGLE_DELETE = 2;
+    private static final int TASK = 3;
 
     private final RocksDB db;
     private final WriteOptions writeOptions;
@@ -93,7 +147,16 @@ final class Committer {
         enqueueWrite(SINGLE_DELETE, cf, key, null);
     }
 
+    /** Queues a task; returns at once. */
+    void task(Task task) {
+        enqueueWrite(TASK, null, null, null, task);
+    }
+
     private void enqueueWrite(int kind, ColumnFamilyHandle cf, byte[] key, byte[] value) {
+        enqueueWrite(kind, cf, key, value, null);
+    }
+
+    private void enqueueWrite(int kind, ColumnFamilyHandle cf, byte[] key, byte[] value, Task task) {
         if (!open || failure != null) {
             if (warnedClosed.compareAndSet(false, true)) {
                 LOG.warn("store is {}: dropping writes", open ? "failed" : "closed");
@@ -106,7 +169,7 @@ final class Committer {
             producers.set(p);
         }
         long seq = ++p.queued;
-        queue.offer(new Write(kind, cf, key, value, p, seq));
+        queue.offer(new Write(kind, cf, key, value, task, p, seq));
         wake();
     }
 
@@ -183,7 +246,9 @@ final class Committer {
     private void run() {
         List<Barrier> barriers = new ArrayList<>();
         List<Producer> touched = new ArrayList<>();
+        List<Runnable> afterCommit = new ArrayList<>();
         try (WriteBatch batch = new WriteBatch()) {
+            Batch context = new Batch(batch, afterCommit);
             while (true) {
                 int n = 0;
                 int writeOps = 0;
@@ -192,7 +257,11 @@ final class Committer {
                     n++;
                     if (op instanceof Write w) {
                         if (failure == null) {
-                            add(batch, w);
+                            if (w.kind == TASK) {
+                                runTask(w.task, context);
+                            } else {
+                                add(batch, w);
+                            }
                         }
                         writeOps++;
                         Producer p = w.producer;
@@ -212,10 +281,16 @@ final class Committer {
                     park();
                     continue;
                 }
-                if (writeOps > 0 && failure == null) {
+                if (writeOps > 0 && failure == null && batch.count() > 0) {
                     commit(batch, writeOps);
                 }
                 batch.clear();
+                if (failure == null) {
+                    for (Runnable r : afterCommit) {
+                        runSafely(r);
+                    }
+                }
+                afterCommit.clear();
                 for (Producer p : touched) {
                     if (failure == null) {
                         p.committed = p.batchMax;
@@ -252,6 +327,16 @@ final class Committer {
             }
         } catch (RocksDBException e) {
             fail(e);
+        }
+    }
+
+    private void runTask(Task task, Batch context) {
+        try {
+            task.run(context);
+        } catch (RocksDBException e) {
+            fail(e);
+        } catch (RuntimeException e) {
+            LOG.warn("a store task failed", e);
         }
     }
 
@@ -327,14 +412,16 @@ final class Committer {
         final ColumnFamilyHandle cf;
         final byte[] key;
         final byte[] value;
+        final Task task;
         final Producer producer;
         final long seq;
 
-        Write(int kind, ColumnFamilyHandle cf, byte[] key, byte[] value, Producer producer, long seq) {
+        Write(int kind, ColumnFamilyHandle cf, byte[] key, byte[] value, Task task, Producer producer, long seq) {
             this.kind = kind;
             this.cf = cf;
             this.key = key;
             this.value = value;
+            this.task = task;
             this.producer = producer;
             this.seq = seq;
         }

@@ -13,12 +13,17 @@ import java.util.Objects;
  *     charged to the block cache, which is sized {@code blockCacheBytes + writeBufferBytes}, so the two together
  *     bound RocksDB's native memory apart from small fixed overheads
  * @param maxBatchOps most write operations in one group commit (bounds the size of one WriteBatch)
+ * @param maxQueuedMessages most messages stored in one session's queue (the broker's {@code max-queued-messages})
+ * @param maxQueuedBytes most bytes (message weights) stored in one session's queue ({@code max-queued-bytes})
  */
-public record RocksDbConfig(Path dataDir, FsyncMode fsync, long blockCacheBytes, long writeBufferBytes, int maxBatchOps) {
+public record RocksDbConfig(Path dataDir, FsyncMode fsync, long blockCacheBytes, long writeBufferBytes, int maxBatchOps,
+        long maxQueuedMessages, long maxQueuedBytes) {
 
     public static final long DEFAULT_BLOCK_CACHE_BYTES = 64L << 20;
     public static final long DEFAULT_WRITE_BUFFER_BYTES = 32L << 20;
     public static final int DEFAULT_MAX_BATCH_OPS = 16_384;
+    public static final long DEFAULT_MAX_QUEUED_MESSAGES = 1000;
+    public static final long DEFAULT_MAX_QUEUED_BYTES = 64L << 20;
 
     public RocksDbConfig {
         Objects.requireNonNull(dataDir, "dataDir");
@@ -37,22 +42,31 @@ public record RocksDbConfig(Path dataDir, FsyncMode fsync, long blockCacheBytes,
     /** Defaults: {@code fsync: always}, 64 MiB block cache, 32 MiB of write buffers. */
     public static RocksDbConfig defaults(Path dataDir) {
         return new RocksDbConfig(dataDir, FsyncMode.ALWAYS, DEFAULT_BLOCK_CACHE_BYTES, DEFAULT_WRITE_BUFFER_BYTES,
-                DEFAULT_MAX_BATCH_OPS);
+                DEFAULT_MAX_BATCH_OPS, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_QUEUED_BYTES);
     }
 
     public RocksDbConfig withFsync(FsyncMode mode) {
-        return new RocksDbConfig(dataDir, mode, blockCacheBytes, writeBufferBytes, maxBatchOps);
+        return new RocksDbConfig(dataDir, mode, blockCacheBytes, writeBufferBytes, maxBatchOps, maxQueuedMessages,
+                maxQueuedBytes);
     }
 
     public RocksDbConfig withBlockCacheBytes(long bytes) {
-        return new RocksDbConfig(dataDir, fsync, bytes, writeBufferBytes, maxBatchOps);
+        return new RocksDbConfig(dataDir, fsync, bytes, writeBufferBytes, maxBatchOps, maxQueuedMessages,
+                maxQueuedBytes);
     }
 
     public RocksDbConfig withWriteBufferBytes(long bytes) {
-        return new RocksDbConfig(dataDir, fsync, blockCacheBytes, bytes, maxBatchOps);
+        return new RocksDbConfig(dataDir, fsync, blockCacheBytes, bytes, maxBatchOps, maxQueuedMessages,
+                maxQueuedBytes);
     }
 
     public RocksDbConfig withMaxBatchOps(int ops) {
-        return new RocksDbConfig(dataDir, fsync, blockCacheBytes, writeBufferBytes, ops);
+        return new RocksDbConfig(dataDir, fsync, blockCacheBytes, writeBufferBytes, ops, maxQueuedMessages,
+                maxQueuedBytes);
+    }
+
+    /** With these per-session limits of stored queues. */
+    public RocksDbConfig withQueueLimits(long messages, long bytes) {
+        return new RocksDbConfig(dataDir, fsync, blockCacheBytes, writeBufferBytes, maxBatchOps, messages, bytes);
     }
 }

@@ -2,7 +2,12 @@ package io.starling.store.rocksdb;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.starling.broker.routing.Message;
+import io.starling.broker.session.Delivery;
+import io.starling.broker.session.PendingWill;
+import io.starling.broker.session.Session;
 import io.starling.broker.store.Store;
+import io.starling.broker.store.StoredSession;
+import io.starling.broker.topic.Subscription;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
@@ -110,10 +116,12 @@ public final class RocksDbStore implements Store {
     private final Deque<AutoCloseable> resources;
     private final Committer committer;
     private final RocksDbRetainedStore retained;
+    private final SessionStorage sessions;
     private boolean closed;
 
     private RocksDbStore(RocksDbConfig config, Path dbDir, RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles,
-            Deque<AutoCloseable> resources, Committer committer, Map<String, Message> retained) {
+            Deque<AutoCloseable> resources, Committer committer, Map<String, Message> retained,
+            SessionStorage sessions) {
         this.config = config;
         this.dbDir = dbDir;
         this.db = db;
@@ -121,6 +129,7 @@ public final class RocksDbStore implements Store {
         this.resources = resources;
         this.committer = committer;
         this.retained = new RocksDbRetainedStore(retained, committer, handles.get(KeySpace.RETAINED));
+        this.sessions = sessions;
     }
 
     /** Opens (or creates) the store in {@code dataDir} with the default settings. */
@@ -222,7 +231,15 @@ public final class RocksDbStore implements Store {
             Map<String, Message> loaded = loadRetained(dataDir, db, handles.get(KeySpace.RETAINED));
             WriteOptions writeOptions = track(resources, new WriteOptions().setSync(config.fsync() == FsyncMode.ALWAYS));
             Committer committer = new Committer(db, writeOptions, config.maxBatchOps(), "starling-store-committer");
-            RocksDbStore store = new RocksDbStore(config, dbDir, db, handles, resources, committer, loaded);
+            SessionStorage sessionStorage;
+            try {
+                sessionStorage = new SessionStorage(db, committer, handles, config.maxQueuedMessages(),
+                        config.maxQueuedBytes());
+            } catch (RocksDBException e) {
+                throw corrupt(dataDir, "cannot read the queue position counter: " + e.getMessage(), e);
+            }
+            RocksDbStore store = new RocksDbStore(config, dbDir, db, handles, resources, committer, loaded,
+                    sessionStorage);
             committer.start();
             LOG.info("store opened in {} ({} retained messages, fsync: {})", dbDir, loaded.size(), config.fsync().configValue());
             return store;
@@ -430,6 +447,86 @@ public final class RocksDbStore implements Store {
     @Override
     public RocksDbRetainedStore retained() {
         return retained;
+    }
+
+    @Override
+    public boolean persistsSessions() {
+        return true;
+    }
+
+    /**
+     * Reads the stored sessions (blocking, before connections are accepted) and deletes entries that belong to no
+     * session.
+     *
+     * @throws StoreException if a record cannot be read
+     */
+    @Override
+    public void recover(Consumer<StoredSession> sink) {
+        try {
+            sessions.recover(sink);
+        } catch (RocksDBException | IllegalArgumentException | java.nio.BufferUnderflowException e) {
+            throw corrupt(dbDir.getParent(), "reading the stored sessions failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void saveSession(Session session, long disconnectedAtMillis, PendingWill will) {
+        sessions.saveSession(session, disconnectedAtMillis, will);
+    }
+
+    @Override
+    public void deleteSession(Session session, boolean ended) {
+        sessions.deleteSession(session, ended);
+    }
+
+    @Override
+    public void saveSubscription(Session session, Subscription subscription) {
+        sessions.saveSubscription(session, subscription);
+    }
+
+    @Override
+    public void deleteSubscription(Session session, String filter) {
+        sessions.deleteSubscription(session, filter);
+    }
+
+    @Override
+    public void append(Message message, List<Session> targets, List<Delivery> deliveries) {
+        sessions.append(message, targets, deliveries);
+    }
+
+    @Override
+    public void ack(Session session, Delivery delivery) {
+        sessions.ack(session, delivery);
+    }
+
+    @Override
+    public void inflightSent(Session session, int packetId, Delivery delivery) {
+        sessions.inflightSent(session, packetId, delivery);
+    }
+
+    @Override
+    public void inflightReleased(Session session, int packetId) {
+        sessions.inflightReleased(session, packetId);
+    }
+
+    @Override
+    public void inflightDone(Session session, int packetId) {
+        sessions.inflightDone(session, packetId);
+    }
+
+    @Override
+    public void inboundQos2(Session session, int packetId, boolean awaiting) {
+        sessions.inboundQos2(session, packetId, awaiting);
+    }
+
+    @Override
+    public void readQueue(Session session, long afterSeq, int limit, Consumer<List<Delivery>> onOwner) {
+        sessions.readQueue(session, afterSeq, limit, onOwner);
+    }
+
+    /** Deliveries refused so far because a session's stored queue was full. */
+    public long droppedQueueFull() {
+        return sessions.droppedFull();
     }
 
     /**
