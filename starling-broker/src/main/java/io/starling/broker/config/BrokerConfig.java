@@ -189,7 +189,7 @@ public record BrokerConfig(
         private boolean validateUtf8Payloads;
         private int maxSubscriptionsPerClient;
         private int ioThreads;
-        private Storage storage = Storage.MEMORY;
+        private Storage storage = Storage.ROCKSDB;
         private Fsync fsync = Fsync.ALWAYS;
         private java.util.Map<String, String> scramUsers = java.util.Map.of();
         private java.util.List<ListenerConfig> listeners = java.util.List.of();

@@ -604,11 +604,25 @@ public final class Session {
             drain();
             return;
         }
-        if (f.stored && f.state == OutboundState.PUBLISH_SENT) {
-            store.inflightReleased(this, packetId);
-            if (f.delivery != null && f.delivery.isStored()) {
-                store.ack(this, f.delivery);
+        if (f.stored) {
+            if (f.state == OutboundState.PUBLISH_SENT) {
+                // together: a crash between the two would either lose the PUBREL or deliver the message again
+                store.atomically(() -> {
+                    store.inflightReleased(this, packetId);
+                    if (f.delivery != null && f.delivery.isStored()) {
+                        store.ack(this, f.delivery);
+                    }
+                });
             }
+            f.state = OutboundState.PUBREL_SENT;
+            // once PUBREL is out the client may forget the packet id: a crash must not bring the PUBLISH back
+            ClientConnection c = connection;
+            store.whenDurable(() -> {
+                if (connection == c) {
+                    c.write(PubRelPacket.of(packetId)); // [MQTT-4.3.3-1] PUBREL after PUBREC
+                }
+            });
+            return;
         }
         f.state = OutboundState.PUBREL_SENT;
         connection.write(PubRelPacket.of(packetId)); // [MQTT-4.3.3-1] PUBREL after PUBREC
@@ -647,6 +661,11 @@ public final class Session {
             store.inboundQos2(this, packetId, false);
         }
         return removed;
+    }
+
+    /** Whether an inbound QoS 2 packet id awaits PUBREL. */
+    public boolean isAwaitingRelease(int packetId) {
+        return inboundQos2.contains(packetId);
     }
 
     public int inboundQos2Count() {

@@ -39,6 +39,15 @@ public interface Store extends AutoCloseable {
      */
     void whenDurable(Runnable action);
 
+    /**
+     * Runs {@code writes} (on the calling event loop) so that the store writes it makes are committed together, all
+     * or none: an inbound QoS 2 packet id with the message it brought, a PUBREL-pending state with the removal of the
+     * delivery from the queue. No {@link #whenDurable} inside.
+     */
+    default void atomically(Runnable writes) {
+        writes.run();
+    }
+
     /** Whether sessions that outlive their connection are stored (and recovered after a restart). */
     default boolean persistsSessions() {
         return false;

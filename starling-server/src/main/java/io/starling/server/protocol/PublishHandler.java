@@ -88,19 +88,22 @@ final class PublishHandler {
                 acknowledge(p, matched || !v5 ? ReasonCode.SUCCESS : ReasonCode.NO_MATCHING_SUBSCRIBERS);
             }
             case 2 -> {
-                ReasonCode rc = ReasonCode.SUCCESS;
-                if (session.beginInboundQos2(p.packetId())) {
-                    if (session.inboundQos2Count() > config.receiveMaximum() && v5) {
-                        // [MQTT-3.3.4-9] more unacknowledged QoS 2 than our Receive Maximum
-                        connection.disconnect(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "receive maximum exceeded");
-                        return;
-                    }
-                    if (!connection.broker.publish(m) && v5) {
-                        rc = ReasonCode.NO_MATCHING_SUBSCRIBERS;
-                    }
+                if (session.inboundQos2Count() >= config.receiveMaximum() && v5
+                        && !session.isAwaitingRelease(p.packetId())) {
+                    // [MQTT-3.3.4-9] more unacknowledged QoS 2 than our Receive Maximum
+                    connection.disconnect(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "receive maximum exceeded");
+                    return;
                 }
+                boolean[] matched = {true};
+                // the packet id and the message it brought are stored together: a crash between them would make a
+                // re-sent PUBLISH look like a duplicate of a message that was never stored, or route it twice
+                connection.broker.store().atomically(() -> {
+                    if (session.beginInboundQos2(p.packetId())) {
+                        matched[0] = connection.broker.publish(m);
+                    }
+                });
                 // [MQTT-4.3.3-2] PUBREC again for a duplicate, without routing it a second time
-                acknowledge(p, rc);
+                acknowledge(p, matched[0] || !v5 ? ReasonCode.SUCCESS : ReasonCode.NO_MATCHING_SUBSCRIBERS);
             }
             default -> throw new IllegalStateException("QoS " + p.qos());
         }

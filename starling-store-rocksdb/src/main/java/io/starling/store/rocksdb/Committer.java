@@ -156,6 +156,55 @@ final class Committer {
         enqueueWrite(kind, cf, key, value, null);
     }
 
+    /**
+     * Starts a group on the calling thread: the writes and tasks it queues until the matching {@link #endGroup()}
+     * are committed in one batch, all or none (groups nest; only the outermost counts). No {@link #whenDurable}
+     * inside a group, and no task in it may call {@link Batch#commitNow()}.
+     */
+    void beginGroup() {
+        Producer p = producer();
+        if (p.groupDepth++ == 0) {
+            p.group = new ArrayList<>(4);
+        }
+    }
+
+    /** Ends a group: queues what it holds as one operation. */
+    void endGroup() {
+        Producer p = producer();
+        if (--p.groupDepth > 0) {
+            return;
+        }
+        List<Write> ops = p.group;
+        p.group = null;
+        if (ops.isEmpty()) {
+            return;
+        }
+        if (ops.size() == 1) {
+            Write w = ops.get(0);
+            enqueueWrite(w.kind, w.cf, w.key, w.value, w.task);
+            return;
+        }
+        enqueueWrite(TASK, null, null, null, batch -> {
+            for (Write w : ops) {
+                switch (w.kind) {
+                    case PUT -> batch.put(w.cf, w.key, w.value);
+                    case DELETE -> batch.delete(w.cf, w.key);
+                    case SINGLE_DELETE -> batch.singleDelete(w.cf, w.key);
+                    default -> w.task.run(batch);
+                }
+            }
+        });
+    }
+
+    private Producer producer() {
+        Producer p = producers.get();
+        if (p == null) {
+            p = new Producer();
+            producers.set(p);
+        }
+        return p;
+    }
+
     private void enqueueWrite(int kind, ColumnFamilyHandle cf, byte[] key, byte[] value, Task task) {
         if (!open || failure != null) {
             if (warnedClosed.compareAndSet(false, true)) {
@@ -163,10 +212,10 @@ final class Committer {
             }
             return;
         }
-        Producer p = producers.get();
-        if (p == null) {
-            p = new Producer();
-            producers.set(p);
+        Producer p = producer();
+        if (p.groupDepth > 0) {
+            p.group.add(new Write(kind, cf, key, value, task, p, 0));
+            return;
         }
         long seq = ++p.queued;
         queue.offer(new Write(kind, cf, key, value, task, p, seq));
@@ -394,6 +443,9 @@ final class Committer {
         long queued;
         /** Barriers queued; written by the owning thread only. */
         long barriersQueued;
+        /** Nesting depth of {@link #beginGroup()} and the operations of the open group; owning thread only. */
+        int groupDepth;
+        List<Write> group;
         /** Last write committed; written by the committer only. */
         volatile long committed;
         /** Barrier actions that have run (or started). */

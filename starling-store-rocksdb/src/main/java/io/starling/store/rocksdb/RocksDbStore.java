@@ -470,6 +470,16 @@ public final class RocksDbStore implements Store {
     }
 
     @Override
+    public void atomically(Runnable writes) {
+        committer.beginGroup();
+        try {
+            writes.run();
+        } finally {
+            committer.endGroup();
+        }
+    }
+
+    @Override
     public void saveSession(Session session, long disconnectedAtMillis, PendingWill will) {
         sessions.saveSession(session, disconnectedAtMillis, will);
     }
