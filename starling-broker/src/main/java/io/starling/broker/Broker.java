@@ -14,6 +14,7 @@ import io.starling.broker.session.Delivery;
 import io.starling.broker.session.Session;
 import io.starling.broker.session.SessionManager;
 import io.starling.broker.topic.Subscription;
+import io.starling.broker.topic.TopicLimits;
 import io.starling.broker.topic.SubscriptionIndex;
 import java.util.List;
 
@@ -35,6 +36,7 @@ public final class Broker {
     private final Router router;
     /** Up to 256k deliveries in hand-off between loops before publishers are paused. */
     private final DeliveryGovernor governor = new DeliveryGovernor(256 * 1024, 64 * 1024);
+    private final TopicLimits topicLimits;
 
     public Broker(BrokerConfig config, EventExecutorGroup loops) {
         this(config, loops, new InMemoryStore());
@@ -42,6 +44,7 @@ public final class Broker {
 
     public Broker(BrokerConfig config, EventExecutorGroup loops, Store store) {
         this.config = config;
+        this.topicLimits = new TopicLimits(config.limits().maxTopicLength(), config.limits().maxTopicLevels());
         this.store = store;
         this.retained = store.retained();
         this.sessions = new SessionManager(index, config, metrics, this::publish,
@@ -64,6 +67,11 @@ public final class Broker {
 
     public BrokerMetrics metrics() {
         return metrics;
+    }
+
+    /** max-topic-length and max-topic-levels, for Topic Names, Topic Filters and Will Topics. */
+    public TopicLimits topicLimits() {
+        return topicLimits;
     }
 
     public DeliveryGovernor governor() {

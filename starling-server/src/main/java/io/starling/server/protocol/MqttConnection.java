@@ -444,6 +444,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         sendConnAckAndClose(reason, why);
     }
 
+    /** Refuses a CONNECT by closing the connection, for a refusal 3.x has no return code for. */
+    void closeWithoutConnAck(String why) {
+        LOG.info("{}: CONNECT refused: {}; closing without CONNACK", channel.remoteAddress(), why);
+        state = State.CLOSED;
+        channel.close();
+    }
+
     void sendConnAckAndClose(ReasonCode reason, String why) {
         state = State.CLOSED;
         Properties props = version != null && version.isV5() ? reasonProperties(why, true) : Properties.EMPTY;
