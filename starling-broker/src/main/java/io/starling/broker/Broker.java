@@ -11,6 +11,7 @@ import io.starling.broker.routing.DeliveryGovernor;
 import io.starling.broker.routing.Message;
 import io.starling.broker.routing.Router;
 import io.starling.broker.session.Delivery;
+import io.starling.broker.session.QueueBudget;
 import io.starling.broker.session.Session;
 import io.starling.broker.session.SessionManager;
 import io.starling.broker.topic.Subscription;
@@ -37,6 +38,7 @@ public final class Broker {
     /** Up to 256k deliveries in hand-off between loops before publishers are paused. */
     private final DeliveryGovernor governor = new DeliveryGovernor(256 * 1024, 64 * 1024);
     private final TopicLimits topicLimits;
+    private final QueueBudget queueBudget;
 
     public Broker(BrokerConfig config, EventExecutorGroup loops) {
         this(config, loops, new InMemoryStore());
@@ -45,6 +47,7 @@ public final class Broker {
     public Broker(BrokerConfig config, EventExecutorGroup loops, Store store) {
         this.config = config;
         this.topicLimits = new TopicLimits(config.limits().maxTopicLength(), config.limits().maxTopicLevels());
+        this.queueBudget = QueueBudget.of(metrics.queuedBytes, config.limits().maxQueuedBytesTotal());
         this.store = store;
         this.retained = store.retained();
         this.sessions = new SessionManager(index, config, metrics, this::publish,
@@ -72,6 +75,11 @@ public final class Broker {
     /** max-topic-length and max-topic-levels, for Topic Names, Topic Filters and Will Topics. */
     public TopicLimits topicLimits() {
         return topicLimits;
+    }
+
+    /** max-queued-bytes-total: the bytes queued over all sessions, and the publishers paused for it. */
+    public QueueBudget queueBudget() {
+        return queueBudget;
     }
 
     public DeliveryGovernor governor() {
