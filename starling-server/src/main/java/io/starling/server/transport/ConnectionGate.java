@@ -210,8 +210,9 @@ public final class ConnectionGate {
             }
         }
         if (line != null) {
-            LOG.warn("Connections refused at accept ({}); latest from {} on {}; at most one such line every {} s",
-                    line, child.remoteAddress(), listener.describe(), LOG_INTERVAL_NANOS / 1_000_000_000L);
+            LOG.warn("Connections refused at accept ({}); latest from {} on the {} listener {}; at most one such line"
+                    + " every {} s", line, child.remoteAddress(), listener.type().configName(), child.localAddress(),
+                    LOG_INTERVAL_NANOS / 1_000_000_000L);
         }
     }
 
