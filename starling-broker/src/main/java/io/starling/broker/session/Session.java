@@ -464,7 +464,7 @@ public final class Session {
             return;
         }
         queue.addLast(d);
-        queuedBytes += d.message().weight();
+        addQueuedBytes(d.message().weight());
     }
 
     private void requestPage() {
@@ -496,7 +496,7 @@ public final class Session {
                 continue; // in flight already: it is re-sent from there
             }
             queue.addLast(d);
-            queuedBytes += d.message().weight();
+            addQueuedBytes(d.message().weight());
         }
         if (page.size() < PAGE_SIZE) {
             cursor = Math.max(cursor, upTo);
