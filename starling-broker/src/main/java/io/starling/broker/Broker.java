@@ -11,9 +11,11 @@ import io.starling.broker.routing.DeliveryGovernor;
 import io.starling.broker.routing.Message;
 import io.starling.broker.routing.Router;
 import io.starling.broker.session.Delivery;
+import io.starling.broker.session.QueueBudget;
 import io.starling.broker.session.Session;
 import io.starling.broker.session.SessionManager;
 import io.starling.broker.topic.Subscription;
+import io.starling.broker.topic.TopicLimits;
 import io.starling.broker.topic.SubscriptionIndex;
 import java.util.List;
 
@@ -35,6 +37,8 @@ public final class Broker {
     private final Router router;
     /** Up to 256k deliveries in hand-off between loops before publishers are paused. */
     private final DeliveryGovernor governor = new DeliveryGovernor(256 * 1024, 64 * 1024);
+    private final TopicLimits topicLimits;
+    private final QueueBudget queueBudget;
 
     public Broker(BrokerConfig config, EventExecutorGroup loops) {
         this(config, loops, new InMemoryStore());
@@ -42,6 +46,8 @@ public final class Broker {
 
     public Broker(BrokerConfig config, EventExecutorGroup loops, Store store) {
         this.config = config;
+        this.topicLimits = new TopicLimits(config.limits().maxTopicLength(), config.limits().maxTopicLevels());
+        this.queueBudget = QueueBudget.of(metrics.queuedBytes, config.limits().maxQueuedBytesTotal());
         this.store = store;
         this.retained = store.retained();
         this.sessions = new SessionManager(index, config, metrics, this::publish,
@@ -64,6 +70,16 @@ public final class Broker {
 
     public BrokerMetrics metrics() {
         return metrics;
+    }
+
+    /** max-topic-length and max-topic-levels, for Topic Names, Topic Filters and Will Topics. */
+    public TopicLimits topicLimits() {
+        return topicLimits;
+    }
+
+    /** max-queued-bytes-total: the bytes queued over all sessions, and the publishers paused for it. */
+    public QueueBudget queueBudget() {
+        return queueBudget;
     }
 
     public DeliveryGovernor governor() {

@@ -29,6 +29,7 @@ import io.starling.store.rocksdb.StoreException;
 import io.starling.codec.ReasonCode;
 import io.starling.broker.config.ListenerConfig;
 import io.starling.server.protocol.MqttConnection;
+import io.starling.server.transport.ConnectionGate;
 import io.starling.server.transport.ListenerInitializer;
 import io.starling.server.transport.ReloadingSslContext;
 import java.net.InetAddress;
@@ -67,6 +68,7 @@ public final class StarlingServer implements AutoCloseable {
     private final ChannelGroup connections = new DefaultChannelGroup("mqtt-connections", GlobalEventExecutor.INSTANCE);
     private final List<Integer> ports = new ArrayList<>();
     private final List<ReloadingSslContext> tlsContexts = new ArrayList<>();
+    private final ConnectionGate gate;
     private ScheduledFuture<?> tlsReload;
 
     private StarlingServer(BrokerConfig config) throws InterruptedException {
@@ -86,6 +88,7 @@ public final class StarlingServer implements AutoCloseable {
         // 5.0 enhanced authentication: SCRAM-SHA-256 is built in; its users come from the config
         broker.enhancedAuth().register(new ScramSha256Authenticator(
                 InMemoryScramCredentialStore.fromPasswords(config.scramUsers())));
+        gate = new ConnectionGate(config.limits());
         Class<? extends ServerSocketChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         try {
@@ -99,6 +102,8 @@ public final class StarlingServer implements AutoCloseable {
                         .channel(channelClass)
                         .option(ChannelOption.SO_BACKLOG, 4096)
                         .option(ChannelOption.SO_REUSEADDR, true)
+                        // max-connections and the connect rate are decided here, before a connection is read
+                        .handler(gate.handler(l))
                         .childOption(ChannelOption.TCP_NODELAY, true)
                         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
                         .childHandler(new ListenerInitializer(l, broker, connections, ssl));
@@ -198,6 +203,11 @@ public final class StarlingServer implements AutoCloseable {
 
     public Broker broker() {
         return broker;
+    }
+
+    /** Admission of new connections: open connections and refusals (max-connections, connect rate). */
+    public ConnectionGate connectionGate() {
+        return gate;
     }
 
     /**

@@ -45,6 +45,23 @@ public final class RawClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens a TCP connection to {@code host:port} from {@code localAddress} (any port), e.g. from 127.0.0.2 to test
+     * what a broker does per source address; loopback addresses other than 127.0.0.1 work on Linux.
+     */
+    public static RawClient connectFrom(String localAddress, String host, int port) {
+        Socket socket = new Socket();
+        try {
+            socket.setTcpNoDelay(true);
+            socket.bind(new InetSocketAddress(localAddress, 0));
+            socket.connect(new InetSocketAddress(host, port), 5_000);
+            return new RawClient(socket);
+        } catch (IOException e) {
+            closeQuietly(socket);
+            throw new UncheckedIOException("cannot connect to " + host + ":" + port + " from " + localAddress, e);
+        }
+    }
+
     /** Sends the bytes as they are, in one write. */
     public RawClient send(byte... bytes) {
         try {

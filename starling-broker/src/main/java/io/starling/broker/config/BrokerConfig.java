@@ -42,6 +42,7 @@ import java.time.Duration;
  * @param fsync durability of a RocksDB commit
  * @param listeners the listeners of the {@code listeners} key; empty = one TCP listener on
  *     {@code bindAddress:port} (see {@link #effectiveListeners()})
+ * @param limits limits against misbehaving clients that have no older key of their own (see {@link Limits})
  */
 public record BrokerConfig(
         String bindAddress,
@@ -73,11 +74,83 @@ public record BrokerConfig(
         java.util.Map<String, String> scramUsers,
         java.util.List<ListenerConfig> listeners,
         Storage storage,
-        Fsync fsync) {
+        Fsync fsync,
+        Limits limits) {
 
     public BrokerConfig {
         listeners = listeners == null ? java.util.List.of() : java.util.List.copyOf(listeners);
+        if (limits == null) {
+            limits = Limits.DEFAULTS;
+        }
     }
+
+    /**
+     * Limits against misbehaving clients (docs/limits.md).
+     *
+     * @param maxConnections client connections open at once over all listeners; 0 = unlimited. More are closed at
+     *     accept, before any byte is read
+     * @param maxConnectRatePerAddress new connections per second accepted from one source address (token bucket);
+     *     0 = unlimited. More are closed at accept
+     * @param connectBurstPerAddress connections one address may open at once before the rate applies (bucket size)
+     * @param maxTopicLength longest Topic Name or Topic Filter accepted, in UTF-8 bytes
+     * @param maxTopicLevels most levels ({@code /}-separated parts) in a Topic Name or Topic Filter
+     * @param maxQueuedBytesTotal bytes queued over all sessions (counted as {@code max-queued-bytes} counts them)
+     *     at which connections that publish stop being read; 0 = no global budget
+     */
+    public record Limits(int maxConnections, double maxConnectRatePerAddress, int connectBurstPerAddress,
+            int maxTopicLength, int maxTopicLevels, long maxQueuedBytesTotal) {
+
+        /** The defaults, with the global queue budget at {@link #DEFAULT_QUEUED_BYTES_TOTAL_PERCENT}% of the heap. */
+        public static final Limits DEFAULTS = new Limits(0, 0, 0, MQTT_MAX_TOPIC_LENGTH, 128,
+                heapPercent(DEFAULT_QUEUED_BYTES_TOTAL_PERCENT));
+
+        public Limits {
+            if (maxConnections < 0) {
+                throw new IllegalArgumentException("max-connections must not be negative");
+            }
+            if (maxConnectRatePerAddress < 0 || Double.isNaN(maxConnectRatePerAddress)
+                    || Double.isInfinite(maxConnectRatePerAddress)) {
+                throw new IllegalArgumentException("max-connect-rate-per-address must be a number >= 0");
+            }
+            if (connectBurstPerAddress < 0) {
+                throw new IllegalArgumentException("connect-burst-per-address must not be negative");
+            }
+            if (maxTopicLength < 1 || maxTopicLength > MQTT_MAX_TOPIC_LENGTH) {
+                throw new IllegalArgumentException("max-topic-length must be 1.." + MQTT_MAX_TOPIC_LENGTH);
+            }
+            if (maxTopicLevels < 1) {
+                throw new IllegalArgumentException("max-topic-levels must be at least 1");
+            }
+            if (maxQueuedBytesTotal < 0) {
+                throw new IllegalArgumentException("max-queued-bytes-total must not be negative");
+            }
+        }
+
+        /**
+         * The bucket size of the per-address connect rate: {@link #connectBurstPerAddress()}, or when that is 0
+         * twice the rate (at least 1).
+         */
+        public int effectiveConnectBurst() {
+            if (connectBurstPerAddress > 0) {
+                return connectBurstPerAddress;
+            }
+            return (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.ceil(2 * maxConnectRatePerAddress)));
+        }
+    }
+
+    /** Default of {@code max-queued-bytes-total}: this share of the maximum heap, in percent. */
+    public static final int DEFAULT_QUEUED_BYTES_TOTAL_PERCENT = 25;
+
+    /** {@code percent}% of the JVM's maximum heap ({@code -Xmx}), in bytes. */
+    public static long heapPercent(int percent) {
+        if (percent < 0 || percent > 100) {
+            throw new IllegalArgumentException("a share of the heap must be 0%..100%, not " + percent + "%");
+        }
+        return Runtime.getRuntime().maxMemory() / 100 * percent;
+    }
+
+    /** Longest UTF-8 string MQTT can carry, so the longest topic [MQTT-4.7.3-3]. */
+    public static final int MQTT_MAX_TOPIC_LENGTH = 65_535;
 
     /** The constructor without listeners: one TCP listener on {@code bindAddress:port}. */
     public BrokerConfig(String bindAddress, int port, Path dataDir, Duration connectTimeout, int maxPacketSize,
@@ -93,7 +166,8 @@ public record BrokerConfig(
                 maxSessionExpirySeconds, maxClientIdLength, maxKeepAliveSeconds, maximumQos, retainAvailable,
                 wildcardSubscriptionsAvailable, subscriptionIdentifiersAvailable, sharedSubscriptionsAvailable,
                 topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
-                maxSubscriptionsPerClient, ioThreads, scramUsers, java.util.List.of(), Storage.MEMORY, Fsync.ALWAYS);
+                maxSubscriptionsPerClient, ioThreads, scramUsers, java.util.List.of(), Storage.MEMORY, Fsync.ALWAYS,
+                Limits.DEFAULTS);
     }
 
     /**
@@ -193,6 +267,12 @@ public record BrokerConfig(
         private Fsync fsync = Fsync.ALWAYS;
         private java.util.Map<String, String> scramUsers = java.util.Map.of();
         private java.util.List<ListenerConfig> listeners = java.util.List.of();
+        private int maxConnections;
+        private double maxConnectRatePerAddress;
+        private int connectBurstPerAddress;
+        private int maxTopicLength = Limits.DEFAULTS.maxTopicLength();
+        private int maxTopicLevels = Limits.DEFAULTS.maxTopicLevels();
+        private long maxQueuedBytesTotal = Limits.DEFAULTS.maxQueuedBytesTotal();
 
         private Builder() {
         }
@@ -228,6 +308,12 @@ public record BrokerConfig(
             storage = c.storage;
             fsync = c.fsync;
             listeners = c.listeners;
+            maxConnections = c.limits.maxConnections();
+            maxConnectRatePerAddress = c.limits.maxConnectRatePerAddress();
+            connectBurstPerAddress = c.limits.connectBurstPerAddress();
+            maxTopicLength = c.limits.maxTopicLength();
+            maxTopicLevels = c.limits.maxTopicLevels();
+            maxQueuedBytesTotal = c.limits.maxQueuedBytesTotal();
         }
 
         public Builder bindAddress(String v) {
@@ -381,6 +467,42 @@ public record BrokerConfig(
             return this;
         }
 
+        /** Client connections open at once over all listeners; 0 = unlimited. */
+        public Builder maxConnections(int v) {
+            maxConnections = v;
+            return this;
+        }
+
+        /** New connections per second from one source address; 0 = unlimited. */
+        public Builder maxConnectRatePerAddress(double v) {
+            maxConnectRatePerAddress = v;
+            return this;
+        }
+
+        /** Connections one address may open at once before its rate applies; 0 = twice the rate. */
+        public Builder connectBurstPerAddress(int v) {
+            connectBurstPerAddress = v;
+            return this;
+        }
+
+        /** Longest Topic Name or Topic Filter accepted, in UTF-8 bytes. */
+        public Builder maxTopicLength(int v) {
+            maxTopicLength = v;
+            return this;
+        }
+
+        /** Most levels in a Topic Name or Topic Filter. */
+        public Builder maxTopicLevels(int v) {
+            maxTopicLevels = v;
+            return this;
+        }
+
+        /** Bytes queued over all sessions at which publishers are paused; 0 = no global budget. */
+        public Builder maxQueuedBytesTotal(long v) {
+            maxQueuedBytesTotal = v;
+            return this;
+        }
+
         public BrokerConfig build() {
             if (maximumQos < 0 || maximumQos > 2) {
                 throw new IllegalArgumentException("maximum-qos must be 0, 1 or 2");
@@ -414,7 +536,9 @@ public record BrokerConfig(
                     maxSessionExpirySeconds, maxClientIdLength, maxKeepAliveSeconds, maximumQos, retainAvailable,
                     wildcardSubscriptionsAvailable, subscriptionIdentifiersAvailable, sharedSubscriptionsAvailable,
                     topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
-                    maxSubscriptionsPerClient, ioThreads, scramUsers, listeners, storage, fsync);
+                    maxSubscriptionsPerClient, ioThreads, scramUsers, listeners, storage, fsync,
+                    new Limits(maxConnections, maxConnectRatePerAddress, connectBurstPerAddress, maxTopicLength,
+                            maxTopicLevels, maxQueuedBytesTotal));
         }
     }
 }

@@ -19,6 +19,8 @@ import java.util.Locale;
  * @param protocols TLS protocol versions enabled, e.g. {@code TLSv1.3}; empty = TLSv1.3 and TLSv1.2
  * @param ciphers cipher suites enabled; empty = the provider's defaults
  * @param allowAnonymous explicit consent to run without authentication; required on a non-loopback address
+ * @param maxConnections client connections open at once on this listener; 0 = no limit of its own (the broker's
+ *     {@code max-connections} still applies)
  */
 public record ListenerConfig(
         Type type,
@@ -31,7 +33,8 @@ public record ListenerConfig(
         ClientAuth clientAuth,
         List<String> protocols,
         List<String> ciphers,
-        boolean allowAnonymous) {
+        boolean allowAnonymous,
+        int maxConnections) {
 
     /** Default HTTP path of WebSocket listeners. */
     public static final String DEFAULT_WEBSOCKET_PATH = "/mqtt";
@@ -94,6 +97,10 @@ public record ListenerConfig(
         }
         protocols = protocols == null ? List.of() : List.copyOf(protocols);
         ciphers = ciphers == null ? List.of() : List.copyOf(ciphers);
+        if (maxConnections < 0) {
+            throw new IllegalArgumentException(type.configName() + " listener on port " + port
+                    + ": max-connections must not be negative");
+        }
         if (type.secure()) {
             if (cert == null || key == null) {
                 throw new IllegalArgumentException(type.configName() + " listener on port " + port + ": cert and key are required");
@@ -115,6 +122,23 @@ public record ListenerConfig(
         return builder(Type.TCP).bind(bind).port(port).build();
     }
 
+    /** A builder holding this listener's values, to change some of them. */
+    public Builder toBuilder() {
+        Builder b = new Builder(type);
+        b.bind = bind;
+        b.port = port;
+        b.path = path;
+        b.cert = cert;
+        b.key = key;
+        b.ca = ca;
+        b.clientAuth = clientAuth;
+        b.protocols = protocols;
+        b.ciphers = ciphers;
+        b.allowAnonymous = allowAnonymous;
+        b.maxConnections = maxConnections;
+        return b;
+    }
+
     /** A short description for logs and errors, e.g. {@code tls listener 0.0.0.0:8883}. */
     public String describe() {
         return type.configName() + " listener " + bind + ":" + port + (type.webSocket() ? path : "");
@@ -133,6 +157,7 @@ public record ListenerConfig(
         private List<String> protocols = List.of();
         private List<String> ciphers = List.of();
         private boolean allowAnonymous;
+        private int maxConnections;
 
         private Builder(Type type) {
             this.type = type;
@@ -196,8 +221,15 @@ public record ListenerConfig(
             return this;
         }
 
+        /** Client connections open at once on this listener; 0 = no limit of its own. */
+        public Builder maxConnections(int v) {
+            maxConnections = v;
+            return this;
+        }
+
         public ListenerConfig build() {
-            return new ListenerConfig(type, bind, port, path, cert, key, ca, clientAuth, protocols, ciphers, allowAnonymous);
+            return new ListenerConfig(type, bind, port, path, cert, key, ca, clientAuth, protocols, ciphers, allowAnonymous,
+                    maxConnections);
         }
     }
 }

@@ -12,4 +12,6 @@ public final class BrokerMetrics {
     public final LongAdder messagesExpired = new LongAdder();
     public final LongAdder protocolErrors = new LongAdder();
     public final LongAdder sessionsExpired = new LongAdder();
+    /** Gauge: bytes queued over all sessions (as {@code max-queued-bytes} counts them); see QueueBudget. */
+    public final LongAdder queuedBytes = new LongAdder();
 }

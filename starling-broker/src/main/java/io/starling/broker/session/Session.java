@@ -269,7 +269,7 @@ public final class Session {
             Delivery d = it.next();
             if (d.group() != null) {
                 taken.add(d);
-                queuedBytes -= d.message().weight();
+                addQueuedBytes(-d.message().weight());
                 it.remove();
             }
         }
@@ -286,7 +286,7 @@ public final class Session {
         online = false;
         cancelExpiry();
         queue.clear();
-        queuedBytes = 0;
+        addQueuedBytes(-queuedBytes);
         inflight.clear();
         inboundQos2.clear();
     }
@@ -295,7 +295,7 @@ public final class Session {
     void clearState() {
         subscriptions.clear();
         queue.clear();
-        queuedBytes = 0;
+        addQueuedBytes(-queuedBytes);
         inflight.clear();
         inboundQos2.clear();
         nextPacketId = 1;
@@ -392,7 +392,7 @@ public final class Session {
         if (queue.size() >= config.maxQueuedMessages() || queuedBytes + w > config.maxQueuedBytes()) {
             if (config.dropPolicy() == DropPolicy.DROP_OLDEST && !queue.isEmpty()) {
                 Delivery old = queue.pollFirst();
-                queuedBytes -= old.message().weight();
+                addQueuedBytes(-old.message().weight());
                 countDrop();
             } else {
                 countDrop();
@@ -400,7 +400,13 @@ public final class Session {
             }
         }
         queue.addLast(d);
-        queuedBytes += w;
+        addQueuedBytes(w);
+    }
+
+    /** This session's queued bytes and the broker-wide total (max-queued-bytes-total) move together. */
+    private void addQueuedBytes(long delta) {
+        queuedBytes += delta;
+        metrics.queuedBytes.add(delta);
     }
 
     /** The store refused a delivery because this session's stored queue is full: counted as dropped. */
@@ -428,7 +434,7 @@ public final class Session {
                 return;
             }
             queue.pollFirst();
-            queuedBytes -= d.message().weight();
+            addQueuedBytes(-d.message().weight());
             send(d);
         }
         if (connection != null && lastStoredSeq > cursor && !pageRequested) {
@@ -458,7 +464,7 @@ public final class Session {
             return;
         }
         queue.addLast(d);
-        queuedBytes += d.message().weight();
+        addQueuedBytes(d.message().weight());
     }
 
     private void requestPage() {
@@ -490,7 +496,7 @@ public final class Session {
                 continue; // in flight already: it is re-sent from there
             }
             queue.addLast(d);
-            queuedBytes += d.message().weight();
+            addQueuedBytes(d.message().weight());
         }
         if (page.size() < PAGE_SIZE) {
             cursor = Math.max(cursor, upTo);

@@ -106,6 +106,12 @@ public final class ConfigLoader {
                 b.scramUsers(m);
             }
             case "listeners" -> b.listeners(listeners(v));
+            case "max-connections" -> b.maxConnections(integer(v));
+            case "max-connect-rate-per-address" -> b.maxConnectRatePerAddress(number(v));
+            case "connect-burst-per-address" -> b.connectBurstPerAddress(integer(v));
+            case "max-topic-length" -> b.maxTopicLength(integer(v));
+            case "max-topic-levels" -> b.maxTopicLevels(integer(v));
+            case "max-queued-bytes-total" -> b.maxQueuedBytesTotal(bytesOrHeapShare(v));
             default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
         }
     }
@@ -156,6 +162,7 @@ public final class ConfigLoader {
                     case "protocols" -> b.protocols(strings(value));
                     case "ciphers" -> b.ciphers(strings(value));
                     case "allow-anonymous" -> b.allowAnonymous(bool(value));
+                    case "max-connections" -> b.maxConnections(integer(value));
                     default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
                 }
             } catch (IllegalArgumentException | ClassCastException ex) {
@@ -221,6 +228,31 @@ public final class ConfigLoader {
             return n.longValue();
         }
         throw new IllegalArgumentException("expected a number, got '" + v + "'");
+    }
+
+    private static double number(Object v) {
+        if (v instanceof Number n) {
+            return n.doubleValue();
+        }
+        throw new IllegalArgumentException("expected a number, got '" + v + "'");
+    }
+
+    /** A number of bytes, or a share of the maximum heap written as a percentage, e.g. {@code 25%}. */
+    private static long bytesOrHeapShare(Object v) {
+        if (v instanceof String s && s.trim().endsWith("%")) {
+            String digits = s.trim();
+            digits = digits.substring(0, digits.length() - 1).trim();
+            try {
+                return BrokerConfig.heapPercent(Integer.parseInt(digits));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("expected bytes or a percentage of the heap such as 25%, got '" + v
+                        + "'", e);
+            }
+        }
+        if (v instanceof Number) {
+            return longValue(v);
+        }
+        throw new IllegalArgumentException("expected bytes or a percentage of the heap such as 25%, got '" + v + "'");
     }
 
     private static boolean bool(Object v) {

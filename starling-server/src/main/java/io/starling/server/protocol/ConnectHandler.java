@@ -71,6 +71,17 @@ final class ConnectHandler {
             return;
         }
         c.clientId = id;
+        String willTopicTooBig = p.will() == null ? null : c.broker.topicLimits().violation(p.will().topic());
+        if (willTopicTooBig != null) {
+            if (version.isV5()) {
+                // CONNACK 0x90: "The Will Topic Name is not malformed, but is not accepted by this Server" (5.0 3.2.2.2)
+                c.refuseConnect(ReasonCode.TOPIC_NAME_INVALID, "will " + willTopicTooBig);
+            } else {
+                // 3.x has no fitting return code: close without CONNACK (docs/limits.md)
+                c.closeWithoutConnAck("will " + willTopicTooBig);
+            }
+            return;
+        }
         if (version.isV5()) {
             long requested = props.sessionExpiryInterval() == null ? 0 : props.sessionExpiryInterval();
             sessionExpiry = Math.min(requested, config.maxSessionExpirySeconds());

@@ -75,6 +75,14 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private final ArrayDeque<MqttPacket> pendingWhileOpening = new ArrayDeque<>(1);
     private boolean flushPending;
     private final Runnable flushTask = this::flushNow;
+    /** Reading stopped by the DeliveryGovernor (hand-off backlog between loops). */
+    private boolean governorPaused;
+    /** Reading stopped by the QueueBudget (max-queued-bytes-total). */
+    private boolean budgetPaused;
+    /** A resume callback of this connection is registered with the QueueBudget and has not run yet. */
+    private boolean budgetRegistered;
+    /** A PUBLISH arrived in the current read batch. */
+    private boolean publishedInBatch;
 
     public MqttConnection(Broker broker) {
         this.broker = broker;
@@ -109,6 +117,11 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             packet = applyTopicAlias(p);
         } else if (clientMaximumPacketSize != Long.MAX_VALUE && !(packet instanceof PublishPacket)) {
             packet = fitToMaximumPacketSize(packet);
+        }
+        if (budgetPaused && packet instanceof PublishPacket) {
+            // it receives messages now: it must read their acknowledgements, never wait for the budget
+            budgetPaused = false;
+            updateAutoRead();
         }
         ctx.write(packet, ctx.voidPromise());
         if (!channel.isWritable()) {
@@ -298,25 +311,69 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             flushPending = false;
             ctx.flush();
         }
-        if (state == State.CONNECTED && channel.config().isAutoRead()) {
-            // publishers stop reading while other loops are behind with deliveries (see DeliveryGovernor)
-            broker.governor().pauseIfOverloaded(() -> channel.config().setAutoRead(false),
-                    this::resumeReading);
+        if (state == State.CONNECTED) {
+            if (publishedInBatch) {
+                publishedInBatch = false;
+                pauseIfOverBudget();
+            }
+            if (!governorPaused) {
+                // publishers stop reading while other loops are behind with deliveries (see DeliveryGovernor)
+                broker.governor().pauseIfOverloaded(() -> {
+                    governorPaused = true;
+                    updateAutoRead();
+                }, this::resumeFromGovernor);
+            }
+        }
+    }
+
+    /**
+     * max-queued-bytes-total: a connection that published in this read batch stops being read while the messages
+     * queued over all sessions are at the budget. Only a pure publisher at this moment: one whose session has
+     * messages queued or in flight to it is a subscriber whose acknowledgements free the queues, and is never
+     * paused; one that is paused is resumed as soon as a message is written to it ({@link #write}).
+     */
+    private void pauseIfOverBudget() {
+        if (budgetPaused || session.queuedCount() > 0 || session.inflightCount() > 0
+                || !broker.queueBudget().isExhausted()) {
+            return;
+        }
+        budgetPaused = true;
+        updateAutoRead();
+        LOG.debug("Client '{}': {} bytes queued over all sessions, at max-queued-bytes-total: pausing its reads",
+                clientId, broker.queueBudget().queuedBytes());
+        if (!budgetRegistered) {
+            budgetRegistered = true;
+            broker.queueBudget().pause(() -> onLoop(() -> {
+                budgetRegistered = false;
+                budgetPaused = false;
+                updateAutoRead();
+            }), channel.eventLoop());
+        }
+    }
+
+    /** Reads while neither the DeliveryGovernor nor the QueueBudget holds the connection. */
+    private void updateAutoRead() {
+        if (state == State.CONNECTED) {
+            channel.config().setAutoRead(!governorPaused && !budgetPaused);
         }
     }
 
     /** Called from any loop by the DeliveryGovernor once the hand-off backlog is low again. */
-    private void resumeReading() {
+    private void resumeFromGovernor() {
+        onLoop(() -> {
+            governorPaused = false;
+            updateAutoRead();
+        });
+    }
+
+    /** Runs {@code task} on the connection's loop (posted); nothing when the broker is stopping. */
+    private void onLoop(Runnable task) {
         EventExecutor loop = channel.eventLoop();
         if (loop.isShuttingDown()) {
             return;
         }
         try {
-            loop.execute(() -> {
-                if (state == State.CONNECTED) {
-                    channel.config().setAutoRead(true);
-                }
-            });
+            loop.execute(task);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // the broker is stopping
         }
@@ -332,6 +389,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent && (governorPaused || budgetPaused)) {
+            // not reading by our own choice: the client's PINGREQs wait unread in the socket, it is not silent
+            return;
+        }
         if (evt instanceof IdleStateEvent) {
             // [MQTT-3.1.2-24] nothing received within 1.5 times the Keep Alive: close as a network failure
             LOG.info("Client '{}' keep-alive timeout, disconnecting", clientId);
@@ -385,7 +446,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             return;
         }
         switch (packet.type()) {
-            case PUBLISH -> publishHandler.onPublish((PublishPacket) packet);
+            case PUBLISH -> {
+                publishedInBatch = true;
+                publishHandler.onPublish((PublishPacket) packet);
+            }
             case PUBACK -> session.onPubAck(((PubAckPacket) packet).packetId());
             case PUBREC -> {
                 PubRecPacket p = (PubRecPacket) packet;
@@ -442,6 +506,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     void refuseConnect(ReasonCode reason, String why) {
         LOG.info("{}: CONNECT refused: {} ({})", channel.remoteAddress(), why, reason);
         sendConnAckAndClose(reason, why);
+    }
+
+    /** Refuses a CONNECT by closing the connection, for a refusal 3.x has no return code for. */
+    void closeWithoutConnAck(String why) {
+        LOG.info("{}: CONNECT refused: {}; closing without CONNACK", channel.remoteAddress(), why);
+        state = State.CLOSED;
+        channel.close();
     }
 
     void sendConnAckAndClose(ReasonCode reason, String why) {

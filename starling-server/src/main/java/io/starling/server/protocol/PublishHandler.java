@@ -4,6 +4,7 @@ import io.netty.buffer.Unpooled;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.routing.Message;
 import io.starling.broker.session.Session;
+import io.starling.broker.topic.TopicLimits;
 import io.starling.codec.DecodeException;
 import io.starling.codec.MqttStrings;
 import io.starling.codec.Properties;
@@ -23,18 +24,25 @@ final class PublishHandler {
 
     private final MqttConnection connection;
     private final BrokerConfig config;
+    private final TopicLimits topicLimits;
     /** Inbound Topic Alias → Topic Name (5.0), created on first use; index 0 is never used. */
     private String[] topicAliases;
 
     PublishHandler(MqttConnection connection) {
         this.connection = connection;
         this.config = connection.broker.config();
+        this.topicLimits = connection.broker.topicLimits();
     }
 
     void onPublish(PublishPacket p) {
         boolean v5 = connection.version().isV5();
         Properties props = p.properties();
         String topic = p.topic();
+        String tooBig = topic.isEmpty() ? null : topicLimits.violation(topic);
+        if (tooBig != null) {
+            refuseTopic(p, v5, tooBig);
+            return;
+        }
         Integer alias = props.topicAlias();
         if (alias != null) {
             if (alias == 0 || alias > config.topicAliasMaximum()) {
@@ -106,6 +114,20 @@ final class PublishHandler {
                 acknowledge(p, matched[0] || !v5 ? ReasonCode.SUCCESS : ReasonCode.NO_MATCHING_SUBSCRIBERS);
             }
             default -> throw new IllegalStateException("QoS " + p.qos());
+        }
+    }
+
+    /**
+     * A Topic Name over max-topic-length or max-topic-levels. 5.0: PUBACK/PUBREC 0x90 Topic Name invalid ("correctly
+     * formed, but not accepted by this Server", 5.0 3.4.2.1), the connection stays; at QoS 0 there is no ack, so
+     * DISCONNECT 0x90. 3.x has no way to refuse a PUBLISH: the connection is closed [MQTT-3.3.5-2]. An alias set with
+     * the refused topic is not set.
+     */
+    private void refuseTopic(PublishPacket p, boolean v5, String why) {
+        if (!v5 || p.qos() == 0) {
+            connection.disconnect(ReasonCode.TOPIC_NAME_INVALID, why);
+        } else {
+            acknowledge(p, ReasonCode.TOPIC_NAME_INVALID, why);
         }
     }
 

@@ -88,6 +88,12 @@ final class SubscribeHandler {
         } else if (!Topics.isValidFilter(filter)) {
             return ReasonCode.TOPIC_FILTER_INVALID; // [MQTT-4.7.1-1..3]
         }
+        if (connection.broker.topicLimits().lengthViolation(filter) != null
+                || connection.broker.topicLimits().violation(topicFilter) != null) {
+            // over max-topic-length (the whole filter, $share/{group}/ included) or max-topic-levels (the filter
+            // that is matched, after $share/{group}/): 0x8F "not accepted by the Server" (5.0 3.9.3)
+            return ReasonCode.TOPIC_FILTER_INVALID;
+        }
         if (!config.wildcardSubscriptionsAvailable() && Topics.hasWildcard(topicFilter)) {
             return ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED;
         }

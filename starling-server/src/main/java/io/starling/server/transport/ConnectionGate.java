@@ -1,0 +1,248 @@
+package io.starling.server.transport;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.config.ListenerConfig;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Admission of new connections, decided at accept time on the server channel, before the connection is registered
+ * with a worker loop and before a single byte of it is read: the broker-wide {@code max-connections}, the
+ * per-listener {@code max-connections} and the connect rate of the source address ({@code
+ * max-connect-rate-per-address}, a token bucket per {@link InetAddress}). A refused connection is closed at once,
+ * without a CONNACK: the client sees the TCP connection end (docs/limits.md). Refusals are counted and logged at
+ * most once every {@link #LOG_INTERVAL_NANOS} nanoseconds.
+ *
+ * <p>Thread-safety: {@link #handler} returns a sharable handler for one listener's server channel; it runs on the
+ * boss loop. Connection counts are atomics (connections are released from worker loops); the rate buckets are
+ * guarded by this object's lock, taken once per accepted connection (never per message).
+ */
+public final class ConnectionGate {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConnectionGate.class);
+
+    /** Refusals are logged at most once per this interval (10 s), with the counts since the last line. */
+    static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
+
+    /** At most this many source addresses have a rate bucket; the least recently seen is forgotten first. */
+    static final int MAX_TRACKED_ADDRESSES = 65_536;
+
+    /** Why a connection was refused. */
+    enum Refusal {
+        MAX_CONNECTIONS("max-connections"),
+        LISTENER_MAX_CONNECTIONS("listener max-connections"),
+        CONNECT_RATE("max-connect-rate-per-address");
+
+        private final String key;
+
+        Refusal(String key) {
+            this.key = key;
+        }
+    }
+
+    private final int maxConnections;
+    private final double ratePerNano;
+    private final double burst;
+    private final LongSupplier nanoClock;
+    private final AtomicInteger open = new AtomicInteger();
+    private final LongAdder refusedTotal = new LongAdder();
+    /** Access-ordered: the eldest entry is the address seen least recently. Guarded by {@code this}. */
+    private final LinkedHashMap<InetAddress, Bucket> buckets = new LinkedHashMap<>(16, 0.75f, true);
+    /** Guarded by {@code this}. */
+    private final long[] refusedSinceLog = new long[Refusal.values().length];
+    private long lastLogNanos;
+    private boolean loggedOnce;
+
+    /** A token bucket: {@code tokens} as of {@code lastNanos}. */
+    private static final class Bucket {
+        double tokens;
+        long lastNanos;
+
+        Bucket(double tokens, long lastNanos) {
+            this.tokens = tokens;
+            this.lastNanos = lastNanos;
+        }
+    }
+
+    public ConnectionGate(BrokerConfig.Limits limits) {
+        this(limits, System::nanoTime);
+    }
+
+    ConnectionGate(BrokerConfig.Limits limits, LongSupplier nanoClock) {
+        this.maxConnections = limits.maxConnections();
+        this.ratePerNano = limits.maxConnectRatePerAddress() / 1e9;
+        this.burst = limits.effectiveConnectBurst();
+        this.nanoClock = nanoClock;
+    }
+
+    /** Client connections open now (admitted and not yet closed), over all listeners. */
+    public int openConnections() {
+        return open.get();
+    }
+
+    /** Connections refused at accept since start. */
+    public long refusedConnections() {
+        return refusedTotal.sum();
+    }
+
+    /** Addresses that have a rate bucket now (bounded by {@link #MAX_TRACKED_ADDRESSES}). */
+    synchronized int trackedAddresses() {
+        return buckets.size();
+    }
+
+    /** The handler to install on the server channel of {@code listener} ({@code ServerBootstrap.handler}). */
+    public ChannelHandler handler(ListenerConfig listener) {
+        return new AcceptHandler(listener);
+    }
+
+    /**
+     * Decides on one accepted connection; on admission counts it until its channel closes.
+     *
+     * @return null when admitted, else why not
+     */
+    Refusal admit(Channel child, AtomicInteger listenerOpen, int listenerMax) {
+        if (ratePerNano > 0) {
+            InetAddress address = addressOf(child.remoteAddress());
+            if (address != null && !takeToken(address)) {
+                return Refusal.CONNECT_RATE;
+            }
+        }
+        if (maxConnections > 0 && open.incrementAndGet() > maxConnections) {
+            open.decrementAndGet();
+            return Refusal.MAX_CONNECTIONS;
+        }
+        if (listenerMax > 0 && listenerOpen.incrementAndGet() > listenerMax) {
+            listenerOpen.decrementAndGet();
+            if (maxConnections > 0) {
+                open.decrementAndGet();
+            }
+            return Refusal.LISTENER_MAX_CONNECTIONS;
+        }
+        if (maxConnections <= 0) {
+            open.incrementAndGet(); // counted for openConnections() even without a limit
+        }
+        // the channel is not registered yet: the listener runs on its event loop when it closes. (Should its
+        // registration fail, Netty closes it without completing the close future; that happens only while the
+        // worker loops shut down, when the counts no longer matter.)
+        child.closeFuture().addListener(f -> {
+            open.decrementAndGet();
+            if (listenerMax > 0) {
+                listenerOpen.decrementAndGet();
+            }
+        });
+        return null;
+    }
+
+    private static InetAddress addressOf(SocketAddress a) {
+        return a instanceof InetSocketAddress isa ? isa.getAddress() : null;
+    }
+
+    /** Takes one token of the address's bucket; false when it is empty. */
+    private synchronized boolean takeToken(InetAddress address) {
+        long now = nanoClock.getAsLong();
+        expireIdleBuckets(now);
+        Bucket b = buckets.get(address);
+        if (b == null) {
+            if (buckets.size() >= MAX_TRACKED_ADDRESSES) {
+                // bounded memory: forget the address seen least recently (it starts again with a full bucket)
+                Iterator<Bucket> eldest = buckets.values().iterator();
+                eldest.next();
+                eldest.remove();
+            }
+            buckets.put(address, new Bucket(burst - 1, now));
+            return true;
+        }
+        b.tokens = Math.min(burst, b.tokens + (now - b.lastNanos) * ratePerNano);
+        b.lastNanos = now;
+        if (b.tokens < 1) {
+            return false;
+        }
+        b.tokens -= 1;
+        return true;
+    }
+
+    /**
+     * Drops buckets that have refilled completely: such an address is treated exactly as one never seen. Looks at
+     * the least recently seen entries only, so the cost per accept is constant.
+     */
+    private void expireIdleBuckets(long now) {
+        Iterator<Bucket> it = buckets.values().iterator();
+        for (int i = 0; i < 4 && it.hasNext(); i++) {
+            Bucket b = it.next();
+            if (b.tokens + (now - b.lastNanos) * ratePerNano >= burst) {
+                it.remove();
+            } else {
+                return;
+            }
+        }
+    }
+
+    private void refused(Refusal why, Channel child, ListenerConfig listener) {
+        refusedTotal.increment();
+        long now = nanoClock.getAsLong();
+        String line = null;
+        synchronized (this) {
+            refusedSinceLog[why.ordinal()]++;
+            if (!loggedOnce || now - lastLogNanos >= LOG_INTERVAL_NANOS) {
+                StringBuilder sb = new StringBuilder();
+                for (Refusal r : Refusal.values()) {
+                    if (refusedSinceLog[r.ordinal()] > 0) {
+                        sb.append(sb.length() == 0 ? "" : ", ").append(refusedSinceLog[r.ordinal()]).append(" over ")
+                                .append(r.key);
+                        refusedSinceLog[r.ordinal()] = 0;
+                    }
+                }
+                line = sb.toString();
+                loggedOnce = true;
+                lastLogNanos = now;
+            }
+        }
+        if (line != null) {
+            LOG.warn("Connections refused at accept ({}); latest from {} on the {} listener {}; at most one such line"
+                    + " every {} s", line, child.remoteAddress(), listener.type().configName(), child.localAddress(),
+                    LOG_INTERVAL_NANOS / 1_000_000_000L);
+        }
+    }
+
+    /** Admission on one listener's server channel: sees each accepted child channel before it is registered. */
+    @ChannelHandler.Sharable
+    private final class AcceptHandler extends ChannelInboundHandlerAdapter {
+        private final ListenerConfig listener;
+        private final AtomicInteger listenerOpen = new AtomicInteger();
+
+        AcceptHandler(ListenerConfig listener) {
+            this.listener = listener;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof Channel child) {
+                Refusal why = admit(child, listenerOpen, listener.maxConnections());
+                if (why != null) {
+                    // not registered with a worker loop: close the socket here, nothing of it is read
+                    child.unsafe().closeForcibly();
+                    refused(why, child, listener);
+                    return;
+                }
+            }
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ConnectionGate[open=" + open.get() + ", refused=" + refusedTotal.sum() + "]";
+    }
+}
