@@ -50,9 +50,8 @@ final class BrokerCommand implements Callable<Integer> {
             if (!ls.isEmpty()) {
                 ListenerConfig first = ls.get(0);
                 try {
-                    ls.set(0, new ListenerConfig(first.type(), bind != null ? bind : first.bind(),
-                            port != null ? port : first.port(), first.path(), first.cert(), first.key(), first.ca(),
-                            first.clientAuth(), first.protocols(), first.ciphers(), first.allowAnonymous()));
+                    ls.set(0, first.toBuilder().bind(bind != null ? bind : first.bind())
+                            .port(port != null ? port : first.port()).build());
                 } catch (IllegalArgumentException e) {
                     System.err.println("starling: " + e.getMessage());
                     return 2;

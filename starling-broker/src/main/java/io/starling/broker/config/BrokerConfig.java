@@ -42,6 +42,7 @@ import java.time.Duration;
  * @param fsync durability of a RocksDB commit
  * @param listeners the listeners of the {@code listeners} key; empty = one TCP listener on
  *     {@code bindAddress:port} (see {@link #effectiveListeners()})
+ * @param security password file, ACL file and the rate limit of failed logins
  */
 public record BrokerConfig(
         String bindAddress,
@@ -73,10 +74,12 @@ public record BrokerConfig(
         java.util.Map<String, String> scramUsers,
         java.util.List<ListenerConfig> listeners,
         Storage storage,
-        Fsync fsync) {
+        Fsync fsync,
+        SecurityConfig security) {
 
     public BrokerConfig {
         listeners = listeners == null ? java.util.List.of() : java.util.List.copyOf(listeners);
+        security = security == null ? SecurityConfig.defaults() : security;
     }
 
     /** The constructor without listeners: one TCP listener on {@code bindAddress:port}. */
@@ -93,7 +96,8 @@ public record BrokerConfig(
                 maxSessionExpirySeconds, maxClientIdLength, maxKeepAliveSeconds, maximumQos, retainAvailable,
                 wildcardSubscriptionsAvailable, subscriptionIdentifiersAvailable, sharedSubscriptionsAvailable,
                 topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
-                maxSubscriptionsPerClient, ioThreads, scramUsers, java.util.List.of(), Storage.MEMORY, Fsync.ALWAYS);
+                maxSubscriptionsPerClient, ioThreads, scramUsers, java.util.List.of(), Storage.MEMORY, Fsync.ALWAYS,
+                SecurityConfig.defaults());
     }
 
     /**
@@ -193,6 +197,7 @@ public record BrokerConfig(
         private Fsync fsync = Fsync.ALWAYS;
         private java.util.Map<String, String> scramUsers = java.util.Map.of();
         private java.util.List<ListenerConfig> listeners = java.util.List.of();
+        private SecurityConfig security = SecurityConfig.defaults();
 
         private Builder() {
         }
@@ -228,6 +233,7 @@ public record BrokerConfig(
             storage = c.storage;
             fsync = c.fsync;
             listeners = c.listeners;
+            security = c.security;
         }
 
         public Builder bindAddress(String v) {
@@ -381,6 +387,29 @@ public record BrokerConfig(
             return this;
         }
 
+        /** The security settings (password file, ACL file, failed-login limit). */
+        public Builder security(SecurityConfig v) {
+            security = v;
+            return this;
+        }
+
+        /** The security settings set so far. */
+        public SecurityConfig security() {
+            return security;
+        }
+
+        /** The broker's password file ({@code password-file}); {@code null} = none. */
+        public Builder passwordFile(java.nio.file.Path v) {
+            security = security.withPasswordFile(v);
+            return this;
+        }
+
+        /** The ACL file ({@code acl-file}); {@code null} = none. */
+        public Builder aclFile(java.nio.file.Path v) {
+            security = security.withAclFile(v);
+            return this;
+        }
+
         public BrokerConfig build() {
             if (maximumQos < 0 || maximumQos > 2) {
                 throw new IllegalArgumentException("maximum-qos must be 0, 1 or 2");
@@ -414,7 +443,7 @@ public record BrokerConfig(
                     maxSessionExpirySeconds, maxClientIdLength, maxKeepAliveSeconds, maximumQos, retainAvailable,
                     wildcardSubscriptionsAvailable, subscriptionIdentifiersAvailable, sharedSubscriptionsAvailable,
                     topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
-                    maxSubscriptionsPerClient, ioThreads, scramUsers, listeners, storage, fsync);
+                    maxSubscriptionsPerClient, ioThreads, scramUsers, listeners, storage, fsync, security);
         }
     }
 }

@@ -4,6 +4,7 @@ import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.BrokerConfig.DropPolicy;
 import io.starling.broker.config.BrokerConfig.SharedSubscriptionStrategy;
 import io.starling.broker.config.ListenerConfig;
+import io.starling.broker.config.SecurityConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -106,6 +107,19 @@ public final class ConfigLoader {
                 b.scramUsers(m);
             }
             case "listeners" -> b.listeners(listeners(v));
+            case "password-file" -> b.passwordFile(v == null ? null : Path.of(string(v)));
+            case "acl-file" -> b.aclFile(v == null ? null : Path.of(string(v)));
+            case "auth-failure-limit", "auth-failure-window-seconds", "auth-block-seconds" -> {
+                long n = longValue(v);
+                if (n < 0) {
+                    throw new IllegalArgumentException("must not be negative");
+                }
+                SecurityConfig s = b.security();
+                b.security(s.withAuthFailureLimit(
+                        key.equals("auth-failure-limit") ? integer(v) : s.authFailureLimit(),
+                        key.equals("auth-failure-window-seconds") ? Duration.ofSeconds(n) : s.authFailureWindow(),
+                        key.equals("auth-block-seconds") ? Duration.ofSeconds(n) : s.authBlock()));
+            }
             default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
         }
     }
@@ -156,6 +170,9 @@ public final class ConfigLoader {
                     case "protocols" -> b.protocols(strings(value));
                     case "ciphers" -> b.ciphers(strings(value));
                     case "allow-anonymous" -> b.allowAnonymous(bool(value));
+                    case "password-file" -> b.passwordFile(value == null ? null : Path.of(string(value)));
+                    case "use-identity-as-username" -> b.useIdentityAsUsername(
+                            enumValue(ListenerConfig.CertIdentity.class, string(value), key));
                     default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
                 }
             } catch (IllegalArgumentException | ClassCastException ex) {
@@ -163,7 +180,8 @@ public final class ConfigLoader {
             }
         }
         if (!t.secure()) {
-            for (String tlsKey : List.of("cert", "key", "ca", "client-auth", "protocols", "ciphers")) {
+            for (String tlsKey : List.of("cert", "key", "ca", "client-auth", "protocols", "ciphers",
+                    "use-identity-as-username")) {
                 if (map.containsKey(tlsKey)) {
                     throw new IllegalArgumentException("key '" + tlsKey + "' is for tls and wss listeners only");
                 }
