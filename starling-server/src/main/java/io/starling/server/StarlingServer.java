@@ -16,6 +16,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.starling.broker.Broker;
+import io.starling.broker.acl.Acl;
 import io.starling.broker.auth.AuthFailureLimiter;
 import io.starling.broker.auth.Authenticator;
 import io.starling.broker.auth.InMemoryScramCredentialStore;
@@ -81,6 +82,7 @@ public final class StarlingServer implements AutoCloseable {
     private final List<ReloadingSslContext> tlsContexts = new ArrayList<>();
     private final Map<Path, PasswordFileAuthenticator> passwordFiles = new LinkedHashMap<>();
     private ExecutorService verifier;
+    private final Acl acl;
     private ScheduledFuture<?> tlsReload;
     private ScheduledFuture<?> securityReload;
 
@@ -88,8 +90,13 @@ public final class StarlingServer implements AutoCloseable {
         List<ListenerConfig> listeners = config.effectiveListeners();
         List<ListenerSecurity> security;
         try {
-            // password files first: a missing or broken one stops the start-up before anything listens
+            // password and ACL files first: a missing or broken one stops the start-up before anything listens
             security = listenerSecurity(config, listeners, authenticator);
+            Path aclFile = config.security().aclFile();
+            acl = aclFile == null ? null : new Acl(aclFile);
+            if (acl != null) {
+                LOG.info("ACL file {}: {} rules", aclFile, acl.file().current().rules().size());
+            }
             // refuse before anything starts: a listener others can reach needs authentication or explicit consent
             for (ListenerSecurity s : security) {
                 checkExposure(s);
@@ -110,7 +117,7 @@ public final class StarlingServer implements AutoCloseable {
         // one loop per core: more loops only add hand-offs between them (see docs/architecture.md)
         int ioThreads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
         workerGroup = new MultiThreadIoEventLoopGroup(ioThreads, io);
-        broker = new Broker(config, workerGroup, store);
+        broker = new Broker(config, workerGroup, store, acl);
         // 5.0 enhanced authentication: SCRAM-SHA-256 is built in; its users come from the config
         broker.enhancedAuth().register(new ScramSha256Authenticator(
                 InMemoryScramCredentialStore.fromPasswords(config.scramUsers())));
@@ -158,7 +165,7 @@ public final class StarlingServer implements AutoCloseable {
             tlsReload = bossGroup.next().scheduleWithFixedDelay(this::reloadTls, TLS_RELOAD_INTERVAL_SECONDS,
                     TLS_RELOAD_INTERVAL_SECONDS, TimeUnit.SECONDS);
         }
-        if (!passwordFiles.isEmpty()) {
+        if (!passwordFiles.isEmpty() || acl != null) {
             securityReload = bossGroup.next().scheduleWithFixedDelay(this::reloadSecurityFiles,
                     SECURITY_RELOAD_INTERVAL_SECONDS, SECURITY_RELOAD_INTERVAL_SECONDS, TimeUnit.SECONDS);
         }
@@ -224,6 +231,13 @@ public final class StarlingServer implements AutoCloseable {
                 a.file().reloadIfChanged();
             } catch (RuntimeException e) {
                 LOG.warn("Password file reload failed", e);
+            }
+        }
+        if (acl != null) {
+            try {
+                acl.reloadIfChanged();
+            } catch (RuntimeException e) {
+                LOG.warn("ACL file reload failed", e);
             }
         }
     }

@@ -12,4 +12,6 @@ public final class BrokerMetrics {
     public final LongAdder messagesExpired = new LongAdder();
     public final LongAdder protocolErrors = new LongAdder();
     public final LongAdder sessionsExpired = new LongAdder();
+    /** Deliveries withheld and PUBLISHes dropped because the ACL does not allow them. */
+    public final LongAdder messagesNotAuthorized = new LongAdder();
 }

@@ -94,6 +94,24 @@ final class Sec {
         return packet(0x10, parts.toArray(int[][]::new));
     }
 
+    /** As {@link #connect} with a QoS 0 Will on {@code willTopic} (5.0: no Will properties). */
+    static int[] connectWithWill(int level, String clientId, String user, String password, String willTopic) {
+        int flags = Wire.CLEAN | Wire.WILL | Wire.USER_NAME | Wire.PASSWORD;
+        List<int[]> parts = new ArrayList<>(List.of(str("MQTT"), b(level), b(flags), u16(60)));
+        if (level == 5) {
+            parts.add(b(0x00));                            // no CONNECT properties
+        }
+        parts.add(str(clientId));
+        if (level == 5) {
+            parts.add(b(0x00));                            // no Will properties
+        }
+        parts.add(str(willTopic));
+        parts.add(str("gone"));                           // Will payload
+        parts.add(str(user));
+        parts.add(str(password));
+        return packet(0x10, parts.toArray(int[][]::new));
+    }
+
     /** Connects over a raw socket and returns the CONNACK's return / reason code (the connection stays open). */
     static int connack(RawClient c, int level, String clientId, String user, String password) {
         c.send(connect(level, clientId, user, password));

@@ -1,6 +1,8 @@
 package io.starling.server.protocol;
 
 import io.netty.handler.timeout.IdleStateHandler;
+import io.starling.broker.acl.Acl;
+import io.starling.broker.acl.ClientIdentity;
 import io.starling.broker.auth.AuthExchange;
 import io.starling.broker.auth.AuthFailureLimiter;
 import io.starling.broker.auth.AuthRequest;
@@ -27,6 +29,7 @@ import io.starling.server.transport.ClientCertificates;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -58,6 +61,8 @@ final class ConnectHandler {
     private boolean sessionExpiryWasZero;
     private String authenticatedUser;
     private CompletableFuture<AuthResult> pendingAuth;
+    private CertificateIdentity certificate;
+    private boolean certificateRead;
 
     ConnectHandler(MqttConnection connection) {
         this.c = connection;
@@ -145,7 +150,7 @@ final class ConnectHandler {
     private void authenticate() {
         ListenerSecurity security = c.security;
         ListenerConfig listener = security.listener();
-        CertificateIdentity cert = security.authenticates() ? ClientCertificates.of(c.channel()) : null;
+        CertificateIdentity cert = security.authenticates() || c.broker.acl() != null ? certificate() : null;
         if (listener.usesCertificateIdentity() && cert != null) {
             String name = listener.useIdentityAsUsername() == ListenerConfig.CertIdentity.CN ? cert.commonName()
                     : cert.firstSubjectAltName();
@@ -215,6 +220,15 @@ final class ConnectHandler {
         }
     }
 
+    /** The names of the client's verified certificate, {@code null} without one (read once per connection). */
+    private CertificateIdentity certificate() {
+        if (!certificateRead) {
+            certificateRead = true;
+            certificate = ClientCertificates.of(c.channel());
+        }
+        return certificate;
+    }
+
     /** Counts a failed login against the client's address; logs when that starts a block. */
     private void loginFailed(String who) {
         InetAddress address = remoteAddress();
@@ -230,11 +244,27 @@ final class ConnectHandler {
         return c.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
     }
 
-    /** The client is who it is (identity {@code null} = anonymous): check what it may do, then open the session. */
+    /**
+     * The client is who it is (identity {@code null} = anonymous): its rights under the ACL, the Will's topic, then
+     * the session.
+     */
     private void onAuthenticated(String identity, byte[] finalAuthData) {
         authenticatedUser = identity;
         if (identity != null) {
             LOG.debug("Client '{}' ({}) authenticated as '{}'", c.clientId, c.channel().remoteAddress(), identity);
+        }
+        Acl acl = c.broker.acl();
+        if (acl != null) {
+            CertificateIdentity cert = certificate();
+            c.topicAccess = acl.accessFor(new ClientIdentity(identity, c.clientId,
+                    cert == null ? List.of() : cert.names()));
+        }
+        Will w = connect.will();
+        if (w != null && (Acl.isSystemTopic(w.topic()) || (c.topicAccess != null && !c.topicAccess.canPublish(w.topic())))) {
+            // the Will would be a PUBLISH the client may not make: refuse the connection rather than drop it later
+            c.broker.metrics().messagesNotAuthorized.increment();
+            c.refuseConnect(ReasonCode.NOT_AUTHORIZED, "not authorized to publish the will to " + w.topic());
+            return;
         }
         openSession(finalAuthData);
     }

@@ -8,6 +8,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.starling.broker.Broker;
+import io.starling.broker.acl.TopicAccess;
 import io.starling.broker.auth.ListenerSecurity;
 import io.starling.broker.session.ClientConnection;
 import io.starling.broker.session.PendingWill;
@@ -76,6 +77,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     int clientTopicAliasMaximum;
     /** 5.0 Request Problem Information: whether reason strings may go on packets other than CONNACK/DISCONNECT. */
     boolean problemInformation = true;
+    /** The client's rights under the ACL, {@code null} without an ACL; set once the client is authenticated. */
+    TopicAccess topicAccess;
     private Map<String, Integer> outboundAliases;
     private ScheduledFuture<?> connectTimeout;
     private final ArrayDeque<MqttPacket> pendingWhileOpening = new ArrayDeque<>(1);
@@ -189,6 +192,11 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private void flushNow() {
         flushPending = false;
         ctx.flush();
+    }
+
+    @Override
+    public TopicAccess topicAccess() {
+        return topicAccess;
     }
 
     @Override
