@@ -143,4 +143,55 @@ class TlsAuthenticationTest {
         assertRefused(Cli.pub(port, "t", "m", args("mqttv5", pki.clientCert, pki.clientKey, "alice", "wonderland")),
                 "authori");
     }
+
+    // The certificate identity is the user name for the ACL too: with "allow all readwrite certs/%u/#" the client
+    // with CN=alice publishes and subscribes under certs/alice/ and nowhere else; with a "cert:NAME" rule a SAN
+    // decides. mosquitto_sub with '#' gets only what it may read.
+    @Test
+    void certificateIdentityInAclRules() throws Exception {
+        Path acl = tmp.resolve("acl-certs");
+        Files.write(acl, List.of(
+                "allow all readwrite certs/%u/#",
+                "allow cert:carol@example.com read certs/shared/#",
+                "allow user:bob readwrite certs/#"));
+        int port = start(b -> b.ca(pki.ca).clientAuth(ClientAuth.OPTIONAL).useIdentityAsUsername(CertIdentity.CN),
+                b -> b.passwordFile(passwd).aclFile(acl));
+        String[] alice = args("mqttv311", pki.clientCert, pki.clientKey, null, null);
+        String[] carol = args("mqttv5", pki.sanCert, pki.sanKey, null, null);
+        String[] bob = args("mqttv311", null, null, "bob", "builder");
+        try (Cli.Sub aliceSub = new Cli.Sub(port, "#", alice); Cli.Sub carolSub = new Cli.Sub(port, "#", carol)) {
+            // wait until both subscriptions are in place: bob may write everywhere under certs/
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                Cli.pub(port, "certs/alice/ready", "x", bob);
+                Cli.pub(port, "certs/carol-cn/ready", "x", bob);
+                String a = aliceSub.next(1);
+                String c = carolSub.next(1);
+                return a != null && c != null;
+            });
+            assertThat(Cli.pub(port, "certs/shared/news", "for carol", bob).ok()).isTrue();
+            assertThat(Cli.pub(port, "certs/bob/private", "for bob", bob).ok()).isTrue();
+            Cli.Result own = Cli.pub(port, "certs/alice/hello", "from alice", alice);
+            assertThat(own.ok()).as(own.output()).isTrue();
+            // QoS 1 on 3.1.1: acknowledged and dropped [MQTT-3.3.5-2]
+            assertThat(Cli.pub(port, "certs/bob/spoof", "from alice", alice).ok()).isTrue();
+            assertThat(Cli.pub(port, "certs/alice/end", "end", bob).ok()).isTrue();
+            assertThat(Cli.pub(port, "certs/carol-cn/end", "end", bob).ok()).isTrue();
+            List<String> a = linesUntil(aliceSub, "certs/alice/end end");
+            List<String> c = linesUntil(carolSub, "certs/carol-cn/end end");
+            assertThat(a).contains("certs/alice/hello from alice").allMatch(l -> l.startsWith("certs/alice/"));
+            assertThat(c).contains("certs/shared/news for carol")
+                    .allMatch(l -> l.startsWith("certs/carol-cn/") || l.startsWith("certs/shared/"));
+        }
+    }
+
+    private static List<String> linesUntil(Cli.Sub sub, String last) throws InterruptedException {
+        List<String> lines = new ArrayList<>();
+        for (String l = sub.next(10); l != null; l = sub.next(10)) {
+            if (l.equals(last)) {
+                return lines;
+            }
+            lines.add(l);
+        }
+        throw new AssertionError("no '" + last + "' after " + lines);
+    }
 }

@@ -107,8 +107,8 @@ public final class ConfigLoader {
                 b.scramUsers(m);
             }
             case "listeners" -> b.listeners(listeners(v));
-            case "password-file" -> b.passwordFile(v == null ? null : Path.of(string(v)));
-            case "acl-file" -> b.aclFile(v == null ? null : Path.of(string(v)));
+            case "password-file" -> b.passwordFile(path(v));
+            case "acl-file" -> b.aclFile(path(v));
             case "auth-failure-limit", "auth-failure-window-seconds", "auth-block-seconds" -> {
                 long n = longValue(v);
                 if (n < 0) {
@@ -170,7 +170,7 @@ public final class ConfigLoader {
                     case "protocols" -> b.protocols(strings(value));
                     case "ciphers" -> b.ciphers(strings(value));
                     case "allow-anonymous" -> b.allowAnonymous(bool(value));
-                    case "password-file" -> b.passwordFile(value == null ? null : Path.of(string(value)));
+                    case "password-file" -> b.passwordFile(path(value));
                     case "use-identity-as-username" -> b.useIdentityAsUsername(
                             enumValue(ListenerConfig.CertIdentity.class, string(value), key));
                     default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
@@ -217,6 +217,17 @@ public final class ConfigLoader {
             out.add(string(o));
         }
         return out;
+    }
+
+    /** A file name, {@code null} for none. */
+    private static Path path(Object v) {
+        if (v == null) {
+            return null;
+        }
+        if (!(v instanceof String s) || s.isBlank()) {
+            throw new IllegalArgumentException("expected a file name, got '" + v + "'");
+        }
+        return Path.of(s);
     }
 
     private static String string(Object v) {
