@@ -43,7 +43,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Authentication with the password file: the CONNACK codes of MQTT 3.1.1 (0x04 bad user name or password, 0x05 not
- * authorized; [MQTT-3.2.2-6] then close) and 5.0 (0x86, 0x87; [MQTT-3.2.2-7]), with raw bytes and with Paho v3/v5
+ * authorized; then close [MQTT-3.2.2-5]) and 5.0 (0x86, 0x87; then close [MQTT-3.2.2-7]), with raw bytes and with Paho v3/v5
  * and HiveMQ; allow-anonymous; packets pipelined behind a CONNECT whose password is being checked; reload of the file
  * (changed and broken); the limit of failed logins per address; verification off the event loop and cached.
  */
@@ -75,14 +75,14 @@ class PasswordAuthTest {
         return "c-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
-    // [MQTT-3.1.3-10]/[MQTT-3.1.3-11] User Name and Password are checked against the password file: the right pair
-    // connects; a wrong password, an unknown user or a missing password get "bad user name or password"; no user
-    // name while anonymous clients are not allowed gets "not authorized". [MQTT-3.2.2-6] 3.1.1 return codes 4 and 5,
-    // 5.0 reason codes 0x86 and 0x87 [MQTT-3.2.2-8]; the connection is closed after a refusing CONNACK
-    // [MQTT-3.2.2-5] / [MQTT-3.2.2-7].
+    // User Name and Password are checked against the password file: the right pair connects; a wrong password, an
+    // unknown user or a missing password get "bad user name or password"; no user name while anonymous clients are not
+    // allowed gets "not authorized". 3.1.1: return codes 4 and 5 (table 3.1) with Session Present 0 [MQTT-3.2.2-4],
+    // then the connection is closed [MQTT-3.2.2-5]. 5.0: a failed authentication check closes the connection
+    // [MQTT-3.1.4-2] after CONNACK 0x86 / 0x87 with Session Present 0 [MQTT-3.2.2-6] [MQTT-3.2.2-7].
     @ParameterizedTest(name = "protocol level {0}")
     @ValueSource(ints = {4, 5})
-    void rightPasswordConnectsOthersAreRefusedWithTheirCode_MQTT_3_2_2_6(int level) {
+    void rightPasswordConnectsOthersAreRefusedWithTheirCode_MQTT_3_2_2_5(int level) {
         int port = startWithPasswordFile("alice", "wonderland", "bob", "builder");
         try (RawClient c = RawClient.connect("127.0.0.1", port)) {
             assertThat(connack(c, level, id(), "alice", "wonderland")).isZero();
@@ -239,7 +239,7 @@ class PasswordAuthTest {
             assertThat(next).as("PUBACK and the PUBLISH to the subscription").containsExactlyInAnyOrder(0x40, 0x30);
         }
         try (RawClient c = RawClient.connect("127.0.0.1", port)) {
-            // refused: what follows the CONNECT is not processed [MQTT-3.1.4-6]
+            // refused: what follows the CONNECT is not processed (5.0 [MQTT-3.1.4-6]; 3.1.1 closes [MQTT-3.2.2-5])
             c.send(Wire.cat(Sec.connect(4, id(), "alice", "wrong"), Wire.publish311(Wire.RETAIN, "pipe/r", 0, "no")));
             assertThat(c.readPacket(Duration.ofSeconds(10))).containsExactly(0x20, 0x02, 0x00, 0x04);
             assertThat(c.awaitClosed(Duration.ofSeconds(5))).isTrue();

@@ -119,6 +119,10 @@ final class Sec {
         if (p == null || (p[0] & 0xFF) != 0x20) {
             throw new AssertionError("expected CONNACK, got " + (p == null ? "nothing" : RawClient.hex(p)));
         }
+        if ((p[3] & 0xFF) != 0 && p[2] != 0) {
+            // [MQTT-3.2.2-4] (3.1.1) / [MQTT-3.2.2-6] (5.0): Session Present 0 with a refusal
+            throw new AssertionError("refusing CONNACK with Session Present 1: " + RawClient.hex(p));
+        }
         return p[3] & 0xFF;
     }
 

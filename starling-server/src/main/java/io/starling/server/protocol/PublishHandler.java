@@ -135,13 +135,15 @@ final class PublishHandler {
      */
     private void notAuthorized(PublishPacket p, String topic) {
         connection.broker.metrics().messagesNotAuthorized.increment();
-        deniedSinceLog++;
         long now = System.nanoTime();
         if (lastDenyLogNs == 0 || now - lastDenyLogNs > DENY_LOG_INTERVAL_NS) {
-            LOG.info("Client '{}' ({}) may not publish to '{}': dropped ({} PUBLISH refused since the last report)",
-                    connection.clientId(), connection.channel().remoteAddress(), topic, deniedSinceLog);
+            LOG.info("Client '{}' ({}) may not publish to '{}': dropped{}", connection.clientId(),
+                    connection.channel().remoteAddress(), topic, deniedSinceLog == 0 ? ""
+                            : " (and " + deniedSinceLog + " other PUBLISH refused since the last report)");
             deniedSinceLog = 0;
             lastDenyLogNs = now;
+        } else {
+            deniedSinceLog++;
         }
         boolean v5 = connection.version().isV5();
         if (p.qos() == 0) {
