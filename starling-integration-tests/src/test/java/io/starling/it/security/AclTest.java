@@ -261,7 +261,8 @@ class AclTest {
     }
 
     // The Will is a PUBLISH the client asks for at CONNECT: one it may not make refuses the connection
-    // (CONNACK 0x05 / 0x87) instead of being dropped silently later.
+    // (CONNACK 0x05 / 0x87) instead of being dropped silently later; 5.0 [MQTT-3.1.4-2]: a failed authorisation
+    // check closes the connection.
     @ParameterizedTest(name = "protocol level {0}")
     @ValueSource(ints = {4, 5})
     void aWillTheClientMayNotPublishRefusesTheConnect(int level) {
