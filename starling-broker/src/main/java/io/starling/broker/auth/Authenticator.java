@@ -10,7 +10,8 @@ import java.util.concurrent.CompletionStage;
  * Password (a listener that takes the identity from the client certificate does not ask for clients that present
  * one; see docs/security.md). It answers the CONNECT from the {@link AuthResult}: ALLOW opens the session for
  * {@link AuthResult#identity()}; BAD_CREDENTIALS is CONNACK 0x86 (5.0) / 0x04 (3.x); NOT_AUTHORIZED is 0x87 / 0x05.
- * A stage completed exceptionally refuses the client with 0x88 Server unavailable / 0x03.
+ * A stage completed exceptionally refuses the client with 0x88 Server unavailable / 0x03 (0x89 Server busy if the
+ * exception is a {@link java.util.concurrent.RejectedExecutionException}: too much work queued).
  *
  * <p>Thread-safety: implementations are shared by every event loop and must be thread-safe. {@link #authenticate}
  * is called on the connection's event loop and must return at once: slow work (key stretching, I/O) belongs on an

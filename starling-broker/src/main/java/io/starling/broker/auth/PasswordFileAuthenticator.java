@@ -26,7 +26,7 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>Verifying a password costs as many HMAC-SHA-512 computations as the entry's iteration count (about 100-200 ms
  * at 210,000), so it never runs on an event loop: it goes to a small bounded {@code verifier} executor (see
- * {@link #newVerifierExecutor}); a full queue refuses the client (CONNACK 0x88 / 0x03) rather than let work pile up.
+ * {@link #newVerifierExecutor}); a full queue refuses the client (CONNACK 0x89 / 0x03) rather than let work pile up.
  * Successful verifications are cached, keyed by the file's version, the user name and an HMAC-SHA-256 of the
  * password under a random key made at start (so the cache holds no password and nothing that can be checked
  * against guesses without that key): a reconnecting client costs one map lookup. A reload empties the cache, so a
@@ -65,7 +65,7 @@ public final class PasswordFileAuthenticator implements Authenticator {
 
     /**
      * A verifier executor: {@code threads} daemon threads named {@code starling-auth-N} and a queue of
-     * {@code queueCapacity} verifications; more are rejected (the client is refused with 0x88 / 0x03).
+     * {@code queueCapacity} verifications; more are rejected (the client is refused with 0x89 / 0x03).
      */
     public static ExecutorService newVerifierExecutor(int threads, int queueCapacity) {
         AtomicInteger n = new AtomicInteger();
