@@ -363,6 +363,12 @@ public final class Session {
                 // sent to an earlier connection of this session; the client connected now may not read it
                 it.remove();
                 metrics.messagesNotAuthorized.increment();
+                if (f.stored) {
+                    store.inflightDone(this, e.getKey());
+                }
+                if (f.delivery.isStored()) {
+                    store.ack(this, f.delivery);
+                }
                 continue;
             }
             if (f.state == OutboundState.PUBLISH_SENT) {
@@ -520,6 +526,9 @@ public final class Session {
             metrics.messagesNotAuthorized.increment();
             if (LOG.isDebugEnabled()) {
                 LOG.debug("Not delivered to client '{}': may not read '{}'", clientId, d.message().topic());
+            }
+            if (d.isStored()) {
+                store.ack(this, d); // done with, as if delivered: it leaves the stored queue
             }
             return;
         }
