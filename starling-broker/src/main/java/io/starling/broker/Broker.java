@@ -1,6 +1,7 @@
 package io.starling.broker;
 
 import io.netty.util.concurrent.EventExecutorGroup;
+import io.starling.broker.acl.Acl;
 import io.starling.broker.auth.EnhancedAuthRegistry;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.metrics.BrokerMetrics;
@@ -32,6 +33,7 @@ public final class Broker {
     private final SubscriptionIndex index = new SubscriptionIndex();
     private final Store store;
     private final EnhancedAuthRegistry enhancedAuth = new EnhancedAuthRegistry();
+    private final Acl acl;
     private final RetainedStore retained;
     private final SessionManager sessions;
     private final Router router;
@@ -45,10 +47,18 @@ public final class Broker {
     }
 
     public Broker(BrokerConfig config, EventExecutorGroup loops, Store store) {
+        this(config, loops, store, null);
+    }
+
+    /**
+     * @param acl the authorization rules; {@code null} = none (everything allowed but publishing to {@code $SYS})
+     */
+    public Broker(BrokerConfig config, EventExecutorGroup loops, Store store, Acl acl) {
         this.config = config;
         this.topicLimits = new TopicLimits(config.limits().maxTopicLength(), config.limits().maxTopicLevels());
         this.queueBudget = QueueBudget.of(metrics.queuedBytes, config.limits().maxQueuedBytesTotal());
         this.store = store;
+        this.acl = acl;
         this.retained = store.retained();
         this.sessions = new SessionManager(index, config, metrics, this::publish,
                 this::redeliverShared, store);
@@ -97,6 +107,11 @@ public final class Broker {
     /** Enhanced authentication methods (5.0 AUTH), by name; register more at start-up. */
     public EnhancedAuthRegistry enhancedAuth() {
         return enhancedAuth;
+    }
+
+    /** The authorization rules, {@code null} when the broker has no ACL file. */
+    public Acl acl() {
+        return acl;
     }
 
     public Store store() {

@@ -410,6 +410,7 @@ public final class PacketEncoder {
             case BAD_USER_NAME_OR_PASSWORD:
                 return 4;
             case NOT_AUTHORIZED:
+            case BANNED:
                 return 5;
             default:
                 return 3;

@@ -136,9 +136,10 @@ class RoundTripTest {
             {ReasonCode.SERVER_BUSY, ReasonCode.SERVER_UNAVAILABLE},
             {ReasonCode.BAD_USER_NAME_OR_PASSWORD, ReasonCode.BAD_USER_NAME_OR_PASSWORD},
             {ReasonCode.NOT_AUTHORIZED, ReasonCode.NOT_AUTHORIZED},
-            {ReasonCode.BANNED, ReasonCode.SERVER_UNAVAILABLE},
+            {ReasonCode.BANNED, ReasonCode.NOT_AUTHORIZED},          // a blocked address: not authorized
+            {ReasonCode.SERVER_UNAVAILABLE, ReasonCode.SERVER_UNAVAILABLE},
         };
-        int[] wire = {0, 1, 2, 3, 4, 5, 3};
+        int[] wire = {0, 1, 2, 3, 4, 5, 5, 3};
         for (int i = 0; i < mapping.length; i++) {
             ConnAckPacket p = new ConnAckPacket(true, mapping[i][0], Properties.EMPTY);
             byte[] bytes = encode(p, ProtocolVersion.MQTT_3_1_1);

@@ -16,10 +16,16 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.starling.broker.Broker;
+import io.starling.broker.acl.Acl;
+import io.starling.broker.auth.AuthFailureLimiter;
+import io.starling.broker.auth.Authenticator;
 import io.starling.broker.auth.InMemoryScramCredentialStore;
+import io.starling.broker.auth.ListenerSecurity;
+import io.starling.broker.auth.PasswordFileAuthenticator;
 import io.starling.broker.auth.ScramSha256Authenticator;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.config.SecurityConfig;
 import io.starling.broker.store.InMemoryStore;
 import io.starling.broker.store.Store;
 import io.starling.store.rocksdb.FsyncMode;
@@ -35,8 +41,12 @@ import io.starling.server.transport.ReloadingSslContext;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -60,6 +70,9 @@ public final class StarlingServer implements AutoCloseable {
     /** How often the certificate files of TLS listeners are checked for changes. */
     public static final int TLS_RELOAD_INTERVAL_SECONDS = 2;
 
+    /** How often the password files and the ACL file are checked for changes. */
+    public static final int SECURITY_RELOAD_INTERVAL_SECONDS = 2;
+
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final Broker broker;
@@ -69,22 +82,44 @@ public final class StarlingServer implements AutoCloseable {
     private final List<Integer> ports = new ArrayList<>();
     private final List<ReloadingSslContext> tlsContexts = new ArrayList<>();
     private final ConnectionGate gate;
+    private final Map<Path, PasswordFileAuthenticator> passwordFiles = new LinkedHashMap<>();
+    private ExecutorService verifier;
+    private final Acl acl;
     private ScheduledFuture<?> tlsReload;
+    private ScheduledFuture<?> securityReload;
 
-    private StarlingServer(BrokerConfig config) throws InterruptedException {
+    private StarlingServer(BrokerConfig config, Authenticator authenticator) throws InterruptedException {
         List<ListenerConfig> listeners = config.effectiveListeners();
-        // refuse before anything starts: a listener others can reach needs authentication or explicit consent
-        for (ListenerConfig l : listeners) {
-            checkExposure(l);
+        List<ListenerSecurity> security;
+        try {
+            // password and ACL files first: a missing or broken one stops the start-up before anything listens
+            security = listenerSecurity(config, listeners, authenticator);
+            Path aclFile = config.security().aclFile();
+            acl = aclFile == null ? null : new Acl(aclFile);
+            if (acl != null) {
+                LOG.info("ACL file {}: {} rules", aclFile, acl.file().current().rules().size());
+            }
+            // refuse before anything starts: a listener others can reach needs authentication or explicit consent
+            for (ListenerSecurity s : security) {
+                checkExposure(s);
+            }
+        } catch (RuntimeException e) {
+            stopVerifier();
+            throw e;
         }
-        store = openStore(config); // first: a data directory that cannot be used stops the start-up here
+        try {
+            store = openStore(config); // a data directory that cannot be used stops the start-up here
+        } catch (RuntimeException e) {
+            stopVerifier();
+            throw e;
+        }
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         bossGroup = new MultiThreadIoEventLoopGroup(1, io);
         // one loop per core: more loops only add hand-offs between them (see docs/architecture.md)
         int ioThreads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
         workerGroup = new MultiThreadIoEventLoopGroup(ioThreads, io);
-        broker = new Broker(config, workerGroup, store);
+        broker = new Broker(config, workerGroup, store, acl);
         // 5.0 enhanced authentication: SCRAM-SHA-256 is built in; its users come from the config
         broker.enhancedAuth().register(new ScramSha256Authenticator(
                 InMemoryScramCredentialStore.fromPasswords(config.scramUsers())));
@@ -92,7 +127,8 @@ public final class StarlingServer implements AutoCloseable {
         Class<? extends ServerSocketChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         try {
-            for (ListenerConfig l : listeners) {
+            for (int i = 0; i < listeners.size(); i++) {
+                ListenerConfig l = listeners.get(i);
                 ReloadingSslContext ssl = l.type().secure() ? new ReloadingSslContext(l) : null;
                 if (ssl != null) {
                     tlsContexts.add(ssl);
@@ -106,7 +142,7 @@ public final class StarlingServer implements AutoCloseable {
                         .handler(gate.handler(l))
                         .childOption(ChannelOption.TCP_NODELAY, true)
                         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
-                        .childHandler(new ListenerInitializer(l, broker, connections, ssl));
+                        .childHandler(new ListenerInitializer(l, broker, connections, ssl, security.get(i)));
                 Channel ch;
                 try {
                     ch = b.bind(new InetSocketAddress(l.bind(), l.port())).sync().channel();
@@ -127,11 +163,16 @@ public final class StarlingServer implements AutoCloseable {
             }
             shutdownGroups();
             store.close();
+            stopVerifier();
             throw e;
         }
         if (!tlsContexts.isEmpty()) {
             tlsReload = bossGroup.next().scheduleWithFixedDelay(this::reloadTls, TLS_RELOAD_INTERVAL_SECONDS,
                     TLS_RELOAD_INTERVAL_SECONDS, TimeUnit.SECONDS);
+        }
+        if (!passwordFiles.isEmpty() || acl != null) {
+            securityReload = bossGroup.next().scheduleWithFixedDelay(this::reloadSecurityFiles,
+                    SECURITY_RELOAD_INTERVAL_SECONDS, SECURITY_RELOAD_INTERVAL_SECONDS, TimeUnit.SECONDS);
         }
         LOG.info("Starling started: {} listener(s), {} transport, {} event loops", listeners.size(),
                 epoll ? "epoll" : "nio", loopCount(workerGroup));
@@ -148,11 +189,77 @@ public final class StarlingServer implements AutoCloseable {
     }
 
     /**
-     * Refuses a listener on an address other than loopback unless it says {@code allow-anonymous: true}:
-     * there is no password authentication yet, so anyone who can reach it could use the broker.
+     * The authentication of each listener: its own password file, else the broker's {@code password-file}, else the
+     * given authenticator (if any). Listeners naming the same file share one {@link PasswordFileAuthenticator}.
      */
-    static void checkExposure(ListenerConfig l) {
-        if (l.allowAnonymous()) {
+    private List<ListenerSecurity> listenerSecurity(BrokerConfig config, List<ListenerConfig> listeners,
+            Authenticator authenticator) {
+        SecurityConfig sc = config.security();
+        AuthFailureLimiter limiter = new AuthFailureLimiter(sc.authFailureLimit(), sc.authFailureWindow(), sc.authBlock());
+        List<ListenerSecurity> out = new ArrayList<>();
+        for (ListenerConfig l : listeners) {
+            Path file = l.passwordFile() != null ? l.passwordFile() : sc.passwordFile();
+            Authenticator a = authenticator;
+            if (file != null) {
+                a = passwordFiles.computeIfAbsent(file.toAbsolutePath().normalize(), p -> {
+                    PasswordFileAuthenticator pfa = new PasswordFileAuthenticator(p, verifier());
+                    LOG.info("Password file {}: {} users", p, pfa.file().current().size());
+                    return pfa;
+                });
+            }
+            out.add(new ListenerSecurity(l, a, limiter));
+        }
+        return out;
+    }
+
+    /**
+     * The executor of password verifications: half the processors (at least one) and a queue of 64 per thread, so
+     * key stretching never runs on an event loop and cannot take more than half the machine.
+     */
+    private ExecutorService verifier() {
+        if (verifier == null) {
+            int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+            verifier = PasswordFileAuthenticator.newVerifierExecutor(threads, 64 * threads);
+        }
+        return verifier;
+    }
+
+    private void stopVerifier() {
+        if (verifier != null) {
+            verifier.shutdownNow();
+        }
+    }
+
+    private void reloadSecurityFiles() {
+        for (PasswordFileAuthenticator a : passwordFiles.values()) {
+            try {
+                a.file().reloadIfChanged();
+            } catch (RuntimeException e) {
+                LOG.warn("Password file reload failed", e);
+            }
+        }
+        if (acl != null) {
+            try {
+                acl.reloadIfChanged();
+            } catch (RuntimeException e) {
+                LOG.warn("ACL file reload failed", e);
+            }
+        }
+    }
+
+    /** The password file authenticators in use, by absolute path (for tests and tools). */
+    public Map<Path, PasswordFileAuthenticator> passwordFiles() {
+        return Map.copyOf(passwordFiles);
+    }
+
+    /**
+     * Refuses a listener on an address other than loopback unless it authenticates clients (a password file,
+     * an authenticator or user names from certificates) or says {@code allow-anonymous: true}: otherwise anyone
+     * who can reach it could use the broker.
+     */
+    static void checkExposure(ListenerSecurity s) {
+        ListenerConfig l = s.listener();
+        if (l.allowAnonymous() || s.authenticates()) {
             return;
         }
         boolean loopback;
@@ -163,8 +270,9 @@ public final class StarlingServer implements AutoCloseable {
         }
         if (!loopback) {
             throw new IllegalArgumentException(l.describe() + " is bound to a non-loopback address and has no"
-                    + " authentication: to accept anonymous clients from the network, declare it in the listeners of the"
-                    + " config file with allow-anonymous: true (docs/configuration.md)");
+                    + " authentication: configure a password-file (docs/security.md), or, to accept anonymous clients"
+                    + " from the network, declare it in the listeners of the config file with allow-anonymous: true"
+                    + " (docs/configuration.md)");
         }
     }
 
@@ -178,8 +286,18 @@ public final class StarlingServer implements AutoCloseable {
 
     /** Starts a broker and returns once its listener accepts connections. */
     public static StarlingServer start(BrokerConfig config) {
+        return start(config, null);
+    }
+
+    /**
+     * Starts a broker with an {@link Authenticator} of the embedding application (an HTTP or JWT backend, say),
+     * used by every listener that has no password file (its own or the broker's); the caller keeps ownership of it.
+     *
+     * @param authenticator {@code null} for none
+     */
+    public static StarlingServer start(BrokerConfig config, Authenticator authenticator) {
         try {
-            return new StarlingServer(config);
+            return new StarlingServer(config, authenticator);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting", e);
@@ -219,6 +337,9 @@ public final class StarlingServer implements AutoCloseable {
         if (tlsReload != null) {
             tlsReload.cancel(false);
         }
+        if (securityReload != null) {
+            securityReload.cancel(false);
+        }
         for (Channel ch : serverChannels) {
             ch.close().syncUninterruptibly();
         }
@@ -230,6 +351,7 @@ public final class StarlingServer implements AutoCloseable {
         }
         connections.newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
         shutdownGroups();
+        stopVerifier();
         store.close(); // after the loops: nothing writes any more; RocksDB syncs its log
         LOG.info("Starling stopped");
     }

@@ -1,5 +1,15 @@
 /**
- * MQTT 5.0 enhanced authentication (section 4.12, AUTH packet 3.15): the SPI and the built-in SCRAM-SHA-256.
+ * Authentication. Two SPIs:
+ * <ul>
+ *   <li>{@link io.starling.broker.auth.Authenticator}: User Name, Password and client certificate of a CONNECT →
+ *       allow as an identity, bad credentials or not authorized; the built-in implementation is the password file
+ *       ({@link io.starling.broker.auth.PasswordFileAuthenticator}, {@link io.starling.broker.auth.PasswordFile},
+ *       {@link io.starling.broker.auth.PasswordHash}). Each listener's choice is a
+ *       {@link io.starling.broker.auth.ListenerSecurity}; failed logins are limited per address by
+ *       {@link io.starling.broker.auth.AuthFailureLimiter}. See docs/security.md.</li>
+ *   <li>MQTT 5.0 enhanced authentication (section 4.12, AUTH packet 3.15), described below, with the built-in
+ *       SCRAM-SHA-256.</li>
+ * </ul>
  *
  * <p>Pure engine code: no I/O, no Netty. The connection handler drives it:
  * <ol>

@@ -43,6 +43,7 @@ import java.time.Duration;
  * @param listeners the listeners of the {@code listeners} key; empty = one TCP listener on
  *     {@code bindAddress:port} (see {@link #effectiveListeners()})
  * @param limits limits against misbehaving clients that have no older key of their own (see {@link Limits})
+ * @param security password file, ACL file and the rate limit of failed logins
  */
 public record BrokerConfig(
         String bindAddress,
@@ -75,13 +76,15 @@ public record BrokerConfig(
         java.util.List<ListenerConfig> listeners,
         Storage storage,
         Fsync fsync,
-        Limits limits) {
+        Limits limits,
+        SecurityConfig security) {
 
     public BrokerConfig {
         listeners = listeners == null ? java.util.List.of() : java.util.List.copyOf(listeners);
         if (limits == null) {
             limits = Limits.DEFAULTS;
         }
+        security = security == null ? SecurityConfig.defaults() : security;
     }
 
     /**
@@ -167,7 +170,7 @@ public record BrokerConfig(
                 wildcardSubscriptionsAvailable, subscriptionIdentifiersAvailable, sharedSubscriptionsAvailable,
                 topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
                 maxSubscriptionsPerClient, ioThreads, scramUsers, java.util.List.of(), Storage.MEMORY, Fsync.ALWAYS,
-                Limits.DEFAULTS);
+                Limits.DEFAULTS, SecurityConfig.defaults());
     }
 
     /**
@@ -273,6 +276,7 @@ public record BrokerConfig(
         private int maxTopicLength = Limits.DEFAULTS.maxTopicLength();
         private int maxTopicLevels = Limits.DEFAULTS.maxTopicLevels();
         private long maxQueuedBytesTotal = Limits.DEFAULTS.maxQueuedBytesTotal();
+        private SecurityConfig security = SecurityConfig.defaults();
 
         private Builder() {
         }
@@ -314,6 +318,7 @@ public record BrokerConfig(
             maxTopicLength = c.limits.maxTopicLength();
             maxTopicLevels = c.limits.maxTopicLevels();
             maxQueuedBytesTotal = c.limits.maxQueuedBytesTotal();
+            security = c.security;
         }
 
         public Builder bindAddress(String v) {
@@ -503,6 +508,29 @@ public record BrokerConfig(
             return this;
         }
 
+        /** The security settings (password file, ACL file, failed-login limit). */
+        public Builder security(SecurityConfig v) {
+            security = v;
+            return this;
+        }
+
+        /** The security settings set so far. */
+        public SecurityConfig security() {
+            return security;
+        }
+
+        /** The broker's password file ({@code password-file}); {@code null} = none. */
+        public Builder passwordFile(java.nio.file.Path v) {
+            security = security.withPasswordFile(v);
+            return this;
+        }
+
+        /** The ACL file ({@code acl-file}); {@code null} = none. */
+        public Builder aclFile(java.nio.file.Path v) {
+            security = security.withAclFile(v);
+            return this;
+        }
+
         public BrokerConfig build() {
             if (maximumQos < 0 || maximumQos > 2) {
                 throw new IllegalArgumentException("maximum-qos must be 0, 1 or 2");
@@ -538,7 +566,7 @@ public record BrokerConfig(
                     topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
                     maxSubscriptionsPerClient, ioThreads, scramUsers, listeners, storage, fsync,
                     new Limits(maxConnections, maxConnectRatePerAddress, connectBurstPerAddress, maxTopicLength,
-                            maxTopicLevels, maxQueuedBytesTotal));
+                            maxTopicLevels, maxQueuedBytesTotal), security);
         }
     }
 }

@@ -18,9 +18,14 @@ import java.util.Locale;
  * @param clientAuth whether clients must, may or do not present a certificate
  * @param protocols TLS protocol versions enabled, e.g. {@code TLSv1.3}; empty = TLSv1.3 and TLSv1.2
  * @param ciphers cipher suites enabled; empty = the provider's defaults
- * @param allowAnonymous explicit consent to run without authentication; required on a non-loopback address
  * @param maxConnections client connections open at once on this listener; 0 = no limit of its own (the broker's
  *     {@code max-connections} still applies)
+ * @param allowAnonymous whether clients without a User Name (and, with {@code useIdentityAsUsername}, without a
+ *     certificate) may connect when the listener authenticates clients; without authentication, the consent needed
+ *     to listen on a non-loopback address
+ * @param passwordFile the password file of this listener, {@code null} = the broker's {@code password-file} (if any)
+ * @param useIdentityAsUsername on {@code tls}/{@code wss} listeners with client certificates: take the user name
+ *     from the certificate (its CN or first SAN) instead of the CONNECT; no password is needed then
  */
 public record ListenerConfig(
         Type type,
@@ -34,7 +39,9 @@ public record ListenerConfig(
         List<String> protocols,
         List<String> ciphers,
         boolean allowAnonymous,
-        int maxConnections) {
+        int maxConnections,
+        Path passwordFile,
+        CertIdentity useIdentityAsUsername) {
 
     /** Default HTTP path of WebSocket listeners. */
     public static final String DEFAULT_WEBSOCKET_PATH = "/mqtt";
@@ -76,6 +83,16 @@ public record ListenerConfig(
         REQUIRE
     }
 
+    /** Which name of a client certificate becomes the user name ({@code use-identity-as-username}). */
+    public enum CertIdentity {
+        /** The certificate does not name the user; User Name and Password of the CONNECT are used. */
+        NONE,
+        /** The subject's Common Name. */
+        CN,
+        /** The first Subject Alternative Name (DNS name, e-mail address, URI or IP address). */
+        SAN
+    }
+
     public ListenerConfig {
         if (type == null) {
             throw new IllegalArgumentException("listener type is required (tcp, tls, ws or wss)");
@@ -110,6 +127,18 @@ public record ListenerConfig(
                         + ": client-auth " + clientAuth.name().toLowerCase(Locale.ROOT) + " needs a ca file");
             }
         }
+        if (useIdentityAsUsername == null) {
+            useIdentityAsUsername = CertIdentity.NONE;
+        }
+        if (useIdentityAsUsername != CertIdentity.NONE && (!type.secure() || clientAuth == ClientAuth.NONE)) {
+            throw new IllegalArgumentException(type.configName() + " listener on port " + port
+                    + ": use-identity-as-username needs a tls or wss listener with client-auth optional or require");
+        }
+    }
+
+    /** Whether this listener takes user names from client certificates. */
+    public boolean usesCertificateIdentity() {
+        return useIdentityAsUsername != CertIdentity.NONE;
     }
 
     /** A builder with the defaults: bind 127.0.0.1, port by type (1883, 8883, 8080, 8443), path /mqtt. */
@@ -136,6 +165,8 @@ public record ListenerConfig(
         b.ciphers = ciphers;
         b.allowAnonymous = allowAnonymous;
         b.maxConnections = maxConnections;
+        b.passwordFile = passwordFile;
+        b.useIdentityAsUsername = useIdentityAsUsername;
         return b;
     }
 
@@ -158,6 +189,8 @@ public record ListenerConfig(
         private List<String> ciphers = List.of();
         private boolean allowAnonymous;
         private int maxConnections;
+        private Path passwordFile;
+        private CertIdentity useIdentityAsUsername = CertIdentity.NONE;
 
         private Builder(Type type) {
             this.type = type;
@@ -227,9 +260,19 @@ public record ListenerConfig(
             return this;
         }
 
+        public Builder passwordFile(Path v) {
+            passwordFile = v;
+            return this;
+        }
+
+        public Builder useIdentityAsUsername(CertIdentity v) {
+            useIdentityAsUsername = v;
+            return this;
+        }
+
         public ListenerConfig build() {
             return new ListenerConfig(type, bind, port, path, cert, key, ca, clientAuth, protocols, ciphers, allowAnonymous,
-                    maxConnections);
+                    maxConnections, passwordFile, useIdentityAsUsername);
         }
     }
 }

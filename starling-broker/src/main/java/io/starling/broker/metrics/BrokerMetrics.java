@@ -14,4 +14,6 @@ public final class BrokerMetrics {
     public final LongAdder sessionsExpired = new LongAdder();
     /** Gauge: bytes queued over all sessions (as {@code max-queued-bytes} counts them); see QueueBudget. */
     public final LongAdder queuedBytes = new LongAdder();
+    /** Deliveries withheld and PUBLISHes dropped because the ACL does not allow them. */
+    public final LongAdder messagesNotAuthorized = new LongAdder();
 }

@@ -1,6 +1,7 @@
 package io.starling.broker.session;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.starling.broker.acl.TopicAccess;
 import io.starling.codec.ProtocolVersion;
 import io.starling.codec.ReasonCode;
 import io.starling.codec.packet.MqttPacket;
@@ -47,4 +48,12 @@ public interface ClientConnection {
 
     /** Closes the connection on the server's initiative with a reason (sent as DISCONNECT on v5). */
     void closeWithReason(ReasonCode reason);
+
+    /**
+     * The client's rights under the ACL, checked for every message sent to it; {@code null} when the broker has no
+     * ACL (then nothing is checked). Taken by the session when the connection is attached.
+     */
+    default TopicAccess topicAccess() {
+        return null;
+    }
 }

@@ -2,6 +2,7 @@ package io.starling.broker.session;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.starling.broker.acl.TopicAccess;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.BrokerConfig.DropPolicy;
 import io.starling.broker.metrics.BrokerMetrics;
@@ -99,6 +100,8 @@ public final class Session {
     private long disconnectedAtMillis;
 
     private ClientConnection connection;
+    /** The attached client's rights under the ACL; {@code null} without an ACL (nothing to check). */
+    private TopicAccess access;
     /** Whether a connection is attached; read by other loops to prefer online shared-subscription members. */
     private volatile boolean online;
     private long expiryIntervalSeconds;
@@ -236,11 +239,13 @@ public final class Session {
     void attach(ClientConnection c) {
         cancelExpiry();
         connection = c;
+        access = c.topicAccess();
         online = true;
     }
 
     void detach() {
         connection = null;
+        access = null;
         online = false;
     }
 
@@ -351,8 +356,21 @@ public final class Session {
      * order [MQTT-4.4.0-1], then sends what is queued.
      */
     public void resume() {
-        for (Map.Entry<Integer, Inflight> e : inflight.entrySet()) {
+        for (Iterator<Map.Entry<Integer, Inflight>> it = inflight.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Integer, Inflight> e = it.next();
             Inflight f = e.getValue();
+            if (f.state == OutboundState.PUBLISH_SENT && access != null && !access.canRead(f.delivery.message().topic())) {
+                // sent to an earlier connection of this session; the client connected now may not read it
+                it.remove();
+                metrics.messagesNotAuthorized.increment();
+                if (f.stored) {
+                    store.inflightDone(this, e.getKey());
+                }
+                if (f.delivery.isStored()) {
+                    store.ack(this, f.delivery);
+                }
+                continue;
+            }
             if (f.state == OutboundState.PUBLISH_SENT) {
                 connection.write(toPacket(f.delivery, e.getKey(), true));
             } else {
@@ -508,6 +526,18 @@ public final class Session {
     }
 
     private void send(Delivery d) {
+        if (access != null && !access.canRead(d.message().topic())) {
+            // the ACL: a wildcard subscription, a retained or a queued message never shows a topic the client may
+            // not read (checked per delivered topic, with the client's decision cache)
+            metrics.messagesNotAuthorized.increment();
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("Not delivered to client '{}': may not read '{}'", clientId, d.message().topic());
+            }
+            if (d.isStored()) {
+                store.ack(this, d); // done with, as if delivered: it leaves the stored queue
+            }
+            return;
+        }
         long now = d.message().expiresAtMillis() == Message.NEVER ? 0 : System.currentTimeMillis();
         if (now != 0 && d.message().isExpired(now)) {
             // [MQTT-3.3.2-5] expired before onward delivery started: delete this subscriber's copy

@@ -30,6 +30,9 @@ final class TestPki {
     final Path otherCaKey;
     final Path foreignCert;
     final Path foreignKey;
+    /** A client certificate with CN "carol-cn" and the SANs DNS:carol.example, email:carol@example.com. */
+    final Path sanCert;
+    final Path sanKey;
 
     private TestPki(Path dir) {
         this.dir = dir;
@@ -47,6 +50,8 @@ final class TestPki {
         otherCaKey = dir.resolve("other-ca.key");
         foreignCert = dir.resolve("foreign.pem");
         foreignKey = dir.resolve("foreign.key");
+        sanCert = dir.resolve("san.pem");
+        sanKey = dir.resolve("san.key");
     }
 
     /** Whether the {@code openssl} command is there. */
@@ -69,6 +74,8 @@ final class TestPki {
         Files.writeString(dir.resolve("server.ext"),
                 "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
         Files.writeString(dir.resolve("client.ext"), "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
+        Files.writeString(dir.resolve("client-san.ext"), "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n"
+                + "subjectAltName=DNS:carol.example,email:carol@example.com\n");
         pki.selfSigned(pki.ca, pki.caKey, "Starling Test CA");
         pki.selfSigned(pki.otherCa, pki.otherCaKey, "Other Test CA");
         pki.issue(pki.serverCert, pki.serverKey, "starling-server-1", pki.ca, pki.caKey, "server.ext", 30);
@@ -77,6 +84,7 @@ final class TestPki {
         // -days -1: notAfter one day before notBefore, so it expired before it was made
         pki.issue(pki.expiredCert, pki.expiredKey, "expired", pki.ca, pki.caKey, "client.ext", -1);
         pki.issue(pki.foreignCert, pki.foreignKey, "mallory", pki.otherCa, pki.otherCaKey, "client.ext", 30);
+        pki.issue(pki.sanCert, pki.sanKey, "carol-cn", pki.ca, pki.caKey, "client-san.ext", 30);
         return pki;
     }
 

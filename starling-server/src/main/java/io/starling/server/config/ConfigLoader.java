@@ -4,6 +4,7 @@ import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.BrokerConfig.DropPolicy;
 import io.starling.broker.config.BrokerConfig.SharedSubscriptionStrategy;
 import io.starling.broker.config.ListenerConfig;
+import io.starling.broker.config.SecurityConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -112,6 +113,19 @@ public final class ConfigLoader {
             case "max-topic-length" -> b.maxTopicLength(integer(v));
             case "max-topic-levels" -> b.maxTopicLevels(integer(v));
             case "max-queued-bytes-total" -> b.maxQueuedBytesTotal(bytesOrHeapShare(v));
+            case "password-file" -> b.passwordFile(path(v));
+            case "acl-file" -> b.aclFile(path(v));
+            case "auth-failure-limit", "auth-failure-window-seconds", "auth-block-seconds" -> {
+                long n = longValue(v);
+                if (n < 0) {
+                    throw new IllegalArgumentException("must not be negative");
+                }
+                SecurityConfig s = b.security();
+                b.security(s.withAuthFailureLimit(
+                        key.equals("auth-failure-limit") ? integer(v) : s.authFailureLimit(),
+                        key.equals("auth-failure-window-seconds") ? Duration.ofSeconds(n) : s.authFailureWindow(),
+                        key.equals("auth-block-seconds") ? Duration.ofSeconds(n) : s.authBlock()));
+            }
             default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
         }
     }
@@ -163,6 +177,9 @@ public final class ConfigLoader {
                     case "ciphers" -> b.ciphers(strings(value));
                     case "allow-anonymous" -> b.allowAnonymous(bool(value));
                     case "max-connections" -> b.maxConnections(integer(value));
+                    case "password-file" -> b.passwordFile(path(value));
+                    case "use-identity-as-username" -> b.useIdentityAsUsername(
+                            enumValue(ListenerConfig.CertIdentity.class, string(value), key));
                     default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
                 }
             } catch (IllegalArgumentException | ClassCastException ex) {
@@ -170,7 +187,8 @@ public final class ConfigLoader {
             }
         }
         if (!t.secure()) {
-            for (String tlsKey : List.of("cert", "key", "ca", "client-auth", "protocols", "ciphers")) {
+            for (String tlsKey : List.of("cert", "key", "ca", "client-auth", "protocols", "ciphers",
+                    "use-identity-as-username")) {
                 if (map.containsKey(tlsKey)) {
                     throw new IllegalArgumentException("key '" + tlsKey + "' is for tls and wss listeners only");
                 }
@@ -206,6 +224,17 @@ public final class ConfigLoader {
             out.add(string(o));
         }
         return out;
+    }
+
+    /** A file name, {@code null} for none. */
+    private static Path path(Object v) {
+        if (v == null) {
+            return null;
+        }
+        if (!(v instanceof String s) || s.isBlank()) {
+            throw new IllegalArgumentException("expected a file name, got '" + v + "'");
+        }
+        return Path.of(s);
     }
 
     private static String string(Object v) {

@@ -1,10 +1,19 @@
 package io.starling.server.protocol;
 
 import io.netty.handler.timeout.IdleStateHandler;
+import io.starling.broker.acl.Acl;
+import io.starling.broker.acl.ClientIdentity;
 import io.starling.broker.auth.AuthExchange;
+import io.starling.broker.auth.AuthFailureLimiter;
+import io.starling.broker.auth.AuthRequest;
+import io.starling.broker.auth.AuthResult;
 import io.starling.broker.auth.AuthStep;
+import io.starling.broker.auth.Authenticator;
+import io.starling.broker.auth.CertificateIdentity;
 import io.starling.broker.auth.EnhancedAuthenticator;
+import io.starling.broker.auth.ListenerSecurity;
 import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.config.ListenerConfig;
 import io.starling.broker.routing.Message;
 import io.starling.broker.session.PendingWill;
 import io.starling.broker.session.Session;
@@ -16,8 +25,16 @@ import io.starling.codec.packet.ConnAckPacket;
 import io.starling.codec.packet.ConnectPacket;
 import io.starling.codec.packet.DisconnectPacket;
 import io.starling.codec.packet.Will;
+import io.starling.server.transport.ClientCertificates;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +60,9 @@ final class ConnectHandler {
     private long sessionExpiry;
     private boolean sessionExpiryWasZero;
     private String authenticatedUser;
+    private CompletableFuture<AuthResult> pendingAuth;
+    private CertificateIdentity certificate;
+    private boolean certificateRead;
 
     ConnectHandler(MqttConnection connection) {
         this.c = connection;
@@ -55,6 +75,14 @@ final class ConnectHandler {
         connect = p;
         c.version = p.version();
         ProtocolVersion version = p.version();
+        InetAddress address = remoteAddress();
+        if (c.security.limiter().isBlocked(address)) {
+            // too many failed logins from this address: refused without looking at the credentials (logged at DEBUG
+            // only: the block itself was logged when it started)
+            LOG.debug("{}: CONNECT refused, address blocked after failed logins", c.channel().remoteAddress());
+            c.sendConnAckAndClose(ReasonCode.BANNED, "too many failed logins from this address, try again later");
+            return;
+        }
         Properties props = p.properties();
         String id = p.clientId();
         if (id.isEmpty()) {
@@ -119,7 +147,146 @@ final class ConnectHandler {
             startEnhancedAuth(props.authenticationMethod(), props.authenticationData());
             return;
         }
-        openSession();
+        authenticate();
+    }
+
+    // ---------------------------------------------------------------- user name and password, certificates
+
+    /**
+     * Decides who the client is (see {@link ListenerSecurity}): the certificate's name on a listener with
+     * use-identity-as-username, else the authenticator's answer for the User Name and Password, else anonymous if
+     * the listener allows it. A username on a listener without authentication is not verified, so it is not used
+     * as the identity.
+     */
+    private void authenticate() {
+        ListenerSecurity security = c.security;
+        ListenerConfig listener = security.listener();
+        CertificateIdentity cert = security.authenticates() || c.broker.acl() != null ? certificate() : null;
+        if (listener.usesCertificateIdentity() && cert != null) {
+            String name = listener.useIdentityAsUsername() == ListenerConfig.CertIdentity.CN ? cert.commonName()
+                    : cert.firstSubjectAltName();
+            if (name == null || name.isEmpty()) {
+                c.refuseConnect(ReasonCode.NOT_AUTHORIZED, "the client certificate has no "
+                        + listener.useIdentityAsUsername().name());
+                return;
+            }
+            onAuthenticated(name, null);
+            return;
+        }
+        String username = connect.username();
+        byte[] password = connect.password();
+        Authenticator authenticator = security.authenticator();
+        if (authenticator != null && (username != null || password != null)) {
+            c.startVerifying();
+            CompletionStage<AuthResult> stage;
+            try {
+                stage = authenticator.authenticate(new AuthRequest(listener, c.clientId, username, password, cert,
+                        (InetSocketAddress) c.channel().remoteAddress()));
+            } catch (RuntimeException e) {
+                onAuthResult(null, e);
+                return;
+            }
+            pendingAuth = stage.toCompletableFuture();
+            stage.whenComplete((result, error) -> {
+                try {
+                    c.channel().eventLoop().execute(() -> onAuthResult(result, error));
+                } catch (RejectedExecutionException e) {
+                    // the broker is stopping
+                }
+            });
+            return;
+        }
+        if (security.anonymousAllowed()) {
+            onAuthenticated(null, null);
+            return;
+        }
+        c.refuseConnect(ReasonCode.NOT_AUTHORIZED, username == null ? "a user name is required"
+                : "user names cannot be checked on this listener");
+    }
+
+    private void onAuthResult(AuthResult result, Throwable error) {
+        pendingAuth = null;
+        if (c.state != MqttConnection.State.VERIFYING || !c.channel().isActive()) {
+            return; // closed meanwhile
+        }
+        if (error != null) {
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (cause instanceof RejectedExecutionException) {
+                c.refuseConnect(ReasonCode.SERVER_BUSY, "too many logins being checked, try again later");
+            } else {
+                LOG.warn("Client '{}' ({}): authentication failed with an error", c.clientId,
+                        c.channel().remoteAddress(), cause);
+                c.refuseConnect(ReasonCode.SERVER_UNAVAILABLE, "authentication is not available");
+            }
+            return;
+        }
+        switch (result.outcome()) {
+            case ALLOW -> onAuthenticated(result.identity(), null);
+            case BAD_CREDENTIALS -> {
+                loginFailed("user '" + connect.username() + "'");
+                c.refuseConnect(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "bad user name or password");
+            }
+            case NOT_AUTHORIZED -> c.refuseConnect(ReasonCode.NOT_AUTHORIZED, "not authorized");
+            default -> throw new IllegalStateException(result.toString());
+        }
+    }
+
+    /** The names of the client's verified certificate, {@code null} without one (read once per connection). */
+    private CertificateIdentity certificate() {
+        if (!certificateRead) {
+            certificateRead = true;
+            certificate = ClientCertificates.of(c.channel());
+        }
+        return certificate;
+    }
+
+    /** Counts a failed login against the client's address; logs when that starts a block. */
+    private void loginFailed(String who) {
+        InetAddress address = remoteAddress();
+        AuthFailureLimiter limiter = c.security.limiter();
+        if (limiter.recordFailure(address)) {
+            LOG.warn("Blocking {} after too many failed logins ({}): its CONNECTs are refused for a while", address,
+                    limiter);
+        }
+        LOG.info("Client '{}' ({}): failed login as {}", c.clientId, c.channel().remoteAddress(), who);
+    }
+
+    private InetAddress remoteAddress() {
+        return c.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
+    }
+
+    /**
+     * The client is who it is (identity {@code null} = anonymous): its rights under the ACL, the Will's topic, then
+     * the session.
+     */
+    private void onAuthenticated(String identity, byte[] finalAuthData) {
+        authenticatedUser = identity;
+        if (identity != null) {
+            LOG.debug("Client '{}' ({}) authenticated as '{}'", c.clientId, c.channel().remoteAddress(), identity);
+        }
+        Acl acl = c.broker.acl();
+        if (acl != null) {
+            CertificateIdentity cert = certificate();
+            c.topicAccess = acl.accessFor(new ClientIdentity(identity, c.clientId,
+                    cert == null ? List.of() : cert.names()));
+        }
+        Will w = connect.will();
+        if (w != null && (Acl.isSystemTopic(w.topic()) || (c.topicAccess != null && !c.topicAccess.canPublish(w.topic())))) {
+            // the Will would be a PUBLISH the client may not make: refuse the connection rather than drop it later
+            c.broker.metrics().messagesNotAuthorized.increment();
+            c.refuseConnect(ReasonCode.NOT_AUTHORIZED, "not authorized to publish the will to " + w.topic());
+            return;
+        }
+        openSession(finalAuthData);
+    }
+
+    /** The connection closed: a credentials check still waiting for the verifier need not run. */
+    void onClosed() {
+        CompletableFuture<AuthResult> p = pendingAuth;
+        if (p != null) {
+            pendingAuth = null;
+            p.cancel(false);
+        }
     }
 
     private void startKeepAlive(int requested) {
@@ -193,8 +360,7 @@ final class ConnectHandler {
                     }
                     c.write(new AuthPacket(ReasonCode.SUCCESS, authProperties(step.data())));
                 } else {
-                    authenticatedUser = step.user();
-                    openSession(step.data());
+                    onAuthenticated(step.user(), step.data());
                 }
             }
             case FAILURE, REDIRECT -> {
@@ -202,6 +368,10 @@ final class ConnectHandler {
                 Properties props = step.serverReference() == null ? Properties.EMPTY
                         : Properties.builder().serverReference(step.serverReference()).build();
                 LOG.info("Client '{}' authentication with {} failed: {}", c.clientId, authMethod, step.reasonCode());
+                if (!reauthenticating && (step.reasonCode() == ReasonCode.NOT_AUTHORIZED
+                        || step.reasonCode() == ReasonCode.BAD_USER_NAME_OR_PASSWORD)) {
+                    loginFailed(authMethod + " user '" + connect.username() + "'");
+                }
                 if (reauthenticating) {
                     c.ctx().writeAndFlush(new DisconnectPacket(step.reasonCode(), props))
                             .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
@@ -225,10 +395,6 @@ final class ConnectHandler {
     }
 
     // ---------------------------------------------------------------- session and CONNACK
-
-    private void openSession() {
-        openSession(null);
-    }
 
     private void openSession(byte[] finalAuthData) {
         c.cancelConnectTimeout(); // it also bounds an enhanced authentication exchange

@@ -8,6 +8,8 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.starling.broker.Broker;
+import io.starling.broker.acl.TopicAccess;
+import io.starling.broker.auth.ListenerSecurity;
 import io.starling.broker.session.ClientConnection;
 import io.starling.broker.session.PendingWill;
 import io.starling.broker.session.Session;
@@ -53,9 +55,14 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
 
-    enum State { AWAIT_CONNECT, AUTHENTICATING, OPENING, CONNECTED, CLOSED }
+    /**
+     * AWAIT_CONNECT → [AUTHENTICATING (5.0 AUTH exchange) | VERIFYING (credentials checked off the loop)] → OPENING →
+     * CONNECTED → CLOSED. Packets pipelined behind the CONNECT are held while VERIFYING and OPENING.
+     */
+    enum State { AWAIT_CONNECT, AUTHENTICATING, VERIFYING, OPENING, CONNECTED, CLOSED }
 
     final Broker broker;
+    final ListenerSecurity security;
     private final ConnectHandler connectHandler;
     private final PublishHandler publishHandler;
     private final SubscribeHandler subscribeHandler;
@@ -70,6 +77,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     int clientTopicAliasMaximum;
     /** 5.0 Request Problem Information: whether reason strings may go on packets other than CONNACK/DISCONNECT. */
     boolean problemInformation = true;
+    /** The client's rights under the ACL, {@code null} without an ACL; set once the client is authenticated. */
+    TopicAccess topicAccess;
     private Map<String, Integer> outboundAliases;
     private ScheduledFuture<?> connectTimeout;
     private final ArrayDeque<MqttPacket> pendingWhileOpening = new ArrayDeque<>(1);
@@ -84,8 +93,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     /** A PUBLISH arrived in the current read batch. */
     private boolean publishedInBatch;
 
-    public MqttConnection(Broker broker) {
+    /**
+     * @param security how the listener this connection came in on authenticates clients
+     */
+    public MqttConnection(Broker broker, ListenerSecurity security) {
         this.broker = broker;
+        this.security = security;
         this.connectHandler = new ConnectHandler(this);
         this.publishHandler = new PublishHandler(this);
         this.subscribeHandler = new SubscribeHandler(this);
@@ -195,6 +208,11 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     }
 
     @Override
+    public TopicAccess topicAccess() {
+        return topicAccess;
+    }
+
+    @Override
     public int clientReceiveMaximum() {
         return clientReceiveMaximum;
     }
@@ -282,7 +300,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         broker.metrics().connectionsAccepted.increment();
         long timeoutMs = broker.config().connectTimeout().toMillis();
         connectTimeout = ctx.executor().schedule(() -> {
-            if (state == State.AWAIT_CONNECT || state == State.AUTHENTICATING) {
+            if (state == State.AWAIT_CONNECT || state == State.AUTHENTICATING || state == State.VERIFYING) {
                 LOG.debug("{}: no CONNECT within {} ms, closing", channel.remoteAddress(), timeoutMs);
                 state = State.CLOSED;
                 channel.close();
@@ -298,7 +316,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
         if (msg instanceof DecodeFailure failure) {
             onDecodeFailure(failure);
-        } else if (state == State.OPENING) {
+        } else if (state == State.OPENING || state == State.VERIFYING) {
             pendingWhileOpening.add((MqttPacket) msg);
         } else {
             dispatch((MqttPacket) msg);
@@ -419,6 +437,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
         State previous = state;
         state = State.CLOSED;
+        connectHandler.onClosed();
         if (session != null && (previous == State.CONNECTED || previous == State.CLOSED)) {
             // [MQTT-3.1.2-8] without a normal DISCONNECT the Will goes to the session manager to be published
             broker.sessions().onConnectionClosed(session, this, takeWill());
@@ -526,6 +545,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     void cancelConnectTimeout() {
         connectTimeout.cancel(false);
+    }
+
+    /** Holds packets a client pipelines behind its CONNECT while its credentials are checked. */
+    void startVerifying() {
+        state = State.VERIFYING;
+        channel.config().setAutoRead(false);
     }
 
     /** Holds packets a client pipelines behind its CONNECT until the session is attached. */

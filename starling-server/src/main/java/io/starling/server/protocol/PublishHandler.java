@@ -1,6 +1,8 @@
 package io.starling.server.protocol;
 
 import io.netty.buffer.Unpooled;
+import io.starling.broker.acl.Acl;
+import io.starling.broker.acl.TopicAccess;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.routing.Message;
 import io.starling.broker.session.Session;
@@ -14,17 +16,24 @@ import io.starling.codec.packet.PubCompPacket;
 import io.starling.codec.packet.PubRecPacket;
 import io.starling.codec.packet.PubRelPacket;
 import io.starling.codec.packet.PublishPacket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Inbound PUBLISH and PUBREL of one connection: topic alias resolution, the server's limits (Maximum QoS, Retain
- * Available, payload format), QoS 2 de-duplication, hand-off to the router, and the acknowledgement. Runs on the
- * connection's event loop.
+ * Available, payload format), the ACL's write permission, QoS 2 de-duplication, hand-off to the router, and the
+ * acknowledgement. Runs on the connection's event loop.
  */
 final class PublishHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PublishHandler.class);
+    private static final long DENY_LOG_INTERVAL_NS = 10_000_000_000L;
 
     private final MqttConnection connection;
     private final BrokerConfig config;
     private final TopicLimits topicLimits;
+    private long deniedSinceLog;
+    private long lastDenyLogNs;
     /** Inbound Topic Alias → Topic Name (5.0), created on first use; index 0 is never used. */
     private String[] topicAliases;
 
@@ -85,6 +94,10 @@ final class PublishHandler {
             }
             return;
         }
+        if (!mayPublish(topic)) {
+            notAuthorized(p, topic);
+            return;
+        }
         Message m = Message.published(topic, p.qos(), p.retain(), p.payload(), props, connection.clientId(),
                 System.currentTimeMillis());
         Session session = connection.session();
@@ -129,6 +142,47 @@ final class PublishHandler {
         } else {
             acknowledge(p, ReasonCode.TOPIC_NAME_INVALID, why);
         }
+    }
+
+    /** The ACL's answer if there is one; without, only {@code $SYS} is refused (read-only for every client). */
+    private boolean mayPublish(String topic) {
+        TopicAccess access = connection.topicAccess;
+        if (access != null) {
+            return access.canPublish(topic);
+        }
+        return topic.isEmpty() || topic.charAt(0) != '$' || !Acl.isSystemTopic(topic);
+    }
+
+    /**
+     * A PUBLISH the client may not make is dropped. 3.x has no way to say so: QoS 1/2 get a normal PUBACK/PUBREC, as
+     * [MQTT-3.3.5-2] allows ("either make a positive acknowledgement ... or close the Network Connection"); 5.0 gets
+     * PUBACK/PUBREC 0x87 Not authorized (3.4.2.1, 3.5.2.1). Logged at most once per 10 s per connection.
+     */
+    private void notAuthorized(PublishPacket p, String topic) {
+        connection.broker.metrics().messagesNotAuthorized.increment();
+        long now = System.nanoTime();
+        if (lastDenyLogNs == 0 || now - lastDenyLogNs > DENY_LOG_INTERVAL_NS) {
+            LOG.info("Client '{}' ({}) may not publish to '{}': dropped{}", connection.clientId(),
+                    connection.channel().remoteAddress(), topic, deniedSinceLog == 0 ? ""
+                            : " (and " + deniedSinceLog + " other PUBLISH refused since the last report)");
+            deniedSinceLog = 0;
+            lastDenyLogNs = now;
+        } else {
+            deniedSinceLog++;
+        }
+        boolean v5 = connection.version().isV5();
+        if (p.qos() == 0) {
+            return; // nothing to answer
+        }
+        if (v5) {
+            acknowledge(p, ReasonCode.NOT_AUTHORIZED, "not authorized");
+            return;
+        }
+        if (p.qos() == 2) {
+            // the 3.x flow goes on as for an accepted message: PUBREC, then PUBREL/PUBCOMP
+            connection.session().beginInboundQos2(p.packetId());
+        }
+        acknowledge(p, ReasonCode.SUCCESS); // [MQTT-3.3.5-2]
     }
 
     private void acknowledge(PublishPacket p, ReasonCode rc) {

@@ -1,6 +1,7 @@
 package io.starling.server.protocol;
 
 import io.starling.broker.Broker;
+import io.starling.broker.acl.TopicAccess;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.session.Session;
 import io.starling.broker.topic.Subscription;
@@ -14,13 +15,18 @@ import io.starling.codec.packet.UnsubAckPacket;
 import io.starling.codec.packet.UnsubscribePacket;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * SUBSCRIBE and UNSUBSCRIBE of one connection: filter validation, the server's capabilities (wildcards,
- * subscription identifiers, shared subscriptions, Maximum QoS), the per-client subscription quota, SUBACK, and the
- * retained messages that follow it. Runs on the connection's event loop.
+ * subscription identifiers, shared subscriptions, Maximum QoS), the ACL, the per-client subscription quota, SUBACK,
+ * and the retained messages that follow it (each checked against the ACL as it is delivered, in the session). Runs
+ * on the connection's event loop.
  */
 final class SubscribeHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SubscribeHandler.class);
 
     private final MqttConnection connection;
     private final BrokerConfig config;
@@ -96,6 +102,12 @@ final class SubscribeHandler {
         }
         if (!config.wildcardSubscriptionsAvailable() && Topics.hasWildcard(topicFilter)) {
             return ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED;
+        }
+        TopicAccess access = connection.topicAccess;
+        if (access != null && !access.canSubscribe(topicFilter)) {
+            // the ACL allows reading no topic of this filter: 0x87 (5.0), 0x80 on 3.x [MQTT-3.9.3-2]
+            LOG.info("Client '{}' may not subscribe to '{}'", session.clientId(), filter);
+            return ReasonCode.NOT_AUTHORIZED;
         }
         int max = config.maxSubscriptionsPerClient();
         if (max > 0 && session.subscriptions().size() >= max && !session.subscriptions().containsKey(filter)) {

@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.starling.broker.Broker;
+import io.starling.broker.auth.ListenerSecurity;
 import io.starling.broker.config.ListenerConfig;
 import io.starling.server.protocol.MqttConnection;
 
@@ -38,11 +39,14 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
     private final Broker broker;
     private final ChannelGroup connections;
     private final ReloadingSslContext ssl;
+    private final ListenerSecurity security;
 
     /**
      * @param ssl the listener's TLS context, {@code null} for {@code tcp} and {@code ws}
+     * @param security how the listener authenticates its clients
      */
-    public ListenerInitializer(ListenerConfig listener, Broker broker, ChannelGroup connections, ReloadingSslContext ssl) {
+    public ListenerInitializer(ListenerConfig listener, Broker broker, ChannelGroup connections, ReloadingSslContext ssl,
+            ListenerSecurity security) {
         if (listener.type().secure() != (ssl != null)) {
             throw new IllegalArgumentException(listener.describe() + ": TLS context mismatch");
         }
@@ -50,6 +54,7 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
         this.broker = broker;
         this.connections = connections;
         this.ssl = ssl;
+        this.security = security;
     }
 
     public ListenerConfig listener() {
@@ -82,7 +87,7 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
                     .addLast("wsFrameDecoder", new WebSocketFrameDecoder())
                     .addLast("wsFrameEncoder", new WebSocketFrameEncoder());
         }
-        MqttConnection connection = new MqttConnection(broker);
+        MqttConnection connection = new MqttConnection(broker, security);
         p.addLast("frameDecoder", new MqttFrameDecoder(maxPacketSize))
                 .addLast("encoder", new MqttPacketEncoder(connection::version))
                 .addLast("mqtt", connection);

@@ -1,0 +1,56 @@
+package io.starling.broker.acl;
+
+import java.util.Locale;
+
+/**
+ * One line of the ACL file: {@code allow|deny SUBJECT ACCESS TOPIC-FILTER} (see {@link AclRules} for the syntax).
+ *
+ * @param allow true for {@code allow}, false for {@code deny}
+ * @param subject whom the rule is about
+ * @param subjectValue the user name, client id or certificate name of {@code user:}, {@code client:},
+ *     {@code cert:}; {@code null} for {@code all} and {@code anonymous}
+ * @param rights {@link #READ}, {@link #WRITE} or both
+ * @param pattern the topic filter, possibly with {@code %u} (user name) and {@code %c} (client id)
+ * @param line the line number in the file, for messages
+ */
+public record AclRule(boolean allow, Subject subject, String subjectValue, int rights, String pattern, int line) {
+
+    /** Subscribe to and receive messages on a topic. */
+    public static final int READ = 1;
+    /** Publish to a topic. */
+    public static final int WRITE = 2;
+
+    /** Whom a rule applies to. */
+    public enum Subject {
+        /** Every client. */
+        ALL,
+        /** Clients without a user name. */
+        ANONYMOUS,
+        /** The client authenticated as this user. */
+        USER,
+        /** The client with this client identifier. */
+        CLIENT,
+        /** The client whose verified certificate has this CN or SAN. */
+        CERT
+    }
+
+    /** Whether the rule is about this client. */
+    boolean appliesTo(ClientIdentity id) {
+        return switch (subject) {
+            case ALL -> true;
+            case ANONYMOUS -> id.username() == null;
+            case USER -> subjectValue.equals(id.username());
+            case CLIENT -> subjectValue.equals(id.clientId());
+            case CERT -> id.certificateNames().contains(subjectValue);
+        };
+    }
+
+    /** The rule as written in the file (normalised spacing). */
+    @Override
+    public String toString() {
+        String who = subjectValue == null ? subject.name().toLowerCase(Locale.ROOT)
+                : subject.name().toLowerCase(Locale.ROOT) + ":" + subjectValue;
+        String access = rights == (READ | WRITE) ? "readwrite" : rights == READ ? "read" : "write";
+        return (allow ? "allow " : "deny ") + who + " " + access + " " + pattern + " (line " + line + ")";
+    }
+}

@@ -1,0 +1,178 @@
+package io.starling.broker.acl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AclRulesTest {
+
+    @TempDir
+    Path tmp;
+
+    private TopicAccess access(List<String> lines, String user, String clientId, String... certNames) throws Exception {
+        Path f = tmp.resolve("acl-" + System.nanoTime());
+        Files.write(f, lines);
+        return new Acl(f).accessFor(new ClientIdentity(user, clientId, List.of(certNames)));
+    }
+
+    @Test
+    void parsesEveryFormAndIgnoresCommentsAndBlankLines() {
+        AclRules r = AclRules.parse(List.of(
+                "# rules",
+                "",
+                "allow all read public/#",
+                "DENY user:bob  write   public/announcements",
+                "allow anonymous subscribe open/+",
+                "allow client:sensor-1 publish sensors/%c/data",
+                "allow cert:gw.example readwrite gateways/%u/with space",
+                "allow user:alice readwrite home/%u/#"));
+        assertThat(r.rules()).hasSize(6);
+        assertThat(r.rules().get(1)).isEqualTo(new AclRule(false, AclRule.Subject.USER, "bob", AclRule.WRITE,
+                "public/announcements", 4));
+        assertThat(r.rules().get(2).rights()).isEqualTo(AclRule.READ);
+        assertThat(r.rules().get(3).rights()).isEqualTo(AclRule.WRITE);
+        assertThat(r.rules().get(4).pattern()).isEqualTo("gateways/%u/with space");
+        assertThat(r.rules().get(5).rights()).isEqualTo(AclRule.READ | AclRule.WRITE);
+        assertThat(r.rules().get(5).toString()).isEqualTo("allow user:alice readwrite home/%u/# (line 8)");
+    }
+
+    @Test
+    void badLinesAreErrorsWithTheirNumber() {
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow all read"))).hasMessageContaining("line 1");
+        assertThatThrownBy(() -> AclRules.parse(List.of("# x", "permit all read a"))).hasMessageContaining("line 2")
+                .hasMessageContaining("neither allow nor deny");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow everyone read a"))).hasMessageContaining("unknown subject");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow user: read a"))).hasMessageContaining("needs a name");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow all:x read a"))).hasMessageContaining("takes no name");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow all delete a"))).hasMessageContaining("unknown access");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow all read a/#/b"))).hasMessageContaining("not a valid");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow all read a+"))).hasMessageContaining("not a valid");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow all read $share/g/a"))).hasMessageContaining("$share");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow anonymous read u/%u"))).hasMessageContaining("never");
+    }
+
+    @Test
+    void firstMatchingRuleDecidesAndNoMatchDenies() throws Exception {
+        TopicAccess bob = access(List.of(
+                "deny user:bob write public/announcements",
+                "allow all readwrite public/#",
+                "deny all read public/secret/#",      // too late: the rule above already allowed it
+                "allow user:bob read bob/#"), "bob", "c1");
+        assertThat(bob.canPublish("public/announcements")).isFalse();
+        assertThat(bob.canRead("public/announcements")).as("the deny is for write only").isTrue();
+        assertThat(bob.canPublish("public/x")).isTrue();
+        assertThat(bob.canRead("public/secret/x")).as("first match wins").isTrue();
+        assertThat(bob.canRead("bob/x")).isTrue();
+        assertThat(bob.canPublish("bob/x")).as("read only").isFalse();
+        assertThat(bob.canRead("elsewhere")).as("no rule: denied").isFalse();
+        assertThat(bob.canPublish("elsewhere")).isFalse();
+        assertThat(bob.decidingRule("public/announcements", AclRule.WRITE).line()).isEqualTo(1);
+        assertThat(bob.decidingRule("elsewhere", AclRule.READ)).isNull();
+    }
+
+    @Test
+    void subjectsUserClientCertAnonymousAll() throws Exception {
+        List<String> rules = List.of(
+                "allow user:alice read u",
+                "allow client:dev-1 read c",
+                "allow cert:gw.example read k",
+                "allow anonymous read a",
+                "allow all read all");
+        TopicAccess alice = access(rules, "alice", "x");
+        assertThat(List.of(alice.canRead("u"), alice.canRead("c"), alice.canRead("k"), alice.canRead("a"),
+                alice.canRead("all"))).containsExactly(true, false, false, false, true);
+        TopicAccess dev = access(rules, null, "dev-1");
+        assertThat(List.of(dev.canRead("u"), dev.canRead("c"), dev.canRead("k"), dev.canRead("a"), dev.canRead("all")))
+                .containsExactly(false, true, false, true, true);
+        TopicAccess gw = access(rules, "gw-user", "y", "gw-cn", "gw.example");
+        assertThat(List.of(gw.canRead("u"), gw.canRead("c"), gw.canRead("k"), gw.canRead("a"), gw.canRead("all")))
+                .containsExactly(false, false, true, false, true);
+    }
+
+    @Test
+    void placeholdersAreReplacedAndUnsafeValuesNeverMatch() throws Exception {
+        List<String> rules = List.of("allow all readwrite users/%u/#", "allow all readwrite clients/%c/+");
+        TopicAccess alice = access(rules, "alice", "phone");
+        assertThat(alice.canPublish("users/alice/x")).isTrue();
+        assertThat(alice.canPublish("users/bob/x")).isFalse();
+        assertThat(alice.canRead("clients/phone/x")).isTrue();
+        assertThat(alice.canRead("clients/tablet/x")).isFalse();
+        // a user called "#" or "+" or with a '/' must not widen the pattern
+        TopicAccess hash = access(rules, "#", "a/b");
+        assertThat(hash.canPublish("users/x/y")).isFalse();
+        assertThat(hash.canRead("users/#/y")).isFalse();
+        assertThat(hash.canRead("clients/a/b/x")).isFalse();
+        TopicAccess plus = access(rules, "+", "+");
+        assertThat(plus.canRead("users/bob/x")).isFalse();
+        assertThat(plus.canRead("clients/bob/x")).isFalse();
+        TopicAccess anonymous = access(rules, null, "c");
+        assertThat(anonymous.canRead("users/null/x")).isFalse();
+        assertThat(anonymous.canRead("clients/c/x")).isTrue();
+    }
+
+    @Test
+    void sysIsReadOnlyForEveryone() throws Exception {
+        TopicAccess a = access(List.of("allow all readwrite $SYS/#", "allow all readwrite $SYSTEM/#",
+                "allow all readwrite #"), "root", "c");
+        assertThat(a.canRead("$SYS/broker/uptime")).isTrue();
+        assertThat(a.canPublish("$SYS/broker/uptime")).isFalse();
+        assertThat(a.canPublish("$SYS")).isFalse();
+        assertThat(a.canPublish("$SYSTEM/x")).as("only $SYS itself").isTrue();
+        assertThat(Acl.isSystemTopic("$SYS/x")).isTrue();
+        assertThat(Acl.isSystemTopic("$SYSx")).isFalse();
+        assertThat(a.canRead("$other/x")).as("'#' does not reach $-topics [MQTT-4.7.2-1]").isFalse();
+    }
+
+    @Test
+    void subscribeIsAllowedWhenSomeTopicMayBeReadable() throws Exception {
+        TopicAccess a = access(List.of(
+                "deny all read secret/#",
+                "allow all read public/#",
+                "allow all read mixed/+/open",
+                "deny all read everything-denied/#",
+                "allow all read everything-denied/x"), "u", "c");
+        assertThat(a.canSubscribe("public/a")).isTrue();
+        assertThat(a.canSubscribe("public/#")).isTrue();
+        assertThat(a.canSubscribe("#")).as("some topics are readable; delivery filters the rest").isTrue();
+        assertThat(a.canSubscribe("+/a")).isTrue();
+        assertThat(a.canSubscribe("secret/#")).isFalse();
+        assertThat(a.canSubscribe("secret/a/+")).isFalse();
+        assertThat(a.canSubscribe("mixed/#")).isTrue();
+        assertThat(a.canSubscribe("mixed/x/closed")).isFalse();
+        assertThat(a.canSubscribe("everything-denied/#")).as("the deny covers it all").isFalse();
+        assertThat(a.canSubscribe("other")).isFalse();
+        assertThat(a.canSubscribe("$SYS/#")).isFalse();
+    }
+
+    @Test
+    void reloadedRulesReplaceTheCachedDecisions() throws Exception {
+        Path f = tmp.resolve("acl");
+        Files.write(f, List.of("allow all read a"));
+        Acl acl = new Acl(f);
+        TopicAccess t = acl.accessFor(new ClientIdentity(null, "c", null));
+        assertThat(t.canRead("a")).isTrue();
+        assertThat(t.canRead("b")).isFalse();
+        Path next = tmp.resolve("acl.new");
+        Files.write(next, List.of("allow all read b"));
+        Files.move(next, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertThat(acl.reloadIfChanged()).isTrue();
+        assertThat(t.canRead("a")).isFalse();
+        assertThat(t.canRead("b")).isTrue();
+        Files.writeString(f, "allow all read\n");
+        assertThat(acl.reloadIfChanged()).as("broken").isFalse();
+        assertThat(t.canRead("b")).as("old rules kept").isTrue();
+    }
+
+    @Test
+    void anEmptyFileDeniesEverything() throws Exception {
+        TopicAccess a = access(List.of("# nothing yet"), "u", "c");
+        assertThat(a.canRead("a")).isFalse();
+        assertThat(a.canPublish("a")).isFalse();
+        assertThat(a.canSubscribe("#")).isFalse();
+    }
+}
