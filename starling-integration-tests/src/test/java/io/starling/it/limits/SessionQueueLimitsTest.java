@@ -54,7 +54,10 @@ class SessionQueueLimitsTest {
 
     /** Payloads the offline session finds when it reconnects, after six messages m1..m6 were published. */
     private List<String> queuedAfterSix(UnaryOperator<BrokerConfig.Builder> config) {
-        server = StarlingServer.start(config.apply(BrokerConfig.builder().port(0).dataDir(dataDir)).build());
+        // the in-memory queue and its drop policies (a stored queue refuses new messages when full, whatever the
+        // policy, and is paged from disk after CONNACK: see SessionPersistenceTest)
+        server = StarlingServer.start(config.apply(BrokerConfig.builder().port(0).dataDir(dataDir)
+                .storage(BrokerConfig.Storage.MEMORY)).build());
         RawClient sub = connect("sq-sub", 0);
         sub.send(Packets.subscribe(4, 1, "sq/#", 1));
         sub.expectPacket(0x90, 0x03, 0x00, 0x01, 0x01);
@@ -67,6 +70,10 @@ class SessionQueueLimitsTest {
             pub.send(Packets.publish(0x32, "sq/x", i, "m" + i));
             pub.expectPacket(0x40, 0x02, 0x00, i);                    // PUBACK: routed and queued (or dropped)
         }
+        // a PUBACK does not wait for the hand-off to the subscriber's loop: wait until all six are queued or dropped
+        var session = server.broker().sessions().get("sq-sub");
+        await().atMost(Duration.ofSeconds(10)).until(
+                () -> server.broker().metrics().messagesDropped.sum() + session.queuedCount() == 6);
         RawClient back = connect("sq-sub", 0);                         // resumes: the queue is sent after CONNACK
         back.send(0xC0, 0x00);                                         // PINGREQ: its PINGRESP follows the queue
         List<String> got = new ArrayList<>();

@@ -231,6 +231,7 @@ final class CrashClient {
             // [MQTT-4.4.0-1] re-send unacknowledged PUBLISH (DUP=1) and PUBREL in their original order
             for (Map.Entry<Integer, int[]> e : inflight.entrySet()) {
                 if (e.getValue()[1] == 0) {
+                    events.add("PUBLISH " + e.getValue()[0] + " id " + e.getKey() + " re-sent");
                     sendPublish(e.getKey(), e.getValue()[0], true);
                 } else {
                     write(0x62, pid(e.getKey()));
@@ -262,6 +263,7 @@ final class CrashClient {
                     e[1] = 1;
                     acked.add(e[0]);
                 }
+                events.add("PUBREC " + (e == null ? "?" : e[0]) + " id " + pid);
                 write(0x62, pid(pid));
             }
             case 6 -> { // PUBREL
@@ -318,6 +320,9 @@ final class CrashClient {
             }
             int n = nextNumber++;
             inflight.put(pid, new int[] {n, 0});
+            if (pubQos == 2) {
+                events.add("PUBLISH " + n + " id " + pid + " sent");
+            }
             sendPublish(pid, n, false);
         }
     }

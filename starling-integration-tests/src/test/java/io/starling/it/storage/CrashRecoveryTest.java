@@ -163,8 +163,9 @@ class CrashRecoveryTest {
             soft.assertThat(missing(sub.received(Q1), acked1)).as("%s: acknowledged QoS 1 messages not delivered", sub)
                     .isEmpty();
             List<Integer> lost = missing(sub.received(Q2), acked2);
-            soft.assertThat(lost).as("%s: acknowledged QoS 2 messages not delivered; events:%n%s", sub,
-                    lost.isEmpty() ? "" : sub.eventsAround(lost.get(0))).isEmpty();
+            soft.assertThat(lost).as("%s: acknowledged QoS 2 messages not delivered; events:%n%s%npublisher:%n%s", sub,
+                    lost.isEmpty() ? "" : sub.eventsAround(lost.get(0)),
+                    lost.isEmpty() ? "" : pub2.eventsAround(lost.get(0))).isEmpty();
             List<Integer> q2 = sub.received(Q2);
             Integer dup = q2.stream().filter(n -> q2.indexOf(n) != q2.lastIndexOf(n)).findFirst().orElse(null);
             soft.assertThat(q2).as("%s: QoS 2 exactly once [MQTT-4.3.3-2]; events:%n%s", sub,
