@@ -36,9 +36,10 @@ class DecoderFuzzTest {
 
     /**
      * Bytes a decode may allocate beyond a multiple of its input: objects of fixed size (the packet, its lists,
-     * exception and message strings).
+     * exception and message strings). Well below 64 KiB, so that one buffer of the size a two-byte length claims
+     * (a string or binary data of up to 65,535 bytes) makes a short input fail.
      */
-    private static final long FIXED_ALLOCATION = 64 * 1024;
+    private static final long FIXED_ALLOCATION = 16 * 1024;
     /** Bytes per input byte: a string is copied to a byte[] and then a String (UTF-16 at worst), plus list slots. */
     private static final long ALLOCATION_PER_BYTE = 32;
     /** Byte values that mean something to the decoder: lengths, flags, the ends of ranges, UTF-8 lead bytes. */
