@@ -88,7 +88,7 @@ public record BrokerConfig(
     }
 
     /**
-     * Limits against misbehaving clients (docs/limits.md).
+     * Limits against misbehaving clients (docs/security.md, Limits).
      *
      * @param maxConnections client connections open at once over all listeners; 0 = unlimited. More are closed at
      *     accept, before any byte is read

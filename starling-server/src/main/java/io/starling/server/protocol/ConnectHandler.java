@@ -105,7 +105,7 @@ final class ConnectHandler {
                 // CONNACK 0x90: "The Will Topic Name is not malformed, but is not accepted by this Server" (5.0 3.2.2.2)
                 c.refuseConnect(ReasonCode.TOPIC_NAME_INVALID, "will " + willTopicTooBig);
             } else {
-                // 3.x has no fitting return code: close without CONNACK (docs/limits.md)
+                // 3.x has no fitting return code: close without CONNACK (docs/security.md, Limits)
                 c.closeWithoutConnAck("will " + willTopicTooBig);
             }
             return;

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * with a worker loop and before a single byte of it is read: the broker-wide {@code max-connections}, the
  * per-listener {@code max-connections} and the connect rate of the source address ({@code
  * max-connect-rate-per-address}, a token bucket per {@link InetAddress}). A refused connection is closed at once,
- * without a CONNACK: the client sees the TCP connection end (docs/limits.md). Refusals are counted and logged at
+ * without a CONNACK: the client sees the TCP connection end (docs/security.md, Limits). Refusals are counted and logged at
  * most once every {@link #LOG_INTERVAL_NANOS} nanoseconds.
  *
  * <p>Thread-safety: {@link #handler} returns a sharable handler for one listener's server channel; it runs on the
