@@ -68,9 +68,15 @@ public final class Broker {
             // sessions, subscriptions and in-flight state come back before any connection is accepted; wills and
             // expiry are scheduled on the sessions' loops
             List<Runnable> starts = new java.util.ArrayList<>();
-            store.recover(st -> starts.add(sessions.restore(st, loops.next())));
+            long[] queued = new long[1];
+            long t0 = System.nanoTime();
+            store.recover(st -> {
+                starts.add(sessions.restore(st, loops.next()));
+                queued[0] += st.queued();
+            });
             starts.forEach(Runnable::run);
-            LOG.info("Recovered {} session(s) from the store", starts.size());
+            LOG.info("Recovered {} session(s) with {} queued message(s) from the store in {} ms", starts.size(),
+                    queued[0], (System.nanoTime() - t0) / 1_000_000);
         }
     }
 

@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** {@code starling pub}, {@code sub} and {@code bench} against an in-process broker. */
@@ -27,9 +28,12 @@ class CliTest {
     private static StarlingServer server;
     private static String port;
 
+    @TempDir
+    static java.nio.file.Path dataDir;
+
     @BeforeAll
     static void start() {
-        server = StarlingServer.start(BrokerConfig.builder().port(0).build());
+        server = StarlingServer.start(BrokerConfig.builder().port(0).dataDir(dataDir).build());
         port = Integer.toString(server.port());
     }
 

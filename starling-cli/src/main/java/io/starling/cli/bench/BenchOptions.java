@@ -75,6 +75,11 @@ public final class BenchOptions {
     @Option(names = "-P", paramLabel = "PASSWORD", description = "password")
     String password;
 
+    @Option(names = "--session-expiry", paramLabel = "S", defaultValue = "0",
+            description = "0: clean sessions (default); otherwise sessions that outlive their connections: 5.0 Session "
+                    + "Expiry Interval S, 3.1.1 Clean Session 0")
+    long sessionExpiry;
+
     @Option(names = "--prefix", paramLabel = "PREFIX", description = "client identifier prefix (default bench-PID)")
     String prefix;
 

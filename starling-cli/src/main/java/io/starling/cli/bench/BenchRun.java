@@ -125,7 +125,15 @@ final class BenchRun {
     }
 
     ConnectPacket connectPacket(String clientId) {
-        return new ConnectPacket(version, clientId, true, keepAlive, o.username, password, null, Properties.EMPTY);
+        if (o.sessionExpiry <= 0) {
+            return new ConnectPacket(version, clientId, true, keepAlive, o.username, password, null, Properties.EMPTY);
+        }
+        // a session that outlives the connection (stored by a durable broker): 5.0 Clean Start 1 with a Session
+        // Expiry Interval; 3.1.1 Clean Session 0 (client ids are unique per run, so no earlier session is resumed)
+        return version.isV5()
+                ? new ConnectPacket(version, clientId, true, keepAlive, o.username, password, null,
+                        Properties.builder().sessionExpiryInterval(o.sessionExpiry).build())
+                : new ConnectPacket(version, clientId, false, keepAlive, o.username, password, null, Properties.EMPTY);
     }
 
     /** Called once per client on its event loop: ready (CONNACK, and SUBACK for subscribers) or failed. */

@@ -118,7 +118,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     @Override
     public boolean isWritable() {
-        return channel.isWritable();
+        // nothing goes out before CONNACK [MQTT-3.2.0-1]: while the session is attached but CONNACK still waits for
+        // the store (or authentication), deliveries queue and resume() sends them after it
+        return state == State.CONNECTED && channel.isWritable();
     }
 
     @Override
