@@ -13,7 +13,9 @@ JAVA="${JAVA:-java}"
 PORT="${PORT:-18990}"
 WORK="$(mktemp -d /tmp/starling-durable.XXXXXX)"
 BROKER_OPTS="${BROKER_OPTS:--Xms512m -Xmx2g -Xmn64m -XX:+UseParallelGC}"
-BENCH="$JAVA -Xmx2g -jar $JAR bench -p $PORT"
+bench() { # bench SCENARIO [OPTIONS]: starling bench against the broker of this script
+  $JAVA -Xmx2g -jar "$JAR" bench "$1" -p "$PORT" "${@:2}"
+}
 ulimit -n 20000 || true
 PID=""
 
@@ -63,7 +65,7 @@ pairs() {
     start_broker "$WORK/data" "$1" "$2"
     local cpu0 cpu1 json
     cpu0=$(awk '{print $14+$15}' "/proc/$PID/stat")
-    json=$($BENCH pairs -c 50 -q 1 -s 256 --inflight 1 --session-expiry "$3" --duration 10 --warmup 3 --json --quiet)
+    json=$(bench pairs -c 50 -q 1 -s 256 --inflight 1 --session-expiry "$3" --duration 10 --warmup 3 --json --quiet)
     cpu1=$(awk '{print $14+$15}' "/proc/$PID/stat")
     stop -TERM
     local label="$1"
@@ -75,17 +77,17 @@ pairs() {
 }
 
 restart() {
-  local sessions=10000 per=100
-  echo "## Restart with $((sessions * per)) queued messages across $sessions sessions ($(date -u +%F))"
+  local sessions=10000
+  echo "## Restart with about 1,000,000 queued messages across $sessions sessions ($(date -u +%F))"
   rm -rf "$WORK/data"
   start_broker "$WORK/data" rocksdb os 1000
   # persistent subscribers (3.1.1 Clean Session 0), one topic each, then offline
-  $BENCH sub -c $sessions -V 311 --session-expiry 1 --prefix dur-sub -t 'dur/%i' --duration 1 --warmup 0 --quiet > /dev/null
+  bench sub -c $sessions -q 1 -V 311 --session-expiry 1 --prefix dur-sub -t 'dur/%i' --duration 1 --warmup 0 --quiet > /dev/null
   # $per QoS 1 messages of 64 B to each topic: one publisher per topic
   local json
-  json=$($BENCH pub -c $sessions -q 1 -s 64 --inflight 10 --rate 10 --prefix dur-pub -t 'dur/%i' \
-         --duration $((per / 10)) --warmup 0 --json --quiet)
-  echo "- published (acknowledged) QoS 1: $(field acked "$json")"
+  json=$(bench pub -c $sessions -q 1 -s 64 --inflight 10 --prefix dur-pub -t 'dur/%i' \
+         --duration "${PUBLISH_S:-20}" --warmup 0 --json --quiet)
+  echo "- published flat out for ${PUBLISH_S:-20} s by $sessions QoS 1 publishers: $(field acked_total "$json") acknowledged"
   sleep 2
   echo "- disk before the restart: $(du -sm "$WORK/data" | cut -f1) MB"
   stop -KILL
@@ -93,12 +95,12 @@ restart() {
   echo "- first CONNACK $STARTUP_S s after the start of the process (JVM start included)"
   grep "Recovered" "$WORK/broker.log" | tail -1 | sed 's/^.*Broker - /- /'
   jcmd "$PID" GC.run > /dev/null 2>&1 || true
-  echo "- after the restart: heap used $(jcmd "$PID" GC.heap_info 2>/dev/null | grep -o 'used [0-9]*K' | head -1), RSS $(awk '/VmRSS/{print $2" "$3}' /proc/$PID/status)"
+  echo "- after the restart and a full GC: heap used $(jcmd "$PID" GC.heap_info 2>/dev/null | grep -o 'used [0-9]*K' | tr -d 'usedK ' | paste -sd+ | bc) KB (young + old), RSS $(awk '/VmRSS/{print $2" "$3}' /proc/$PID/status)"
   local t0 t1
   t0=$(date +%s.%N)
-  json=$($BENCH sub -c $sessions -V 311 --session-expiry 1 --prefix dur-sub -t 'dur/%i' --duration 30 --warmup 0 --json --quiet)
+  json=$(bench sub -c $sessions -q 1 -V 311 --session-expiry 1 --prefix dur-sub -t 'dur/%i' --duration 30 --warmup 0 --json --quiet)
   t1=$(date +%s.%N)
-  echo "- reconnected and drained: $(field received "$json") messages received in $(echo "$t1 - $t0" | bc) s (30 s window)"
+  echo "- the $sessions subscribers reconnected and received $(field delivered_total "$json") messages in $(echo "$t1 - $t0" | bc) s (30 s window, connections included)"
   echo "- RSS after delivering: $(awk '/VmRSS/{print $2" "$3}' /proc/$PID/status)"
   stop -TERM
   echo "- disk after all are delivered (and a clean shutdown): $(du -sm "$WORK/data" | cut -f1) MB"

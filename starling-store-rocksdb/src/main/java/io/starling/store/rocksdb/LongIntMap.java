@@ -73,6 +73,23 @@ final class LongIntMap {
         }
     }
 
+    /** A copy without the entries whose value is {@code value}, sized for what is left. */
+    LongIntMap without(int value) {
+        int left = 0;
+        for (int i = 0; i < keys.length; i++) {
+            if (keys[i] != 0 && values[i] != value) {
+                left++;
+            }
+        }
+        LongIntMap copy = new LongIntMap(left);
+        for (int i = 0; i < keys.length; i++) {
+            if (keys[i] != 0 && values[i] != value) {
+                copy.add(keys[i], values[i]);
+            }
+        }
+        return copy;
+    }
+
     private int slot(long key) {
         int i = (int) (mix(key) & mask);
         while (keys[i] != 0 && keys[i] != key) {

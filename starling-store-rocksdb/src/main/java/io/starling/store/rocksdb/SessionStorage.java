@@ -91,8 +91,11 @@ final class SessionStorage {
     private final ColumnFamilyHandle inbound;
     private final long maxQueuedMessages;
     private final long maxQueuedBytes;
-    /** Message id → number of queue entries referring to it (committer). */
-    private final LongIntMap refs = new LongIntMap(1024);
+    /**
+     * Message id → number of queue entries referring to it, for messages referred to by more than one (committer). A
+     * message that is not in it has one reference: most messages go to one session, and then cost nothing here.
+     */
+    private LongIntMap refs = new LongIntMap(1024);
     private final AtomicLong droppedFull = new AtomicLong();
     private long nextSeq;
     private long seqLimit;
@@ -226,7 +229,7 @@ final class SessionStorage {
                 Delivery stored = d.stored(seq, msgId);
                 batch.afterCommit(() -> s.execute(() -> s.deliverStored(stored)));
             }
-            if (n > 0) {
+            if (n > 1) {
                 refs.add(msgId, n);
             }
         });
@@ -303,9 +306,13 @@ final class SessionStorage {
     }
 
     private void release(Committer.Batch batch, long msgId) throws RocksDBException {
-        if (refs.addAndGet(msgId, -1) <= 0) {
+        int count = refs.get(msgId);
+        if (count <= 1) {
+            // the last reference (absent: the only one)
             refs.remove(msgId);
             batch.singleDelete(messages, longKey(msgId));
+        } else {
+            refs.add(msgId, -1);
         }
     }
 
@@ -454,6 +461,7 @@ final class SessionStorage {
                 LOG.info("deleting {} stored entries that belong to no session", orphans.count());
                 db.write(wo, orphans);
             }
+            refs = refs.without(1); // singly referred messages need no entry
             if (maxSeq >= nextSeq) {
                 nextSeq = maxSeq + 1; // never reuse a position, even if "next-seq" was not written
                 seqLimit = nextSeq;
