@@ -219,21 +219,24 @@ public final class SessionManager {
         long now = System.currentTimeMillis();
         long expiry = st.expirySeconds();
         long left = expiry >= 0xFFFF_FFFFL ? Long.MAX_VALUE : st.disconnectedAtMillis() + expiry * 1000 - now;
+        if (left <= 0) {
+            // it ended while the broker was stopped: never registered, so no client can resume it
+            return () -> loop.execute(() -> {
+                if (st.will() != null) {
+                    willPublisher.accept(st.will().message());
+                }
+                LOG.debug("Session '{}' expired while the broker was stopped", st.clientId());
+                metrics.sessionsExpired.increment();
+                session.markDiscarded();
+                store.deleteSession(session, true);
+            });
+        }
         sessions.put(st.clientId(), session);
         for (Subscription s : session.subscriptions().values()) {
             index.add(s);
         }
         return () -> loop.execute(() -> {
             PendingWill will = st.will();
-            if (left <= 0) {
-                if (will != null) {
-                    willPublisher.accept(will.message());
-                }
-                LOG.debug("Session '{}' expired while the broker was stopped", st.clientId());
-                metrics.sessionsExpired.increment();
-                discard(session);
-                return;
-            }
             if (will != null) {
                 long willLeft = st.disconnectedAtMillis() + will.delaySeconds() * 1000 - now;
                 if (willLeft <= 0) {
