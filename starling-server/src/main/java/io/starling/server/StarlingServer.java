@@ -366,7 +366,8 @@ public final class StarlingServer implements AutoCloseable {
         }
         RocksDbConfig rc = RocksDbConfig.defaults(config.dataDir())
                 .withFsync(config.fsync() == BrokerConfig.Fsync.ALWAYS ? FsyncMode.ALWAYS : FsyncMode.OS)
-                .withQueueLimits(config.maxQueuedMessages(), config.maxQueuedBytes());
+                .withQueueLimits(config.maxQueuedMessages(), config.maxQueuedBytes())
+                .withMaxStoredBytesTotal(config.limits().maxStoredBytesTotal());
         RocksDbStore s = RocksDbStore.open(rc);
         LOG.info("Storage: RocksDB in {} (fsync {})", s.dbDir(), rc.fsync().configValue());
         return s;

@@ -99,13 +99,18 @@ public record BrokerConfig(
      * @param maxTopicLevels most levels ({@code /}-separated parts) in a Topic Name or Topic Filter
      * @param maxQueuedBytesTotal bytes queued over all sessions (counted as {@code max-queued-bytes} counts them)
      *     at which connections that publish stop being read; 0 = no global budget
+     * @param maxStoredBytesTotal bytes of stored queues over all sessions (counted as {@code max-queued-bytes}
+     *     counts them) beyond which the store refuses new messages for stored sessions; 0 = no global bound
      */
     public record Limits(int maxConnections, double maxConnectRatePerAddress, int connectBurstPerAddress,
-            int maxTopicLength, int maxTopicLevels, long maxQueuedBytesTotal) {
+            int maxTopicLength, int maxTopicLevels, long maxQueuedBytesTotal, long maxStoredBytesTotal) {
+
+        /** Default of {@code max-stored-bytes-total}: 8 GiB. */
+        public static final long DEFAULT_STORED_BYTES_TOTAL = 8L << 30;
 
         /** The defaults, with the global queue budget at {@link #DEFAULT_QUEUED_BYTES_TOTAL_PERCENT}% of the heap. */
         public static final Limits DEFAULTS = new Limits(0, 0, 0, MQTT_MAX_TOPIC_LENGTH, 128,
-                heapPercent(DEFAULT_QUEUED_BYTES_TOTAL_PERCENT));
+                heapPercent(DEFAULT_QUEUED_BYTES_TOTAL_PERCENT), DEFAULT_STORED_BYTES_TOTAL);
 
         public Limits {
             if (maxConnections < 0) {
@@ -123,6 +128,9 @@ public record BrokerConfig(
             }
             if (maxTopicLevels < 1) {
                 throw new IllegalArgumentException("max-topic-levels must be at least 1");
+            }
+            if (maxStoredBytesTotal < 0) {
+                throw new IllegalArgumentException("max-stored-bytes-total must not be negative");
             }
             if (maxQueuedBytesTotal < 0) {
                 throw new IllegalArgumentException("max-queued-bytes-total must not be negative");
@@ -276,6 +284,7 @@ public record BrokerConfig(
         private int maxTopicLength = Limits.DEFAULTS.maxTopicLength();
         private int maxTopicLevels = Limits.DEFAULTS.maxTopicLevels();
         private long maxQueuedBytesTotal = Limits.DEFAULTS.maxQueuedBytesTotal();
+        private long maxStoredBytesTotal = Limits.DEFAULTS.maxStoredBytesTotal();
         private SecurityConfig security = SecurityConfig.defaults();
 
         private Builder() {
@@ -318,6 +327,7 @@ public record BrokerConfig(
             maxTopicLength = c.limits.maxTopicLength();
             maxTopicLevels = c.limits.maxTopicLevels();
             maxQueuedBytesTotal = c.limits.maxQueuedBytesTotal();
+            maxStoredBytesTotal = c.limits.maxStoredBytesTotal();
             security = c.security;
         }
 
@@ -508,6 +518,12 @@ public record BrokerConfig(
             return this;
         }
 
+        /** Bytes of stored queues over all sessions beyond which new messages for stored sessions are refused. */
+        public Builder maxStoredBytesTotal(long v) {
+            maxStoredBytesTotal = v;
+            return this;
+        }
+
         /** The security settings (password file, ACL file, failed-login limit). */
         public Builder security(SecurityConfig v) {
             security = v;
@@ -566,7 +582,7 @@ public record BrokerConfig(
                     topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
                     maxSubscriptionsPerClient, ioThreads, scramUsers, listeners, storage, fsync,
                     new Limits(maxConnections, maxConnectRatePerAddress, connectBurstPerAddress, maxTopicLength,
-                            maxTopicLevels, maxQueuedBytesTotal), security);
+                            maxTopicLevels, maxQueuedBytesTotal, maxStoredBytesTotal), security);
         }
     }
 }

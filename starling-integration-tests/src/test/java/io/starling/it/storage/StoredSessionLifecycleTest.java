@@ -119,6 +119,29 @@ class StoredSessionLifecycleTest {
         assertThat(got.poll(300, TimeUnit.MILLISECONDS)).isNull();
     }
 
+    @Test
+    void allStoredQueuesTogetherAreBoundedByMaxStoredBytesTotal() throws Exception {
+        // each message weighs payload 2 + topic 6 + 64 = 72 bytes: 150 bytes of stored queues hold two
+        UnaryOperator<BrokerConfig.Builder> bound = b -> b.maxStoredBytesTotal(150);
+        start(bound);
+        subscribeAndLeave("lifecycle-total-a", "tot/a", 300);
+        subscribeAndLeave("lifecycle-total-b", "tot/b", 300);
+        publish("tot/a", "a1", null);
+        publish("tot/b", "b1", null);
+        publish("tot/a", "a2", null); // over the bound: refused although queue a holds one message
+        publish("tot/b", "b2", null);
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.broker().metrics().messagesDropped.sum() == 2);
+        restart(bound);
+        BlockingQueue<String> gotA = new LinkedBlockingQueue<>();
+        BlockingQueue<String> gotB = new LinkedBlockingQueue<>();
+        assertThat(connect(client("lifecycle-total-a", gotA), 300)).isTrue();
+        assertThat(connect(client("lifecycle-total-b", gotB), 300)).isTrue();
+        assertThat(gotA.poll(10, TimeUnit.SECONDS)).isEqualTo("a1");
+        assertThat(gotB.poll(10, TimeUnit.SECONDS)).isEqualTo("b1");
+        assertThat(gotA.poll(300, TimeUnit.MILLISECONDS)).isNull();
+        assertThat(gotB.poll(300, TimeUnit.MILLISECONDS)).isNull();
+    }
+
     // [MQTT-3.1.2-23] the session is kept for the Session Expiry Interval after the connection closes, and no longer:
     // an interval that runs out while the broker is stopped has ended the session when it starts again
     @Test

@@ -113,6 +113,7 @@ public final class ConfigLoader {
             case "max-topic-length" -> b.maxTopicLength(integer(v));
             case "max-topic-levels" -> b.maxTopicLevels(integer(v));
             case "max-queued-bytes-total" -> b.maxQueuedBytesTotal(bytesOrHeapShare(v));
+            case "max-stored-bytes-total" -> b.maxStoredBytesTotal(longValue(v));
             case "password-file" -> b.passwordFile(path(v));
             case "acl-file" -> b.aclFile(path(v));
             case "auth-failure-limit", "auth-failure-window-seconds", "auth-block-seconds" -> {

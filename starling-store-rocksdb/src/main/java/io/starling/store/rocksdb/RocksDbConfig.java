@@ -15,15 +15,18 @@ import java.util.Objects;
  * @param maxBatchOps most write operations in one group commit (bounds the size of one WriteBatch)
  * @param maxQueuedMessages most messages stored in one session's queue (the broker's {@code max-queued-messages})
  * @param maxQueuedBytes most bytes (message weights) stored in one session's queue ({@code max-queued-bytes})
+ * @param maxStoredBytesTotal most bytes (message weights) stored in all queues together
+ *     ({@code max-stored-bytes-total}); 0 = no bound beyond the per-session one
  */
 public record RocksDbConfig(Path dataDir, FsyncMode fsync, long blockCacheBytes, long writeBufferBytes, int maxBatchOps,
-        long maxQueuedMessages, long maxQueuedBytes) {
+        long maxQueuedMessages, long maxQueuedBytes, long maxStoredBytesTotal) {
 
     public static final long DEFAULT_BLOCK_CACHE_BYTES = 64L << 20;
     public static final long DEFAULT_WRITE_BUFFER_BYTES = 32L << 20;
     public static final int DEFAULT_MAX_BATCH_OPS = 16_384;
     public static final long DEFAULT_MAX_QUEUED_MESSAGES = 1000;
     public static final long DEFAULT_MAX_QUEUED_BYTES = 64L << 20;
+    public static final long DEFAULT_MAX_STORED_BYTES_TOTAL = 8L << 30;
 
     public RocksDbConfig {
         Objects.requireNonNull(dataDir, "dataDir");
@@ -42,31 +45,39 @@ public record RocksDbConfig(Path dataDir, FsyncMode fsync, long blockCacheBytes,
     /** Defaults: {@code fsync: always}, 64 MiB block cache, 32 MiB of write buffers. */
     public static RocksDbConfig defaults(Path dataDir) {
         return new RocksDbConfig(dataDir, FsyncMode.ALWAYS, DEFAULT_BLOCK_CACHE_BYTES, DEFAULT_WRITE_BUFFER_BYTES,
-                DEFAULT_MAX_BATCH_OPS, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_QUEUED_BYTES);
+                DEFAULT_MAX_BATCH_OPS, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_QUEUED_BYTES,
+                DEFAULT_MAX_STORED_BYTES_TOTAL);
     }
 
     public RocksDbConfig withFsync(FsyncMode mode) {
         return new RocksDbConfig(dataDir, mode, blockCacheBytes, writeBufferBytes, maxBatchOps, maxQueuedMessages,
-                maxQueuedBytes);
+                maxQueuedBytes, maxStoredBytesTotal);
     }
 
     public RocksDbConfig withBlockCacheBytes(long bytes) {
         return new RocksDbConfig(dataDir, fsync, bytes, writeBufferBytes, maxBatchOps, maxQueuedMessages,
-                maxQueuedBytes);
+                maxQueuedBytes, maxStoredBytesTotal);
     }
 
     public RocksDbConfig withWriteBufferBytes(long bytes) {
         return new RocksDbConfig(dataDir, fsync, blockCacheBytes, bytes, maxBatchOps, maxQueuedMessages,
-                maxQueuedBytes);
+                maxQueuedBytes, maxStoredBytesTotal);
     }
 
     public RocksDbConfig withMaxBatchOps(int ops) {
         return new RocksDbConfig(dataDir, fsync, blockCacheBytes, writeBufferBytes, ops, maxQueuedMessages,
-                maxQueuedBytes);
+                maxQueuedBytes, maxStoredBytesTotal);
     }
 
     /** With these per-session limits of stored queues. */
     public RocksDbConfig withQueueLimits(long messages, long bytes) {
-        return new RocksDbConfig(dataDir, fsync, blockCacheBytes, writeBufferBytes, maxBatchOps, messages, bytes);
+        return new RocksDbConfig(dataDir, fsync, blockCacheBytes, writeBufferBytes, maxBatchOps, messages, bytes,
+                maxStoredBytesTotal);
+    }
+
+    /** With this bound of all stored queues together (0 = none beyond the per-session limits). */
+    public RocksDbConfig withMaxStoredBytesTotal(long bytes) {
+        return new RocksDbConfig(dataDir, fsync, blockCacheBytes, writeBufferBytes, maxBatchOps, maxQueuedMessages,
+                maxQueuedBytes, bytes);
     }
 }

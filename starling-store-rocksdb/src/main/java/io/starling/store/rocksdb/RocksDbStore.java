@@ -234,7 +234,7 @@ public final class RocksDbStore implements Store {
             SessionStorage sessionStorage;
             try {
                 sessionStorage = new SessionStorage(db, committer, handles, config.maxQueuedMessages(),
-                        config.maxQueuedBytes());
+                        config.maxQueuedBytes(), config.maxStoredBytesTotal());
             } catch (RocksDBException e) {
                 throw corrupt(dataDir, "cannot read the queue position counter: " + e.getMessage(), e);
             }

@@ -91,6 +91,9 @@ final class SessionStorage {
     private final ColumnFamilyHandle inbound;
     private final long maxQueuedMessages;
     private final long maxQueuedBytes;
+    private final long maxStoredBytesTotal;
+    /** Bytes (message weights) in all stored queues (committer). */
+    private long storedBytesTotal;
     /**
      * Message id → number of queue entries referring to it, for messages referred to by more than one (committer). A
      * message that is not in it has one reference: most messages go to one session, and then cost nothing here.
@@ -102,7 +105,7 @@ final class SessionStorage {
     private long lastDropLogNs;
 
     SessionStorage(RocksDB db, Committer committer, Map<KeySpace, ColumnFamilyHandle> handles, long maxQueuedMessages,
-            long maxQueuedBytes) throws RocksDBException {
+            long maxQueuedBytes, long maxStoredBytesTotal) throws RocksDBException {
         this.db = db;
         this.committer = committer;
         this.meta = handles.get(KeySpace.META);
@@ -114,6 +117,7 @@ final class SessionStorage {
         this.inbound = handles.get(KeySpace.INBOUND_QOS2);
         this.maxQueuedMessages = maxQueuedMessages;
         this.maxQueuedBytes = maxQueuedBytes;
+        this.maxStoredBytesTotal = maxStoredBytesTotal <= 0 ? Long.MAX_VALUE : maxStoredBytesTotal;
         byte[] next = db.get(meta, NEXT_SEQ_KEY);
         this.nextSeq = next == null ? 1 : ByteBuffer.wrap(next).getLong();
         this.seqLimit = nextSeq;
@@ -179,6 +183,7 @@ final class SessionStorage {
             batch.deleteRange(subscriptions, k.prefix, k.prefixEnd);
             batch.delete(sessions, k.clientId.getBytes(StandardCharsets.UTF_8));
             k.deletedBelow = nextSeq;
+            storedBytesTotal -= k.bytes;
             k.count = 0;
             k.bytes = 0;
             k.ended |= ended;
@@ -209,7 +214,8 @@ final class SessionStorage {
                 if (k == null || k.ended) {
                     continue;
                 }
-                if (k.count >= maxQueuedMessages || k.bytes + weight > maxQueuedBytes) {
+                if (k.count >= maxQueuedMessages || k.bytes + weight > maxQueuedBytes
+                        || storedBytesTotal + weight > maxStoredBytesTotal) {
                     // a stored queue never drops what it accepted: the newest message is refused
                     droppedFull.incrementAndGet();
                     logDrop(k);
@@ -225,6 +231,7 @@ final class SessionStorage {
                 batch.put(queues, queueKey(k.prefix, seq), queueEntry(msgId, d, weight));
                 k.count++;
                 k.bytes += weight;
+                storedBytesTotal += weight;
                 n++;
                 Delivery stored = d.stored(seq, msgId);
                 batch.afterCommit(() -> s.execute(() -> s.deliverStored(stored)));
@@ -247,6 +254,7 @@ final class SessionStorage {
             batch.singleDelete(queues, queueKey(k.prefix, d.seq()));
             k.count--;
             k.bytes -= d.message().weight();
+            storedBytesTotal -= d.message().weight();
             release(batch, d.msgId());
         });
     }
@@ -320,8 +328,8 @@ final class SessionStorage {
         long now = System.nanoTime();
         if (lastDropLogNs == 0 || now - lastDropLogNs > DROP_LOG_INTERVAL_NS) {
             lastDropLogNs = now;
-            LOG.warn("Stored queue of client '{}' full ({} messages, {} bytes): refusing new messages ({} so far)",
-                    k.clientId, k.count, k.bytes, droppedFull.get());
+            LOG.warn("Stored queue of client '{}' full ({} messages, {} bytes; {} bytes in all stored queues): refusing new"
+                    + " messages ({} so far)", k.clientId, k.count, k.bytes, storedBytesTotal, droppedFull.get());
         }
     }
 
@@ -472,6 +480,7 @@ final class SessionStorage {
             k.subscriptionsWritten = true;
             k.count = r.count;
             k.bytes = r.bytes;
+            storedBytesTotal += r.bytes;
             List<StoredInflight> inflightList = new ArrayList<>();
             r.inflight.entrySet().stream().sorted(Map.Entry.comparingByKey())
                     .forEach(e -> inflightList.add(new StoredInflight(e.getKey(), e.getValue())));
