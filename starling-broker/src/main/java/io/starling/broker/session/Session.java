@@ -98,6 +98,8 @@ public final class Session {
     /** Changes when the stored queue is dropped, so that a page read before that is ignored. */
     private int pageEpoch;
     private long disconnectedAtMillis;
+    /** PUBLISH packets of this session waiting in {@link #writeWhenDurable}. */
+    private int writesWaiting;
 
     private ClientConnection connection;
     /** The attached client's rights under the ACL; {@code null} without an ACL (nothing to check). */
@@ -567,16 +569,31 @@ public final class Session {
                 // to the client: the PUBLISH leaves once its in-flight record is durable
                 f.stored = true;
                 store.inflightSent(this, packetId, d);
-                ClientConnection c = connection;
-                store.whenDurable(() -> {
-                    if (connection == c) {
-                        c.write(packet);
-                    }
-                });
+                writeWhenDurable(packet);
                 return;
             }
         }
+        if (writesWaiting > 0) {
+            writeWhenDurable(packet); // behind a QoS 2 PUBLISH that waits for its record: keep the session's order
+            return;
+        }
         connection.write(packet);
+    }
+
+    /**
+     * Writes a packet once what the store holds for this loop is durable. Actions of one loop run in the order they
+     * were asked for, so packets written through here keep their order among themselves, and later packets of the
+     * session follow them through here too while any waits ({@link #writesWaiting}).
+     */
+    private void writeWhenDurable(PublishPacket packet) {
+        ClientConnection c = connection;
+        writesWaiting++;
+        store.whenDurable(() -> {
+            writesWaiting--;
+            if (connection == c) {
+                c.write(packet);
+            }
+        });
     }
 
     private int allocatePacketId() {

@@ -30,7 +30,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * gracefully: publishers at QoS 1 and 2 send numbered messages to persistent subscribers that are online, offline
  * and reconnecting. Afterwards every message whose PUBACK or PUBREC a publisher received has been delivered to
  * every subscriber, QoS 2 exactly once and QoS 1 at least once, in order per topic [MQTT-4.6.0-6]; sessions and
- * subscriptions survived (Session Present 1 on every reconnect, [MQTT-3.2.2-2]).
+ * subscriptions survived (Session Present 1 on every reconnect, [MQTT-3.2.2-2]), and so did a retained message
+ * acknowledged before the first kill.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class CrashRecoveryTest {
@@ -119,6 +120,13 @@ class CrashRecoveryTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> online.isConnected() && offline.isConnected()
                 && flappy.isConnected());
         offline.offline(); // subscribed, then away until the end: its queue lives on disk through every crash
+        // a retained message, acknowledged (PUBACK) before the first kill, must be there after all of them
+        org.eclipse.paho.client.mqttv3.MqttClient retainer = new org.eclipse.paho.client.mqttv3.MqttClient(
+                "tcp://127.0.0.1:" + port, "crash-retainer", new org.eclipse.paho.client.mqttv3.persist.MemoryPersistence());
+        retainer.connect();
+        retainer.publish("crash/retained", "kept".getBytes(StandardCharsets.UTF_8), 1, true);
+        retainer.disconnect();
+        retainer.close();
         CrashClient pub1 = client("crash-pub1").publish(Q1, 1, 100).start();
         CrashClient pub2 = client("crash-pub2").publish(Q2, 2, 100).start();
 
@@ -159,6 +167,16 @@ class CrashRecoveryTest {
             // fall through to the assertions, which say what is missing where
         }
         org.assertj.core.api.SoftAssertions soft = new org.assertj.core.api.SoftAssertions();
+        java.util.concurrent.BlockingQueue<String> retained = new java.util.concurrent.LinkedBlockingQueue<>();
+        org.eclipse.paho.client.mqttv3.MqttClient reader = new org.eclipse.paho.client.mqttv3.MqttClient(
+                "tcp://127.0.0.1:" + port, "crash-reader", new org.eclipse.paho.client.mqttv3.persist.MemoryPersistence());
+        reader.connect();
+        reader.subscribe("crash/retained", 1, (t, m) -> retained.add(new String(m.getPayload(), StandardCharsets.UTF_8)
+                + (m.isRetained() ? " (retained)" : "")));
+        soft.assertThat(retained.poll(10, TimeUnit.SECONDS)).as("the retained message after every crash")
+                .isEqualTo("kept (retained)");
+        reader.disconnect();
+        reader.close();
         for (CrashClient sub : subscribers) {
             soft.assertThat(missing(sub.received(Q1), acked1)).as("%s: acknowledged QoS 1 messages not delivered", sub)
                     .isEmpty();
