@@ -168,12 +168,7 @@ public final class SessionManager {
                     willPublisher.accept(will.message()); // [MQTT-3.1.2-8]
                 } else {
                     // 5.0 3.1.3.2.2: wait for the Will Delay Interval or the end of the session, whichever first
-                    session.scheduleWill(() -> {
-                        willPublisher.accept(will.message());
-                        if (session.storesMessages() && !session.isDiscarded()) {
-                            store.saveSession(session, session.disconnectedAtMillis(), null);
-                        }
-                    }, Math.min(will.delaySeconds(), expiry));
+                    scheduleWill(session, will, Math.min(will.delaySeconds(), expiry));
                 }
             }
             session.disconnectedAtMillis(System.currentTimeMillis());
@@ -185,15 +180,30 @@ public final class SessionManager {
             if (expiry == 0) {
                 discard(session);
             } else if (expiry < 0xFFFF_FFFFL) {
-                session.scheduleExpiry(() -> {
-                    if (session.connection() == null && !session.isDiscarded()) {
-                        LOG.debug("Session '{}' expired", session.clientId());
-                        metrics.sessionsExpired.increment();
-                        discard(session);
-                    }
-                }, expiry);
+                scheduleExpiry(session, expiry);
             }
         });
+    }
+
+    /** Publishes the Will after {@code delaySeconds} unless a connection resumes the session first. */
+    private void scheduleWill(Session session, PendingWill will, long delaySeconds) {
+        session.scheduleWill(() -> {
+            willPublisher.accept(will.message());
+            if (session.storesMessages() && !session.isDiscarded()) {
+                store.saveSession(session, session.disconnectedAtMillis(), null); // the Will is out: forget it
+            }
+        }, delaySeconds);
+    }
+
+    /** Ends the session after {@code seconds} unless a connection resumes it first. */
+    private void scheduleExpiry(Session session, long seconds) {
+        session.scheduleExpiry(() -> {
+            if (session.connection() == null && !session.isDiscarded()) {
+                LOG.debug("Session '{}' expired", session.clientId());
+                metrics.sessionsExpired.increment();
+                discard(session);
+            }
+        }, seconds);
     }
 
     /** Ends a session (on its owner): removes subscriptions and forgets its state. */
@@ -243,22 +253,11 @@ public final class SessionManager {
                     willPublisher.accept(will.message());
                     store.saveSession(session, st.disconnectedAtMillis(), null);
                 } else {
-                    session.scheduleWill(() -> {
-                        willPublisher.accept(will.message());
-                        if (!session.isDiscarded()) {
-                            store.saveSession(session, session.disconnectedAtMillis(), null);
-                        }
-                    }, Math.max(1, Math.min(willLeft, left) / 1000));
+                    scheduleWill(session, will, Math.max(1, Math.min(willLeft, left) / 1000));
                 }
             }
             if (left != Long.MAX_VALUE) {
-                session.scheduleExpiry(() -> {
-                    if (session.connection() == null && !session.isDiscarded()) {
-                        LOG.debug("Session '{}' expired", session.clientId());
-                        metrics.sessionsExpired.increment();
-                        discard(session);
-                    }
-                }, Math.max(1, (left + 999) / 1000));
+                scheduleExpiry(session, Math.max(1, (left + 999) / 1000));
             }
         });
     }

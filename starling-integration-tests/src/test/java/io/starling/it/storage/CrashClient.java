@@ -3,7 +3,6 @@ package io.starling.it.storage;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -352,7 +351,7 @@ final class CrashClient {
 
     private byte[] lastBody;
 
-    private int[] readPacket(InputStream in) throws IOException {
+    private int[] readPacket(DataInputStream in) throws IOException {
         int header = in.read();
         if (header < 0) {
             throw new IOException("closed");
@@ -369,7 +368,7 @@ final class CrashClient {
             mult *= 128;
         } while ((digit & 0x80) != 0);
         byte[] b = new byte[len];
-        new DataInputStream(in).readFully(b);
+        in.readFully(b);
         lastBody = b;
         return new int[] {header, len};
     }

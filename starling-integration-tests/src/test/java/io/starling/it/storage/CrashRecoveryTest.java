@@ -16,13 +16,21 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.SoftAssertions;
+import org.awaitility.core.ConditionTimeoutException;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The durability promise, tested on a broker in a separate process ({@code starling.jar broker}) that is killed
@@ -36,7 +44,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class CrashRecoveryTest {
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CrashRecoveryTest.class);
+    private static final Logger LOG = LoggerFactory.getLogger(CrashRecoveryTest.class);
     private static final Path JAR = Path.of("..", "starling-cli", "target", "starling.jar").toAbsolutePath().normalize();
     private static final String Q1 = "crash/q1";
     private static final String Q2 = "crash/q2";
@@ -121,8 +129,8 @@ class CrashRecoveryTest {
                 && flappy.isConnected());
         offline.offline(); // subscribed, then away until the end: its queue lives on disk through every crash
         // a retained message, acknowledged (PUBACK) before the first kill, must be there after all of them
-        org.eclipse.paho.client.mqttv3.MqttClient retainer = new org.eclipse.paho.client.mqttv3.MqttClient(
-                "tcp://127.0.0.1:" + port, "crash-retainer", new org.eclipse.paho.client.mqttv3.persist.MemoryPersistence());
+        MqttClient retainer = new MqttClient(
+                "tcp://127.0.0.1:" + port, "crash-retainer", new MemoryPersistence());
         retainer.connect();
         retainer.publish("crash/retained", "kept".getBytes(StandardCharsets.UTF_8), 1, true);
         retainer.disconnect();
@@ -163,13 +171,13 @@ class CrashRecoveryTest {
         try {
             await().atMost(Duration.ofSeconds(60)).until(() -> subscribers.stream().allMatch(
                     sub -> missing(sub.received(Q1), acked1).isEmpty() && missing(sub.received(Q2), acked2).isEmpty()));
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
+        } catch (ConditionTimeoutException e) {
             // fall through to the assertions, which say what is missing where
         }
-        org.assertj.core.api.SoftAssertions soft = new org.assertj.core.api.SoftAssertions();
-        java.util.concurrent.BlockingQueue<String> retained = new java.util.concurrent.LinkedBlockingQueue<>();
-        org.eclipse.paho.client.mqttv3.MqttClient reader = new org.eclipse.paho.client.mqttv3.MqttClient(
-                "tcp://127.0.0.1:" + port, "crash-reader", new org.eclipse.paho.client.mqttv3.persist.MemoryPersistence());
+        SoftAssertions soft = new SoftAssertions();
+        BlockingQueue<String> retained = new LinkedBlockingQueue<>();
+        MqttClient reader = new MqttClient(
+                "tcp://127.0.0.1:" + port, "crash-reader", new MemoryPersistence());
         reader.connect();
         reader.subscribe("crash/retained", 1, (t, m) -> retained.add(new String(m.getPayload(), StandardCharsets.UTF_8)
                 + (m.isRetained() ? " (retained)" : "")));

@@ -83,7 +83,7 @@ final class Committer {
         /** Commits what the batch holds so far, so that reads see it. */
         void commitNow() {
             if (batch.count() > 0 && failure == null) {
-                commit(batch, batch.count());
+                commit(batch);
                 batch.clear();
             }
         }
@@ -330,8 +330,11 @@ final class Committer {
                     park();
                     continue;
                 }
-                if (writeOps > 0 && failure == null && batch.count() > 0) {
-                    commit(batch, writeOps);
+                if (writeOps > 0 && failure == null) {
+                    if (batch.count() > 0) {
+                        commit(batch);
+                    }
+                    writes += writeOps;
                 }
                 batch.clear();
                 if (failure == null) {
@@ -389,11 +392,10 @@ final class Committer {
         }
     }
 
-    private void commit(WriteBatch batch, int writeOps) {
+    private void commit(WriteBatch batch) {
         try {
             db.write(writeOptions, batch);
             batches++;
-            writes += writeOps;
         } catch (RocksDBException e) {
             fail(e);
         }

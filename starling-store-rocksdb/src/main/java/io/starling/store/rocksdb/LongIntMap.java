@@ -28,17 +28,6 @@ final class LongIntMap {
         return keys[i] == key ? values[i] : 0;
     }
 
-    /** Adds {@code delta} to the value of {@code key} (0 if absent) and returns the new value. */
-    int addAndGet(long key, int delta) {
-        int i = slot(key);
-        if (keys[i] == key) {
-            values[i] += delta;
-            return values[i];
-        }
-        add(key, delta);
-        return delta;
-    }
-
     void add(long key, int delta) {
         if (key <= 0) {
             throw new IllegalArgumentException("key must be positive: " + key);

@@ -534,10 +534,6 @@ public final class RocksDbStore implements Store {
         sessions.readQueue(session, afterSeq, limit, onOwner);
     }
 
-    /** Deliveries refused so far because a session's stored queue was full. */
-    public long droppedQueueFull() {
-        return sessions.droppedFull();
-    }
 
     /**
      * Runs {@code action} once every write that the calling thread queued before this call is committed (with

@@ -11,10 +11,12 @@ import io.starling.broker.topic.Topics;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Set;
 import java.util.function.Consumer;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
@@ -99,7 +101,8 @@ final class SessionStorage {
      * message that is not in it has one reference: most messages go to one session, and then cost nothing here.
      */
     private LongIntMap refs = new LongIntMap(1024);
-    private final AtomicLong droppedFull = new AtomicLong();
+    /** Deliveries refused because a stored queue was full, for the log (committer). */
+    private long droppedFull;
     private long nextSeq;
     private long seqLimit;
     private long lastDropLogNs;
@@ -121,11 +124,6 @@ final class SessionStorage {
         byte[] next = db.get(meta, NEXT_SEQ_KEY);
         this.nextSeq = next == null ? 1 : ByteBuffer.wrap(next).getLong();
         this.seqLimit = nextSeq;
-    }
-
-    /** Deliveries refused because a stored queue was full. */
-    long droppedFull() {
-        return droppedFull.get();
     }
 
     private Keys keys(Session s) {
@@ -217,7 +215,7 @@ final class SessionStorage {
                 if (k.count >= maxQueuedMessages || k.bytes + weight > maxQueuedBytes
                         || storedBytesTotal + weight > maxStoredBytesTotal) {
                     // a stored queue never drops what it accepted: the newest message is refused
-                    droppedFull.incrementAndGet();
+                    droppedFull++;
                     logDrop(k);
                     s.execute(s::onStoredQueueFull);
                     continue;
@@ -292,7 +290,7 @@ final class SessionStorage {
                 for (it.seek(queueKey(k.prefix, afterSeq + 1)); it.isValid() && page.size() < limit; it.next()) {
                     byte[] key = it.key();
                     long seq = ByteBuffer.wrap(key, key.length - 8, 8).getLong();
-                    Delivery d = readEntry(db, seq, it.value());
+                    Delivery d = readEntry(seq, it.value());
                     if (d != null) {
                         page.add(d);
                     }
@@ -329,12 +327,12 @@ final class SessionStorage {
         if (lastDropLogNs == 0 || now - lastDropLogNs > DROP_LOG_INTERVAL_NS) {
             lastDropLogNs = now;
             LOG.warn("Stored queue of client '{}' full ({} messages, {} bytes; {} bytes in all stored queues): refusing new"
-                    + " messages ({} so far)", k.clientId, k.count, k.bytes, storedBytesTotal, droppedFull.get());
+                    + " messages ({} so far)", k.clientId, k.count, k.bytes, storedBytesTotal, droppedFull);
         }
     }
 
     /** A queue entry as a delivery, with its message read from the messages column family; null if it is gone. */
-    private Delivery readEntry(RocksDB db, long seq, byte[] entry) throws RocksDBException {
+    private Delivery readEntry(long seq, byte[] entry) throws RocksDBException {
         ByteBuffer e = ByteBuffer.wrap(entry);
         long msgId = e.getLong();
         int qos = e.get();
@@ -449,7 +447,7 @@ final class SessionStorage {
                     Map<Long, Integer> pending = inflightSeqs.get(r.clientId);
                     Integer pid = pending == null ? null : pending.get(seq);
                     if (pid != null) {
-                        Delivery d = readEntry(db, seq, value);
+                        Delivery d = readEntry(seq, value);
                         if (d != null) {
                             r.inflight.put(pid, d);
                             r.pendingPublish.remove(pid);
@@ -498,7 +496,7 @@ final class SessionStorage {
         final List<Subscription> subscriptions = new ArrayList<>();
         final List<Integer> inbound = new ArrayList<>();
         final Map<Integer, Delivery> inflight = new HashMap<>();
-        final java.util.Set<Integer> pendingPublish = new java.util.HashSet<>();
+        final Set<Integer> pendingPublish = new HashSet<>();
         long count;
         long bytes;
         long lastSeq;
@@ -540,7 +538,7 @@ final class SessionStorage {
         for (int i = s.length - 1; i >= 0; i--) {
             if (s[i] != (byte) 0xFF) {
                 s[i]++;
-                return java.util.Arrays.copyOf(s, i + 1);
+                return Arrays.copyOf(s, i + 1);
             }
         }
         throw new IllegalArgumentException("no successor of an all-0xFF prefix");
@@ -571,7 +569,7 @@ final class SessionStorage {
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
-        byte[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        byte[] r = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);
         return r;
     }
