@@ -41,6 +41,7 @@ public final class Broker {
     private final DeliveryGovernor governor = new DeliveryGovernor(256 * 1024, 64 * 1024);
     private final TopicLimits topicLimits;
     private final QueueBudget queueBudget;
+    private final io.starling.broker.session.FlapDetector flapping;
 
     public Broker(BrokerConfig config, EventExecutorGroup loops) {
         this(config, loops, new InMemoryStore());
@@ -57,6 +58,7 @@ public final class Broker {
         this.config = config;
         this.topicLimits = new TopicLimits(config.limits().maxTopicLength(), config.limits().maxTopicLevels());
         this.queueBudget = QueueBudget.of(metrics.queuedBytes, config.limits().maxQueuedBytesTotal());
+        this.flapping = new io.starling.broker.session.FlapDetector(config.flapping());
         this.store = store;
         this.acl = acl;
         this.retained = store.retained();
@@ -96,6 +98,11 @@ public final class Broker {
     /** max-queued-bytes-total: the bytes queued over all sessions, and the publishers paused for it. */
     public QueueBudget queueBudget() {
         return queueBudget;
+    }
+
+    /** Flapping detection: client ids that connect too often are refused for a while. */
+    public io.starling.broker.session.FlapDetector flapping() {
+        return flapping;
     }
 
     public DeliveryGovernor governor() {
@@ -142,16 +149,34 @@ public final class Broker {
      * Retain Handling option asks for [MQTT-3.3.1-6]. Call after the SUBACK has been written, so that the
      * retained messages follow it.
      *
-     * @return whether a subscription with the same filter existed
+     * @return the subscription with the same filter it replaced, {@code null} if there was none
      */
-    public boolean subscribe(Session session, Subscription s) {
+    public Subscription subscribe(Session session, Subscription s) {
         // the session's map is keyed by the filter as subscribed, $share prefix included
         Subscription old = session.subscriptions().put(s.filter(), s);
         index.add(s);
         if (session.storesMessages()) {
             store.saveSubscription(session, s);
         }
-        return old != null;
+        return old;
+    }
+
+    /**
+     * Puts a session's subscription to {@code filter} back as it was before a SUBSCRIBE or UNSUBSCRIBE whose store
+     * write failed: {@code restore} (or none), provided the subscription is still {@code current} (or none), i.e. no
+     * later packet changed it meanwhile. Memory only: the store still holds the old state. On the session's owner.
+     */
+    public void restoreSubscription(Session session, String filter, Subscription current, Subscription restore) {
+        if (session.isDiscarded() || session.subscriptions().get(filter) != current) {
+            return;
+        }
+        if (restore == null) {
+            session.subscriptions().remove(filter);
+            index.remove(session.clientId(), filter);
+        } else {
+            session.subscriptions().put(filter, restore);
+            index.add(restore);
+        }
     }
 
     /**
@@ -183,16 +208,16 @@ public final class Broker {
         return true;
     }
 
-    /** Removes a subscription of the session (on its owner); false if there was none. */
-    public boolean unsubscribe(Session session, String filter) {
+    /** Removes a subscription of the session (on its owner); returns it, {@code null} if there was none. */
+    public Subscription unsubscribe(Session session, String filter) {
         Subscription old = session.subscriptions().remove(filter);
         if (old == null) {
-            return false;
+            return null;
         }
         index.remove(session.clientId(), filter);
         if (session.storesMessages()) {
             store.deleteSubscription(session, filter);
         }
-        return true;
+        return old;
     }
 }

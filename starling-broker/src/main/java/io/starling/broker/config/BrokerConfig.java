@@ -44,6 +44,7 @@ import java.time.Duration;
  *     {@code bindAddress:port} (see {@link #effectiveListeners()})
  * @param limits limits against misbehaving clients that have no older key of their own (see {@link Limits})
  * @param security password file, ACL file and the rate limit of failed logins
+ * @param flapping flapping detection: client ids that connect too often are refused for a while
  */
 public record BrokerConfig(
         String bindAddress,
@@ -77,9 +78,11 @@ public record BrokerConfig(
         Storage storage,
         Fsync fsync,
         Limits limits,
-        SecurityConfig security) {
+        SecurityConfig security,
+        Flapping flapping) {
 
     public BrokerConfig {
+        flapping = flapping == null ? Flapping.DEFAULTS : flapping;
         listeners = listeners == null ? java.util.List.of() : java.util.List.copyOf(listeners);
         if (limits == null) {
             limits = Limits.DEFAULTS;
@@ -149,6 +152,35 @@ public record BrokerConfig(
         }
     }
 
+    /**
+     * Flapping detection (docs/security.md, Limits): a client id that connects more than {@code maxConnects} times
+     * within {@code window} is refused (5.0 CONNACK 0x9F, 3.x 0x03) for {@code ban}. The default allows a reconnect
+     * every 0.2 s for a whole minute, which no ordinary client (nor a conformance suite) comes near; it exists against
+     * two clients fighting over one client id, or a client stuck in a reconnect loop.
+     *
+     * @param maxConnects connects of one client id within the window before it is refused; 0 = no detection
+     * @param window the window connects are counted in
+     * @param ban how long a flapping client id is refused
+     */
+    public record Flapping(int maxConnects, Duration window, Duration ban) {
+
+        public static final Flapping DEFAULTS = new Flapping(300, Duration.ofMinutes(1), Duration.ofMinutes(1));
+        /** No detection. */
+        public static final Flapping OFF = new Flapping(0, Duration.ofMinutes(1), Duration.ofMinutes(1));
+
+        public Flapping {
+            if (maxConnects < 0) {
+                throw new IllegalArgumentException("flapping-max-connects must not be negative");
+            }
+            if (window == null || window.isNegative() || window.isZero()) {
+                throw new IllegalArgumentException("flapping-window must be positive");
+            }
+            if (ban == null || ban.isNegative() || ban.isZero()) {
+                throw new IllegalArgumentException("flapping-ban must be positive");
+            }
+        }
+    }
+
     /** Default of {@code max-queued-bytes-total}: this share of the maximum heap, in percent. */
     public static final int DEFAULT_QUEUED_BYTES_TOTAL_PERCENT = 25;
 
@@ -162,24 +194,6 @@ public record BrokerConfig(
 
     /** Longest UTF-8 string MQTT can carry, so the longest topic [MQTT-4.7.3-3]. */
     public static final int MQTT_MAX_TOPIC_LENGTH = 65_535;
-
-    /** The constructor without listeners: one TCP listener on {@code bindAddress:port}. */
-    public BrokerConfig(String bindAddress, int port, Path dataDir, Duration connectTimeout, int maxPacketSize,
-            int maxInflightMessages, int receiveMaximum, int maxQueuedMessages, long maxQueuedBytes,
-            boolean queueQos0Messages, DropPolicy dropPolicy, Duration v3SessionExpiry, long maxSessionExpirySeconds,
-            int maxClientIdLength, int maxKeepAliveSeconds, int maximumQos, boolean retainAvailable,
-            boolean wildcardSubscriptionsAvailable, boolean subscriptionIdentifiersAvailable,
-            boolean sharedSubscriptionsAvailable, int topicAliasMaximum, SharedSubscriptionStrategy sharedSubscriptionStrategy,
-            String responseInformation, boolean validateUtf8Payloads, int maxSubscriptionsPerClient, int ioThreads,
-            java.util.Map<String, String> scramUsers) {
-        this(bindAddress, port, dataDir, connectTimeout, maxPacketSize, maxInflightMessages, receiveMaximum,
-                maxQueuedMessages, maxQueuedBytes, queueQos0Messages, dropPolicy, v3SessionExpiry,
-                maxSessionExpirySeconds, maxClientIdLength, maxKeepAliveSeconds, maximumQos, retainAvailable,
-                wildcardSubscriptionsAvailable, subscriptionIdentifiersAvailable, sharedSubscriptionsAvailable,
-                topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
-                maxSubscriptionsPerClient, ioThreads, scramUsers, java.util.List.of(), Storage.MEMORY, Fsync.ALWAYS,
-                Limits.DEFAULTS, SecurityConfig.defaults());
-    }
 
     /**
      * The listeners the broker runs: {@link #listeners()}, or when that is empty one TCP listener on
@@ -286,6 +300,7 @@ public record BrokerConfig(
         private long maxQueuedBytesTotal = Limits.DEFAULTS.maxQueuedBytesTotal();
         private long maxStoredBytesTotal = Limits.DEFAULTS.maxStoredBytesTotal();
         private SecurityConfig security = SecurityConfig.defaults();
+        private Flapping flapping = Flapping.DEFAULTS;
 
         private Builder() {
         }
@@ -329,6 +344,7 @@ public record BrokerConfig(
             maxQueuedBytesTotal = c.limits.maxQueuedBytesTotal();
             maxStoredBytesTotal = c.limits.maxStoredBytesTotal();
             security = c.security;
+            flapping = c.flapping;
         }
 
         public Builder bindAddress(String v) {
@@ -524,6 +540,17 @@ public record BrokerConfig(
             return this;
         }
 
+        /** Flapping detection; {@link Flapping#OFF} for none. */
+        public Builder flapping(Flapping v) {
+            flapping = v;
+            return this;
+        }
+
+        /** The flapping detection set so far. */
+        public Flapping flapping() {
+            return flapping;
+        }
+
         /** The security settings (password file, ACL file, failed-login limit). */
         public Builder security(SecurityConfig v) {
             security = v;
@@ -582,7 +609,7 @@ public record BrokerConfig(
                     topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
                     maxSubscriptionsPerClient, ioThreads, scramUsers, listeners, storage, fsync,
                     new Limits(maxConnections, maxConnectRatePerAddress, connectBurstPerAddress, maxTopicLength,
-                            maxTopicLevels, maxQueuedBytesTotal, maxStoredBytesTotal), security);
+                            maxTopicLevels, maxQueuedBytesTotal, maxStoredBytesTotal), security, flapping);
         }
     }
 }

@@ -84,6 +84,13 @@ public final class Session {
     private final BrokerMetrics metrics;
     private final Store store;
     private volatile EventExecutor owner;
+    /**
+     * Changes with every take-over, on the owner: a connection whose attach was posted before a later take-over
+     * finds it changed and gives way (the session is then already promised to the later connection).
+     */
+    private volatile int epoch;
+    /** Set while {@link #resume()} re-sends the in-flight window: nothing else is sent meanwhile. */
+    private boolean resuming;
     /** Whether the session's state is written to the store; once set, stays set for the session's life. */
     private volatile boolean storesMessages;
     /** The store's handle of this session (its keys and counters), set by the store. */
@@ -205,6 +212,16 @@ public final class Session {
     /** Moves ownership to another loop; called on the current owner, which then stops touching the session. */
     void moveTo(EventExecutor newOwner) {
         owner = newOwner;
+    }
+
+    /** Starts a take-over (on the owner): returns the epoch the new connection's attach must find. */
+    int beginTakeover() {
+        return ++epoch;
+    }
+
+    /** The current take-over epoch; readable from any thread. */
+    int epoch() {
+        return epoch;
     }
 
     public ClientConnection connection() {
@@ -358,26 +375,36 @@ public final class Session {
      * order [MQTT-4.4.0-1], then sends what is queued.
      */
     public void resume() {
-        for (Iterator<Map.Entry<Integer, Inflight>> it = inflight.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<Integer, Inflight> e = it.next();
-            Inflight f = e.getValue();
-            if (f.state == OutboundState.PUBLISH_SENT && access != null && !access.canRead(f.delivery.message().topic())) {
-                // sent to an earlier connection of this session; the client connected now may not read it
-                it.remove();
-                metrics.messagesNotAuthorized.increment();
-                if (f.stored) {
-                    store.inflightDone(this, e.getKey());
+        // a write can flush and fire a writability change, whose drain() must not send newer messages in between
+        // (nor change the window while it is walked): the resends go first, in their original order
+        resuming = true;
+        try {
+            for (Map.Entry<Integer, Inflight> e : new java.util.ArrayList<>(inflight.entrySet())) {
+                Inflight f = e.getValue();
+                if (connection == null) {
+                    return; // closed meanwhile; the rest is re-sent to the next connection
                 }
-                if (f.delivery.isStored()) {
-                    store.ack(this, f.delivery);
+                if (f.state == OutboundState.PUBLISH_SENT && access != null
+                        && !access.canRead(f.delivery.message().topic())) {
+                    // sent to an earlier connection of this session; the client connected now may not read it
+                    inflight.remove(e.getKey());
+                    metrics.messagesNotAuthorized.increment();
+                    if (f.stored) {
+                        store.inflightDone(this, e.getKey());
+                    }
+                    if (f.delivery.isStored()) {
+                        store.ack(this, f.delivery);
+                    }
+                    continue;
                 }
-                continue;
+                if (f.state == OutboundState.PUBLISH_SENT) {
+                    connection.write(toPacket(f.delivery, e.getKey(), true));
+                } else {
+                    connection.write(PubRelPacket.of(e.getKey()));
+                }
             }
-            if (f.state == OutboundState.PUBLISH_SENT) {
-                connection.write(toPacket(f.delivery, e.getKey(), true));
-            } else {
-                connection.write(PubRelPacket.of(e.getKey()));
-            }
+        } finally {
+            resuming = false;
         }
         drain();
     }
@@ -448,6 +475,9 @@ public final class Session {
 
     /** Sends queued messages while the window and the socket allow; reads the next page of the stored queue. */
     public void drain() {
+        if (resuming) {
+            return; // resume() drains once the in-flight window is re-sent
+        }
         while (connection != null && !queue.isEmpty()) {
             Delivery d = queue.peekFirst();
             if (!canSend(d)) {
@@ -583,17 +613,31 @@ public final class Session {
     /**
      * Writes a packet once what the store holds for this loop is durable. Actions of one loop run in the order they
      * were asked for, so packets written through here keep their order among themselves, and later packets of the
-     * session follow them through here too while any waits ({@link #writesWaiting}).
+     * session follow them through here too while any waits ({@link #writesWaiting}). If the store could not write
+     * what the packet depends on (a QoS 2 PUBLISH's in-flight record), the packet is not sent and the connection is
+     * closed: the message stays in flight and is re-sent to the client's next connection.
      */
     private void writeWhenDurable(PublishPacket packet) {
         ClientConnection c = connection;
         writesWaiting++;
-        store.whenDurable(() -> {
+        store.whenDurable(() -> execute(() -> {
             writesWaiting--;
             if (connection == c) {
                 c.write(packet);
             }
-        });
+        }), () -> execute(() -> {
+            writesWaiting--;
+            if (connection == c) {
+                storeFailed(c);
+            }
+        }));
+    }
+
+    /** The store did not keep what an outbound packet depends on: the client reconnects and gets it again. */
+    private void storeFailed(ClientConnection c) {
+        LOG.warn("Client '{}': the store could not record a message in flight to it; closing its connection (the message"
+                + " is sent again when it reconnects)", clientId);
+        c.closeWithReason(ReasonCode.UNSPECIFIED_ERROR);
     }
 
     private int allocatePacketId() {
@@ -658,7 +702,8 @@ public final class Session {
             return;
         }
         if (f.stored) {
-            if (f.state == OutboundState.PUBLISH_SENT) {
+            boolean recorded = f.state == OutboundState.PUBLISH_SENT;
+            if (recorded) {
                 // together: a crash between the two would either lose the PUBREL or deliver the message again
                 store.atomically(() -> {
                     store.inflightReleased(this, packetId);
@@ -670,11 +715,18 @@ public final class Session {
             f.state = OutboundState.PUBREL_SENT;
             // once PUBREL is out the client may forget the packet id: a crash must not bring the PUBLISH back
             ClientConnection c = connection;
-            store.whenDurable(() -> {
+            store.whenDurable(() -> execute(() -> {
                 if (connection == c) {
                     c.write(PubRelPacket.of(packetId)); // [MQTT-4.3.3-1] PUBREL after PUBREC
                 }
-            });
+            }), () -> execute(() -> {
+                if (recorded && inflight.get(packetId) == f) {
+                    f.state = OutboundState.PUBLISH_SENT; // as the store still has it: the PUBLISH is re-sent
+                }
+                if (connection == c) {
+                    storeFailed(c);
+                }
+            }));
             return;
         }
         f.state = OutboundState.PUBREL_SENT;
@@ -714,6 +766,19 @@ public final class Session {
             store.inboundQos2(this, packetId, false);
         }
         return removed;
+    }
+
+    /**
+     * The store lost what an inbound QoS 2 packet id depends on: with {@code awaiting} the id is awaiting PUBREL again
+     * (its release was not stored), otherwise it is forgotten (its message was not stored, so a re-sent PUBLISH must
+     * be routed again, not taken for a duplicate). Memory only: it now says what the store holds.
+     */
+    public void undoInboundQos2(int packetId, boolean awaiting) {
+        if (awaiting) {
+            inboundQos2.add(packetId);
+        } else {
+            inboundQos2.remove(packetId);
+        }
     }
 
     /** Whether an inbound QoS 2 packet id awaits PUBREL. */

@@ -88,7 +88,8 @@ public final class SessionManager {
             return created[0];
         });
         if (session == created[0]) {
-            loop.execute(() -> attach(session, conn, expiryIntervalSeconds, false, callback));
+            int epoch = session.epoch();
+            loop.execute(() -> attach(session, conn, expiryIntervalSeconds, false, callback, epoch));
             return;
         }
         session.execute(() -> takeOver(session, cleanStart, expiryIntervalSeconds, conn, callback));
@@ -102,6 +103,8 @@ public final class SessionManager {
             conn.eventLoop().execute(() -> open(session.clientId(), cleanStart, expiryIntervalSeconds, conn, callback));
             return;
         }
+        // an attach posted by an earlier take-over and not run yet gives way to this one (see attach)
+        int epoch = session.beginTakeover();
         ClientConnection old = session.connection();
         // a session with expiry 0 ends with its connection [MQTT-3.1.2-6]: the new connection starts afresh
         boolean endsWithOldConnection = old != null && session.expiryIntervalSeconds() == 0;
@@ -129,11 +132,22 @@ public final class SessionManager {
         }
         session.moveTo(conn.eventLoop());
         boolean present = !fresh;
-        conn.eventLoop().execute(() -> attach(session, conn, expiryIntervalSeconds, present, callback));
+        conn.eventLoop().execute(() -> attach(session, conn, expiryIntervalSeconds, present, callback, epoch));
     }
 
+    /**
+     * On the new connection's loop, the session's owner since the take-over posted this, unless a later take-over
+     * came first: then the session is promised to that later connection (which may be on another loop by now), and
+     * this connection, which has had no CONNACK, is closed without touching the session.
+     */
     private void attach(Session session, ClientConnection conn, long expiryIntervalSeconds, boolean present,
-            OpenCallback callback) {
+            OpenCallback callback, int epoch) {
+        if (session.epoch() != epoch || session.isDiscarded()) {
+            LOG.debug("Client '{}': a later connection took the session over before this one was attached",
+                    session.clientId());
+            conn.closeForTakeover();
+            return;
+        }
         session.attach(conn);
         session.expiryIntervalSeconds(expiryIntervalSeconds);
         if (store.persistsSessions() && (expiryIntervalSeconds > 0 || session.storesMessages())) {
@@ -211,10 +225,11 @@ public final class SessionManager {
         session.firePendingWill();
         removeSubscriptions(session);
         session.markDiscarded();
-        sessions.remove(session.clientId(), session);
         if (session.storesMessages()) {
+            // before the registry entry goes: a new session of the same client id writes its record after this
             store.deleteSession(session, true);
         }
+        sessions.remove(session.clientId(), session);
     }
 
     /**

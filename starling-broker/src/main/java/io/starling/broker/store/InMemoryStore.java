@@ -14,7 +14,7 @@ public final class InMemoryStore implements Store {
     }
 
     @Override
-    public void whenDurable(Runnable action) {
+    public void whenDurable(Runnable action, Runnable onFailure) {
         action.run();
     }
 

@@ -35,9 +35,17 @@ public interface Store extends AutoCloseable {
     /**
      * Runs {@code action} on the calling event loop once everything the caller has handed to the store so far
      * is as durable as the configuration promises. PUBACK, PUBREC, SUBACK, UNSUBACK and CONNACK are sent through
-     * it, so nothing is acknowledged before it is stored.
+     * it, so nothing is acknowledged before it is stored. If a write the acknowledgement depends on (one the caller
+     * queued since its previous call) could not be stored, {@code onFailure} runs instead: the caller answers with an
+     * error, or closes the connection, and undoes what it kept in memory on the promise of that write. Either runs in
+     * the order of the calls made on the loop.
      */
-    void whenDurable(Runnable action);
+    void whenDurable(Runnable action, Runnable onFailure);
+
+    /** Whether the store writes (for the broker's state and the log); always writable for a store in memory. */
+    default StoreStatus status() {
+        return StoreStatus.OK;
+    }
 
     /**
      * Runs {@code writes} (on the calling event loop) so that the store writes it makes are committed together, all
@@ -92,7 +100,10 @@ public interface Store extends AutoCloseable {
     default void append(Message message, List<Session> sessions, List<Delivery> deliveries) {
     }
 
-    /** A stored delivery is done (acknowledged, expired, dropped or moved): its queue entry goes. */
+    /**
+     * A stored delivery is done (acknowledged, expired, dropped or moved): its queue entry goes. Housekeeping: no
+     * acknowledgement depends on it; if it is lost in a failed commit, the delivery comes back after a restart.
+     */
     default void ack(Session session, Delivery delivery) {
     }
 

@@ -127,6 +127,17 @@ public final class ConfigLoader {
                         key.equals("auth-failure-window-seconds") ? Duration.ofSeconds(n) : s.authFailureWindow(),
                         key.equals("auth-block-seconds") ? Duration.ofSeconds(n) : s.authBlock()));
             }
+            case "flapping-max-connects", "flapping-window-seconds", "flapping-ban-seconds" -> {
+                long n = longValue(v);
+                if (n < 0) {
+                    throw new IllegalArgumentException("must not be negative");
+                }
+                BrokerConfig.Flapping f = b.flapping();
+                b.flapping(new BrokerConfig.Flapping(
+                        key.equals("flapping-max-connects") ? integer(v) : f.maxConnects(),
+                        key.equals("flapping-window-seconds") ? Duration.ofSeconds(n) : f.window(),
+                        key.equals("flapping-ban-seconds") ? Duration.ofSeconds(n) : f.ban()));
+            }
             default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
         }
     }

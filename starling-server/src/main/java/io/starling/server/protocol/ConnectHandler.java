@@ -397,6 +397,13 @@ final class ConnectHandler {
     // ---------------------------------------------------------------- session and CONNACK
 
     private void openSession(byte[] finalAuthData) {
+        long banned = c.broker.flapping().connect(c.clientId, System.nanoTime());
+        if (banned > 0) {
+            // flapping detection: 5.0 0x9F Connection rate exceeded, 3.x 0x03 Server unavailable (try again later)
+            c.refuseConnect(ReasonCode.CONNECTION_RATE_EXCEEDED, "client id '" + c.clientId + "' connects too often;"
+                    + " refused for " + Math.max(1, banned / 1_000_000_000L) + " s");
+            return;
+        }
         c.cancelConnectTimeout(); // it also bounds an enhanced authentication exchange
         willPacket = connect.will();
         c.startOpening();
@@ -446,6 +453,16 @@ final class ConnectHandler {
             // [MQTT-3.2.2-1..3] Session Present: 1 only when an existing session is resumed
             c.write(new ConnAckPacket(present, ReasonCode.SUCCESS, connAckProperties(finalAuthData)));
             c.finishOpening();
+        }, () -> {
+            // the session's record was not stored: refused as "server unavailable" (3.x: 0x03), so the client tries
+            // again later; it never connected, so there is no Will to publish
+            willPacket = null;
+            if (c.state == MqttConnection.State.OPENING && c.channel().isActive()) {
+                c.refuseConnect(ReasonCode.SERVER_UNAVAILABLE, "the broker could not store the session");
+            } else {
+                c.state = MqttConnection.State.CLOSED;
+            }
+            c.broker.sessions().onConnectionClosed(s, c, null);
         });
     }
 

@@ -54,6 +54,8 @@ import org.slf4j.LoggerFactory;
 public final class MqttConnection extends ChannelInboundHandlerAdapter implements ClientConnection {
 
     private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
+    /** Reason string when an acknowledgement is refused because the store could not write. */
+    static final String STORE_FAILED = "the broker could not store it; send it again later";
 
     /**
      * AWAIT_CONNECT → [AUTHENTICATING (5.0 AUTH exchange) | VERIFYING (credentials checked off the loop)] → OPENING →
@@ -485,6 +487,17 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             case AUTH -> connectHandler.onAuth((AuthPacket) packet);
             default -> protocolError("unexpected " + packet.type() + " from a client");
         }
+    }
+
+    /**
+     * The store could not write what an acknowledgement of {@code what} depends on, and the protocol has no error code
+     * for it (3.x, or a PUBCOMP): the connection closes without the acknowledgement (5.0: DISCONNECT 0x80), so the
+     * client re-sends on its next connection. The store logs the failure itself; this line is at DEBUG.
+     */
+    void storeFailed(String what) {
+        LOG.debug("Client '{}' ({}): the store could not keep what its {} brought; closing the connection", clientId,
+                channel.remoteAddress(), what);
+        closeWithReason(ReasonCode.UNSPECIFIED_ERROR, STORE_FAILED);
     }
 
     /** Ends the connection for a protocol violation: DISCONNECT 0x82 on 5.0, close on 3.x; the Will is sent. */

@@ -116,15 +116,18 @@ final class PublishHandler {
                     return;
                 }
                 boolean[] matched = {true};
+                boolean[] began = {false};
                 // the packet id and the message it brought are stored together: a crash between them would make a
                 // re-sent PUBLISH look like a duplicate of a message that was never stored, or route it twice
                 connection.broker.store().atomically(() -> {
                     if (session.beginInboundQos2(p.packetId())) {
+                        began[0] = true;
                         matched[0] = connection.broker.publish(m);
                     }
                 });
                 // [MQTT-4.3.3-2] PUBREC again for a duplicate, without routing it a second time
-                acknowledge(p, matched[0] || !v5 ? ReasonCode.SUCCESS : ReasonCode.NO_MATCHING_SUBSCRIBERS);
+                acknowledge(p, matched[0] || !v5 ? ReasonCode.SUCCESS : ReasonCode.NO_MATCHING_SUBSCRIBERS, null,
+                        began[0]);
             }
             default -> throw new IllegalStateException("QoS " + p.qos());
         }
@@ -186,34 +189,67 @@ final class PublishHandler {
     }
 
     private void acknowledge(PublishPacket p, ReasonCode rc) {
-        acknowledge(p, rc, null);
+        acknowledge(p, rc, null, false);
     }
 
     private void acknowledge(PublishPacket p, ReasonCode rc, String reasonString) {
+        acknowledge(p, rc, reasonString, false);
+    }
+
+    /**
+     * PUBACK or PUBREC once what the message brought is stored. If the store lost it, the publisher is told so and
+     * re-sends: 5.0 gets the same acknowledgement with 0x80 Unspecified error, 3.x (which has no way to refuse) no
+     * acknowledgement and a closed connection. A QoS 2 packet id this PUBLISH began to await PUBREL is forgotten
+     * then, so the re-sent PUBLISH is routed again rather than taken for a duplicate of a message never stored.
+     */
+    private void acknowledge(PublishPacket p, ReasonCode rc, String reasonString, boolean beganQos2) {
         int id = p.packetId();
         // [MQTT-3.1.2-29] a Reason String only if the client did not set Request Problem Information to 0
         Properties props = connection.reasonProperties(reasonString, false);
+        Runnable failed = () -> {
+            Session session = connection.session();
+            if (beganQos2) {
+                session.execute(() -> session.undoInboundQos2(id, false));
+            }
+            if (!connection.version().isV5()) {
+                connection.storeFailed("PUBLISH");
+            } else if (p.qos() == 1) {
+                connection.write(new PubAckPacket(id, ReasonCode.UNSPECIFIED_ERROR,
+                        connection.reasonProperties(MqttConnection.STORE_FAILED, false)));
+            } else {
+                connection.write(new PubRecPacket(id, ReasonCode.UNSPECIFIED_ERROR,
+                        connection.reasonProperties(MqttConnection.STORE_FAILED, false)));
+            }
+        };
         if (p.qos() == 1) {
             PubAckPacket ack = new PubAckPacket(id, rc, props);
-            connection.broker.store().whenDurable(() -> connection.write(ack));
+            connection.broker.store().whenDurable(() -> connection.write(ack), failed);
         } else {
             PubRecPacket rec = new PubRecPacket(id, rc, props);
             if (rc.isError()) {
                 // a refused QoS 2 message is over with the PUBREC: its packet id is free again
                 connection.session().releaseInboundQos2(id);
             }
-            connection.broker.store().whenDurable(() -> connection.write(rec));
+            connection.broker.store().whenDurable(() -> connection.write(rec), failed);
         }
     }
 
     void onPubRel(PubRelPacket p) {
-        boolean known = connection.session().releaseInboundQos2(p.packetId());
+        Session session = connection.session();
+        int id = p.packetId();
+        boolean known = session.releaseInboundQos2(id);
         ReasonCode rc = known || !connection.version().isV5() ? ReasonCode.SUCCESS
                 : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND;
         // [MQTT-4.3.3-2] PUBCOMP for every PUBREL; once the packet id's release is durable, so that a later PUBLISH
-        // reusing it after a crash is not taken for a duplicate
-        PubCompPacket comp = new PubCompPacket(p.packetId(), rc, Properties.EMPTY);
-        connection.broker.store().whenDurable(() -> connection.write(comp));
+        // reusing it after a crash is not taken for a duplicate. If the release was not stored, the id awaits PUBREL
+        // again and the connection closes without PUBCOMP (5.0 has no error code for it): the client re-sends PUBREL.
+        PubCompPacket comp = new PubCompPacket(id, rc, Properties.EMPTY);
+        connection.broker.store().whenDurable(() -> connection.write(comp), () -> {
+            if (known) {
+                session.execute(() -> session.undoInboundQos2(id, true));
+            }
+            connection.storeFailed("PUBREL");
+        });
     }
 
     private static boolean isWellFormedUtf8(byte[] payload) {

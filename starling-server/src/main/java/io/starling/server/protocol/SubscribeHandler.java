@@ -50,6 +50,8 @@ final class SubscribeHandler {
         int subscriptionId = ids.isEmpty() ? 0 : ids.get(0);
         List<ReasonCode> codes = new ArrayList<>(p.subscriptions().size());
         List<Subscription> retainedToSend = new ArrayList<>(p.subscriptions().size());
+        // what each granted filter replaced (null: nothing), to put it back if the store does not keep the new one
+        List<Subscription[]> made = new ArrayList<>(p.subscriptions().size());
         for (TopicSubscription t : p.subscriptions()) {
             ReasonCode refusal = check(t.filter(), session);
             if (refusal != null) {
@@ -63,10 +65,11 @@ final class SubscribeHandler {
             Subscription s = new Subscription(session.clientId(), t.filter(), qos, t.noLocal(),
                     t.retainAsPublished(), t.retainHandling(), subscriptionId, group);
             // [MQTT-3.8.4-3] a subscription to the same filter replaces the old one
-            boolean existed = broker.subscribe(session, s);
+            Subscription replaced = broker.subscribe(session, s);
+            made.add(new Subscription[] {s, replaced});
             codes.add(ReasonCode.grantedQos(qos));
             // Retain Handling: 0 always, 1 only for a new subscription, 2 never (5.0 3.8.3.1)
-            if (t.retainHandling() == 0 || (t.retainHandling() == 1 && !existed)) {
+            if (t.retainHandling() == 0 || (t.retainHandling() == 1 && replaced == null)) {
                 retainedToSend.add(s);
             }
         }
@@ -76,6 +79,24 @@ final class SubscribeHandler {
             for (Subscription s : retainedToSend) {
                 broker.sendRetained(session, s); // [MQTT-3.3.1-6] retained messages follow the SUBACK
             }
+        }, () -> {
+            // the store did not keep the subscriptions: they are undone, and the client is told so (5.0: 0x80 for each
+            // filter that was granted) or, on 3.x, gets no SUBACK and a closed connection, to subscribe again
+            session.execute(() -> {
+                for (Subscription[] m : made) {
+                    broker.restoreSubscription(session, m[0].filter(), m[0], m[1]);
+                }
+            });
+            if (!v5) {
+                connection.storeFailed("SUBSCRIBE");
+                return;
+            }
+            List<ReasonCode> failed = new ArrayList<>(codes.size());
+            for (ReasonCode c : codes) {
+                failed.add(c.isError() ? c : ReasonCode.UNSPECIFIED_ERROR);
+            }
+            connection.write(new SubAckPacket(p.packetId(), failed,
+                    connection.reasonProperties(MqttConnection.STORE_FAILED, false)));
         });
     }
 
@@ -118,13 +139,36 @@ final class SubscribeHandler {
 
     void onUnsubscribe(UnsubscribePacket p) {
         Session session = connection.session();
+        Broker broker = connection.broker;
         List<ReasonCode> codes = new ArrayList<>(p.filters().size());
+        List<Subscription> removed = new ArrayList<>(p.filters().size());
         for (String filter : p.filters()) {
-            boolean existed = connection.broker.unsubscribe(session, filter);
-            codes.add(existed ? ReasonCode.SUCCESS : ReasonCode.NO_SUBSCRIPTION_EXISTED);
+            Subscription old = broker.unsubscribe(session, filter);
+            codes.add(old != null ? ReasonCode.SUCCESS : ReasonCode.NO_SUBSCRIPTION_EXISTED);
+            if (old != null) {
+                removed.add(old);
+            }
         }
         // [MQTT-3.10.4-4] UNSUBACK even when nothing was unsubscribed, [MQTT-3.10.4-5] same packet id
-        connection.broker.store().whenDurable(
-                () -> connection.write(new UnsubAckPacket(p.packetId(), codes, Properties.EMPTY)));
+        broker.store().whenDurable(
+                () -> connection.write(new UnsubAckPacket(p.packetId(), codes, Properties.EMPTY)),
+                () -> {
+                    // the store still has the subscriptions: they are put back, and the client is told
+                    session.execute(() -> {
+                        for (Subscription s : removed) {
+                            broker.restoreSubscription(session, s.filter(), null, s);
+                        }
+                    });
+                    if (!connection.version().isV5()) {
+                        connection.storeFailed("UNSUBSCRIBE");
+                        return;
+                    }
+                    List<ReasonCode> failed = new ArrayList<>(codes.size());
+                    for (ReasonCode c : codes) {
+                        failed.add(c == ReasonCode.SUCCESS ? ReasonCode.UNSPECIFIED_ERROR : c);
+                    }
+                    connection.write(new UnsubAckPacket(p.packetId(), failed,
+                            connection.reasonProperties(MqttConnection.STORE_FAILED, false)));
+                });
     }
 }

@@ -21,7 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The single writer of the database, with natural group commit.
+ * The single writer of the database, with natural group commit, and the place where a failing disk becomes refused
+ * acknowledgements instead of lost messages.
  *
  * <p>Any thread (in the broker: the event loops) posts write operations and durability barriers to one
  * multi-producer single-consumer queue and returns at once; it never blocks and never touches RocksDB. The
@@ -30,38 +31,63 @@ import org.slf4j.LoggerFactory;
  * {@link FsyncMode#ALWAYS}), then posts the actions of the barriers drained with it to their event loops. The
  * batch grows with the load: one fsync per batch, not per message.
  *
- * <p>Barriers follow the writes of their thread: each thread has a {@link Producer} with the sequence number of
- * its last queued write ({@code queued}, written by that thread) and of its last committed write
- * ({@code committed}, written by the committer). Because the queue is FIFO per producer, a barrier drained in a
- * batch comes after every write its thread queued before it, which is then committed with that batch or an
- * earlier one. A thread whose writes are all committed and whose earlier barrier actions have all run gets its
- * action run inline: clean sessions and QoS 0 never write, so their acknowledgements cost one thread-local
- * lookup, two plain and two volatile reads, and no queue hop. The "earlier barriers have run" condition keeps
- * acknowledgements of one thread in the order they were asked for (PUBACKs in PUBLISH order, [MQTT-4.6.0-2]).
+ * <h2>Barriers</h2>
  *
- * <p>When a commit fails (disk full, I/O error) the store fails for good: the error is logged, the failed
- * batch's barriers and all later ones are never run (nothing more is acknowledged) and later writes are
- * dropped. The broker should then be restarted (see {@link RocksDbStore#failure()}).
+ * Barriers follow the writes of their thread: each thread has a {@link Producer} with the sequence number of its
+ * last queued write ({@code queued}, written by that thread) and of its last resolved one ({@code done}, written by
+ * the committer: committed, or lost in a failed commit). Because the queue is FIFO per producer, a barrier drained
+ * in a batch comes after every write its thread queued before it, which is then resolved with that batch or an
+ * earlier one. A thread whose writes are all resolved and whose earlier barrier actions have all run gets its
+ * action run inline: clean sessions and QoS 0 never write, so their acknowledgements cost one thread-local lookup,
+ * a few field reads and no queue hop. The "earlier barriers have run" condition keeps the actions of one thread in
+ * the order they were asked for (PUBACKs in PUBLISH order, [MQTT-4.6.0-2]).
+ *
+ * <h2>Failures</h2>
+ *
+ * A barrier answers for the writes its thread queued since the thread's previous barrier: the writes an
+ * acknowledgement depends on are queued just before it, on the same thread, by the same call. When a commit fails
+ * (disk full, I/O error), its writes are lost; every barrier drained with it, and every later barrier whose writes
+ * include a lost <em>critical</em> one, runs its failure action instead ({@link #whenDurable(Runnable, Runnable)}):
+ * nothing that depends on a lost write is ever acknowledged. Writes are critical unless queued as housekeeping
+ * ({@link #housekeeping}): deletions of what was delivered or has ended, whose loss only means that something comes
+ * back after a restart, never that something acknowledged goes missing. So while the disk is full, clean sessions
+ * and QoS 0 keep working even on loops shared with stored sessions.
+ *
+ * <p>The committer goes on trying: every batch is written (RocksDB answers at once while it is in an error state),
+ * and while nothing is queued a small probe write is tried every second. When RocksDB writes again (it resumes by
+ * itself from a full disk once space is free, see {@link RocksDbStore}), acknowledgements flow again. A failure that
+ * RocksDB cannot resume from, and a data directory that was removed or replaced while the broker runs (detected after
+ * every commit by the identity of the directory and its lock file), keep the store failed until the broker is
+ * restarted; the log says so, once.
  */
 final class Committer {
 
     /**
      * Work done on the committer thread, in queue order with the writes: it may add writes to the batch being
      * built, read the database (after {@link Batch#commitNow()} to see everything queued before it) and ask for
-     * actions to run once its batch is committed. Counts as a write for {@link #whenDurable}.
+     * actions to run once its batch is committed, or undone if it fails. Counts as a write for {@link #whenDurable}.
      */
     interface Task {
         void run(Batch batch) throws RocksDBException;
     }
 
+    /** Work the committer does in bounded steps when it has time: one step per batch, more while idle. */
+    interface Background {
+        /** Whether there is work left. */
+        boolean pending();
+
+        /** Does one bounded step, adding its writes to {@code batch}. */
+        void step(Batch batch) throws RocksDBException;
+    }
+
     /** What a {@link Task} may do; committer thread only. */
     final class Batch {
         private final WriteBatch batch;
-        private final List<Runnable> afterCommit;
+        private final List<Runnable> afterCommit = new ArrayList<>();
+        private final List<Runnable> onFailure = new ArrayList<>();
 
-        Batch(WriteBatch batch, List<Runnable> afterCommit) {
+        Batch(WriteBatch batch) {
             this.batch = batch;
-            this.afterCommit = afterCommit;
         }
 
         void put(ColumnFamilyHandle cf, byte[] key, byte[] value) throws RocksDBException {
@@ -76,14 +102,15 @@ final class Committer {
             batch.singleDelete(cf, key);
         }
 
-        void deleteRange(ColumnFamilyHandle cf, byte[] from, byte[] to) throws RocksDBException {
-            batch.deleteRange(cf, from, to);
-        }
-
-        /** Commits what the batch holds so far, so that reads see it. */
+        /**
+         * Commits what the batch holds so far, so that reads see it. If that commit fails, the batch's undo actions
+         * run and the batch counts as failed.
+         */
         void commitNow() {
-            if (batch.count() > 0 && failure == null) {
-                commit(batch);
+            if (batch.count() > 0) {
+                if (!commit(batch)) {
+                    batchFailed = true;
+                }
                 batch.clear();
             }
         }
@@ -92,14 +119,26 @@ final class Committer {
             return db;
         }
 
-        /** Runs {@code action} on the committer thread once this batch is committed (not after a failure). */
+        /** Runs {@code action} on the committer thread once this batch is committed (not if it fails). */
         void afterCommit(Runnable action) {
             afterCommit.add(action);
+        }
+
+        /** Runs {@code undo} on the committer thread if this batch fails: it restores what the task counted. */
+        void onFailure(Runnable undo) {
+            onFailure.add(undo);
+        }
+
+        private void reset() {
+            batch.clear();
+            afterCommit.clear();
+            onFailure.clear();
         }
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(Committer.class);
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long PROBE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private static final int PUT = 0;
     private static final int DELETE = 1;
@@ -109,23 +148,48 @@ final class Committer {
     private final RocksDB db;
     private final WriteOptions writeOptions;
     private final int maxBatchOps;
+    private final long closeDeadlineNanos;
+    private final StoreHealth health;
     private final Queue<Object> queue = PlatformDependent.newMpscQueue();
     private final FastThreadLocal<Producer> producers = new FastThreadLocal<>();
     private final AtomicBoolean parked = new AtomicBoolean();
     private final AtomicBoolean warnedNoLoop = new AtomicBoolean();
     private final AtomicBoolean warnedClosed = new AtomicBoolean();
     private final Thread thread;
+    private Background background;
+    private ColumnFamilyHandle probeFamily;
+    private byte[] probeKey;
     private volatile boolean open = true;
-    private volatile Throwable failure;
+    /** Set by a task's {@link Batch#commitNow()} that failed; committer only. */
+    private boolean batchFailed;
+    private long lastProbeNanos;
     private volatile long batches;
     private volatile long writes;
 
-    Committer(RocksDB db, WriteOptions writeOptions, int maxBatchOps, String threadName) {
+    /**
+     * @param closeDeadlineNanos how long {@link #close()} goes on committing what is queued before it gives up
+     * @param health the store's state, which this committer keeps up to date
+     */
+    Committer(RocksDB db, WriteOptions writeOptions, int maxBatchOps, long closeDeadlineNanos, StoreHealth health,
+            String threadName) {
         this.db = db;
         this.writeOptions = writeOptions;
         this.maxBatchOps = maxBatchOps;
+        this.closeDeadlineNanos = closeDeadlineNanos;
+        this.health = health;
         this.thread = new Thread(this::run, threadName);
         this.thread.setDaemon(true);
+    }
+
+    /** Background work to do between batches (set before {@link #start()}). */
+    void background(Background work) {
+        this.background = work;
+    }
+
+    /** Where the probe write goes while the store is failed (set before {@link #start()}). */
+    void probe(ColumnFamilyHandle family, byte[] key) {
+        this.probeFamily = family;
+        this.probeKey = key;
     }
 
     void start() {
@@ -134,26 +198,36 @@ final class Committer {
 
     /** Queues a put; returns at once. */
     void put(ColumnFamilyHandle cf, byte[] key, byte[] value) {
-        enqueueWrite(PUT, cf, key, value);
+        enqueueWrite(PUT, false, cf, key, value, null);
     }
 
     /** Queues a delete; returns at once. */
     void delete(ColumnFamilyHandle cf, byte[] key) {
-        enqueueWrite(DELETE, cf, key, null);
+        enqueueWrite(DELETE, false, cf, key, null, null);
     }
 
     /** Queues a SingleDelete (for keys put exactly once since their last deletion); returns at once. */
     void singleDelete(ColumnFamilyHandle cf, byte[] key) {
-        enqueueWrite(SINGLE_DELETE, cf, key, null);
+        enqueueWrite(SINGLE_DELETE, false, cf, key, null, null);
     }
 
     /** Queues a task; returns at once. */
     void task(Task task) {
-        enqueueWrite(TASK, null, null, null, task);
+        enqueueWrite(TASK, false, null, null, null, task);
     }
 
-    private void enqueueWrite(int kind, ColumnFamilyHandle cf, byte[] key, byte[] value) {
-        enqueueWrite(kind, cf, key, value, null);
+    /**
+     * Queues a task whose loss in a failed commit must not fail the calling thread's next barrier: the deletion of
+     * something delivered, acknowledged or ended. If it is lost, the deleted data is still on disk after a restart
+     * (a message delivered again, a session that comes back), never missing.
+     */
+    void housekeeping(Task task) {
+        enqueueWrite(TASK, true, null, null, null, task);
+    }
+
+    /** As {@link #delete}, as housekeeping (see {@link #housekeeping(Task)}). */
+    void housekeepingDelete(ColumnFamilyHandle cf, byte[] key) {
+        enqueueWrite(DELETE, true, cf, key, null, null);
     }
 
     /**
@@ -165,26 +239,28 @@ final class Committer {
         Producer p = producer();
         if (p.groupDepth++ == 0) {
             p.group = new ArrayList<>(4);
+            p.groupHousekeeping = true;
         }
     }
 
-    /** Ends a group: queues what it holds as one operation. */
+    /** Ends a group: queues what it holds as one operation (critical if any of it is). */
     void endGroup() {
         Producer p = producer();
         if (--p.groupDepth > 0) {
             return;
         }
         List<Write> ops = p.group;
+        boolean housekeeping = p.groupHousekeeping;
         p.group = null;
         if (ops.isEmpty()) {
             return;
         }
         if (ops.size() == 1) {
             Write w = ops.get(0);
-            enqueueWrite(w.kind, w.cf, w.key, w.value, w.task);
+            enqueueWrite(w.kind, w.housekeeping, w.cf, w.key, w.value, w.task);
             return;
         }
-        enqueueWrite(TASK, null, null, null, batch -> {
+        enqueueWrite(TASK, housekeeping, null, null, null, batch -> {
             for (Write w : ops) {
                 switch (w.kind) {
                     case PUT -> batch.put(w.cf, w.key, w.value);
@@ -205,53 +281,73 @@ final class Committer {
         return p;
     }
 
-    private void enqueueWrite(int kind, ColumnFamilyHandle cf, byte[] key, byte[] value, Task task) {
-        if (!open || failure != null) {
+    private void enqueueWrite(int kind, boolean housekeeping, ColumnFamilyHandle cf, byte[] key, byte[] value,
+            Task task) {
+        if (!open) {
             if (warnedClosed.compareAndSet(false, true)) {
-                LOG.warn("store is {}: dropping writes", open ? "failed" : "closed");
+                LOG.warn("store is closed: dropping writes");
             }
             return;
         }
         Producer p = producer();
         if (p.groupDepth > 0) {
-            p.group.add(new Write(kind, cf, key, value, task, p, 0));
+            p.group.add(new Write(kind, housekeeping, cf, key, value, task, p, 0));
+            p.groupHousekeeping &= housekeeping;
             return;
         }
         long seq = ++p.queued;
-        queue.offer(new Write(kind, cf, key, value, task, p, seq));
+        queue.offer(new Write(kind, housekeeping, cf, key, value, task, p, seq));
         wake();
     }
 
-    /** See {@link RocksDbStore#whenDurable(Runnable)}. */
-    void whenDurable(Runnable action) {
+    /** See {@link RocksDbStore#whenDurable(Runnable, Runnable)}: on the calling thread's event loop. */
+    void whenDurable(Runnable action, Runnable onFailure) {
         Producer p = producers.getIfExists();
-        if (p == null || p.idle()) {
+        if (p == null) {
             action.run();
             return;
         }
-        enqueueBarrier(p, ThreadExecutorMap.currentExecutor(), action);
+        if (p.idle()) {
+            inline(p, action, onFailure).run();
+            return;
+        }
+        enqueueBarrier(p, ThreadExecutorMap.currentExecutor(), action, onFailure);
     }
 
-    /** See {@link RocksDbStore#whenDurable(EventExecutor, Runnable)}. */
-    void whenDurable(EventExecutor loop, Runnable action) {
+    /** See {@link RocksDbStore#whenDurable(EventExecutor, Runnable, Runnable)}. */
+    void whenDurable(EventExecutor loop, Runnable action, Runnable onFailure) {
         Producer p = producers.getIfExists();
         if (p == null || p.idle()) {
+            Runnable r = p == null ? action : inline(p, action, onFailure);
             if (loop.inEventLoop()) {
-                action.run();
+                r.run();
             } else {
-                loop.execute(action);
+                loop.execute(r);
             }
             return;
         }
-        enqueueBarrier(p, loop, action);
+        enqueueBarrier(p, loop, action, onFailure);
     }
 
-    private void enqueueBarrier(Producer p, EventExecutor loop, Runnable action) {
-        if (!open || failure != null) {
+    /** The action of a barrier that need not wait: the failure action if a critical write it answers for was lost. */
+    private Runnable inline(Producer p, Runnable action, Runnable onFailure) {
+        long from = p.barrierFrom;
+        p.barrierFrom = p.queued + 1;
+        if (p.lostCritical >= from) {
+            health.refused(1);
+            return onFailure;
+        }
+        return action;
+    }
+
+    private void enqueueBarrier(Producer p, EventExecutor loop, Runnable action, Runnable onFailure) {
+        if (!open) {
             return;
         }
+        long from = p.barrierFrom;
+        p.barrierFrom = p.queued + 1;
         p.barriersQueued++;
-        queue.offer(new Barrier(p, loop, action));
+        queue.offer(new Barrier(p, loop, action, onFailure, from));
         wake();
     }
 
@@ -261,7 +357,10 @@ final class Committer {
         }
     }
 
-    /** Commits what is queued, stops the thread and waits for it. Later writes are dropped. */
+    /**
+     * Commits what is queued, for at most the close deadline, then stops the thread and waits for it. What is still
+     * queued then was never acknowledged; it is dropped, with a log line. Later writes are dropped.
+     */
     void close() {
         open = false;
         LockSupport.unpark(thread);
@@ -278,10 +377,6 @@ final class Committer {
         }
     }
 
-    Throwable failure() {
-        return failure;
-    }
-
     /** Group commits so far. */
     long batches() {
         return batches;
@@ -295,71 +390,118 @@ final class Committer {
     private void run() {
         List<Barrier> barriers = new ArrayList<>();
         List<Producer> touched = new ArrayList<>();
-        List<Runnable> afterCommit = new ArrayList<>();
-        try (WriteBatch batch = new WriteBatch()) {
-            Batch context = new Batch(batch, afterCommit);
+        long closingSince = 0;
+        try (WriteBatch wb = new WriteBatch()) {
+            Batch batch = new Batch(wb);
             while (true) {
+                if (!open && closingSince == 0) {
+                    closingSince = System.nanoTime();
+                }
+                if (closingSince != 0 && System.nanoTime() - closingSince > closeDeadlineNanos) {
+                    abandon();
+                    return;
+                }
                 int n = 0;
                 int writeOps = 0;
+                batchFailed = false;
                 Object op;
                 while (n < maxBatchOps && (op = queue.poll()) != null) {
                     n++;
                     if (op instanceof Write w) {
-                        if (failure == null) {
-                            if (w.kind == TASK) {
-                                runTask(w.task, context);
-                            } else {
-                                add(batch, w);
-                            }
+                        if (w.kind == TASK) {
+                            runTask(w.task, batch);
+                        } else {
+                            add(wb, w);
                         }
                         writeOps++;
                         Producer p = w.producer;
                         if (!p.touched) {
                             p.touched = true;
+                            p.batchCritical = 0;
                             touched.add(p);
                         }
                         p.batchMax = w.seq;
+                        if (!w.housekeeping) {
+                            p.batchCritical = w.seq;
+                        }
                     } else {
                         barriers.add((Barrier) op);
                     }
                 }
-                if (n == 0) {
+                boolean backgroundStep = background != null && background.pending() && open;
+                if (backgroundStep) {
+                    try {
+                        background.step(batch);
+                    } catch (RocksDBException e) {
+                        batchFailed = true;
+                        health.failed(e);
+                    } catch (RuntimeException e) {
+                        LOG.warn("a background store task failed", e);
+                    }
+                }
+                if (n == 0 && !backgroundStep) {
                     if (!open) {
                         return;
+                    }
+                    if (health.isFailed()) {
+                        probe();
                     }
                     park();
                     continue;
                 }
-                if (writeOps > 0 && failure == null) {
-                    if (batch.count() > 0) {
-                        commit(batch);
-                    }
-                    writes += writeOps;
+                boolean ok = !batchFailed;
+                if (ok && wb.count() > 0) {
+                    ok = commit(wb);
                 }
-                batch.clear();
-                if (failure == null) {
-                    for (Runnable r : afterCommit) {
+                if (ok) {
+                    ok = health.checkDirectory();
+                }
+                if (ok) {
+                    writes += writeOps;
+                    for (Runnable r : batch.afterCommit) {
+                        runSafely(r);
+                    }
+                } else {
+                    for (Runnable r : batch.onFailure) {
                         runSafely(r);
                     }
                 }
-                afterCommit.clear();
-                for (Producer p : touched) {
-                    if (failure == null) {
-                        p.committed = p.batchMax;
+                batch.reset();
+                int refused = 0;
+                for (Barrier b : barriers) {
+                    // a barrier of a failed batch fails; one of a good batch fails if a critical write of its
+                    // thread since the thread's previous barrier was lost in an earlier failed batch
+                    boolean durable = ok && b.producer.lostCritical < b.from;
+                    if (!durable) {
+                        refused++;
                     }
+                    post(b, durable);
+                }
+                health.refused(refused);
+                barriers.clear();
+                for (Producer p : touched) {
+                    if (!ok && p.batchCritical > 0) {
+                        p.lostCritical = p.batchCritical;
+                    }
+                    p.done = p.batchMax;
                     p.touched = false;
                 }
                 touched.clear();
-                if (failure == null) {
-                    for (Barrier b : barriers) {
-                        post(b);
-                    }
-                }
-                barriers.clear();
             }
         } catch (Throwable t) {
-            fail(t);
+            health.failed(t);
+            LOG.error("the store's committer stopped", t);
         }
+    }
+
+    /** Close deadline passed: what is still queued was never acknowledged. */
+    private void abandon() {
+        int dropped = 0;
+        while (queue.poll() != null) {
+            dropped++;
+        }
+        LOG.warn("store closed {} s after shutdown began with {} queued write(s) and barrier(s) not committed (none of"
+                + " them was acknowledged)", TimeUnit.NANOSECONDS.toSeconds(closeDeadlineNanos), dropped);
     }
 
     private void add(WriteBatch batch, Write w) {
@@ -378,37 +520,57 @@ final class Committer {
                     throw new IllegalStateException("unknown write kind " + w.kind);
             }
         } catch (RocksDBException e) {
-            fail(e);
+            batchFailed = true;
+            health.failed(e);
         }
     }
 
-    private void runTask(Task task, Batch context) {
+    private void runTask(Task task, Batch batch) {
         try {
-            task.run(context);
+            task.run(batch);
         } catch (RocksDBException e) {
-            fail(e);
+            batchFailed = true;
+            health.failed(e);
         } catch (RuntimeException e) {
             LOG.warn("a store task failed", e);
         }
     }
 
-    private void commit(WriteBatch batch) {
+    /** Writes a batch; false (and the store marked failed) if RocksDB refuses it or the directory is gone. */
+    private boolean commit(WriteBatch batch) {
+        if (health.isFatal()) {
+            return false; // the directory went away: writing on would only fill unlinked files
+        }
         try {
             db.write(writeOptions, batch);
             batches++;
+            health.committed();
+            return true;
         } catch (RocksDBException e) {
-            fail(e);
+            health.failed(e);
+            return false;
         }
     }
 
-    private void fail(Throwable t) {
-        if (failure == null) {
-            failure = t;
-            LOG.error("the store failed to commit; nothing more is acknowledged until the broker is restarted", t);
+    /** While failed and idle: tries a small write once a second, so the store notices that it writes again. */
+    private void probe() {
+        long now = System.nanoTime();
+        if (probeFamily == null || now - lastProbeNanos < PROBE_INTERVAL_NANOS || health.isFatal()) {
+            return;
+        }
+        lastProbeNanos = now;
+        try (WriteBatch wb = new WriteBatch()) {
+            wb.put(probeFamily, probeKey, java.nio.ByteBuffer.allocate(8).putLong(System.currentTimeMillis()).array());
+            if (commit(wb)) {
+                health.checkDirectory();
+            }
+        } catch (RocksDBException e) {
+            health.failed(e);
         }
     }
 
-    private void post(Barrier b) {
+    private void post(Barrier b, boolean durable) {
+        b.durable = durable;
         if (b.loop == null) {
             if (warnedNoLoop.compareAndSet(false, true)) {
                 LOG.warn("whenDurable called off an event loop with writes pending; running its actions on the committer thread");
@@ -434,7 +596,8 @@ final class Committer {
     private void park() {
         parked.set(true);
         if (queue.isEmpty() && open) {
-            LockSupport.parkNanos(this, IDLE_PARK_NANOS);
+            LockSupport.parkNanos(this, health.isFailed() ? Math.min(IDLE_PARK_NANOS, PROBE_INTERVAL_NANOS)
+                    : IDLE_PARK_NANOS);
         }
         parked.set(false);
     }
@@ -443,26 +606,33 @@ final class Committer {
     private static final class Producer {
         /** Last write queued; written by the owning thread only. */
         long queued;
+        /** First write not yet answered for by a barrier; owning thread only. */
+        long barrierFrom = 1;
         /** Barriers queued; written by the owning thread only. */
         long barriersQueued;
         /** Nesting depth of {@link #beginGroup()} and the operations of the open group; owning thread only. */
         int groupDepth;
         List<Write> group;
-        /** Last write committed; written by the committer only. */
-        volatile long committed;
+        boolean groupHousekeeping;
+        /** Last write resolved (committed or lost); written by the committer only. */
+        volatile long done;
+        /** Highest critical write lost in a failed commit; written by the committer only, before {@link #done}. */
+        volatile long lostCritical;
         /** Barrier actions that have run (or started). */
         final AtomicLong barriersRun = new AtomicLong();
-        /** Committer-only scratch: highest sequence number in the current batch, and whether it is in it. */
+        /** Committer-only scratch: highest sequence number and highest critical one in the current batch. */
         long batchMax;
+        long batchCritical;
         boolean touched;
 
         boolean idle() {
-            return queued == committed && barriersQueued == barriersRun.get();
+            return queued == done && barriersQueued == barriersRun.get();
         }
     }
 
     private static final class Write {
         final int kind;
+        final boolean housekeeping;
         final ColumnFamilyHandle cf;
         final byte[] key;
         final byte[] value;
@@ -470,8 +640,10 @@ final class Committer {
         final Producer producer;
         final long seq;
 
-        Write(int kind, ColumnFamilyHandle cf, byte[] key, byte[] value, Task task, Producer producer, long seq) {
+        Write(int kind, boolean housekeeping, ColumnFamilyHandle cf, byte[] key, byte[] value, Task task,
+                Producer producer, long seq) {
             this.kind = kind;
+            this.housekeeping = housekeeping;
             this.cf = cf;
             this.key = key;
             this.value = value;
@@ -485,17 +657,24 @@ final class Committer {
         final Producer producer;
         final EventExecutor loop;
         final Runnable action;
+        final Runnable onFailure;
+        /** The first write of its thread it answers for. */
+        final long from;
+        /** Set by the committer before it posts the barrier. */
+        boolean durable;
 
-        Barrier(Producer producer, EventExecutor loop, Runnable action) {
+        Barrier(Producer producer, EventExecutor loop, Runnable action, Runnable onFailure, long from) {
             this.producer = producer;
             this.loop = loop;
             this.action = action;
+            this.onFailure = onFailure;
+            this.from = from;
         }
 
         @Override
         public void run() {
             producer.barriersRun.incrementAndGet();
-            action.run();
+            (durable ? action : onFailure).run();
         }
     }
 }

@@ -6,6 +6,7 @@ import io.starling.broker.session.Delivery;
 import io.starling.broker.session.PendingWill;
 import io.starling.broker.session.Session;
 import io.starling.broker.store.Store;
+import io.starling.broker.store.StoreStatus;
 import io.starling.broker.store.StoredSession;
 import io.starling.broker.topic.Subscription;
 import java.io.IOException;
@@ -21,7 +22,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -35,12 +35,14 @@ import org.rocksdb.CompactionPriority;
 import org.rocksdb.CompactionStyle;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
+import org.rocksdb.Env;
 import org.rocksdb.InfoLogLevel;
 import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.SstFileManager;
 import org.rocksdb.Status;
 import org.rocksdb.TablePropertiesCollectorFactory;
 import org.rocksdb.WriteBatch;
@@ -96,16 +98,28 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Durability</h2>
  *
- * {@link #whenDurable(Runnable)} runs its action once the calling thread's writes are committed:
+ * {@link #whenDurable(Runnable, Runnable)} runs its action once the calling thread's writes are committed:
  * {@link FsyncMode#ALWAYS} fsyncs the WAL with every group commit, {@link FsyncMode#OS} only writes it to the
  * page cache. Thread-safe; no method blocks an event loop (only {@link #open} and {@link #close} do I/O).
+ *
+ * <h2>Failures</h2>
+ *
+ * A commit that fails (disk full, I/O error) loses its writes; the acknowledgements that depend on them get their
+ * failure action instead, and the store goes on trying (see {@link Committer}). RocksDB resumes by itself from a
+ * full disk once there is room (the {@link SstFileManager} watches the free space); {@link #status()} and the log
+ * say what state the store is in. A data directory removed or replaced while the broker runs is detected after
+ * every commit ({@link StoreHealth}) and stops all acknowledgements that need the store until a restart.
  */
 public final class RocksDbStore implements Store {
 
     /** The schema version this code writes and reads. */
-    public static final int SCHEMA_VERSION = 1;
+    public static final int SCHEMA_VERSION = 2;
 
     static final byte[] SCHEMA_VERSION_KEY = "schema-version".getBytes(StandardCharsets.UTF_8);
+    /** Written once a second while the store is failed, to find out when it writes again. */
+    static final byte[] PROBE_KEY = "write-probe".getBytes(StandardCharsets.UTF_8);
+    /** How long a shutdown goes on committing what is queued. */
+    static final long CLOSE_DEADLINE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
     private static final Logger LOG = LoggerFactory.getLogger(RocksDbStore.class);
 
@@ -115,12 +129,13 @@ public final class RocksDbStore implements Store {
     private final Map<KeySpace, ColumnFamilyHandle> handles;
     private final Deque<AutoCloseable> resources;
     private final Committer committer;
+    private final StoreHealth health;
     private final RocksDbRetainedStore retained;
     private final SessionStorage sessions;
     private boolean closed;
 
     private RocksDbStore(RocksDbConfig config, Path dbDir, RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles,
-            Deque<AutoCloseable> resources, Committer committer, Map<String, Message> retained,
+            Deque<AutoCloseable> resources, Committer committer, StoreHealth health, Map<String, Message> retained,
             SessionStorage sessions) {
         this.config = config;
         this.dbDir = dbDir;
@@ -128,6 +143,7 @@ public final class RocksDbStore implements Store {
         this.handles = handles;
         this.resources = resources;
         this.committer = committer;
+        this.health = health;
         this.retained = new RocksDbRetainedStore(retained, committer, handles.get(KeySpace.RETAINED));
         this.sessions = sessions;
     }
@@ -162,10 +178,19 @@ public final class RocksDbStore implements Store {
         try {
             Cache cache = track(resources, new LRUCache(config.blockCacheBytes() + config.writeBufferBytes()));
             WriteBufferManager wbm = track(resources, new WriteBufferManager(config.writeBufferBytes(), cache));
+            // with an SstFileManager, RocksDB resumes by itself from a full disk once there is room again
+            SstFileManager files;
+            try {
+                files = track(resources, new SstFileManager(Env.getDefault()));
+            } catch (RocksDBException e) {
+                throw new StoreException(StoreException.Reason.IO, "cannot start RocksDB's file manager for " + dbDir + " ("
+                        + e.getMessage() + ")", e);
+            }
             DBOptions dbOptions = track(resources, new DBOptions()
                     .setCreateIfMissing(true)
                     .setCreateMissingColumnFamilies(true)
                     .setWriteBufferManager(wbm)
+                    .setSstFileManager(files)
                     // a rarely written column family must not keep old WAL files alive: flush it past this size
                     .setMaxTotalWalSize(Math.max(64L << 20, 4 * config.writeBufferBytes()))
                     .setMaxBackgroundJobs(2)
@@ -215,7 +240,7 @@ public final class RocksDbStore implements Store {
                     handles.put(space, handleList.get(i));
                 }
             }
-            checkSchema(dataDir, db, handles.get(KeySpace.META), handleList, exists, unknown);
+            int schema = checkSchema(dataDir, db, handles.get(KeySpace.META), handleList, exists, unknown);
             for (KeySpace space : KeySpace.values()) {
                 if (!handles.containsKey(space)) {
                     try {
@@ -228,9 +253,15 @@ public final class RocksDbStore implements Store {
                     }
                 }
             }
+            if (schema < SCHEMA_VERSION) {
+                migrate(dataDir, db, handles, schema);
+            }
             Map<String, Message> loaded = loadRetained(dataDir, db, handles.get(KeySpace.RETAINED));
             WriteOptions writeOptions = track(resources, new WriteOptions().setSync(config.fsync() == FsyncMode.ALWAYS));
-            Committer committer = new Committer(db, writeOptions, config.maxBatchOps(), "starling-store-committer");
+            StoreHealth health = new StoreHealth(dbDir);
+            Committer committer = new Committer(db, writeOptions, config.maxBatchOps(), CLOSE_DEADLINE_NANOS, health,
+                    "starling-store-committer");
+            committer.probe(handles.get(KeySpace.META), PROBE_KEY);
             SessionStorage sessionStorage;
             try {
                 sessionStorage = new SessionStorage(db, committer, handles, config.maxQueuedMessages(),
@@ -238,7 +269,8 @@ public final class RocksDbStore implements Store {
             } catch (RocksDBException e) {
                 throw corrupt(dataDir, "cannot read the queue position counter: " + e.getMessage(), e);
             }
-            RocksDbStore store = new RocksDbStore(config, dbDir, db, handles, resources, committer, loaded,
+            committer.background(sessionStorage);
+            RocksDbStore store = new RocksDbStore(config, dbDir, db, handles, resources, committer, health, loaded,
                     sessionStorage);
             committer.start();
             LOG.info("store opened in {} ({} retained messages, fsync: {})", dbDir, loaded.size(), config.fsync().configValue());
@@ -338,7 +370,8 @@ public final class RocksDbStore implements Store {
                 + " retained messages in it are then lost)", cause);
     }
 
-    private static void checkSchema(Path dataDir, RocksDB db, ColumnFamilyHandle meta, List<ColumnFamilyHandle> all,
+    /** Checks the schema version; returns the version of the database (written now for a new one). */
+    private static int checkSchema(Path dataDir, RocksDB db, ColumnFamilyHandle meta, List<ColumnFamilyHandle> all,
             boolean existed, List<String> unknownFamilies) {
         try {
             byte[] version = db.get(meta, SCHEMA_VERSION_KEY);
@@ -348,10 +381,8 @@ public final class RocksDbStore implements Store {
                             + " that was not written by Starling (it has no schema version); move it away, or start with"
                             + " another --data-dir");
                 }
-                try (WriteOptions sync = new WriteOptions().setSync(true)) {
-                    db.put(meta, sync, SCHEMA_VERSION_KEY, ByteBuffer.allocate(4).putInt(SCHEMA_VERSION).array());
-                }
-                return;
+                writeSchemaVersion(db, meta);
+                return SCHEMA_VERSION;
             }
             if (version.length != 4) {
                 throw corrupt(dataDir, "its schema version is " + version.length + " bytes long, not 4", null);
@@ -368,8 +399,37 @@ public final class RocksDbStore implements Store {
             if (!unknownFamilies.isEmpty()) {
                 LOG.warn("data directory {} has column families this version does not know: {}", dataDir, unknownFamilies);
             }
+            return v;
         } catch (RocksDBException e) {
             throw corrupt(dataDir, "cannot read its schema version: " + e.getMessage(), e);
+        }
+    }
+
+    private static void writeSchemaVersion(RocksDB db, ColumnFamilyHandle meta) throws RocksDBException {
+        try (WriteOptions sync = new WriteOptions().setSync(true)) {
+            db.put(meta, sync, SCHEMA_VERSION_KEY, ByteBuffer.allocate(4).putInt(SCHEMA_VERSION).array());
+        }
+    }
+
+    /**
+     * Brings a database of an older schema version to this one, then records the new version (synced). A crash in
+     * the middle leaves the old version recorded, and the migration runs again: each step is idempotent.
+     */
+    private static void migrate(Path dataDir, RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles, int from) {
+        long t0 = System.nanoTime();
+        try {
+            long rewritten = 0;
+            if (from < 2) {
+                rewritten += SessionStorage.migrateFromVersion1(db, handles);
+            }
+            db.syncWal();
+            writeSchemaVersion(db, handles.get(KeySpace.META));
+            LOG.info("data directory {} migrated from schema version {} to {} ({} records rewritten in {} ms)", dataDir,
+                    from, SCHEMA_VERSION, rewritten, (System.nanoTime() - t0) / 1_000_000);
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Reason.IO, "migrating data directory " + dataDir + " from schema version "
+                    + from + " failed (" + e.getMessage() + "); check that it is writable and the disk is not full, then"
+                    + " start again (the migration starts over)", e);
         }
     }
 
@@ -539,25 +599,36 @@ public final class RocksDbStore implements Store {
      * Runs {@code action} once every write that the calling thread queued before this call is committed (with
      * fsync in {@link FsyncMode#ALWAYS}): on the calling thread's Netty event loop (found with Netty's
      * {@code ThreadExecutorMap}), or on the committer thread when called from a thread that is not an event loop.
-     * If the calling thread has nothing pending and no earlier action of it is still to run, {@code action} runs
-     * at once, inline. Actions of one thread run in the order they were passed. After a commit failure, actions
-     * that wait for a write never run.
+     * If the calling thread has nothing pending and no earlier action of it is still to run, it runs at once, inline.
+     * Actions of one thread run in the order they were passed. If a critical write the calling thread queued since its
+     * previous call was lost in a failed commit, {@code onFailure} runs instead, in the same place and order (see
+     * {@link Committer}).
      *
      * <p>Cost when nothing is pending (QoS 0, clean sessions): one {@code FastThreadLocal} read (an array index on
-     * Netty's threads), two plain and two volatile reads, no allocation. Otherwise: one small object and one
-     * queue offer here, one task posted to the loop by the committer.
+     * Netty's threads) and a few field reads, no allocation. Otherwise: one small object and one queue offer here,
+     * one task posted to the loop by the committer.
      */
     @Override
+    public void whenDurable(Runnable action, Runnable onFailure) {
+        committer.whenDurable(action, onFailure);
+    }
+
+    /** As {@link #whenDurable(Runnable, Runnable)} with nothing to do on failure; for tests and tools. */
     public void whenDurable(Runnable action) {
-        committer.whenDurable(action);
+        committer.whenDurable(action, () -> { });
     }
 
     /**
-     * As {@link #whenDurable(Runnable)}, running {@code action} on {@code loop}; inline only if nothing is pending
-     * and the calling thread is {@code loop}'s thread.
+     * As {@link #whenDurable(Runnable, Runnable)}, running on {@code loop}; inline only if nothing is pending and the
+     * calling thread is {@code loop}'s thread.
      */
+    public void whenDurable(EventExecutor loop, Runnable action, Runnable onFailure) {
+        committer.whenDurable(loop, action, onFailure);
+    }
+
+    /** As {@link #whenDurable(EventExecutor, Runnable, Runnable)} with nothing to do on failure; for tests and tools. */
     public void whenDurable(EventExecutor loop, Runnable action) {
-        committer.whenDurable(loop, action);
+        committer.whenDurable(loop, action, () -> { });
     }
 
     /** Queues a put into {@code space}; returns at once. Durable once a later {@link #whenDurable} action runs. */
@@ -604,9 +675,9 @@ public final class RocksDbStore implements Store {
         }
     }
 
-    /** The error that stopped the committer, if any: nothing has been acknowledged since. */
-    public Optional<Throwable> failure() {
-        return Optional.ofNullable(committer.failure());
+    @Override
+    public StoreStatus status() {
+        return health.status();
     }
 
     /** The configuration it was opened with. */
@@ -642,7 +713,7 @@ public final class RocksDbStore implements Store {
         closed = true;
         committer.close();
         try {
-            if (committer.failure() == null) {
+            if (!health.isFailed()) {
                 db.syncWal();
             }
         } catch (RocksDBException e) {

@@ -10,6 +10,7 @@ import io.starling.broker.topic.Subscription;
 import io.starling.broker.topic.Topics;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -17,6 +18,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
@@ -35,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * <h2>Keys and records</h2>
  *
  * <pre>
- * sessions       cid                      → u8 1, i64 expiry s, i64 disconnectedAt ms (0: connected),
- *                                           u8 will?, [i64 will delay s, message record]
+ * sessions       cid                      → u8 2, i64 expiry s, i64 disconnectedAt ms (0: connected),
+ *                                           i64 generation, u8 will?, [i64 will delay s, message record]
  * subscriptions  prefix ∥ filter          → u8 1, u8 qos, u8 flags (1 no local, 2 retain as published),
  *                                           u8 retain handling, i32 subscription id
  * messages       i64 message id           → message record ({@link MessageCodec})
@@ -44,8 +46,19 @@ import org.slf4j.LoggerFactory;
  * inflight       prefix ∥ u16 packet id   → u8 0, i64 seq, i64 message id (PUBLISH sent) | u8 1 (PUBREL sent)
  * inbound-qos2   prefix ∥ u16 packet id   → empty
  * default        "next-seq"               → i64: queue positions and message ids are allocated below it
- * prefix = u16 length ∥ client id (UTF-8)
+ * prefix = u16 length ∥ client id (UTF-8) ∥ i64 generation
  * </pre>
+ *
+ * <h2>Generations</h2>
+ *
+ * Every incarnation of a session (a new session, or a Clean Start on an existing one) has a generation of its own,
+ * written in its record and in the prefix of every key it owns. Only the keys of the generation that a session
+ * record names belong to a session; everything else is left over from an ended generation. Ending a generation is
+ * therefore one small write, whatever the session held: its record goes (or is replaced), and the old keys are
+ * deleted afterwards in the background, a bounded step per batch ({@link #deletions}), each key once, never with a
+ * range deletion (whose tombstones pile up in the memtable under take-over churn and make every later write and
+ * scan slower). A crash at any point leaves nothing that could be taken for live state: recovery deletes the keys of
+ * generations that no record names.
  *
  * <h2>Threads</h2>
  *
@@ -53,32 +66,52 @@ import org.slf4j.LoggerFactory;
  * alone owns the allocation of positions and message ids, the message reference counts and each session's
  * counters ({@link Keys}). Positions are allocated in committer order, and a session is handed its stored
  * deliveries after they are committed and in that order, so its in-memory cursor can page the rest from disk.
+ * Writes whose loss in a failed commit would not dishonour an acknowledgement (acknowledged queue entries, ended
+ * generations, the record written when a connection ends) go as housekeeping ({@link Committer#housekeeping}).
  */
-final class SessionStorage {
+final class SessionStorage implements Committer.Background {
 
     private static final Logger LOG = LoggerFactory.getLogger(SessionStorage.class);
     private static final byte[] NEXT_SEQ_KEY = "next-seq".getBytes(StandardCharsets.UTF_8);
     private static final long SEQ_BLOCK = 1L << 20;
     private static final long DROP_LOG_INTERVAL_NS = 10_000_000_000L;
+    /** Keys deleted per background step of an ended generation. */
+    static final int DELETE_STEP = 1024;
+    static final int RECORD_VERSION = 2;
 
-    /** A session's keys and, on the committer thread, its stored-queue counters. */
+    /** A session generation's keys and, on the committer thread, its stored-queue counters. */
     static final class Keys {
         final String clientId;
+        final long generation;
         final byte[] prefix;
         final byte[] prefixEnd;
         /** Whether its subscriptions have been written (owner loop). */
         boolean subscriptionsWritten;
-        /** Queue positions below it were deleted with the session's state (committer). */
-        long deletedBelow;
-        /** The session ended: later writes are ignored (committer). */
+        /** Queue positions below it belong to an earlier generation (committer). */
+        long floor;
+        /** The generation ended: later writes are ignored (committer). */
         boolean ended;
         long count;
         long bytes;
 
-        Keys(String clientId) {
+        Keys(String clientId, long generation) {
             this.clientId = clientId;
-            this.prefix = prefix(clientId);
+            this.generation = generation;
+            this.prefix = prefix(clientId, generation);
             this.prefixEnd = successor(prefix);
+        }
+    }
+
+    /** An ended generation whose keys are being deleted (committer). */
+    private static final class Deletion {
+        final Keys keys;
+        /** Index into {@link #spaces} of the key space being deleted. */
+        int space;
+        /** Where the next step seeks in that space; {@code null} = from the generation's prefix. */
+        byte[] cursor;
+
+        Deletion(Keys keys) {
+            this.keys = keys;
         }
     }
 
@@ -91,9 +124,13 @@ final class SessionStorage {
     private final ColumnFamilyHandle queues;
     private final ColumnFamilyHandle inflight;
     private final ColumnFamilyHandle inbound;
+    /** The spaces an ended generation is deleted from, the queue (which releases message references) last. */
+    private final ColumnFamilyHandle[] spaces;
     private final long maxQueuedMessages;
     private final long maxQueuedBytes;
     private final long maxStoredBytesTotal;
+    /** Generations are allocated on any loop; above every generation in the database. */
+    private final AtomicLong generations;
     /** Bytes (message weights) in all stored queues (committer). */
     private long storedBytesTotal;
     /**
@@ -101,6 +138,8 @@ final class SessionStorage {
      * message that is not in it has one reference: most messages go to one session, and then cost nothing here.
      */
     private LongIntMap refs = new LongIntMap(1024);
+    /** Ended generations whose keys are still to be deleted, oldest first (committer). */
+    private final ArrayDeque<Deletion> deletions = new ArrayDeque<>();
     /** Deliveries refused because a stored queue was full, for the log (committer). */
     private long droppedFull;
     private long nextSeq;
@@ -118,18 +157,21 @@ final class SessionStorage {
         this.queues = handles.get(KeySpace.QUEUES);
         this.inflight = handles.get(KeySpace.INFLIGHT);
         this.inbound = handles.get(KeySpace.INBOUND_QOS2);
+        this.spaces = new ColumnFamilyHandle[] {subscriptions, inflight, inbound, queues};
         this.maxQueuedMessages = maxQueuedMessages;
         this.maxQueuedBytes = maxQueuedBytes;
         this.maxStoredBytesTotal = maxStoredBytesTotal <= 0 ? Long.MAX_VALUE : maxStoredBytesTotal;
         byte[] next = db.get(meta, NEXT_SEQ_KEY);
         this.nextSeq = next == null ? 1 : ByteBuffer.wrap(next).getLong();
         this.seqLimit = nextSeq;
+        // above the generations of earlier runs however the clock moved: recovery raises it past every one it finds
+        this.generations = new AtomicLong(System.currentTimeMillis() << 10);
     }
 
     private Keys keys(Session s) {
         Object h = s.storeHandle();
         if (h == null) {
-            Keys k = new Keys(s.clientId());
+            Keys k = new Keys(s.clientId(), generations.incrementAndGet());
             s.storeHandle(k);
             return k;
         }
@@ -138,22 +180,37 @@ final class SessionStorage {
 
     // ---------------------------------------------------------------- writes from the event loops
 
+    /**
+     * The session's record. Written when a connection attaches (the CONNACK waits for it: critical) and when it ends
+     * or its Will is published ({@code disconnectedAtMillis != 0}: housekeeping, nothing waits for it).
+     */
     void saveSession(Session s, long disconnectedAtMillis, PendingWill will) {
         Keys k = keys(s);
         byte[] key = k.clientId.getBytes(StandardCharsets.UTF_8);
+        boolean housekeeping = disconnectedAtMillis != 0;
         if (s.expiryIntervalSeconds() == 0) {
             // it ends with its connection: nothing to recover after a restart
-            committer.delete(sessions, key);
+            if (housekeeping) {
+                committer.housekeepingDelete(sessions, key);
+            } else {
+                committer.delete(sessions, key);
+            }
             return;
         }
         byte[] willRecord = will == null ? null : MessageCodec.encode(will.message());
-        ByteBuffer b = ByteBuffer.allocate(1 + 8 + 8 + 1 + (willRecord == null ? 0 : 8 + willRecord.length));
-        b.put((byte) 1).putLong(s.expiryIntervalSeconds()).putLong(disconnectedAtMillis);
+        ByteBuffer b = ByteBuffer.allocate(1 + 8 + 8 + 8 + 1 + (willRecord == null ? 0 : 8 + willRecord.length));
+        b.put((byte) RECORD_VERSION).putLong(s.expiryIntervalSeconds()).putLong(disconnectedAtMillis)
+                .putLong(k.generation);
         b.put((byte) (willRecord == null ? 0 : 1));
         if (willRecord != null) {
             b.putLong(will.delaySeconds()).put(willRecord);
         }
-        committer.put(sessions, key, b.array());
+        byte[] record = b.array();
+        if (housekeeping) {
+            committer.housekeeping(batch -> batch.put(sessions, key, record));
+        } else {
+            committer.put(sessions, key, record);
+        }
         if (!k.subscriptionsWritten) {
             k.subscriptionsWritten = true;
             for (Subscription sub : s.subscriptions().values()) {
@@ -162,29 +219,34 @@ final class SessionStorage {
         }
     }
 
+    /**
+     * Ends the session's generation: its record goes at once (in the same batch), its keys are deleted afterwards in
+     * the background. With {@code ended} the session is over; otherwise (Clean Start on a resumed session) it goes on
+     * in a new generation, empty, whose record the caller writes next.
+     */
     void deleteSession(Session s, boolean ended) {
-        Keys k = keys(s);
-        k.subscriptionsWritten = false;
-        committer.task(batch -> {
-            batch.commitNow(); // the scan below must see this session's entries still in the batch
-            try (Slice upper = new Slice(k.prefixEnd);
-                    ReadOptions ro = new ReadOptions().setIterateUpperBound(upper);
-                    RocksIterator it = db.newIterator(queues, ro)) {
-                for (it.seek(k.prefix); it.isValid(); it.next()) {
-                    release(batch, ByteBuffer.wrap(it.value()).getLong());
-                }
-                it.status();
+        Keys old = keys(s);
+        Keys fresh = ended ? null : new Keys(s.clientId(), generations.incrementAndGet());
+        if (fresh != null) {
+            s.storeHandle(fresh);
+        }
+        byte[] key = old.clientId.getBytes(StandardCharsets.UTF_8);
+        committer.housekeeping(batch -> {
+            if (old.ended) {
+                return;
             }
-            batch.deleteRange(queues, k.prefix, k.prefixEnd);
-            batch.deleteRange(inflight, k.prefix, k.prefixEnd);
-            batch.deleteRange(inbound, k.prefix, k.prefixEnd);
-            batch.deleteRange(subscriptions, k.prefix, k.prefixEnd);
-            batch.delete(sessions, k.clientId.getBytes(StandardCharsets.UTF_8));
-            k.deletedBelow = nextSeq;
-            storedBytesTotal -= k.bytes;
-            k.count = 0;
-            k.bytes = 0;
-            k.ended |= ended;
+            batch.delete(sessions, key);
+            old.ended = true;
+            long bytes = old.bytes;
+            storedBytesTotal -= bytes;
+            if (fresh != null) {
+                fresh.floor = nextSeq; // positions below belong to the old generation
+            }
+            batch.onFailure(() -> {
+                old.ended = false;
+                storedBytesTotal += bytes;
+            });
+            batch.afterCommit(() -> deletions.add(new Deletion(old)));
         });
     }
 
@@ -206,6 +268,7 @@ final class SessionStorage {
             long msgId = 0;
             int n = 0;
             long weight = m.weight();
+            Keys[] counted = null;
             for (int i = 0; i < targets.size(); i++) {
                 Session s = targets.get(i);
                 Keys k = (Keys) s.storeHandle();
@@ -230,12 +293,31 @@ final class SessionStorage {
                 k.count++;
                 k.bytes += weight;
                 storedBytesTotal += weight;
-                n++;
+                if (counted == null) {
+                    counted = new Keys[targets.size()];
+                }
+                counted[n++] = k;
                 Delivery stored = d.stored(seq, msgId);
                 batch.afterCommit(() -> s.execute(() -> s.deliverStored(stored)));
             }
             if (n > 1) {
                 refs.add(msgId, n);
+            }
+            if (n > 0) {
+                // a failed commit stored none of it: the counters go back
+                Keys[] undo = counted;
+                int undoCount = n;
+                long id = msgId;
+                batch.onFailure(() -> {
+                    for (int j = 0; j < undoCount; j++) {
+                        undo[j].count--;
+                        undo[j].bytes -= weight;
+                        storedBytesTotal -= weight;
+                    }
+                    if (undoCount > 1) {
+                        refs.remove(id);
+                    }
+                });
             }
         });
     }
@@ -245,15 +327,25 @@ final class SessionStorage {
         if (k == null) {
             return;
         }
-        committer.task(batch -> {
-            if (d.seq() < k.deletedBelow) {
-                return; // deleted with the session's state already
+        committer.housekeeping(batch -> {
+            if (k.ended || d.seq() < k.floor) {
+                return; // its generation ended: its keys go with it
             }
+            long w = d.message().weight();
             batch.singleDelete(queues, queueKey(k.prefix, d.seq()));
             k.count--;
-            k.bytes -= d.message().weight();
-            storedBytesTotal -= d.message().weight();
-            release(batch, d.msgId());
+            k.bytes -= w;
+            storedBytesTotal -= w;
+            boolean last = release(batch, d.msgId());
+            batch.onFailure(() -> {
+                // the entry is still on disk (delivered again after a restart): count it again
+                k.count++;
+                k.bytes += w;
+                storedBytesTotal += w;
+                if (!last) {
+                    refs.add(d.msgId(), 1);
+                }
+            });
         });
     }
 
@@ -267,7 +359,7 @@ final class SessionStorage {
     }
 
     void inflightDone(Session s, int packetId) {
-        committer.delete(inflight, pidKey(keys(s).prefix, packetId));
+        committer.housekeepingDelete(inflight, pidKey(keys(s).prefix, packetId));
     }
 
     void inboundQos2(Session s, int packetId, boolean awaiting) {
@@ -281,7 +373,7 @@ final class SessionStorage {
 
     void readQueue(Session s, long afterSeq, int limit, Consumer<List<Delivery>> onOwner) {
         Keys k = keys(s);
-        committer.task(batch -> {
+        committer.housekeeping(batch -> {
             batch.commitNow(); // every entry handed to the session before it asked is committed
             List<Delivery> page = new ArrayList<>(Math.min(limit, 64));
             try (Slice upper = new Slice(k.prefixEnd);
@@ -303,6 +395,74 @@ final class SessionStorage {
 
     // ---------------------------------------------------------------- committer thread
 
+    @Override
+    public boolean pending() {
+        return !deletions.isEmpty();
+    }
+
+    /**
+     * Deletes up to {@link #DELETE_STEP} keys of the oldest ended generation, space by space, releasing the message
+     * references of its queue entries. The cursor moves on once the step's batch is committed; a failed batch is
+     * simply tried again (its reference releases undone).
+     */
+    @Override
+    public void step(Committer.Batch batch) throws RocksDBException {
+        Deletion d = deletions.peekFirst();
+        int budget = DELETE_STEP;
+        int space = d.space;
+        byte[] cursor = d.cursor;
+        List<Long> released = null;
+        while (budget > 0 && space < spaces.length) {
+            ColumnFamilyHandle cf = spaces[space];
+            byte[] last = null;
+            try (Slice upper = new Slice(d.keys.prefixEnd);
+                    ReadOptions ro = new ReadOptions().setIterateUpperBound(upper);
+                    RocksIterator it = db.newIterator(cf, ro)) {
+                it.seek(cursor == null ? d.keys.prefix : cursor);
+                for (; it.isValid() && budget > 0; it.next()) {
+                    byte[] key = it.key();
+                    if (cursor != null && Arrays.equals(key, cursor)) {
+                        continue; // deleted by the previous step already
+                    }
+                    if (cf == queues) {
+                        batch.singleDelete(queues, key);
+                        long msgId = ByteBuffer.wrap(it.value()).getLong();
+                        if (!release(batch, msgId)) {
+                            if (released == null) {
+                                released = new ArrayList<>();
+                            }
+                            released.add(msgId);
+                        }
+                    } else {
+                        batch.delete(cf, key);
+                    }
+                    last = key;
+                    budget--;
+                }
+                it.status();
+            }
+            if (budget > 0) {
+                space++; // this space is done
+                cursor = null;
+            } else {
+                cursor = last;
+            }
+        }
+        int nextSpace = space;
+        byte[] nextCursor = cursor;
+        batch.afterCommit(() -> {
+            d.space = nextSpace;
+            d.cursor = nextCursor;
+            if (nextSpace >= spaces.length) {
+                deletions.pollFirst();
+            }
+        });
+        if (released != null) {
+            List<Long> undo = released;
+            batch.onFailure(() -> undo.forEach(id -> refs.add(id, 1)));
+        }
+    }
+
     private long allocate(Committer.Batch batch) throws RocksDBException {
         if (nextSeq >= seqLimit) {
             seqLimit = nextSeq + SEQ_BLOCK;
@@ -311,15 +471,17 @@ final class SessionStorage {
         return nextSeq++;
     }
 
-    private void release(Committer.Batch batch, long msgId) throws RocksDBException {
+    /** Drops one reference to a message; deletes its record with the last. Returns whether that was the last. */
+    private boolean release(Committer.Batch batch, long msgId) throws RocksDBException {
         int count = refs.get(msgId);
         if (count <= 1) {
             // the last reference (absent: the only one)
             refs.remove(msgId);
             batch.singleDelete(messages, longKey(msgId));
-        } else {
-            refs.add(msgId, -1);
+            return true;
         }
+        refs.add(msgId, -1);
+        return false;
     }
 
     private void logDrop(Keys k) {
@@ -356,26 +518,30 @@ final class SessionStorage {
 
     /**
      * Reads every stored session with its subscriptions and in-flight state, counts the queue entries and message
-     * references, and deletes what belongs to no session (left by a crash between a session's end and its
-     * deletion). Blocking; before any connection is accepted.
+     * references, and deletes what belongs to no session's generation (left by a crash before an ended generation
+     * was deleted). Blocking; before any connection is accepted.
      */
     void recover(Consumer<StoredSession> sink) throws RocksDBException {
         long now = System.currentTimeMillis();
         Map<String, Rec> recs = new HashMap<>();
+        long maxGeneration = 0;
         try (RocksIterator it = db.newIterator(sessions)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 String cid = new String(it.key(), StandardCharsets.UTF_8);
-                recs.put(cid, Rec.decode(cid, it.value(), now));
+                Rec r = Rec.decode(cid, it.value(), now);
+                recs.put(cid, r);
+                maxGeneration = Math.max(maxGeneration, r.generation);
             }
             it.status();
         }
-        try (WriteBatch orphans = new WriteBatch(); WriteOptions wo = new WriteOptions()) {
+        long orphans = 0;
+        try (WriteBatch batch = new WriteBatch(); WriteOptions wo = new WriteOptions()) {
             try (RocksIterator it = db.newIterator(subscriptions)) {
                 for (it.seekToFirst(); it.isValid(); it.next()) {
                     byte[] key = it.key();
-                    Rec r = recs.get(clientIdOf(key));
+                    Rec r = owner(recs, key);
                     if (r == null) {
-                        orphans.delete(subscriptions, key);
+                        orphans += orphan(batch, wo, subscriptions, key);
                         continue;
                     }
                     int plen = prefixLength(key);
@@ -395,9 +561,9 @@ final class SessionStorage {
             try (RocksIterator it = db.newIterator(inbound)) {
                 for (it.seekToFirst(); it.isValid(); it.next()) {
                     byte[] key = it.key();
-                    Rec r = recs.get(clientIdOf(key));
+                    Rec r = owner(recs, key);
                     if (r == null) {
-                        orphans.delete(inbound, key);
+                        orphans += orphan(batch, wo, inbound, key);
                     } else {
                         r.inbound.add(pidOf(key));
                     }
@@ -408,9 +574,9 @@ final class SessionStorage {
             try (RocksIterator it = db.newIterator(inflight)) {
                 for (it.seekToFirst(); it.isValid(); it.next()) {
                     byte[] key = it.key();
-                    Rec r = recs.get(clientIdOf(key));
+                    Rec r = owner(recs, key);
                     if (r == null) {
-                        orphans.delete(inflight, key);
+                        orphans += orphan(batch, wo, inflight, key);
                         continue;
                     }
                     ByteBuffer v = ByteBuffer.wrap(it.value());
@@ -426,20 +592,22 @@ final class SessionStorage {
                 it.status();
             }
             long maxSeq = 0;
+            Set<Long> orphanedMessages = new HashSet<>();
             try (RocksIterator it = db.newIterator(queues)) {
                 for (it.seekToFirst(); it.isValid(); it.next()) {
                     byte[] key = it.key();
-                    long seq = ByteBuffer.wrap(key, key.length - 8, 8).getLong();
-                    maxSeq = Math.max(maxSeq, seq);
-                    Rec r = recs.get(clientIdOf(key));
                     byte[] value = it.value();
+                    long seq = key.length >= 8 ? ByteBuffer.wrap(key, key.length - 8, 8).getLong() : 0;
+                    long msgId = value.length >= 8 ? ByteBuffer.wrap(value).getLong() : 0;
+                    maxSeq = Math.max(maxSeq, Math.max(seq, msgId));
+                    Rec r = owner(recs, key);
                     if (r == null) {
-                        orphans.delete(queues, key);
+                        orphans += orphan(batch, wo, queues, key);
+                        if (msgId > 0) {
+                            orphanedMessages.add(msgId);
+                        }
                         continue;
                     }
-                    ByteBuffer v = ByteBuffer.wrap(value);
-                    long msgId = v.getLong();
-                    maxSeq = Math.max(maxSeq, msgId);
                     refs.add(msgId, 1);
                     r.count++;
                     r.bytes += ByteBuffer.wrap(value, 10, 4).getInt();
@@ -460,12 +628,21 @@ final class SessionStorage {
                 for (Integer pid : r.pendingPublish) {
                     // its queue entry is gone (completed before the crash): nothing to re-send for it
                     r.inflight.remove(pid);
-                    orphans.delete(inflight, pidKey(prefix(r.clientId), pid));
+                    batch.delete(inflight, pidKey(prefix(r.clientId, r.generation), pid));
+                    orphans++;
                 }
             }
-            if (orphans.count() > 0) {
-                LOG.info("deleting {} stored entries that belong to no session", orphans.count());
-                db.write(wo, orphans);
+            for (long msgId : orphanedMessages) {
+                if (refs.get(msgId) == 0) {
+                    // referred to only by entries of ended generations
+                    orphans += orphan(batch, wo, messages, longKey(msgId));
+                }
+            }
+            if (batch.count() > 0) {
+                db.write(wo, batch);
+            }
+            if (orphans > 0) {
+                LOG.info("deleted {} stored entries that belong to no session", orphans);
             }
             refs = refs.without(1); // singly referred messages need no entry
             if (maxSeq >= nextSeq) {
@@ -473,8 +650,10 @@ final class SessionStorage {
                 seqLimit = nextSeq;
             }
         }
+        long floor = maxGeneration + 1;
+        generations.accumulateAndGet(floor, Math::max);
         for (Rec r : recs.values()) {
-            Keys k = new Keys(r.clientId);
+            Keys k = new Keys(r.clientId, r.generation);
             k.subscriptionsWritten = true;
             k.count = r.count;
             k.bytes = r.bytes;
@@ -487,11 +666,31 @@ final class SessionStorage {
         }
     }
 
+    /** Queues the deletion of an orphan key, writing the batch every 64k entries; returns 1. */
+    private long orphan(WriteBatch batch, WriteOptions wo, ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
+        batch.delete(cf, key);
+        if (batch.count() >= 65_536) {
+            db.write(wo, batch);
+            batch.clear();
+        }
+        return 1;
+    }
+
+    /** The session whose current generation owns a key, or {@code null}. */
+    private static Rec owner(Map<String, Rec> recs, byte[] key) {
+        if (key.length < 2 || key.length < prefixLength(key)) {
+            return null; // not a key of this schema (left over from a migrated database)
+        }
+        Rec r = recs.get(clientIdOf(key));
+        return r != null && generationOf(key) == r.generation ? r : null;
+    }
+
     /** A session record being recovered. */
     private static final class Rec {
         final String clientId;
         long expiry;
         long disconnectedAt;
+        long generation;
         PendingWill will;
         final List<Subscription> subscriptions = new ArrayList<>();
         final List<Integer> inbound = new ArrayList<>();
@@ -509,12 +708,13 @@ final class SessionStorage {
             Rec r = new Rec(cid);
             ByteBuffer v = ByteBuffer.wrap(value);
             int version = v.get();
-            if (version != 1) {
+            if (version != RECORD_VERSION) {
                 throw new IllegalArgumentException("session record of '" + cid + "' has unknown version " + version);
             }
             r.expiry = v.getLong();
             long at = v.getLong();
             r.disconnectedAt = at == 0 ? now : at; // connected when the broker stopped: disconnected now
+            r.generation = v.getLong();
             if (v.get() == 1) {
                 long delay = v.getLong();
                 byte[] rec = new byte[v.remaining()];
@@ -525,11 +725,64 @@ final class SessionStorage {
         }
     }
 
+    // ---------------------------------------------------------------- schema migration
+
+    /**
+     * Rewrites a database of schema version 1 (keys prefixed by the client id alone, session records of version 1)
+     * into version 2 (generation 0 of every session), one session per atomic batch: a session whose record is of
+     * version 2 is done, so a migration interrupted by a crash goes on where it stopped. Keys of no session are left
+     * to recovery, which deletes them. Blocking; at open, before anything else reads the sessions.
+     */
+    static long migrateFromVersion1(RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles) throws RocksDBException {
+        long rewritten = 0;
+        ColumnFamilyHandle sessions = handles.get(KeySpace.SESSIONS);
+        List<ColumnFamilyHandle> spaces = List.of(handles.get(KeySpace.SUBSCRIPTIONS), handles.get(KeySpace.QUEUES),
+                handles.get(KeySpace.INFLIGHT), handles.get(KeySpace.INBOUND_QOS2));
+        try (WriteOptions wo = new WriteOptions(); RocksIterator records = db.newIterator(sessions)) {
+            for (records.seekToFirst(); records.isValid(); records.next()) {
+                ByteBuffer v = ByteBuffer.wrap(records.value());
+                if (v.get() != 1) {
+                    continue;
+                }
+                String cid = new String(records.key(), StandardCharsets.UTF_8);
+                byte[] oldPrefix = prefix(cid, 0);
+                oldPrefix = Arrays.copyOf(oldPrefix, oldPrefix.length - 8); // u16 length ∥ client id
+                try (WriteBatch batch = new WriteBatch()) {
+                    for (ColumnFamilyHandle cf : spaces) {
+                        try (Slice upper = new Slice(successor(oldPrefix));
+                                ReadOptions ro = new ReadOptions().setIterateUpperBound(upper);
+                                RocksIterator it = db.newIterator(cf, ro)) {
+                            for (it.seek(oldPrefix); it.isValid(); it.next()) {
+                                byte[] key = it.key();
+                                byte[] moved = ByteBuffer.allocate(key.length + 8).put(oldPrefix).putLong(0L)
+                                        .put(key, oldPrefix.length, key.length - oldPrefix.length).array();
+                                batch.put(cf, moved, it.value());
+                                batch.delete(cf, key);
+                            }
+                            it.status();
+                        }
+                    }
+                    long expiry = v.getLong();
+                    long at = v.getLong();
+                    byte[] rest = new byte[v.remaining()];
+                    v.get(rest);
+                    ByteBuffer record = ByteBuffer.allocate(1 + 8 + 8 + 8 + rest.length);
+                    record.put((byte) RECORD_VERSION).putLong(expiry).putLong(at).putLong(0L).put(rest);
+                    batch.put(sessions, records.key(), record.array());
+                    rewritten += batch.count();
+                    db.write(wo, batch);
+                }
+            }
+            records.status();
+        }
+        return rewritten;
+    }
+
     // ---------------------------------------------------------------- keys
 
-    static byte[] prefix(String clientId) {
+    static byte[] prefix(String clientId, long generation) {
         byte[] id = clientId.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(2 + id.length).putShort((short) id.length).put(id).array();
+        return ByteBuffer.allocate(2 + id.length + 8).putShort((short) id.length).put(id).putLong(generation).array();
     }
 
     /** The smallest key greater than every key starting with {@code prefix}. */
@@ -544,12 +797,17 @@ final class SessionStorage {
         throw new IllegalArgumentException("no successor of an all-0xFF prefix");
     }
 
+    /** Length of a key's prefix: client id and generation. */
     private static int prefixLength(byte[] key) {
-        return 2 + (((key[0] & 0xFF) << 8) | (key[1] & 0xFF));
+        return 2 + (((key[0] & 0xFF) << 8) | (key[1] & 0xFF)) + 8;
     }
 
     private static String clientIdOf(byte[] key) {
-        return new String(key, 2, prefixLength(key) - 2, StandardCharsets.UTF_8);
+        return new String(key, 2, prefixLength(key) - 10, StandardCharsets.UTF_8);
+    }
+
+    private static long generationOf(byte[] key) {
+        return ByteBuffer.wrap(key, prefixLength(key) - 8, 8).getLong();
     }
 
     private static int pidOf(byte[] key) {

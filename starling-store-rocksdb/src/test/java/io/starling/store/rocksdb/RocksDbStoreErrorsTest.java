@@ -92,20 +92,22 @@ class RocksDbStoreErrorsTest {
                 .isInstanceOfSatisfying(StoreException.class,
                         e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.INCOMPATIBLE))
                 .hasMessageContaining("data directory " + dir.toAbsolutePath())
-                .hasMessageContaining("newer version of Starling (schema version 999; this version reads up to 1)");
+                .hasMessageContaining("newer version of Starling (schema version 999; this version reads up to "
+                        + RocksDbStore.SCHEMA_VERSION + ")");
     }
 
     @Test
     void newerVersionWithAColumnFamilyThisVersionDoesNotKnow() throws Exception {
         RocksDbStore.open(dir).close();
         withRawDb(dir.resolve("db"), (db, handles) -> {
-            db.put(handles.get(0), RocksDbStore.SCHEMA_VERSION_KEY, ByteBuffer.allocate(4).putInt(2).array());
+            db.put(handles.get(0), RocksDbStore.SCHEMA_VERSION_KEY,
+                    ByteBuffer.allocate(4).putInt(RocksDbStore.SCHEMA_VERSION + 1).array());
             db.createColumnFamily(new ColumnFamilyDescriptor("from-the-future".getBytes(StandardCharsets.UTF_8))).close();
         });
         assertThatThrownBy(() -> RocksDbStore.open(dir))
                 .isInstanceOfSatisfying(StoreException.class,
                         e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.INCOMPATIBLE))
-                .hasMessageContaining("schema version 2");
+                .hasMessageContaining("schema version " + (RocksDbStore.SCHEMA_VERSION + 1));
     }
 
     @Test

@@ -232,7 +232,7 @@ class RocksDbStoreTest {
             int[] count = {0};
             reopened.forEach(KeySpace.QUEUES, (k, v) -> count[0]++);
             assertThat(count[0]).isEqualTo(1000);
-            assertThat(reopened.failure()).isEmpty();
+            assertThat(reopened.status().writable()).isTrue();
         }
     }
 
