@@ -23,9 +23,10 @@ import java.util.Locale;
  * <p><b>Precedence: the first matching rule decides</b>, in file order. For a client, a right (read or write) and a
  * topic, the rules are read from the top; the first one whose subject is the client, whose access includes the
  * right and whose filter matches the topic decides: allow or deny. <b>If no rule matches, the answer is deny</b>.
- * (Without an ACL file everything is allowed; see {@link Acl}.) A rule whose {@code %u}/{@code %c} would be replaced
- * by a value containing {@code /}, {@code +} or {@code #} (or an empty one), or whose {@code %u} meets a client
- * without a user name, does not apply to that client.
+ * (Without an ACL file everything is allowed; see {@link Acl}.) {@code %u} and {@code %c} are replaced in one pass
+ * ({@link Placeholders}); a rule whose {@code %u}/{@code %c} would be replaced by a value containing {@code /},
+ * {@code +} or {@code #}, an empty one, one starting with {@code $} at the start of the filter, or whose {@code %u}
+ * meets a client without a user name, does not apply to that client.
  *
  * <p>A SUBSCRIBE is allowed when some topic of its filter may be readable: going down the rules with read access, the
  * first that either allows a topic the filter could match, or denies every topic the filter matches, decides. What a
@@ -132,8 +133,9 @@ public final class AclRules {
     }
 
     /**
-     * The rules that apply to one client, in order, with {@code %u}/{@code %c} replaced: what {@link TopicAccess}
-     * evaluates for every check of that client.
+     * The rules that apply to one client, in order, with {@code %u}/{@code %c} replaced in one pass
+     * ({@link Placeholders}): what {@link TopicAccess} evaluates for every check of that client. A rule that needs a
+     * value the client does not have, or has only in an unsafe form, is left out.
      */
     List<BoundRule> bind(ClientIdentity id) {
         List<BoundRule> out = new ArrayList<>();
@@ -141,27 +143,12 @@ public final class AclRules {
             if (!r.appliesTo(id)) {
                 continue;
             }
-            String filter = r.pattern();
-            if (filter.contains("%u")) {
-                if (!isSafeLevelValue(id.username())) {
-                    continue;
-                }
-                filter = filter.replace("%u", id.username());
+            String filter = Placeholders.expand(r.pattern(), id.username(), id.clientId());
+            if (filter != null) {
+                out.add(new BoundRule(r.allow(), r.rights(), filter, r));
             }
-            if (filter.contains("%c")) {
-                if (!isSafeLevelValue(id.clientId())) {
-                    continue;
-                }
-                filter = filter.replace("%c", id.clientId());
-            }
-            out.add(new BoundRule(r.allow(), r.rights(), filter, r));
         }
         return out;
-    }
-
-    /** A user name or client id that can stand in a topic level: not empty, no '/', '+' or '#'. */
-    private static boolean isSafeLevelValue(String v) {
-        return v != null && !v.isEmpty() && v.indexOf('/') < 0 && v.indexOf('+') < 0 && v.indexOf('#') < 0;
     }
 
     /** A rule bound to one client: placeholders replaced. */

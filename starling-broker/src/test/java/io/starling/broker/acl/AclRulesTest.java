@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 
 class AclRulesTest {
@@ -174,5 +178,89 @@ class AclRulesTest {
         assertThat(a.canRead("a")).isFalse();
         assertThat(a.canPublish("a")).isFalse();
         assertThat(a.canSubscribe("#")).isFalse();
+    }
+
+    /** User names and client ids a client can choose to attack {@code %u}/{@code %c} rules with. */
+    static List<String> hostileNames() {
+        return Arrays.asList("%c", "%u", "%u%c", "%%c", "%", "%x", "50%", "+", "#", "a/b", "alice/x", "$SYS", "$share",
+                "", null, "alice/+", "+/#");
+    }
+
+    // The victim is user "alice" with client id "alice": every rule below names her topics only through %u/%c. No
+    // hostile user name or client id (nor a pair of them) may read, write or subscribe to any of her topics, nor to
+    // $SYS through a placeholder at the start of a filter.
+    @ParameterizedTest(name = "user {0}")
+    @MethodSource("hostileNames")
+    void hostileNamesNeverReachAnotherClientsTopics(String hostile) throws Exception {
+        List<String> rules = List.of(
+                "allow all readwrite home/%u/#",
+                "allow all readwrite devices/%c/#",
+                "allow all readwrite both/%u/%c/#",
+                "allow all readwrite glued/u-%u-c-%c",
+                "allow all read %u/#",
+                "allow all read %c/inbox");
+        List<String> victims = List.of("home/alice/x", "home/alice", "devices/alice/x", "both/alice/alice/x",
+                "glued/u-alice-c-alice", "alice/x", "alice/inbox", "$SYS/broker/uptime", "$SYS/x/inbox");
+        List<String> filters = List.of("home/alice/#", "home/alice/x", "devices/alice/+", "both/alice/+/#",
+                "alice/#", "alice/inbox", "$SYS/#", "$share/g/home/alice/#");
+        List<TopicAccess> clients = new ArrayList<>();
+        for (String other : hostileNames()) {
+            clients.add(access(rules, hostile, other == null ? "c" : other));  // a client id is never absent
+            clients.add(access(rules, other, hostile == null ? "c" : hostile));
+        }
+        for (TopicAccess t : clients) {
+            for (String topic : victims) {
+                assertThat(t.canRead(topic)).as(t.identity() + " reads " + topic).isFalse();
+                assertThat(t.canPublish(topic)).as(t.identity() + " writes " + topic).isFalse();
+            }
+            for (String filter : filters) {
+                String f = filter.startsWith("$share/") ? filter.substring("$share/g/".length()) : filter;
+                assertThat(t.canSubscribe(f)).as(t.identity() + " subscribes " + filter).isFalse();
+            }
+        }
+        assertThat(access(rules, "alice", "alice").canRead("home/alice/x")).as("the victim herself").isTrue();
+    }
+
+    // A placeholder's value is put in as it is and never scanned again: a user called "%c" owns home/%c/..., the
+    // two characters; not home/<client id>/... (the double expansion of "allow all readwrite home/%u/#").
+    @Test
+    void placeholdersAreReplacedInOnePass() throws Exception {
+        TopicAccess mallory = access(List.of("allow all readwrite home/%u/#", "allow all readwrite c/%c/#"), "%c",
+                "alice");
+        assertThat(mallory.canRead("home/alice/x")).isFalse();
+        assertThat(mallory.canPublish("home/alice/x")).isFalse();
+        assertThat(mallory.canSubscribe("home/alice/#")).isFalse();
+        assertThat(mallory.canRead("home/%c/x")).as("his own, literally").isTrue();
+        assertThat(mallory.canRead("c/alice/x")).as("his client id, by %c").isTrue();
+        TopicAccess other = access(List.of("allow all readwrite x/%c%u/#"), "%u", "%c");
+        assertThat(other.canRead("x/%c%u/y")).isTrue();
+        assertThat(other.canRead("x/%u%c/y")).isFalse();
+        TopicAccess percent = access(List.of("allow all readwrite p/%x/%u%/%%u"), "bob", "c");
+        assertThat(percent.canRead("p/%x/bob%/%bob")).as("'%' before anything else stays").isTrue();
+    }
+
+    // A value with '$' at the start of a filter would make it one about $-topics: the rule does not apply. Inside a
+    // filter, '$' is an ordinary character.
+    @Test
+    void aDollarValueAtTheStartOfAFilterDoesNotApply() throws Exception {
+        TopicAccess sys = access(List.of("allow all read %u/#", "allow all read home/%u/#"), "$SYS", "c");
+        assertThat(sys.canRead("$SYS/broker/uptime")).isFalse();
+        assertThat(sys.canSubscribe("$SYS/#")).isFalse();
+        assertThat(sys.canRead("home/$SYS/x")).isTrue();
+        TopicAccess share = access(List.of("allow all read %c/#"), "u", "$share");
+        assertThat(share.canRead("$share/x")).isFalse();
+    }
+
+    @Test
+    void responseInformationTakesOnlySafeClientIds() {
+        assertThat(Placeholders.expandClientId("responses/%c", "phone")).isEqualTo("responses/phone");
+        assertThat(Placeholders.expandClientId("responses/%c", "%u")).isEqualTo("responses/%u");
+        assertThat(Placeholders.expandClientId("r/%u/%c", "%c")).as("only %c, once").isEqualTo("r/%u/%c");
+        assertThat(Placeholders.expandClientId("fixed", "a/b")).isEqualTo("fixed");
+        for (String bad : List.of("a/b", "+", "#", "", "x/#")) {
+            assertThat(Placeholders.expandClientId("responses/%c", bad)).as(bad).isNull();
+        }
+        assertThat(Placeholders.expandClientId("%c/responses", "$SYS")).isNull();
+        assertThat(Placeholders.expandClientId("r/%c", "$x")).isEqualTo("r/$x");
     }
 }
