@@ -56,7 +56,16 @@ class AclRulesTest {
         assertThatThrownBy(() -> AclRules.parse(List.of("allow all delete a"))).hasMessageContaining("unknown access");
         assertThatThrownBy(() -> AclRules.parse(List.of("allow all read a/#/b"))).hasMessageContaining("not a valid");
         assertThatThrownBy(() -> AclRules.parse(List.of("allow all read a+"))).hasMessageContaining("not a valid");
-        assertThatThrownBy(() -> AclRules.parse(List.of("allow all read $share/g/a"))).hasMessageContaining("$share");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow all write $share/g/a"))).hasMessageContaining("$share");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow all readwrite $share/g/a"))).hasMessageContaining("read");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow all read $share/g"))).hasMessageContaining("GROUP");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow all read $share//a"))).hasMessageContaining("GROUP");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow all read $share/g+/a"))).hasMessageContaining("GROUP");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow all read $share/#/a"))).hasMessageContaining("GROUP");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow all read $share/g/a/#/b")))
+                .hasMessageContaining("not a valid");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow all read $share/g/$share/h/a")))
+                .hasMessageContaining("not a valid");
         assertThatThrownBy(() -> AclRules.parse(List.of("allow anonymous read u/%u"))).hasMessageContaining("never");
     }
 
@@ -211,6 +220,7 @@ class AclRulesTest {
         for (TopicAccess t : clients) {
             for (String topic : victims) {
                 assertThat(t.canRead(topic)).as(t.identity() + " reads " + topic).isFalse();
+                assertThat(t.mayReadFromAnyThread(topic)).as(t.identity() + " reads " + topic).isFalse();
                 assertThat(t.canPublish(topic)).as(t.identity() + " writes " + topic).isFalse();
             }
             for (String filter : filters) {
@@ -262,5 +272,59 @@ class AclRulesTest {
         }
         assertThat(Placeholders.expandClientId("%c/responses", "$SYS")).isNull();
         assertThat(Placeholders.expandClientId("r/%c", "$x")).isEqualTo("r/$x");
+    }
+
+    // $share/ rules: while the file has none, any group may be joined (files written before keep their meaning);
+    // once it has one, a group needs a rule that allows it, first match deciding (an allow covers the filter, a deny
+    // overlaps it).
+    @Test
+    void shareRulesDecideWhoJoinsWhichGroup() throws Exception {
+        TopicAccess open = access(List.of("allow all read jobs/#"), "bob", "b");
+        assertThat(open.canJoin("w", "jobs/#")).as("no $share/ rule: any group").isTrue();
+        List<String> rules = List.of(
+                "deny  user:mallory read $share/+/#",
+                "allow user:worker  read $share/w/jobs/#",
+                "allow all          read $share/%u/jobs/%u/#",
+                "allow all          read $share/pool/public/+",
+                "allow all          read jobs/#",
+                "allow all          read public/#");
+        TopicAccess worker = access(rules, "worker", "w1");
+        assertThat(worker.canJoin("w", "jobs/#")).isTrue();
+        assertThat(worker.canJoin("w", "jobs/+/task")).as("within jobs/#").isTrue();
+        assertThat(worker.canJoin("w", "#")).as("wider than the rule").isFalse();
+        assertThat(worker.canJoin("v", "jobs/#")).as("another group").isFalse();
+        assertThat(worker.canSubscribe("jobs/#")).as("topic rules ignore $share/ rules").isTrue();
+        TopicAccess bob = access(rules, "bob", "b1");
+        assertThat(bob.canJoin("w", "jobs/#")).isFalse();
+        assertThat(bob.canJoin("w", "jobs/bob/#")).isFalse();
+        assertThat(bob.canJoin("bob", "jobs/bob/#")).as("%u in the group and the filter").isTrue();
+        assertThat(bob.canJoin("bob", "jobs/alice/#")).isFalse();
+        assertThat(bob.canJoin("pool", "public/x")).isTrue();
+        assertThat(bob.canJoin("pool", "public/#")).isFalse();
+        assertThat(bob.canRead("jobs/x")).as("$share/ rules are not topic rules").isTrue();
+        TopicAccess mallory = access(rules, "mallory", "m1");
+        assertThat(mallory.canJoin("pool", "public/x")).as("the deny comes first").isFalse();
+        TopicAccess plus = access(rules, "+", "p1");
+        assertThat(plus.canJoin("+", "jobs/+/#")).as("a user called '+' gets no group").isFalse();
+        assertThat(plus.canJoin("x", "jobs/x/#")).isFalse();
+    }
+
+    // The check for another loop gives the same answers as the cached one and follows a reload.
+    @Test
+    void readCheckFromAnyThreadFollowsTheRules() throws Exception {
+        Path f = tmp.resolve("acl-any");
+        Files.write(f, List.of("allow all read a/%c/#", "deny all read b/#", "allow all read #"));
+        Acl acl = new Acl(f);
+        TopicAccess t = acl.accessFor(new ClientIdentity("u", "c1", null));
+        for (String topic : List.of("a/c1/x", "a/c2/x", "b/x", "z", "$SYS/x")) {
+            assertThat(t.mayReadFromAnyThread(topic)).as(topic).isEqualTo(t.canRead(topic));
+        }
+        assertThat(t.mayReadFromAnyThread("b/x")).isFalse();
+        Path next = tmp.resolve("acl-any.new");
+        Files.write(next, List.of("allow all read b/#"));
+        Files.move(next, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertThat(acl.reloadIfChanged()).isTrue();
+        assertThat(t.mayReadFromAnyThread("b/x")).isTrue();
+        assertThat(t.mayReadFromAnyThread("z")).isFalse();
     }
 }
