@@ -245,6 +245,35 @@ class AclSharedSubscriptionTest {
         assertThat(alice.publish("jobs/bob/task", "job")).isZero();
     }
 
+    // After a restart, a stored member session that no client has resumed yet has no known rights: it counts as a
+    // member that may read (its messages are checked when a client resumes it). It takes alice's jobs rather than
+    // bob, who may not read them, and the worker gets them when it resumes the session.
+    @Test
+    void aStoredMemberNotResumedSinceARestartCounts() throws Exception {
+        Path data = java.nio.file.Files.createDirectories(tmp.resolve("stored"));
+        Path passwd = Sec.passwordFile(tmp.resolve("passwd"), "worker", PW, "bob", PW, "alice", PW);
+        Path acl = Sec.write(tmp.resolve("acl"), "allow user:worker read jobs/#", "allow all readwrite jobs/%u/#",
+                "allow user:alice write jobs/#", "allow all readwrite marker/#");
+        server = Sec.start(tmp, b -> b.passwordFile(passwd).aclFile(acl).dataDir(data));
+        try (Hive worker = new Hive(server.port(), "worker-stored", "worker", true)) {
+            assertThat(worker.subscribe("$share/w/jobs/#")).isEqualTo(1);
+            worker.disconnect();
+        }
+        server.close();
+        server = Sec.start(tmp, b -> b.passwordFile(passwd).aclFile(acl).dataDir(data));
+        SecClient bob = client(Kind.PAHO_V5, "bob");
+        assertThat(bob.subscribe("$share/w/jobs/#")).isEqualTo(1);
+        assertThat(bob.subscribe("marker/#")).isEqualTo(1);
+        SecClient alice = client(Kind.HIVEMQ_V5, "alice");
+        assertThat(alice.publish("jobs/alice/task", "job")).as("the stored member takes it").isZero();
+        assertThat(alice.publish("marker/restart", "end")).isZero();
+        assertThat(bob.until("marker/restart")).isEmpty();
+        Hive back = open(new Hive(server.port(), "worker-stored", "worker", false));
+        Msg m = back.messages.poll(10, TimeUnit.SECONDS);
+        assertThat(m).isNotNull();
+        assertThat(m.text()).isEqualTo("job");
+    }
+
     // The choice follows a reload of the file: once bob may read jobs/#, he takes his turn on alice's jobs; once he
     // may not again, he gets none. (The check on the publisher's loop binds the new rules itself; it does not wait
     // for bob's connection to look at them.)
