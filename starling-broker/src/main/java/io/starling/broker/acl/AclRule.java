@@ -1,5 +1,6 @@
 package io.starling.broker.acl;
 
+import io.starling.broker.topic.Topics;
 import java.util.Locale;
 
 /**
@@ -10,7 +11,9 @@ import java.util.Locale;
  * @param subjectValue the user name, client id or certificate name of {@code user:}, {@code client:},
  *     {@code cert:}; {@code null} for {@code all} and {@code anonymous}
  * @param rights {@link #READ}, {@link #WRITE} or both
- * @param pattern the topic filter, possibly with {@code %u} (user name) and {@code %c} (client id)
+ * @param pattern the topic filter, possibly with {@code %u} (user name) and {@code %c} (client id); or, for a rule
+ *     about joining shared subscription groups, {@code $share/GROUP/FILTER} (GROUP a Share Name or {@code +} for any,
+ *     also with {@code %u}/{@code %c})
  * @param line the line number in the file, for messages
  */
 public record AclRule(boolean allow, Subject subject, String subjectValue, int rights, String pattern, int line) {
@@ -43,6 +46,25 @@ public record AclRule(boolean allow, Subject subject, String subjectValue, int r
             case CLIENT -> subjectValue.equals(id.clientId());
             case CERT -> id.certificateNames().contains(subjectValue);
         };
+    }
+
+    /** Whether the rule is about joining shared subscription groups ({@code $share/GROUP/FILTER}). */
+    public boolean isShareRule() {
+        return Topics.isShared(pattern);
+    }
+
+    /** The GROUP of a {@code $share/GROUP/FILTER} rule, {@code null} for a topic rule. */
+    String shareGroup() {
+        return isShareRule() ? pattern.substring(Topics.SHARE_PREFIX.length(), filterStart() - 1) : null;
+    }
+
+    /** The topic filter: the whole pattern of a topic rule, the FILTER of a {@code $share/GROUP/FILTER} rule. */
+    String topicFilter() {
+        return isShareRule() ? pattern.substring(filterStart()) : pattern;
+    }
+
+    private int filterStart() {
+        return pattern.indexOf('/', Topics.SHARE_PREFIX.length()) + 1;
     }
 
     /** The rule as written in the file (normalised spacing). */

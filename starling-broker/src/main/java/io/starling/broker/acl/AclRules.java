@@ -17,28 +17,37 @@ import java.util.Locale;
  *
  * SUBJECT: all | anonymous | user:NAME | client:CLIENT-ID | cert:NAME   (NAME: no spaces)
  * ACCESS:  read (= subscribe) | write (= publish) | readwrite
- * TOPIC-FILTER: the rest of the line; + and # as in subscriptions; %u is the user name, %c the client id
+ * TOPIC-FILTER: the rest of the line; + and # as in subscriptions; %u is the user name, %c the client id;
+ *               or $share/GROUP/FILTER (access read only): who may join which shared subscription groups
  * </pre>
  *
  * <p><b>Precedence: the first matching rule decides</b>, in file order. For a client, a right (read or write) and a
  * topic, the rules are read from the top; the first one whose subject is the client, whose access includes the
  * right and whose filter matches the topic decides: allow or deny. <b>If no rule matches, the answer is deny</b>.
- * (Without an ACL file everything is allowed; see {@link Acl}.) A rule whose {@code %u}/{@code %c} would be replaced
- * by a value containing {@code /}, {@code +} or {@code #} (or an empty one), or whose {@code %u} meets a client
- * without a user name, does not apply to that client.
+ * (Without an ACL file everything is allowed; see {@link Acl}.) {@code %u} and {@code %c} are replaced in one pass
+ * ({@link Placeholders}); a rule whose {@code %u}/{@code %c} would be replaced by a value containing {@code /},
+ * {@code +} or {@code #}, an empty one, one starting with {@code $} at the start of the filter, or whose {@code %u}
+ * meets a client without a user name, does not apply to that client.
  *
  * <p>A SUBSCRIBE is allowed when some topic of its filter may be readable: going down the rules with read access, the
  * first that either allows a topic the filter could match, or denies every topic the filter matches, decides. What a
  * wildcard subscription then receives is checked topic by topic as messages are delivered.
+ *
+ * <p>{@code $share/GROUP/FILTER} rules are only about joining shared subscription groups ({@link TopicAccess#canJoin}):
+ * while the file has none, any client may join any group (reading the topics is checked as for any subscription);
+ * once it has one, joining {@code $share/G/F} needs the first such rule about the client with GROUP {@code +} or
+ * {@code G} that either allows a FILTER covering {@code F} or denies one overlapping it to be an allow.
  *
  * <p>Immutable and thread-safe.
  */
 public final class AclRules {
 
     private final List<AclRule> rules;
+    private final boolean shareRules;
 
     private AclRules(List<AclRule> rules) {
         this.rules = List.copyOf(rules);
+        this.shareRules = rules.stream().anyMatch(AclRule::isShareRule);
     }
 
     /**
@@ -109,11 +118,23 @@ public final class AclRules {
                     + "' (read, subscribe, write, publish, readwrite)");
         };
         String pattern = head[3].strip();
+        String filter = pattern;
         if (Topics.isShared(pattern)) {
-            throw new IllegalArgumentException("rules are about topics, not $share/ subscriptions: '" + pattern + "'");
+            // a rule about joining shared subscription groups: $share/GROUP/FILTER, GROUP a Share Name or '+'
+            if (rights != AclRule.READ) {
+                throw new IllegalArgumentException("a $share/ rule is about joining a group, its access is read: '"
+                        + line + "'");
+            }
+            int slash = pattern.indexOf('/', Topics.SHARE_PREFIX.length());
+            String group = slash < 0 ? "" : pattern.substring(Topics.SHARE_PREFIX.length(), slash);
+            if (group.isEmpty() || (!group.equals("+") && (group.indexOf('+') >= 0 || group.indexOf('#') >= 0))) {
+                throw new IllegalArgumentException("expected $share/GROUP/FILTER with GROUP a Share Name (no '+' or"
+                        + " '#') or '+' for any group, got '" + pattern + "'");
+            }
+            filter = pattern.substring(slash + 1);
         }
-        if (!Topics.isValidFilter(pattern.replace("%u", "u").replace("%c", "c"))) {
-            throw new IllegalArgumentException("'" + pattern + "' is not a valid topic filter");
+        if (!Topics.isValidFilter(withoutPlaceholders(filter)) || Topics.isShared(filter)) {
+            throw new IllegalArgumentException("'" + filter + "' is not a valid topic filter");
         }
         if (subject == AclRule.Subject.ANONYMOUS && pattern.contains("%u")) {
             throw new IllegalArgumentException("%u in a rule for anonymous clients never matches");
@@ -131,9 +152,15 @@ public final class AclRules {
         return rules.isEmpty();
     }
 
+    /** Whether some rule is about joining shared subscription groups: then joining one needs a rule that allows it. */
+    public boolean hasShareRules() {
+        return shareRules;
+    }
+
     /**
-     * The rules that apply to one client, in order, with {@code %u}/{@code %c} replaced: what {@link TopicAccess}
-     * evaluates for every check of that client.
+     * The rules that apply to one client, in order, with {@code %u}/{@code %c} replaced in one pass
+     * ({@link Placeholders}): what {@link TopicAccess} evaluates for every check of that client. A rule that needs a
+     * value the client does not have, or has only in an unsafe form, is left out.
      */
     List<BoundRule> bind(ClientIdentity id) {
         List<BoundRule> out = new ArrayList<>();
@@ -141,31 +168,32 @@ public final class AclRules {
             if (!r.appliesTo(id)) {
                 continue;
             }
-            String filter = r.pattern();
-            if (filter.contains("%u")) {
-                if (!isSafeLevelValue(id.username())) {
+            String filter = Placeholders.expand(r.topicFilter(), id.username(), id.clientId());
+            String group = null;
+            if (r.isShareRule()) {
+                group = Placeholders.expandShareName(r.shareGroup(), id.username(), id.clientId());
+                if (group == null) {
                     continue;
                 }
-                filter = filter.replace("%u", id.username());
             }
-            if (filter.contains("%c")) {
-                if (!isSafeLevelValue(id.clientId())) {
-                    continue;
-                }
-                filter = filter.replace("%c", id.clientId());
+            if (filter != null) {
+                out.add(new BoundRule(r.allow(), r.rights(), filter, group, r));
             }
-            out.add(new BoundRule(r.allow(), r.rights(), filter, r));
         }
         return out;
     }
 
-    /** A user name or client id that can stand in a topic level: not empty, no '/', '+' or '#'. */
-    private static boolean isSafeLevelValue(String v) {
-        return v != null && !v.isEmpty() && v.indexOf('/') < 0 && v.indexOf('+') < 0 && v.indexOf('#') < 0;
+    private static String withoutPlaceholders(String pattern) {
+        return pattern.replace("%u", "u").replace("%c", "c");
     }
 
-    /** A rule bound to one client: placeholders replaced. */
-    record BoundRule(boolean allow, int rights, String filter, AclRule rule) {
+    /**
+     * A rule bound to one client: placeholders replaced.
+     *
+     * @param group for a {@code $share/GROUP/FILTER} rule the Share Name or {@code +} (any); {@code null} for a topic
+     *     rule
+     */
+    record BoundRule(boolean allow, int rights, String filter, String group, AclRule rule) {
     }
 
     @Override

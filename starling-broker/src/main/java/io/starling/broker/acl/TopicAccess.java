@@ -10,9 +10,10 @@ import java.util.Map;
  * One client's rights under the ACL: the rules that apply to it (bound once, again after a reload), and a cache of
  * decisions per topic so that the per-message check on delivery and on publish is usually one hash lookup.
  *
- * <p>Thread-safety: not thread-safe; confined to the client's connection loop, which also owns its session while
- * it is attached. Cost: a cache miss walks the client's rules (see {@link AclRules}); the cache holds at most
- * {@link #CACHE_LIMIT} topics and is emptied when full or when the rules change.
+ * <p>Thread-safety: confined to the client's connection loop, which also owns its session while it is attached,
+ * except {@link #mayReadFromAnyThread} and {@link #identity}, which any thread may call. Cost: a cache miss walks the
+ * client's rules (see {@link AclRules}); the cache holds at most {@link #CACHE_LIMIT} topics and is emptied when full
+ * or when the rules change.
  */
 public final class TopicAccess {
 
@@ -23,11 +24,17 @@ public final class TopicAccess {
     private static final byte WRITE_KNOWN = 4;
     private static final byte WRITE_OK = 8;
 
+    /** The client's rules bound for one version of the file; immutable, so any thread may read it. */
+    private record Bound(long version, List<AclRules.BoundRule> rules, boolean shareRules) {
+    }
+
     private final ReloadingFile<AclRules> file;
     private final ClientIdentity id;
+    /** The rules bound for the file's current version; replaced (by any thread) when the file changes. */
+    private volatile Bound bound;
+    // the decision cache: confined to the connection's loop
     private final Map<String, Byte> decisions = new HashMap<>();
-    private long version = -1;
-    private List<AclRules.BoundRule> rules = List.of();
+    private long cacheVersion = -1;
 
     TopicAccess(ReloadingFile<AclRules> file, ClientIdentity id) {
         this.file = file;
@@ -48,11 +55,19 @@ public final class TopicAccess {
         return decide(topic, AclRule.READ, READ_KNOWN, READ_OK);
     }
 
+    /**
+     * Whether the client may receive a message published to the topic, from any thread: the rules are walked without
+     * the decision cache (which belongs to the connection's loop). For choosing a shared subscription member on the
+     * publisher's loop; costs a walk over the client's rules.
+     */
+    public boolean mayReadFromAnyThread(String topic) {
+        return firstMatch(current().rules, topic, AclRule.READ);
+    }
+
     /** Whether the client may subscribe to the filter (for a shared subscription: its topic filter part). */
     public boolean canSubscribe(String filter) {
-        refresh();
-        for (AclRules.BoundRule r : rules) {
-            if ((r.rights() & AclRule.READ) == 0) {
+        for (AclRules.BoundRule r : current().rules) {
+            if ((r.rights() & AclRule.READ) == 0 || r.group() != null) {
                 continue;
             }
             if (r.allow() ? FilterRelations.intersects(r.filter(), filter) : FilterRelations.covers(r.filter(), filter)) {
@@ -62,11 +77,33 @@ public final class TopicAccess {
         return false;
     }
 
+    /**
+     * Whether the client may join the shared subscription group {@code $share/{group}/{filter}}, as far as the
+     * {@code $share/} rules go (reading the filter's topics is {@link #canSubscribe}'s question). Without such rules in
+     * the file every group may be joined; with them, the first {@code $share/} rule about this client whose group is
+     * {@code +} or {@code group} decides when it allows a filter covering {@code filter} or denies one that shares a
+     * topic with it; no such rule: denied.
+     */
+    public boolean canJoin(String group, String filter) {
+        Bound b = current();
+        if (!b.shareRules) {
+            return true;
+        }
+        for (AclRules.BoundRule r : b.rules) {
+            if (r.group() == null || !(r.group().equals("+") || r.group().equals(group))) {
+                continue;
+            }
+            if (r.allow() ? FilterRelations.covers(r.filter(), filter) : FilterRelations.intersects(r.filter(), filter)) {
+                return r.allow();
+            }
+        }
+        return false;
+    }
+
     /** The rule that decides a right on a topic, {@code null} if none (deny); for logs. */
     public AclRule decidingRule(String topic, int right) {
-        refresh();
-        for (AclRules.BoundRule r : rules) {
-            if ((r.rights() & right) != 0 && Topics.matches(r.filter(), topic)) {
+        for (AclRules.BoundRule r : current().rules) {
+            if ((r.rights() & right) != 0 && r.group() == null && Topics.matches(r.filter(), topic)) {
                 return r.rule();
             }
         }
@@ -74,19 +111,13 @@ public final class TopicAccess {
     }
 
     private boolean decide(String topic, int right, byte known, byte ok) {
-        refresh();
+        List<AclRules.BoundRule> rules = refresh();
         Byte cached = decisions.get(topic);
         int bits = cached == null ? 0 : cached;
         if ((bits & known) != 0) {
             return (bits & ok) != 0;
         }
-        boolean allowed = false;
-        for (AclRules.BoundRule r : rules) {
-            if ((r.rights() & right) != 0 && Topics.matches(r.filter(), topic)) {
-                allowed = r.allow();
-                break;
-            }
-        }
+        boolean allowed = firstMatch(rules, topic, right);
         if (cached == null && decisions.size() >= CACHE_LIMIT) {
             decisions.clear();
         }
@@ -94,12 +125,34 @@ public final class TopicAccess {
         return allowed;
     }
 
-    private void refresh() {
-        ReloadingFile.Loaded<AclRules> loaded = file.loaded();
-        if (loaded.version() != version) {
-            version = loaded.version();
-            rules = loaded.value().bind(id);
+    /** The first topic rule with the right that matches the topic decides; none: denied. */
+    private static boolean firstMatch(List<AclRules.BoundRule> rules, String topic, int right) {
+        for (AclRules.BoundRule r : rules) {
+            if ((r.rights() & right) != 0 && r.group() == null && Topics.matches(r.filter(), topic)) {
+                return r.allow();
+            }
+        }
+        return false;
+    }
+
+    /** The bound rules; on the connection's loop, also drops the cached decisions when the file has changed. */
+    private List<AclRules.BoundRule> refresh() {
+        Bound b = current();
+        if (b.version != cacheVersion) {
+            cacheVersion = b.version;
             decisions.clear();
         }
+        return b.rules;
+    }
+
+    /** The rules bound for the file's current version, bound again if it changed (any thread; the result is the same). */
+    private Bound current() {
+        ReloadingFile.Loaded<AclRules> loaded = file.loaded();
+        Bound b = bound;
+        if (b == null || b.version != loaded.version()) {
+            b = new Bound(loaded.version(), loaded.value().bind(id), loaded.value().hasShareRules());
+            bound = b;
+        }
+        return b;
     }
 }

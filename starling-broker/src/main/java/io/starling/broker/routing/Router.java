@@ -28,7 +28,8 @@ import java.util.function.Function;
  * publisher's own messages [MQTT-3.8.3-3].
  *
  * <p>Shared subscriptions (5.0 4.8.2): each matching group contributes one delivery, to a member chosen by the
- * configured strategy (online members first), separate from that member's ordinary subscriptions.
+ * configured strategy among those whose client may read the topic (online members first), separate from that
+ * member's ordinary subscriptions; a group none of whose members may read the topic does not count as a match.
  *
  * <p>Stored sessions: a QoS 1/2 delivery to a session that keeps its messages in the store
  * ({@link Session#storesMessages()}) is not handed over directly but given to {@link Store#append}, on this
@@ -46,6 +47,7 @@ public final class Router {
     private final SharedSubscriptionStrategy strategy;
     private final Store store;
     private final Map<EventExecutor, Outbox> outboxes = new IdentityHashMap<>();
+    private final SharedGroup.Members memberCheck = this::memberState;
 
     public Router(SubscriptionIndex index, RetainedStore retained, Function<String, Session> sessions,
             EventExecutorGroup loops, BrokerMetrics metrics, DeliveryGovernor governor,
@@ -69,10 +71,14 @@ public final class Router {
         }
         Matches matches = new Matches(m.publisherId());
         index.match(m.topic(), matches);
+        boolean sharedMatched = false;
         if (matches.groups != null) {
             for (SharedGroup g : matches.groups) {
-                Subscription s = g.pick(strategy, m.publisherId(), this::isOnline, null);
+                // a member the ACL does not let read the topic is passed over; with none left, the group has no
+                // subscriber for this message (5.0 4.8.2: each message goes to one member, one that may take it)
+                Subscription s = g.pick(strategy, m.publisherId(), m.topic(), memberCheck, null);
                 if (s != null && !(s.noLocal() && s.clientId().equals(m.publisherId()))) {
+                    sharedMatched = true;
                     dispatch(s.clientId(), new Delivery(m, Math.min(m.qos(), s.qos()), false, ids(s), g), matches);
                 }
             }
@@ -96,15 +102,16 @@ public final class Router {
         if (matches.storedSessions != null) {
             store.append(m, matches.storedSessions, matches.storedDeliveries);
         }
-        return !subs.isEmpty() || matches.groups != null;
+        return !subs.isEmpty() || sharedMatched;
     }
 
     /**
-     * Gives a shared-subscription delivery that a member lost with its connection to another member of the group;
-     * if there is no other member, it goes back to the same session, which keeps it if it persists.
+     * Gives a shared-subscription delivery that a member lost with its connection to another member of the group that
+     * may read it; if there is none, it goes back to the same session, which keeps it if it persists.
      */
     public void redeliverShared(Delivery d, String fromClientId) {
-        Subscription s = d.group().pick(strategy, d.message().publisherId(), this::isOnline, fromClientId);
+        Subscription s = d.group().pick(strategy, d.message().publisherId(), d.message().topic(), memberCheck,
+                fromClientId);
         String target = s == null ? fromClientId : s.clientId();
         int qos = s == null ? d.qos() : Math.min(d.message().qos(), s.qos());
         Matches pending = new Matches(null);
@@ -115,9 +122,17 @@ public final class Router {
         }
     }
 
-    private boolean isOnline(String clientId) {
+    /**
+     * A shared-subscription member's state for a message: its session must exist and its client (the one connected,
+     * or the last one) must be allowed to read the topic; on the publisher's loop, so through {@link Session#mayRead},
+     * which does not touch the member connection's decision cache and is one volatile read without an ACL.
+     */
+    private int memberState(String clientId, String topic) {
         Session s = sessions.apply(clientId);
-        return s != null && s.isOnline();
+        if (s == null || !s.mayRead(topic)) {
+            return SharedGroup.Members.EXCLUDED;
+        }
+        return s.isOnline() ? SharedGroup.Members.ONLINE : SharedGroup.Members.OFFLINE;
     }
 
     private static List<Integer> ids(Subscription s) {

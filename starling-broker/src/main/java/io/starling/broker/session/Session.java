@@ -111,6 +111,12 @@ public final class Session {
     private ClientConnection connection;
     /** The attached client's rights under the ACL; {@code null} without an ACL (nothing to check). */
     private TopicAccess access;
+    /**
+     * The rights of the client that attached last, kept while the session is offline; read by other loops to choose
+     * a shared-subscription member ({@link #mayRead}). {@code null} without an ACL, and for a session restored from
+     * the store that no client has resumed yet.
+     */
+    private volatile TopicAccess lastAccess;
     /** Whether a connection is attached; read by other loops to prefer online shared-subscription members. */
     private volatile boolean online;
     private long expiryIntervalSeconds;
@@ -259,6 +265,7 @@ public final class Session {
         cancelExpiry();
         connection = c;
         access = c.topicAccess();
+        lastAccess = access;
         online = true;
     }
 
@@ -266,6 +273,16 @@ public final class Session {
         connection = null;
         access = null;
         online = false;
+    }
+
+    /**
+     * Whether the client that attached last (connected now or not) may read the topic; true without an ACL and before
+     * any client attached to a restored session (its delivery is checked when one does). Safe to call from any thread:
+     * it does not touch the connection's decision cache.
+     */
+    public boolean mayRead(String topic) {
+        TopicAccess a = lastAccess;
+        return a == null || a.mayReadFromAnyThread(topic);
     }
 
     /** Whether a connection is attached; safe to call from any thread. */

@@ -5,12 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Predicate;
 
 /**
  * The members of one shared subscription group ({@code $share/{name}/{filter}}, 5.0 4.8.2): each matching message
- * goes to one member, chosen by the configured strategy among the members that are online (any member when none
- * is).
+ * goes to one member, chosen by the configured strategy among the members that may receive it (under the ACL) and are
+ * online (among those that may receive it when none is online); with no member that may receive it, the group does
+ * not take the message.
  *
  * <p>Thread-safety: members are an immutable array swapped under the index's write lock; {@link #pick} is
  * lock-free and may run on any loop.
@@ -81,15 +81,32 @@ public final class SharedGroup {
         return members.length;
     }
 
+    /** What {@link #pick} needs to know about a member for one message. */
+    @FunctionalInterface
+    public interface Members {
+        /** The member may not receive the message (the ACL does not let it read the topic, or it has no session). */
+        int EXCLUDED = 0;
+        /** The member may receive it but is not connected. */
+        int OFFLINE = 1;
+        /** The member may receive it and is connected. */
+        int ONLINE = 2;
+
+        /** {@link #EXCLUDED}, {@link #OFFLINE} or {@link #ONLINE} for the member with this client id and topic. */
+        int state(String clientId, String topic);
+    }
+
     /**
-     * The member to deliver a message to, or {@code null} if there is none (apart from {@code excludedClientId}).
+     * The member to deliver a message to, or {@code null} if there is none that may receive it (apart from
+     * {@code excludedClientId}): members the ACL does not let read the topic are passed over, online members are
+     * preferred.
      *
      * @param strategy how to choose
      * @param publisherId the publisher's client id, for {@link SharedSubscriptionStrategy#HASH_CLIENT_ID}
-     * @param online whether a member's session is connected; online members are preferred
+     * @param topic the message's topic
+     * @param check whether a member may receive the message and is online
      * @param excludedClientId a member not to choose (the one a message is being taken from), or {@code null}
      */
-    public Subscription pick(SharedSubscriptionStrategy strategy, String publisherId, Predicate<String> online,
+    public Subscription pick(SharedSubscriptionStrategy strategy, String publisherId, String topic, Members check,
             String excludedClientId) {
         Subscription[] m = members;
         int n = m.length;
@@ -98,7 +115,8 @@ public final class SharedGroup {
         }
         if (strategy == SharedSubscriptionStrategy.STICKY) {
             String current = sticky;
-            if (current != null && !current.equals(excludedClientId) && online.test(current)) {
+            if (current != null && !current.equals(excludedClientId)
+                    && check.state(current, topic) == Members.ONLINE) {
                 for (Subscription s : m) {
                     if (s.clientId().equals(current)) {
                         return s;
@@ -118,13 +136,14 @@ public final class SharedGroup {
             if (s.clientId().equals(excludedClientId)) {
                 continue;
             }
-            if (online.test(s.clientId())) {
+            int state = check.state(s.clientId(), topic);
+            if (state == Members.ONLINE) {
                 if (strategy == SharedSubscriptionStrategy.STICKY) {
                     sticky = s.clientId();
                 }
                 return s;
             }
-            if (fallback == null) {
+            if (state == Members.OFFLINE && fallback == null) {
                 fallback = s;
             }
         }

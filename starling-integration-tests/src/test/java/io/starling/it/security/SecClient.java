@@ -121,6 +121,9 @@ abstract class SecClient implements AutoCloseable {
             o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
             o.setCleanSession(true);
             o.setConnectionTimeout(10);
+            // Paho counts a QoS 1 PUBLISH as in flight until its callback thread has seen the PUBACK, which may be
+            // after publish() returned: a test publishing many in a row must not hit the default limit of 10
+            o.setMaxInflight(1000);
             if (user != null) {
                 o.setUserName(user);
                 o.setPassword(password.toCharArray());

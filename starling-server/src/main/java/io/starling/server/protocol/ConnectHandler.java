@@ -3,6 +3,7 @@ package io.starling.server.protocol;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.starling.broker.acl.Acl;
 import io.starling.broker.acl.ClientIdentity;
+import io.starling.broker.acl.Placeholders;
 import io.starling.broker.auth.AuthExchange;
 import io.starling.broker.auth.AuthFailureLimiter;
 import io.starling.broker.auth.AuthRequest;
@@ -506,8 +507,16 @@ final class ConnectHandler {
         }
         if (Integer.valueOf(1).equals(connect.properties().requestResponseInformation())
                 && config.responseInformation() != null) {
-            // 5.0 3.2.2.3.15: Response Information only when the client asked for it
-            b.responseInformation(config.responseInformation().replace("%c", c.clientId));
+            // 5.0 3.2.2.3.15: Response Information only when the client asked for it; none when the client id cannot
+            // stand in a topic level (empty, '/', '+', '#', or a leading '$' at the start): "responses/a/b" for client
+            // "a/b" would be below client "a"'s "responses/a/#", "responses/#" a wildcard
+            String info = Placeholders.expandClientId(config.responseInformation(), c.clientId);
+            if (info != null) {
+                b.responseInformation(info);
+            } else {
+                LOG.info("Client '{}': no Response Information, the client id cannot stand in '{}'", c.clientId,
+                        config.responseInformation());
+            }
         }
         if (authMethod != null) {
             b.authenticationMethod(authMethod).authenticationData(finalAuthData);

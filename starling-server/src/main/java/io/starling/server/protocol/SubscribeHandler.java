@@ -103,11 +103,12 @@ final class SubscribeHandler {
     /** Why a filter is refused (5.0 reason code), or {@code null} when it is accepted. */
     private ReasonCode check(String filter, Session session) {
         String topicFilter = filter;
+        String group = null;
         if (Topics.isShared(filter)) {
             if (!config.sharedSubscriptionsAvailable()) {
                 return ReasonCode.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED;
             }
-            String group = Topics.shareName(filter);
+            group = Topics.shareName(filter);
             if (group == null) {
                 return ReasonCode.TOPIC_FILTER_INVALID; // [MQTT-4.8.2-1] [MQTT-4.8.2-2]
             }
@@ -128,6 +129,11 @@ final class SubscribeHandler {
         if (access != null && !access.canSubscribe(topicFilter)) {
             // the ACL allows reading no topic of this filter: 0x87 (5.0), 0x80 on 3.x [MQTT-3.9.3-2]
             LOG.info("Client '{}' may not subscribe to '{}'", session.clientId(), filter);
+            return ReasonCode.NOT_AUTHORIZED;
+        }
+        if (access != null && group != null && !access.canJoin(group, topicFilter)) {
+            // the ACL's $share/ rules do not let this client join the group: 0x87 (5.0), 0x80 on 3.x [MQTT-3.9.3-2]
+            LOG.info("Client '{}' may not join the shared subscription '{}'", session.clientId(), filter);
             return ReasonCode.NOT_AUTHORIZED;
         }
         int max = config.maxSubscriptionsPerClient();
