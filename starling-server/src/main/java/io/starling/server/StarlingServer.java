@@ -36,6 +36,7 @@ import io.starling.codec.ReasonCode;
 import io.starling.broker.config.ListenerConfig;
 import io.starling.server.protocol.MqttConnection;
 import io.starling.server.transport.ConnectionGate;
+import io.starling.server.transport.IncompletePacketBudget;
 import io.starling.server.transport.ListenerInitializer;
 import io.starling.server.transport.ReloadingSslContext;
 import java.net.InetAddress;
@@ -82,6 +83,7 @@ public final class StarlingServer implements AutoCloseable {
     private final List<Integer> ports = new ArrayList<>();
     private final List<ReloadingSslContext> tlsContexts = new ArrayList<>();
     private final ConnectionGate gate;
+    private final IncompletePacketBudget incompletePackets;
     private final Map<Path, PasswordFileAuthenticator> passwordFiles = new LinkedHashMap<>();
     private ExecutorService verifier;
     private final Acl acl;
@@ -124,6 +126,7 @@ public final class StarlingServer implements AutoCloseable {
         broker.enhancedAuth().register(new ScramSha256Authenticator(
                 InMemoryScramCredentialStore.fromPasswords(config.scramUsers())));
         gate = new ConnectionGate(config.limits());
+        incompletePackets = new IncompletePacketBudget(config.limits().maxIncompletePacketBytesTotal());
         Class<? extends ServerSocketChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         try {
@@ -142,7 +145,8 @@ public final class StarlingServer implements AutoCloseable {
                         .handler(gate.handler(l))
                         .childOption(ChannelOption.TCP_NODELAY, true)
                         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
-                        .childHandler(new ListenerInitializer(l, broker, connections, ssl, security.get(i)));
+                        .childHandler(new ListenerInitializer(l, broker, connections, ssl, security.get(i),
+                                incompletePackets));
                 Channel ch;
                 try {
                     ch = b.bind(new InetSocketAddress(l.bind(), l.port())).sync().channel();
@@ -326,6 +330,11 @@ public final class StarlingServer implements AutoCloseable {
     /** Admission of new connections: open connections and refusals (max-connections, connect rate). */
     public ConnectionGate connectionGate() {
         return gate;
+    }
+
+    /** Bytes held for incomplete packets over all connections, and the connections closed for them. */
+    public IncompletePacketBudget incompletePackets() {
+        return incompletePackets;
     }
 
     /**
