@@ -86,6 +86,7 @@ public final class StarlingServer implements AutoCloseable {
     private final IncompletePacketBudget incompletePackets;
     private final Map<Path, PasswordFileAuthenticator> passwordFiles = new LinkedHashMap<>();
     private ExecutorService verifier;
+    private AuthFailureLimiter authFailureLimiter;
     private final Acl acl;
     private ScheduledFuture<?> tlsReload;
     private ScheduledFuture<?> securityReload;
@@ -200,6 +201,7 @@ public final class StarlingServer implements AutoCloseable {
             Authenticator authenticator) {
         SecurityConfig sc = config.security();
         AuthFailureLimiter limiter = new AuthFailureLimiter(sc.authFailureLimit(), sc.authFailureWindow(), sc.authBlock());
+        authFailureLimiter = limiter;
         List<ListenerSecurity> out = new ArrayList<>();
         for (ListenerConfig l : listeners) {
             Path file = l.passwordFile() != null ? l.passwordFile() : sc.passwordFile();
@@ -218,7 +220,8 @@ public final class StarlingServer implements AutoCloseable {
 
     /**
      * The executor of password verifications: half the processors (at least one) and a queue of 64 per thread, so
-     * key stretching never runs on an event loop and cannot take more than half the machine.
+     * key stretching never runs on an event loop and cannot take more than half the machine; the queue is fair
+     * between client addresses, at most a quarter of it from one (see {@link io.starling.broker.auth.VerifierPool}).
      */
     private ExecutorService verifier() {
         if (verifier == null) {
@@ -249,6 +252,11 @@ public final class StarlingServer implements AutoCloseable {
                 LOG.warn("ACL file reload failed", e);
             }
         }
+    }
+
+    /** The failed-login limit shared by the listeners (for tests and tools). */
+    public AuthFailureLimiter authFailureLimiter() {
+        return authFailureLimiter;
     }
 
     /** The password file authenticators in use, by absolute path (for tests and tools). */
