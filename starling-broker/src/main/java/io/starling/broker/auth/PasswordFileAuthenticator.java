@@ -55,7 +55,8 @@ public final class PasswordFileAuthenticator implements Authenticator {
      * @throws IllegalArgumentException naming the file and the reason if it cannot be read or parsed
      */
     public PasswordFileAuthenticator(Path passwordFile, Executor verifier) {
-        this.file = new ReloadingFile<>(passwordFile, "password file", PasswordFile::read);
+        this.file = new ReloadingFile<>(passwordFile, "password file", PasswordFile::read,
+                ReloadingFile.Exposure.OWNER_ONLY);
         this.verifier = verifier;
         new SecureRandom().nextBytes(cacheKey);
         this.cachedVersion = file.version();
