@@ -202,7 +202,8 @@ final class ConnectHandler {
                 return;
             }
             pendingAuth = stage.toCompletableFuture();
-            stage.whenComplete((result, error) -> {
+            // on the future that onClosed cancels, so that a cancelled check ends too
+            pendingAuth.whenComplete((result, error) -> {
                 // counted when the check ends, even if the client has gone (a check that never ran was cancelled)
                 boolean failed = error == null && result != null && result.outcome() == AuthResult.Outcome.BAD_CREDENTIALS;
                 if (limiter.end(address, failed)) {
