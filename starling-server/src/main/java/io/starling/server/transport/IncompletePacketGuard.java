@@ -89,11 +89,6 @@ final class IncompletePacketGuard {
         return true;
     }
 
-    /** Bytes reserved for this connection now. */
-    long reserved() {
-        return reserved;
-    }
-
     /** The connection ended or failed: gives back what it reserved and stops the timer. */
     void release() {
         unitStart = -1;

@@ -199,11 +199,6 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
         guard.release();
     }
 
-    /** Bytes this connection has reserved for an incomplete packet (for tests). */
-    long reservedBytes() {
-        return guard.reserved();
-    }
-
     /** The version a CONNECT that failed to decode asked for, to answer in its format; null if unknown. */
     private static ProtocolVersion requestedVersion(ByteBuf body) {
         int i = body.readerIndex();
