@@ -129,13 +129,17 @@ class PasswordFileAuthenticatorTest {
         Path f = file("alice", "pw");
         PasswordFileAuthenticator a = new PasswordFileAuthenticator(f, verifier);
         CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch running = new CountDownLatch(1);
         verifier.execute(() -> {
+            running.countDown();
             try {
                 release.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         });
+        // the queue counts what waits: the blocker must have left it for the thread
+        assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
         AuthRequest r = new AuthRequest(null, "c", "alice", "pw".getBytes(UTF_8), null, null);
         CompletableFuture<AuthResult> first = a.authenticate(r).toCompletableFuture();
         for (int i = 0; i < 3; i++) {
