@@ -2,6 +2,7 @@ package io.starling.cli;
 
 import io.starling.broker.auth.PasswordFile;
 import io.starling.broker.auth.PasswordHash;
+import io.starling.broker.config.ReloadingFile;
 import java.io.BufferedReader;
 import java.io.Console;
 import java.io.IOException;
@@ -21,14 +22,20 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code starling passwd FILE USER}: adds a user to a password file or changes its password; {@code --delete}
- * removes one. The file is created if missing and always rewritten atomically, readable by its owner only; the
- * broker picks the change up within a few seconds. Format: see {@link PasswordFile}, docs/security.md.
+ * removes one. The file is created if missing (readable by its owner only) and always rewritten atomically, keeping
+ * its owner, group and permissions; the broker picks the change up within a few seconds. A new user name the file
+ * cannot hold as it is ({@link PasswordFile#checkUserName}) is a usage error. Format: see {@link PasswordFile},
+ * docs/security.md.
  */
 @Command(name = "passwd", mixinStandardHelpOptions = true,
         description = {"Add a user to a password file, change a password, or delete a user.",
             "The password is asked for twice on the terminal, unless -p or --stdin gives it."},
         footer = {"", "Each line of FILE is USER:$pbkdf2-sha512$ITERATIONS$SALT$HASH (PBKDF2-HMAC-SHA512, 16-byte random salt).",
-            "Exit status: 0 done, 1 the file cannot be read or written, no such user (--delete) or no password, 2 usage error."})
+            "A new USER must not be empty, start with '#', start or end with white space, or contain ':', control",
+            "characters or line separators. FILE keeps its owner, group and permissions; a new one is readable by its",
+            "owner only.",
+            "Exit status: 0 done, 1 the file cannot be read or written (or its owner kept), no such user (--delete) or",
+            "no password, 2 usage error (including a user name the file cannot hold)."})
 public final class PasswdCommand implements Callable<Integer> {
 
     @Spec
@@ -58,12 +65,6 @@ public final class PasswdCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try {
-            PasswordFile.checkUserName(user);
-        } catch (IllegalArgumentException e) {
-            err.println("starling passwd: " + e.getMessage());
-            return 2;
-        }
         if (delete && (password != null || stdin)) {
             err.println("starling passwd: --delete takes no password");
             return 2;
@@ -86,6 +87,15 @@ public final class PasswdCommand implements Callable<Integer> {
         } catch (IOException | IllegalArgumentException e) {
             err.println("starling passwd: " + file + ": " + e.getMessage());
             return 1;
+        }
+        if (current.lookup(user) == null) {
+            // a new name must come back from the file as it was written (an existing one is taken as it is)
+            try {
+                PasswordFile.checkUserName(user);
+            } catch (IllegalArgumentException e) {
+                err.println("starling passwd: " + e.getMessage());
+                return 2;
+            }
         }
         PasswordFile updated;
         String done;
@@ -115,6 +125,10 @@ public final class PasswdCommand implements Callable<Integer> {
             return 1;
         }
         out.println((exists ? "" : "created " + file + ", ") + done);
+        String exposed = ReloadingFile.exposureProblem(file, ReloadingFile.Exposure.OWNER_ONLY);
+        if (exposed != null) {
+            err.println("starling passwd: warning: " + file + " " + exposed);
+        }
         return 0;
     }
 

@@ -107,4 +107,65 @@ class PasswdCommandTest {
         assertThat(broken.err()).contains("line 1");
         assertThat(Files.readString(file)).isEqualTo("garbage\n");
     }
+
+    // A user name must come back from the file as it was given: '#' at the start makes a comment, white space at
+    // either end is stripped when the file is read (" alice" would become a second "alice" and break the file), ':'
+    // is the separator, a control character or line separator would split the line, an unpaired surrogate cannot be
+    // written in UTF-8. Each is a usage error (exit 2) with the reason, and the file is left as it was.
+    @Test
+    void refusesUserNamesTheFileCannotHold() throws Exception {
+        Path file = tmp.resolve("passwd");
+        assertThat(run("passwd", "--iterations", "1000", "-p", "pw", file.toString(), "alice").code()).isZero();
+        String before = Files.readString(file);
+        for (String bad : new String[] {"#alice", "# comment", " alice", "alice ", "\talice", "alice\u00A0", "a:b",
+            "a\nb", "a\rb", "a\u0000b", "a\u007Fb", "a\u0085b", "a\u2028b", "x\uD800", ""}) {
+            Result r = run("passwd", "--iterations", "1000", "-p", "pw", file.toString(), bad);
+            assertThat(r.code()).as("'" + bad + "': " + r.err()).isEqualTo(2);
+            assertThat(r.err()).as(bad).startsWith("starling passwd: ").containsAnyOf("user name", "empty user name");
+        }
+        assertThat(Files.readString(file)).isEqualTo(before);
+        assertThat(PasswordFile.read(file).users()).containsExactly("alice");
+        // names with '#' inside, spaces inside, other scripts and emoji are fine
+        for (String ok : new String[] {"a#b", "Alice Liddell", "müller", "用户", "sensor-\uD83D\uDE00"}) {
+            Result r = run("passwd", "--iterations", "1000", "-p", "pw-" + ok, file.toString(), ok);
+            assertThat(r.code()).as(ok + ": " + r.err()).isZero();
+            assertThat(verifies(file, ok, "pw-" + ok)).as(ok).isTrue();
+        }
+        assertThat(run("passwd", "--iterations", "1000", "-p", "again", file.toString(), "alice").code())
+                .as("the file can still be edited").isZero();
+    }
+
+    // The rewritten file keeps the owner, group and permissions of the one it replaces (here nobody:nogroup 0640, which
+    // needs root to set up), and a symbolic link stays a link to the rewritten file; a file readable by others is kept
+    // so, with a warning.
+    @Test
+    void keepsOwnerGroupAndPermissionsOfTheFile() throws Exception {
+        Path file = tmp.resolve("passwd");
+        assertThat(run("passwd", "--iterations", "1000", "-p", "pw", file.toString(), "alice").code()).isZero();
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
+        boolean root = "root".equals(System.getProperty("user.name"));
+        if (root) {
+            Files.setAttribute(file, "unix:uid", 65_534);
+            Files.setAttribute(file, "unix:gid", 65_534);
+        }
+        Result r = run("passwd", "--iterations", "1000", "-p", "pw", file.toString(), "bob");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).contains("warning").contains("readable by its group");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-r-----");
+        if (root) {
+            assertThat(Files.getAttribute(file, "unix:uid")).isEqualTo(65_534);
+            assertThat(Files.getAttribute(file, "unix:gid")).isEqualTo(65_534);
+        }
+        assertThat(PasswordFile.read(file).users()).containsExactly("alice", "bob");
+
+        Path link = tmp.resolve("passwd-link");
+        Files.createSymbolicLink(link, file);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        Result viaLink = run("passwd", "--iterations", "1000", "-p", "pw", link.toString(), "carol");
+        assertThat(viaLink.code()).as(viaLink.err()).isZero();
+        assertThat(viaLink.err()).doesNotContain("warning");
+        assertThat(Files.isSymbolicLink(link)).isTrue();
+        assertThat(PasswordFile.read(file).users()).containsExactly("alice", "bob", "carol");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    }
 }

@@ -36,6 +36,7 @@ import io.starling.codec.ReasonCode;
 import io.starling.broker.config.ListenerConfig;
 import io.starling.server.protocol.MqttConnection;
 import io.starling.server.transport.ConnectionGate;
+import io.starling.server.transport.IncompletePacketBudget;
 import io.starling.server.transport.ListenerInitializer;
 import io.starling.server.transport.ReloadingSslContext;
 import java.net.InetAddress;
@@ -82,8 +83,10 @@ public final class StarlingServer implements AutoCloseable {
     private final List<Integer> ports = new ArrayList<>();
     private final List<ReloadingSslContext> tlsContexts = new ArrayList<>();
     private final ConnectionGate gate;
+    private final IncompletePacketBudget incompletePackets;
     private final Map<Path, PasswordFileAuthenticator> passwordFiles = new LinkedHashMap<>();
     private ExecutorService verifier;
+    private AuthFailureLimiter authFailureLimiter;
     private final Acl acl;
     private ScheduledFuture<?> tlsReload;
     private ScheduledFuture<?> securityReload;
@@ -124,6 +127,7 @@ public final class StarlingServer implements AutoCloseable {
         broker.enhancedAuth().register(new ScramSha256Authenticator(
                 InMemoryScramCredentialStore.fromPasswords(config.scramUsers())));
         gate = new ConnectionGate(config.limits());
+        incompletePackets = new IncompletePacketBudget(config.limits().maxIncompletePacketBytesTotal());
         Class<? extends ServerSocketChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         try {
@@ -142,7 +146,8 @@ public final class StarlingServer implements AutoCloseable {
                         .handler(gate.handler(l))
                         .childOption(ChannelOption.TCP_NODELAY, true)
                         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
-                        .childHandler(new ListenerInitializer(l, broker, connections, ssl, security.get(i)));
+                        .childHandler(new ListenerInitializer(l, broker, connections, ssl, security.get(i),
+                                incompletePackets));
                 Channel ch;
                 try {
                     ch = b.bind(new InetSocketAddress(l.bind(), l.port())).sync().channel();
@@ -196,6 +201,7 @@ public final class StarlingServer implements AutoCloseable {
             Authenticator authenticator) {
         SecurityConfig sc = config.security();
         AuthFailureLimiter limiter = new AuthFailureLimiter(sc.authFailureLimit(), sc.authFailureWindow(), sc.authBlock());
+        authFailureLimiter = limiter;
         List<ListenerSecurity> out = new ArrayList<>();
         for (ListenerConfig l : listeners) {
             Path file = l.passwordFile() != null ? l.passwordFile() : sc.passwordFile();
@@ -214,7 +220,8 @@ public final class StarlingServer implements AutoCloseable {
 
     /**
      * The executor of password verifications: half the processors (at least one) and a queue of 64 per thread, so
-     * key stretching never runs on an event loop and cannot take more than half the machine.
+     * key stretching never runs on an event loop and cannot take more than half the machine; the queue is fair
+     * between client addresses, at most a quarter of it from one (see {@link io.starling.broker.auth.VerifierPool}).
      */
     private ExecutorService verifier() {
         if (verifier == null) {
@@ -245,6 +252,11 @@ public final class StarlingServer implements AutoCloseable {
                 LOG.warn("ACL file reload failed", e);
             }
         }
+    }
+
+    /** The failed-login limit shared by the listeners (for tests and tools). */
+    public AuthFailureLimiter authFailureLimiter() {
+        return authFailureLimiter;
     }
 
     /** The password file authenticators in use, by absolute path (for tests and tools). */
@@ -326,6 +338,11 @@ public final class StarlingServer implements AutoCloseable {
     /** Admission of new connections: open connections and refusals (max-connections, connect rate). */
     public ConnectionGate connectionGate() {
         return gate;
+    }
+
+    /** Bytes held for incomplete packets over all connections, and the connections closed for them. */
+    public IncompletePacketBudget incompletePackets() {
+        return incompletePackets;
     }
 
     /**

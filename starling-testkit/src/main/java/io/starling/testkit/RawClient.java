@@ -160,6 +160,18 @@ public final class RawClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Bytes that can be read now without waiting (0 also when the server has closed the connection): to poll many
+     * clients for an answer without consuming part of a packet.
+     */
+    public int available() {
+        try {
+            return in.available();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
     /** Whether this side has not closed the socket yet. Says nothing about the server's side. */
     public boolean isOpen() {
         return !socket.isClosed();

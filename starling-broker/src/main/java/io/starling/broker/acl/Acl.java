@@ -23,7 +23,7 @@ public final class Acl {
      * @throws IllegalArgumentException naming the file, the line and the reason if it cannot be read or parsed
      */
     public Acl(Path aclFile) {
-        this.file = new ReloadingFile<>(aclFile, "ACL file", AclRules::read);
+        this.file = new ReloadingFile<>(aclFile, "ACL file", AclRules::read, ReloadingFile.Exposure.OWNER_WRITES);
     }
 
     /** The file, to reload it and look at its version and failures. */

@@ -13,6 +13,12 @@ import java.util.function.LongSupplier;
  * counted start afresh after a block or once the window has passed. Successful logins do not reset the count, so
  * one valid account does not buy an attacker more guesses.
  *
+ * <p>Checks in progress count too: a check is begun with {@link #tryBegin} and ended with {@link #end}, and an
+ * address may have at most {@code maxFailures} minus its failures so far in progress at once. So a burst of
+ * concurrent logins cannot run more checks than the limit before the first of them fails: the rest are refused
+ * ({@link Admission#BUSY}) before anything expensive is done, and once the checks in progress have failed, the
+ * address is blocked.
+ *
  * <p>Thread-safety: thread-safe; one concurrent map of small immutable entries, cleaned of stale ones when it
  * grows past {@link #CLEANUP_THRESHOLD} addresses. Cost: {@link #isBlocked} is one map lookup.
  */
@@ -21,7 +27,20 @@ public final class AuthFailureLimiter {
     /** Above this many tracked addresses, stale entries are removed on the next failure. */
     static final int CLEANUP_THRESHOLD = 10_000;
 
-    private record Entry(long windowStart, int failures, long blockedUntil) {
+    /**
+     * @param inFlight checks begun with {@link #tryBegin} and not ended yet
+     */
+    private record Entry(long windowStart, int failures, long blockedUntil, int inFlight) {
+    }
+
+    /** The answer of {@link #tryBegin}. */
+    public enum Admission {
+        /** Go ahead with the check; call {@link #end} when it is over. */
+        ALLOWED,
+        /** The address is blocked after too many failed logins. */
+        BLOCKED,
+        /** As many checks as the address has failures left are in progress: refused until they end. */
+        BUSY
     }
 
     private final int maxFailures;
@@ -70,26 +89,94 @@ public final class AuthFailureLimiter {
     }
 
     /**
-     * Counts a failed login from the address; true if it is the failure that starts a block (the caller logs it).
+     * Begins a check of credentials from the address, if the address may have one more in progress: fewer failures
+     * plus checks in progress than the limit, and not blocked. An {@link Admission#ALLOWED} check must be
+     * {@link #end ended} exactly once, whatever becomes of it.
+     */
+    public Admission tryBegin(InetAddress address) {
+        if (maxFailures == 0 || address == null) {
+            return Admission.ALLOWED;
+        }
+        long now = nanoClock.getAsLong();
+        cleanUp(now);
+        Admission[] answer = new Admission[1];
+        entries.compute(address, (a, old) -> {
+            Entry e = current(old, now);
+            if (e.blockedUntil != 0) {
+                answer[0] = Admission.BLOCKED;
+                return e;
+            }
+            if (e.failures + e.inFlight >= maxFailures) {
+                answer[0] = Admission.BUSY;
+                return e;
+            }
+            answer[0] = Admission.ALLOWED;
+            return new Entry(e.windowStart, e.failures, e.blockedUntil, e.inFlight + 1);
+        });
+        return answer[0];
+    }
+
+    /**
+     * Ends a check begun with {@link #tryBegin}; {@code failed} if the credentials were bad. True if it is the
+     * failure that starts a block (the caller logs it).
+     */
+    public boolean end(InetAddress address, boolean failed) {
+        if (maxFailures == 0 || address == null) {
+            return false;
+        }
+        return count(address, -1, failed);
+    }
+
+    /**
+     * Counts a failed login from the address that was not begun with {@link #tryBegin} (a failed enhanced
+     * authentication); true if it is the failure that starts a block (the caller logs it).
      */
     public boolean recordFailure(InetAddress address) {
         if (maxFailures == 0 || address == null) {
             return false;
         }
+        return count(address, 0, true);
+    }
+
+    private boolean count(InetAddress address, int inFlightChange, boolean failed) {
         long now = nanoClock.getAsLong();
-        if (entries.size() > CLEANUP_THRESHOLD) {
-            entries.values().removeIf(e -> isStale(e, now));
-        }
-        Entry e = entries.compute(address, (a, old) -> {
-            if (old == null || isStale(old, now) || (old.blockedUntil != 0 && old.blockedUntil - now <= 0)) {
-                old = new Entry(now, 0, 0);
+        cleanUp(now);
+        boolean[] startsBlock = new boolean[1];
+        entries.compute(address, (a, old) -> {
+            Entry e = current(old, now);
+            int inFlight = Math.max(0, e.inFlight + inFlightChange);
+            if (!failed) {
+                return new Entry(e.windowStart, e.failures, e.blockedUntil, inFlight);
             }
-            int failures = old.failures + 1;
-            long blockedUntil = old.blockedUntil != 0 ? old.blockedUntil
-                    : failures >= maxFailures ? now + blockNanos : 0;
-            return new Entry(old.windowStart, failures, blockedUntil);
+            int failures = e.failures + 1;
+            long blockedUntil = e.blockedUntil != 0 ? e.blockedUntil : failures >= maxFailures ? now + blockNanos : 0;
+            startsBlock[0] = failures == maxFailures;
+            return new Entry(e.windowStart, failures, blockedUntil, inFlight);
         });
-        return e.failures == maxFailures;
+        return startsBlock[0];
+    }
+
+    /** The entry as it is now: a fresh window once the old one is over or its block has ended; checks carry over. */
+    private Entry current(Entry old, long now) {
+        if (old == null) {
+            return new Entry(now, 0, 0, 0);
+        }
+        if (isStale(old, now) || (old.blockedUntil != 0 && old.blockedUntil - now <= 0)) {
+            return new Entry(now, 0, 0, old.inFlight);
+        }
+        return old;
+    }
+
+    private void cleanUp(long now) {
+        if (entries.size() > CLEANUP_THRESHOLD) {
+            entries.values().removeIf(e -> e.inFlight == 0 && isStale(e, now));
+        }
+    }
+
+    /** Checks in progress from the address (for tests and tools). */
+    public int inFlight(InetAddress address) {
+        Entry e = entries.get(address);
+        return e == null ? 0 : e.inFlight;
     }
 
     /** The number of addresses tracked (for tests). */

@@ -6,7 +6,10 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -18,12 +21,15 @@ import java.util.Set;
 
 /**
  * The contents of a password file: one user a line, {@code NAME:$pbkdf2-sha512$ITERATIONS$SALT$HASH} (see
- * {@link PasswordHash}); empty lines and lines starting with {@code #} are ignored. A user name is everything before
- * the first {@code :}; it must not be empty or contain a {@code :} or a control character. A file with a bad line or
- * a user listed twice is refused as a whole, with the line number in the message.
+ * {@link PasswordHash}); empty lines and lines starting with {@code #} are ignored, and white space around a line.
+ * A user name is everything before the first {@code :}; in a file it must not be empty or contain a {@code :} or a
+ * control character. A file with a bad line or a user listed twice is refused as a whole, with the line number in
+ * the message. A user added with {@link #with} must also be a name the file gives back as it was
+ * ({@link #checkUserName}): not starting with {@code #}, no white space at either end.
  *
  * <p>Immutable: {@link #with} and {@link #without} return new instances, {@link #write} replaces the file atomically
- * (a reader never sees half a file) and makes it readable by its owner only.
+ * (a reader never sees half a file), keeping the owner, group and permissions of the file it replaces; a new file is
+ * readable by its owner only.
  */
 public final class PasswordFile {
 
@@ -57,7 +63,7 @@ public final class PasswordFile {
             }
             String name = line.substring(0, colon);
             try {
-                checkUserName(name);
+                checkStoredName(name);
                 PasswordHash hash = PasswordHash.decode(line.substring(colon + 1));
                 if (users.putIfAbsent(name, hash) != null) {
                     throw new IllegalArgumentException("user '" + name + "' is listed twice");
@@ -80,20 +86,75 @@ public final class PasswordFile {
     }
 
     /**
-     * Checks a user name for the file: not empty, no {@code :}, no control characters.
+     * Checks a user name for a new entry: a name the file holds and gives back unchanged, and that an MQTT client can
+     * send. Not empty; not starting with {@code #} (the line would be a comment); no white space at the start or end
+     * (lines are stripped when read: {@code " alice"} would come back as {@code alice}); no {@code :} (the separator);
+     * no control characters (a line break would split the line), no line or paragraph separators; valid Unicode (no
+     * unpaired surrogates, which UTF-8 cannot hold); at most 65,535 bytes in UTF-8 (an MQTT string).
      *
-     * @throws IllegalArgumentException if it cannot be stored
+     * @throws IllegalArgumentException saying what is wrong with it
      */
     public static void checkUserName(String name) {
         if (name == null || name.isEmpty()) {
             throw new IllegalArgumentException("empty user name");
         }
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c == ':' || c < 0x20 || c == 0x7F) {
-                throw new IllegalArgumentException("user name '" + name + "' contains ':' or a control character");
+        String shown = "user name '" + printable(name) + "'";
+        if (name.startsWith("#")) {
+            throw new IllegalArgumentException(shown + " starts with '#', which makes its line a comment");
+        }
+        if (isSpace(name.codePointAt(0)) || isSpace(name.codePointBefore(name.length()))) {
+            throw new IllegalArgumentException(shown + " starts or ends with white space, which the file does not keep");
+        }
+        checkStoredName(name);
+        for (int cp : name.codePoints().toArray()) {
+            int type = Character.getType(cp);
+            if (type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
+                throw new IllegalArgumentException(shown + " contains a line or paragraph separator");
+            }
+            if (type == Character.SURROGATE) { // code points of a pair come whole: this one is alone
+                throw new IllegalArgumentException(shown + " is not valid Unicode (an unpaired surrogate)");
             }
         }
+        if (name.getBytes(StandardCharsets.UTF_8).length > 65_535) {
+            throw new IllegalArgumentException("user name longer than 65,535 bytes, more than MQTT can carry");
+        }
+    }
+
+    /** What every name in a file must be: not empty, no {@code :}, no control characters. */
+    private static void checkStoredName(String name) {
+        if (name == null || name.isEmpty()) {
+            throw new IllegalArgumentException("empty user name");
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == ':') {
+                throw new IllegalArgumentException("user name '" + printable(name)
+                        + "' contains ':', the separator of name and hash");
+            }
+            if (Character.isISOControl(c)) {
+                throw new IllegalArgumentException("user name '" + printable(name)
+                        + "' contains a control character (such as a line break or tab)");
+            }
+        }
+    }
+
+    private static boolean isSpace(int codePoint) {
+        return Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint);
+    }
+
+    /** The name with control characters and separators shown as {@code U+XXXX}, for messages. */
+    private static String printable(String name) {
+        StringBuilder b = new StringBuilder(name.length());
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (Character.isISOControl(c) || Character.isSurrogate(c) || Character.getType(c) == Character.LINE_SEPARATOR
+                    || Character.getType(c) == Character.PARAGRAPH_SEPARATOR) {
+                b.append(String.format("U+%04X", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
     }
 
     /** The hash of a user's password, {@code null} if there is no such user. */
@@ -110,9 +171,15 @@ public final class PasswordFile {
         return users.size();
     }
 
-    /** A copy with the user added, or its hash replaced (in place). */
+    /**
+     * A copy with the user added, or its hash replaced (in place).
+     *
+     * @throws IllegalArgumentException for a new user whose name the file cannot hold ({@link #checkUserName})
+     */
     public PasswordFile with(String user, PasswordHash hash) {
-        checkUserName(user);
+        if (!users.containsKey(user)) {
+            checkUserName(user);
+        }
         Objects.requireNonNull(hash, "hash");
         Map<String, PasswordHash> copy = new LinkedHashMap<>(users);
         copy.put(user, hash);
@@ -137,13 +204,24 @@ public final class PasswordFile {
     }
 
     /**
-     * Writes the file: into a temporary file in the same directory, readable and writable by the owner only
-     * (where the file system has POSIX permissions), which then replaces {@code file} atomically.
+     * Writes the file: into a temporary file in the same directory, which then replaces {@code file} atomically, so a
+     * reader sees the old file or the new one, never half of one. The replacement gets the owner, group and
+     * permissions of the file it replaces (where the file system has POSIX attributes); a new file is readable and
+     * writable by its owner only. A symbolic link is followed: its target is replaced, the link stays.
+     *
+     * @throws IOException if it cannot be written, or the owner or group cannot be kept (the file is then unchanged)
      */
     public void write(Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
+        Path target = Files.isSymbolicLink(file) ? file.toRealPath() : file;
+        Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
+        PosixFileAttributes old = null;
+        try {
+            old = Files.readAttributes(target, PosixFileAttributes.class);
+        } catch (NoSuchFileException | UnsupportedOperationException e) {
+            // a new file, or no POSIX attributes here
+        }
+        Path tmp = dir.resolve("." + target.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
         try {
             Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -154,14 +232,35 @@ public final class PasswordFile {
         }
         try {
             Files.write(tmp, toLines(), StandardCharsets.UTF_8);
+            if (old != null) {
+                keepAttributes(tmp, old, target);
+            }
             try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
             }
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /** Gives {@code tmp} the owner, group and permissions of the file it is to replace. */
+    private static void keepAttributes(Path tmp, PosixFileAttributes old, Path file) throws IOException {
+        PosixFileAttributeView view = Files.getFileAttributeView(tmp, PosixFileAttributeView.class);
+        PosixFileAttributes now = view.readAttributes();
+        try {
+            if (!now.owner().equals(old.owner())) {
+                view.setOwner(old.owner());
+            }
+            if (!now.group().equals(old.group())) {
+                view.setGroup(old.group());
+            }
+        } catch (IOException e) {
+            throw new IOException("cannot keep the owner " + old.owner().getName() + " and group " + old.group().getName()
+                    + " of " + file + " (" + e.getMessage() + "); run as its owner or as root", e);
+        }
+        view.setPermissions(old.permissions());
     }
 
     @Override

@@ -6,15 +6,11 @@ import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.crypto.Mac;
@@ -26,7 +22,9 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>Verifying a password costs as many HMAC-SHA-512 computations as the entry's iteration count (about 100-200 ms
  * at 210,000), so it never runs on an event loop: it goes to a small bounded {@code verifier} executor (see
- * {@link #newVerifierExecutor}); a full queue refuses the client (CONNACK 0x89 / 0x03) rather than let work pile up.
+ * {@link #newVerifierExecutor}), queued per client address and taken in turn when it is a {@link VerifierPool}; a
+ * full queue refuses the client (CONNACK 0x89 / 0x03) rather than let work pile up. Cancelling the returned stage
+ * stops a verification that has not started; one that has started completes with its result.
  * Successful verifications are cached, keyed by the file's version, the user name and an HMAC-SHA-256 of the
  * password under a random key made at start (so the cache holds no password and nothing that can be checked
  * against guesses without that key): a reconnecting client costs one map lookup. A reload empties the cache, so a
@@ -57,24 +55,20 @@ public final class PasswordFileAuthenticator implements Authenticator {
      * @throws IllegalArgumentException naming the file and the reason if it cannot be read or parsed
      */
     public PasswordFileAuthenticator(Path passwordFile, Executor verifier) {
-        this.file = new ReloadingFile<>(passwordFile, "password file", PasswordFile::read);
+        this.file = new ReloadingFile<>(passwordFile, "password file", PasswordFile::read,
+                ReloadingFile.Exposure.OWNER_ONLY);
         this.verifier = verifier;
         new SecureRandom().nextBytes(cacheKey);
         this.cachedVersion = file.version();
     }
 
     /**
-     * A verifier executor: {@code threads} daemon threads named {@code starling-auth-N} and a queue of
-     * {@code queueCapacity} verifications; more are rejected (the client is refused with 0x89 / 0x03).
+     * A verifier executor: a {@link VerifierPool} of {@code threads} daemon threads named {@code starling-auth-N}
+     * and a fair queue of {@code queueCapacity} verifications, taken in turn per client address, at most a quarter
+     * of them (at least one) from one address; more are rejected (the client is refused with 0x89 / 0x03).
      */
-    public static ExecutorService newVerifierExecutor(int threads, int queueCapacity) {
-        AtomicInteger n = new AtomicInteger();
-        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(queueCapacity), r -> {
-                    Thread t = new Thread(r, "starling-auth-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                }, new ThreadPoolExecutor.AbortPolicy());
+    public static VerifierPool newVerifierExecutor(int threads, int queueCapacity) {
+        return new VerifierPool(threads, queueCapacity, Math.max(1, queueCapacity / 4));
     }
 
     /** The file and its version, to reload it ({@link ReloadingFile#reloadIfChanged()}) and to look at failures. */
@@ -105,34 +99,62 @@ public final class PasswordFileAuthenticator implements Authenticator {
             return CompletableFuture.completedFuture(AuthResult.allow(user));
         }
         PasswordHash hash = loaded.value().lookup(user);
-        CompletableFuture<AuthResult> result = new CompletableFuture<>();
-        try {
-            verifier.execute(() -> {
-                if (result.isDone()) {
-                    return; // the client went away (cancelled) while this waited
-                }
-                try {
-                    verifications.incrementAndGet();
-                    if (hash == null) {
-                        dummyFor(loaded.value()).verify(password); // as slow as for a real user
-                        result.complete(AuthResult.badCredentials());
-                    } else if (hash.verify(password)) {
-                        if (verified.size() >= CACHE_LIMIT) {
-                            verified.clear();
-                        }
-                        verified.add(key);
-                        result.complete(AuthResult.allow(user));
-                    } else {
-                        result.complete(AuthResult.badCredentials());
+        Verification result = new Verification();
+        Runnable check = () -> {
+            if (!result.start()) {
+                return; // the client went away (cancelled) while this waited
+            }
+            try {
+                verifications.incrementAndGet();
+                if (hash == null) {
+                    dummyFor(loaded.value()).verify(password); // as slow as for a real user
+                    result.complete(AuthResult.badCredentials());
+                } else if (hash.verify(password)) {
+                    if (verified.size() >= CACHE_LIMIT) {
+                        verified.clear();
                     }
-                } catch (RuntimeException e) {
-                    result.completeExceptionally(e);
+                    verified.add(key);
+                    result.complete(AuthResult.allow(user));
+                } else {
+                    result.complete(AuthResult.badCredentials());
                 }
-            });
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        };
+        try {
+            if (verifier instanceof VerifierPool pool) {
+                // queued per address and taken in turn: one address's burst does not hold up the others
+                pool.execute(request.remoteAddress() == null ? null : request.remoteAddress().getAddress(), check);
+            } else {
+                verifier.execute(check);
+            }
         } catch (RejectedExecutionException e) {
             result.completeExceptionally(new RejectedExecutionException("too many password verifications queued", e));
         }
         return result;
+    }
+
+    /**
+     * The stage of one verification. Cancelling it (the client went away) stops it only while it waits in the
+     * queue: once the hash is being computed it completes with its result, so that the caller can count a failure
+     * that has cost a check.
+     */
+    static final class Verification extends CompletableFuture<AuthResult> {
+        private static final int QUEUED = 0;
+        private static final int RUNNING = 1;
+        private static final int CANCELLED = 2;
+        private final AtomicInteger state = new AtomicInteger(QUEUED);
+
+        /** True if the check may run: it has not been cancelled. */
+        boolean start() {
+            return state.compareAndSet(QUEUED, RUNNING);
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            return state.compareAndSet(QUEUED, CANCELLED) && super.cancel(mayInterruptIfRunning);
+        }
     }
 
     private static volatile PasswordHash dummy;

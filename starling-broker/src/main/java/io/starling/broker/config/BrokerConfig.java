@@ -104,16 +104,35 @@ public record BrokerConfig(
      *     at which connections that publish stop being read; 0 = no global budget
      * @param maxStoredBytesTotal bytes of stored queues over all sessions (counted as {@code max-queued-bytes}
      *     counts them) beyond which the store refuses new messages for stored sessions; 0 = no global bound
+     * @param maxIncompletePacketBytesTotal bytes received and buffered for packets (and WebSocket frames) that are not
+     *     complete yet, over all connections; a connection whose incomplete packet would take more is closed;
+     *     0 = no bound
+     * @param incompletePacketTimeout time a packet (or WebSocket frame) may take from its first byte to its last;
+     *     a connection that takes longer is closed; {@link Duration#ZERO} = no limit
+     * @param maxConnectPacketSize largest CONNECT (and AUTH) packet accepted, in bytes; the effective limit is the
+     *     smaller of this and {@code maxPacketSize}
      */
     public record Limits(int maxConnections, double maxConnectRatePerAddress, int connectBurstPerAddress,
-            int maxTopicLength, int maxTopicLevels, long maxQueuedBytesTotal, long maxStoredBytesTotal) {
+            int maxTopicLength, int maxTopicLevels, long maxQueuedBytesTotal, long maxStoredBytesTotal,
+            long maxIncompletePacketBytesTotal, Duration incompletePacketTimeout, int maxConnectPacketSize) {
 
         /** Default of {@code max-stored-bytes-total}: 8 GiB. */
         public static final long DEFAULT_STORED_BYTES_TOTAL = 8L << 30;
 
-        /** The defaults, with the global queue budget at {@link #DEFAULT_QUEUED_BYTES_TOTAL_PERCENT}% of the heap. */
+        /** Default of {@code incomplete-packet-timeout-seconds}: 30 s. */
+        public static final Duration DEFAULT_INCOMPLETE_PACKET_TIMEOUT = Duration.ofSeconds(30);
+
+        /** Default of {@code max-connect-packet-size}: 128 KiB, room for the largest Will payload and the strings. */
+        public static final int DEFAULT_CONNECT_PACKET_SIZE = 128 * 1024;
+
+        /**
+         * The defaults, with the global queue budget at {@link #DEFAULT_QUEUED_BYTES_TOTAL_PERCENT}% of the heap and
+         * the bound of incomplete packets at {@link #DEFAULT_INCOMPLETE_PACKET_BYTES_PERCENT}% of the direct memory.
+         */
         public static final Limits DEFAULTS = new Limits(0, 0, 0, MQTT_MAX_TOPIC_LENGTH, 128,
-                heapPercent(DEFAULT_QUEUED_BYTES_TOTAL_PERCENT), DEFAULT_STORED_BYTES_TOTAL);
+                heapPercent(DEFAULT_QUEUED_BYTES_TOTAL_PERCENT), DEFAULT_STORED_BYTES_TOTAL,
+                directMemoryPercent(DEFAULT_INCOMPLETE_PACKET_BYTES_PERCENT), DEFAULT_INCOMPLETE_PACKET_TIMEOUT,
+                DEFAULT_CONNECT_PACKET_SIZE);
 
         public Limits {
             if (maxConnections < 0) {
@@ -137,6 +156,15 @@ public record BrokerConfig(
             }
             if (maxQueuedBytesTotal < 0) {
                 throw new IllegalArgumentException("max-queued-bytes-total must not be negative");
+            }
+            if (maxIncompletePacketBytesTotal < 0) {
+                throw new IllegalArgumentException("max-incomplete-packet-bytes-total must not be negative");
+            }
+            if (incompletePacketTimeout == null || incompletePacketTimeout.isNegative()) {
+                throw new IllegalArgumentException("incomplete-packet-timeout-seconds must not be negative");
+            }
+            if (maxConnectPacketSize < 16 || maxConnectPacketSize > MQTT_MAX_PACKET_SIZE) {
+                throw new IllegalArgumentException("max-connect-packet-size must be 16.." + MQTT_MAX_PACKET_SIZE);
             }
         }
 
@@ -183,6 +211,24 @@ public record BrokerConfig(
 
     /** Default of {@code max-queued-bytes-total}: this share of the maximum heap, in percent. */
     public static final int DEFAULT_QUEUED_BYTES_TOTAL_PERCENT = 25;
+
+    /** Default of {@code max-incomplete-packet-bytes-total}: this share of the maximum direct memory, in percent. */
+    public static final int DEFAULT_INCOMPLETE_PACKET_BYTES_PERCENT = 25;
+
+    /**
+     * {@code percent}% of the direct memory Netty may allocate ({@code -XX:MaxDirectMemorySize}, by default the
+     * maximum heap; {@code -Dio.netty.maxDirectMemory} if set), in bytes: where packets being received are buffered.
+     */
+    public static long directMemoryPercent(int percent) {
+        if (percent < 0 || percent > 100) {
+            throw new IllegalArgumentException("a share of the direct memory must be 0%..100%, not " + percent + "%");
+        }
+        long max = io.netty.util.internal.PlatformDependent.maxDirectMemory();
+        if (max <= 0) {
+            max = Runtime.getRuntime().maxMemory();
+        }
+        return max / 100 * percent;
+    }
 
     /** {@code percent}% of the JVM's maximum heap ({@code -Xmx}), in bytes. */
     public static long heapPercent(int percent) {
@@ -299,6 +345,11 @@ public record BrokerConfig(
         private int maxTopicLevels = Limits.DEFAULTS.maxTopicLevels();
         private long maxQueuedBytesTotal = Limits.DEFAULTS.maxQueuedBytesTotal();
         private long maxStoredBytesTotal = Limits.DEFAULTS.maxStoredBytesTotal();
+        private long maxIncompletePacketBytesTotal = Limits.DEFAULTS.maxIncompletePacketBytesTotal();
+        /** Whether {@code maxIncompletePacketBytesTotal} was set, rather than the default share of direct memory. */
+        private boolean incompletePacketBytesSet;
+        private Duration incompletePacketTimeout = Limits.DEFAULTS.incompletePacketTimeout();
+        private int maxConnectPacketSize = Limits.DEFAULTS.maxConnectPacketSize();
         private SecurityConfig security = SecurityConfig.defaults();
         private Flapping flapping = Flapping.DEFAULTS;
 
@@ -343,6 +394,9 @@ public record BrokerConfig(
             maxTopicLevels = c.limits.maxTopicLevels();
             maxQueuedBytesTotal = c.limits.maxQueuedBytesTotal();
             maxStoredBytesTotal = c.limits.maxStoredBytesTotal();
+            maxIncompletePacketBytesTotal = c.limits.maxIncompletePacketBytesTotal();
+            incompletePacketTimeout = c.limits.incompletePacketTimeout();
+            maxConnectPacketSize = c.limits.maxConnectPacketSize();
             security = c.security;
             flapping = c.flapping;
         }
@@ -551,6 +605,25 @@ public record BrokerConfig(
             return flapping;
         }
 
+        /** Bytes buffered for incomplete packets over all connections beyond which one is closed; 0 = no bound. */
+        public Builder maxIncompletePacketBytesTotal(long v) {
+            maxIncompletePacketBytesTotal = v;
+            incompletePacketBytesSet = true;
+            return this;
+        }
+
+        /** Time a packet may take from its first byte to its last; {@link Duration#ZERO} = no limit. */
+        public Builder incompletePacketTimeout(Duration v) {
+            incompletePacketTimeout = v;
+            return this;
+        }
+
+        /** Largest CONNECT (and AUTH) packet accepted; at most {@code maxPacketSize} applies either way. */
+        public Builder maxConnectPacketSize(int v) {
+            maxConnectPacketSize = v;
+            return this;
+        }
+
         /** The security settings (password file, ACL file, failed-login limit). */
         public Builder security(SecurityConfig v) {
             security = v;
@@ -602,6 +675,15 @@ public record BrokerConfig(
             if (maxQueuedMessages < 0 || maxQueuedBytes < 0) {
                 throw new IllegalArgumentException("queue limits must not be negative");
             }
+            long incompleteBytes = maxIncompletePacketBytesTotal;
+            if (incompleteBytes > 0 && incompleteBytes < maxPacketSize) {
+                if (incompletePacketBytesSet) {
+                    // a packet between the two could never be received
+                    throw new IllegalArgumentException("max-incomplete-packet-bytes-total (" + incompleteBytes
+                            + ") must be 0 or at least max-packet-size (" + maxPacketSize + ")");
+                }
+                incompleteBytes = maxPacketSize; // the default share of a small direct memory
+            }
             return new BrokerConfig(bindAddress, port, dataDir, connectTimeout, maxPacketSize, maxInflightMessages,
                     receiveMaximum, maxQueuedMessages, maxQueuedBytes, queueQos0Messages, dropPolicy, v3SessionExpiry,
                     maxSessionExpirySeconds, maxClientIdLength, maxKeepAliveSeconds, maximumQos, retainAvailable,
@@ -609,7 +691,8 @@ public record BrokerConfig(
                     topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
                     maxSubscriptionsPerClient, ioThreads, scramUsers, listeners, storage, fsync,
                     new Limits(maxConnections, maxConnectRatePerAddress, connectBurstPerAddress, maxTopicLength,
-                            maxTopicLevels, maxQueuedBytesTotal, maxStoredBytesTotal), security, flapping);
+                            maxTopicLevels, maxQueuedBytesTotal, maxStoredBytesTotal, incompleteBytes,
+                            incompletePacketTimeout, maxConnectPacketSize), security, flapping);
         }
     }
 }

@@ -71,8 +71,73 @@ class AuthFailureLimiterTest {
         AuthFailureLimiter off = AuthFailureLimiter.disabled();
         for (int i = 0; i < 100; i++) {
             assertThat(off.recordFailure(a)).isFalse();
+            assertThat(off.tryBegin(a)).isEqualTo(AuthFailureLimiter.Admission.ALLOWED);
         }
         assertThat(off.isBlocked(a)).isFalse();
         assertThat(off.enabled()).isFalse();
+    }
+
+    // Checks in progress count: with a limit of 3, three concurrent checks are allowed and the fourth is refused
+    // before it starts; when the three fail the address is blocked; a check that succeeds gives its place back.
+    @Test
+    void checksInProgressCountAgainstTheLimit() {
+        for (int i = 0; i < 3; i++) {
+            assertThat(limiter.tryBegin(a)).isEqualTo(AuthFailureLimiter.Admission.ALLOWED);
+        }
+        assertThat(limiter.tryBegin(a)).as("three in progress").isEqualTo(AuthFailureLimiter.Admission.BUSY);
+        assertThat(limiter.tryBegin(b)).as("another address").isEqualTo(AuthFailureLimiter.Admission.ALLOWED);
+        assertThat(limiter.isBlocked(a)).isFalse();
+        assertThat(limiter.end(a, false)).as("a success").isFalse();
+        assertThat(limiter.tryBegin(a)).as("its place is free again").isEqualTo(AuthFailureLimiter.Admission.ALLOWED);
+        assertThat(limiter.end(a, true)).isFalse();
+        assertThat(limiter.end(a, true)).isFalse();
+        assertThat(limiter.tryBegin(a)).as("2 failures + 1 in progress").isEqualTo(AuthFailureLimiter.Admission.BUSY);
+        assertThat(limiter.end(a, true)).as("the third failure starts the block").isTrue();
+        assertThat(limiter.inFlight(a)).isZero();
+        assertThat(limiter.isBlocked(a)).isTrue();
+        assertThat(limiter.tryBegin(a)).isEqualTo(AuthFailureLimiter.Admission.BLOCKED);
+        advance(Duration.ofSeconds(31));
+        assertThat(limiter.tryBegin(a)).as("after the block").isEqualTo(AuthFailureLimiter.Admission.ALLOWED);
+    }
+
+    // Many threads beginning checks at once for one address: never more in progress than the limit.
+    @Test
+    void concurrentAttemptsNeverExceedTheLimit() throws Exception {
+        AuthFailureLimiter l = new AuthFailureLimiter(10, Duration.ofSeconds(60), Duration.ofSeconds(60));
+        java.util.concurrent.atomic.AtomicInteger allowed = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        java.util.List<Thread> threads = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            Thread t = new Thread(() -> {
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (l.tryBegin(a) == AuthFailureLimiter.Admission.ALLOWED) {
+                    allowed.incrementAndGet();
+                }
+            });
+            t.start();
+            threads.add(t);
+        }
+        go.countDown();
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(allowed.get()).isEqualTo(10);
+        assertThat(l.inFlight(a)).isEqualTo(10);
+    }
+
+    @Test
+    void entriesWithChecksInProgressAreNotCleanedUp() throws Exception {
+        assertThat(limiter.tryBegin(a)).isEqualTo(AuthFailureLimiter.Admission.ALLOWED);
+        for (int i = 0; i <= AuthFailureLimiter.CLEANUP_THRESHOLD; i++) {
+            limiter.recordFailure(InetAddress.getByAddress(new byte[] {10, (byte) (i >> 16), (byte) (i >> 8), (byte) i}));
+        }
+        advance(Duration.ofSeconds(61));
+        limiter.recordFailure(b);
+        assertThat(limiter.tracked()).isEqualTo(2);
+        assertThat(limiter.inFlight(a)).isEqualTo(1);
     }
 }

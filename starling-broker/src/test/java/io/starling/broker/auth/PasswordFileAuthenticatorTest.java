@@ -23,7 +23,8 @@ class PasswordFileAuthenticatorTest {
     @TempDir
     Path tmp;
 
-    private final ExecutorService verifier = PasswordFileAuthenticator.newVerifierExecutor(1, 4);
+    /** One thread, four places in the queue, all of them usable by requests without an address. */
+    private final ExecutorService verifier = new VerifierPool(1, 4, 4);
 
     @AfterEach
     void stop() {
@@ -128,13 +129,17 @@ class PasswordFileAuthenticatorTest {
         Path f = file("alice", "pw");
         PasswordFileAuthenticator a = new PasswordFileAuthenticator(f, verifier);
         CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch running = new CountDownLatch(1);
         verifier.execute(() -> {
+            running.countDown();
             try {
                 release.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         });
+        // the queue counts what waits: the blocker must have left it for the thread
+        assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
         AuthRequest r = new AuthRequest(null, "c", "alice", "pw".getBytes(UTF_8), null, null);
         CompletableFuture<AuthResult> first = a.authenticate(r).toCompletableFuture();
         for (int i = 0; i < 3; i++) {
@@ -149,5 +154,23 @@ class PasswordFileAuthenticatorTest {
         verifier.shutdown();
         assertThat(verifier.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
         assertThat(a.verifications()).as("the cancelled request was skipped").isEqualTo(before + 3);
+    }
+
+    // A verification that has started is not stopped by cancelling its stage: it completes with its result, so that
+    // a failed login costs the client its attempt even if it disconnects while its password is checked. One that is
+    // cancelled while it waits never runs.
+    @Test
+    void aVerificationIsCancelledOnlyWhileItWaits() {
+        PasswordFileAuthenticator.Verification running = new PasswordFileAuthenticator.Verification();
+        assertThat(running.start()).isTrue();
+        assertThat(running.cancel(false)).isFalse();
+        assertThat(running.isCancelled()).isFalse();
+        running.complete(AuthResult.badCredentials());
+        assertThat(running.join()).isEqualTo(AuthResult.badCredentials());
+
+        PasswordFileAuthenticator.Verification waiting = new PasswordFileAuthenticator.Verification();
+        assertThat(waiting.cancel(false)).isTrue();
+        assertThat(waiting.isCancelled()).isTrue();
+        assertThat(waiting.start()).as("the check is skipped").isFalse();
     }
 }

@@ -116,4 +116,33 @@ class AuthenticatorSpiTest {
         }
         await().atMost(Duration.ofSeconds(10)).until(f::isCancelled);
     }
+
+    // Checks of any authenticator count against the failed-login limit while they are in progress: with ten
+    // unanswered ones from an address, the eleventh CONNECT is refused with 0x9F at once. When the connect timeout
+    // closes the ten, their checks are cancelled and no longer count: the address logs in again.
+    @Test
+    void unansweredChecksCountWhileInProgressAndStopCountingWhenCancelled() throws Exception {
+        server = StarlingServer.start(BrokerConfig.builder().port(0).dataDir(Files.createTempDirectory(tmp, "d"))
+                .connectTimeout(Duration.ofSeconds(1)).build(), backend);
+        int port = server.port();
+        java.util.List<RawClient> waiting = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 10; i++) {
+                RawClient c = RawClient.connect("127.0.0.1", port);
+                waiting.add(c);
+                c.send(Sec.connect(5, "wait-" + i, "later", "pw"));
+                pending.take();
+            }
+            assertThat(connackCode(port, 5, "eleventh", "ok", "pw")).as("Connection rate exceeded").isEqualTo(0x9F);
+            assertThat(connackCode(port, 4, "eleventh", "ok", "pw")).as("3.1.1: server unavailable").isEqualTo(0x03);
+            for (RawClient c : waiting) {
+                assertThat(c.awaitClosed(Duration.ofSeconds(10))).as("closed at the connect timeout").isTrue();
+            }
+            java.net.InetAddress loopback = java.net.InetAddress.getByName("127.0.0.1");
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.authFailureLimiter().inFlight(loopback) == 0);
+            assertThat(connackCode(port, 5, "again", "ok", "pw")).isZero();
+        } finally {
+            waiting.forEach(RawClient::close);
+        }
+    }
 }

@@ -9,7 +9,12 @@ import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.ListenerConfig;
 import io.starling.broker.config.ListenerConfig.ClientAuth;
 import io.starling.broker.config.ListenerConfig.Type;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.ReferenceCountUtil;
 import io.starling.server.StarlingServer;
+import io.starling.server.transport.ReloadingSslContext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,8 +24,10 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
@@ -34,7 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * TLS listeners with mosquitto_pub/mosquitto_sub ({@code --cafile --cert --key}) and a JDK socket: client
  * certificates (valid, expired, from another CA, missing) under {@code require} and {@code optional}, TLS 1.2-only
- * and 1.3-only listeners, and the reload of changed certificate files.
+ * and 1.3-only listeners, the default cipher suites (ECDHE with AEAD for TLS 1.2) with a JDK socket and
+ * {@code openssl s_client}, and the reload of changed certificate files.
  */
 class TlsListenerTest {
 
@@ -150,6 +158,70 @@ class TlsListenerTest {
         assertThat(handshake(port, "TLSv1.3").getProtocol()).isEqualTo("TLSv1.3");
     }
 
+    // Without `ciphers`, TLS 1.2 offers only ECDHE key exchange with AEAD ciphers: a client offering nothing but static
+    // RSA key exchange or CBC with SHA-1 fails the handshake, one offering ECDHE with AES-GCM or ChaCha20-Poly1305
+    // connects; TLS 1.3 works with its usual suites.
+    @Test
+    void defaultCiphersAreEcdheWithAeadOnly() throws Exception {
+        int port = start(b -> b);
+        for (String weak : List.of("TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_RSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256")) {
+            assertThatThrownBy(() -> handshakeWith(port, "TLSv1.2", weak)).as(weak).isInstanceOf(SSLException.class);
+        }
+        for (String strong : List.of("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+                "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256")) {
+            assertThat(handshakeWith(port, "TLSv1.2", strong).getCipherSuite()).isEqualTo(strong);
+        }
+        for (String tls13 : List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256")) {
+            assertThat(handshakeWith(port, "TLSv1.3", tls13).getCipherSuite()).isEqualTo(tls13);
+        }
+        assertThat(opensslHandshake(port, "AES128-SHA")).as("openssl s_client -cipher AES128-SHA -tls1_2").isFalse();
+        assertThat(opensslHandshake(port, "ECDHE-RSA-AES128-GCM-SHA256")).isTrue();
+    }
+
+    // A listener's own `ciphers` are used as given, even weak ones (the same client as above connects).
+    @Test
+    void configuredCiphersAreUsedAsGiven() throws Exception {
+        int port = start(b -> b.ciphers(List.of("TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_AES_128_GCM_SHA256")));
+        assertThat(handshakeWith(port, "TLSv1.2", "TLS_RSA_WITH_AES_128_CBC_SHA").getCipherSuite())
+                .isEqualTo("TLS_RSA_WITH_AES_128_CBC_SHA");
+        assertThatThrownBy(() -> handshakeWith(port, "TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"))
+                .isInstanceOf(SSLException.class);
+    }
+
+    // What each provider offers by default, OpenSSL (netty-tcnative BoringSSL, used where it loads) and the JDK's.
+    @Test
+    void bothProvidersOfferOnlyTls13AndEcdheAeadSuitesByDefault() throws Exception {
+        ListenerConfig l = ListenerConfig.builder(Type.TLS).port(0).cert(pki.serverCert).key(pki.serverKey).build();
+        List<SslProvider> providers = new ArrayList<>(List.of(SslProvider.JDK));
+        if (OpenSsl.isAvailable()) {
+            providers.add(SslProvider.OPENSSL);
+        }
+        for (SslProvider provider : providers) {
+            SSLEngine engine = ReloadingSslContext.build(l, provider).newEngine(ByteBufAllocator.DEFAULT);
+            try {
+                List<String> suites = List.of(engine.getEnabledCipherSuites());
+                assertThat(suites).as(provider + " " + suites)
+                        .contains("TLS_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                                "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")
+                        .allMatch(c -> c.matches("TLS_(AES_\\d+_GCM_SHA\\d+|CHACHA20_POLY1305_SHA256)")
+                                || c.matches("TLS_ECDHE_(RSA|ECDSA)_WITH_(AES_\\d+_GCM_SHA\\d+|CHACHA20_POLY1305_SHA256)"));
+            } finally {
+                ReferenceCountUtil.release(engine);
+            }
+        }
+    }
+
+    /** Whether {@code openssl s_client -tls1_2 -cipher CIPHER} completes a handshake with the listener. */
+    private static boolean opensslHandshake(int port, String cipher) throws Exception {
+        Process p = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-tls1_2", "-cipher",
+                cipher).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).as(out).isTrue();
+        return p.exitValue() == 0 && out.contains("Cipher is " + cipher);
+    }
+
     @Test
     void changedCertificateFilesAreUsedForNewConnectionsWhileOldOnesStay() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("reload"));
@@ -222,6 +294,15 @@ class TlsListenerTest {
 
     private static SSLSession handshake(int port, String... protocols) throws Exception {
         try (SSLSocket s = socket(port, protocols)) {
+            s.startHandshake();
+            return s.getSession();
+        }
+    }
+
+    /** A handshake offering one protocol and one cipher suite only. */
+    private static SSLSession handshakeWith(int port, String protocol, String cipherSuite) throws Exception {
+        try (SSLSocket s = socket(port, protocol)) {
+            s.setEnabledCipherSuites(new String[] {cipherSuite});
             s.startHandshake();
             return s.getSession();
         }

@@ -112,8 +112,18 @@ public final class ConfigLoader {
             case "connect-burst-per-address" -> b.connectBurstPerAddress(integer(v));
             case "max-topic-length" -> b.maxTopicLength(integer(v));
             case "max-topic-levels" -> b.maxTopicLevels(integer(v));
-            case "max-queued-bytes-total" -> b.maxQueuedBytesTotal(bytesOrHeapShare(v));
+            case "max-queued-bytes-total" -> b.maxQueuedBytesTotal(bytesOrShare(v, BrokerConfig::heapPercent, "the heap"));
             case "max-stored-bytes-total" -> b.maxStoredBytesTotal(longValue(v));
+            case "max-incomplete-packet-bytes-total" -> b.maxIncompletePacketBytesTotal(bytesOrShare(v,
+                    BrokerConfig::directMemoryPercent, "the direct memory"));
+            case "incomplete-packet-timeout-seconds" -> {
+                long s = longValue(v);
+                if (s < 0) {
+                    throw new IllegalArgumentException("must not be negative (0 = no limit)");
+                }
+                b.incompletePacketTimeout(Duration.ofSeconds(s));
+            }
+            case "max-connect-packet-size" -> b.maxConnectPacketSize(integer(v));
             case "password-file" -> b.passwordFile(path(v));
             case "acl-file" -> b.aclFile(path(v));
             case "auth-failure-limit", "auth-failure-window-seconds", "auth-block-seconds" -> {
@@ -278,22 +288,25 @@ public final class ConfigLoader {
         throw new IllegalArgumentException("expected a number, got '" + v + "'");
     }
 
-    /** A number of bytes, or a share of the maximum heap written as a percentage, e.g. {@code 25%}. */
-    private static long bytesOrHeapShare(Object v) {
+    /**
+     * A number of bytes, or a share of {@code what} written as a percentage, e.g. {@code 25%}, turned into bytes by
+     * {@code percentOf}.
+     */
+    private static long bytesOrShare(Object v, java.util.function.IntToLongFunction percentOf, String what) {
         if (v instanceof String s && s.trim().endsWith("%")) {
             String digits = s.trim();
             digits = digits.substring(0, digits.length() - 1).trim();
             try {
-                return BrokerConfig.heapPercent(Integer.parseInt(digits));
+                return percentOf.applyAsLong(Integer.parseInt(digits));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("expected bytes or a percentage of the heap such as 25%, got '" + v
-                        + "'", e);
+                throw new IllegalArgumentException("expected bytes or a percentage of " + what + " such as 25%, got '"
+                        + v + "'", e);
             }
         }
         if (v instanceof Number) {
             return longValue(v);
         }
-        throw new IllegalArgumentException("expected bytes or a percentage of the heap such as 25%, got '" + v + "'");
+        throw new IllegalArgumentException("expected bytes or a percentage of " + what + " such as 25%, got '" + v + "'");
     }
 
     private static boolean bool(Object v) {

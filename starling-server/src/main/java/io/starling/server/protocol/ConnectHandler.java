@@ -178,17 +178,39 @@ final class ConnectHandler {
         byte[] password = connect.password();
         Authenticator authenticator = security.authenticator();
         if (authenticator != null && (username != null || password != null)) {
+            // checks in progress count against the failed-login limit: refused before anything expensive is done
+            InetAddress address = remoteAddress();
+            AuthFailureLimiter limiter = security.limiter();
+            AuthFailureLimiter.Admission admission = limiter.tryBegin(address);
+            if (admission != AuthFailureLimiter.Admission.ALLOWED) {
+                LOG.debug("{}: CONNECT refused, {}", c.channel().remoteAddress(), admission);
+                if (admission == AuthFailureLimiter.Admission.BLOCKED) {
+                    c.sendConnAckAndClose(ReasonCode.BANNED, "too many failed logins from this address, try again later");
+                } else {
+                    c.sendConnAckAndClose(ReasonCode.CONNECTION_RATE_EXCEEDED,
+                            "too many logins from this address being checked, try again later");
+                }
+                return;
+            }
             c.startVerifying();
             CompletionStage<AuthResult> stage;
             try {
                 stage = authenticator.authenticate(new AuthRequest(listener, c.clientId, username, password, cert,
                         (InetSocketAddress) c.channel().remoteAddress()));
             } catch (RuntimeException e) {
+                limiter.end(address, false);
                 onAuthResult(null, e);
                 return;
             }
             pendingAuth = stage.toCompletableFuture();
-            stage.whenComplete((result, error) -> {
+            // on the future that onClosed cancels, so that a cancelled check ends too
+            pendingAuth.whenComplete((result, error) -> {
+                // counted when the check ends, even if the client has gone (a check that never ran was cancelled)
+                boolean failed = error == null && result != null && result.outcome() == AuthResult.Outcome.BAD_CREDENTIALS;
+                if (limiter.end(address, failed)) {
+                    LOG.warn("Blocking {} after too many failed logins ({}): its CONNECTs are refused for a while",
+                            address, limiter);
+                }
                 try {
                     c.channel().eventLoop().execute(() -> onAuthResult(result, error));
                 } catch (RejectedExecutionException e) {
@@ -224,7 +246,9 @@ final class ConnectHandler {
         switch (result.outcome()) {
             case ALLOW -> onAuthenticated(result.identity(), null);
             case BAD_CREDENTIALS -> {
-                loginFailed("user '" + connect.username() + "'");
+                // counted against the address when the check ended (authenticate)
+                LOG.info("Client '{}' ({}): failed login as user '{}'", c.clientId, c.channel().remoteAddress(),
+                        connect.username());
                 c.refuseConnect(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "bad user name or password");
             }
             case NOT_AUTHORIZED -> c.refuseConnect(ReasonCode.NOT_AUTHORIZED, "not authorized");

@@ -513,8 +513,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     }
 
     private void onDecodeFailure(DecodeFailure f) {
-        broker.metrics().protocolErrors.increment();
-        LOG.info("{} client '{}': {} ({}), closing", channel.remoteAddress(), clientId, f.message(), f.reasonCode());
+        if (!f.logged()) { // limits on incomplete packets are logged (rate-limited) where they are enforced
+            broker.metrics().protocolErrors.increment();
+            LOG.info("{} client '{}': {} ({}), closing", channel.remoteAddress(), clientId, f.message(), f.reasonCode());
+        }
         if (f.duringConnect()) {
             ReasonCode r = f.reasonCode();
             if (r == ReasonCode.UNSUPPORTED_PROTOCOL_VERSION) {

@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.starling.broker.Broker;
 import io.starling.broker.auth.ListenerSecurity;
+import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.ListenerConfig;
 import io.starling.server.protocol.MqttConnection;
 
@@ -21,9 +22,10 @@ import io.starling.server.protocol.MqttConnection;
  * <ul>
  *   <li>{@code tcp}: {@code frameDecoder}, {@code encoder}, [{@code keepAlive}], {@code mqtt}</li>
  *   <li>{@code tls}: {@code ssl}, {@code tlsHandshake}, then as {@code tcp}</li>
- *   <li>{@code ws}: {@code http}, {@code httpAggregator}, {@code webSocket}, {@code wsFrameDecoder},
+ *   <li>{@code ws}: {@code wsGuard}, {@code http}, {@code httpAggregator}, {@code webSocket}, {@code wsFrameDecoder},
  *       {@code wsFrameEncoder}, then as {@code tcp}; after the upgrade Netty replaces {@code http} with its
- *       {@code wsencoder}/{@code wsdecoder} and drops {@code httpAggregator}</li>
+ *       {@code wsencoder}/{@code wsdecoder} and drops {@code httpAggregator}; {@code wsGuard} holds the bytes of
+ *       incomplete frames in {@code wsdecoder} to the limits on incomplete packets</li>
  *   <li>{@code wss}: {@code ssl}, {@code tlsHandshake}, then as {@code ws}</li>
  * </ul>
  */
@@ -40,13 +42,15 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
     private final ChannelGroup connections;
     private final ReloadingSslContext ssl;
     private final ListenerSecurity security;
+    private final IncompletePacketBudget incomplete;
 
     /**
      * @param ssl the listener's TLS context, {@code null} for {@code tcp} and {@code ws}
      * @param security how the listener authenticates its clients
+     * @param incomplete the broker's bound of bytes held for incomplete packets
      */
     public ListenerInitializer(ListenerConfig listener, Broker broker, ChannelGroup connections, ReloadingSslContext ssl,
-            ListenerSecurity security) {
+            ListenerSecurity security, IncompletePacketBudget incomplete) {
         if (listener.type().secure() != (ssl != null)) {
             throw new IllegalArgumentException(listener.describe() + ": TLS context mismatch");
         }
@@ -55,6 +59,7 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
         this.connections = connections;
         this.ssl = ssl;
         this.security = security;
+        this.incomplete = incomplete;
     }
 
     public ListenerConfig listener() {
@@ -71,6 +76,7 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
                     .addLast("tlsHandshake", new TlsHandshakeLogger(listener));
         }
         int maxPacketSize = broker.config().maxPacketSize();
+        BrokerConfig.Limits limits = broker.config().limits();
         if (listener.type().webSocket()) {
             WebSocketServerProtocolConfig ws = WebSocketServerProtocolConfig.newBuilder()
                     .websocketPath(listener.path())
@@ -81,14 +87,16 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
                     .maxFramePayloadLength(Math.max(maxPacketSize, 64 * 1024))
                     .handshakeTimeoutMillis(HANDSHAKE_TIMEOUT_MS)
                     .build();
-            p.addLast("http", new HttpServerCodec())
+            p.addLast("wsGuard", new WebSocketFrameGuard(incomplete, limits.incompletePacketTimeout()))
+                    .addLast("http", new HttpServerCodec())
                     .addLast("httpAggregator", new HttpObjectAggregator(MAX_HANDSHAKE_REQUEST))
                     .addLast("webSocket", new WebSocketServerProtocolHandler(ws))
                     .addLast("wsFrameDecoder", new WebSocketFrameDecoder())
                     .addLast("wsFrameEncoder", new WebSocketFrameEncoder());
         }
         MqttConnection connection = new MqttConnection(broker, security);
-        p.addLast("frameDecoder", new MqttFrameDecoder(maxPacketSize))
+        p.addLast("frameDecoder", new MqttFrameDecoder(maxPacketSize, limits.maxConnectPacketSize(), incomplete,
+                        limits.incompletePacketTimeout()))
                 .addLast("encoder", new MqttPacketEncoder(connection::version))
                 .addLast("mqtt", connection);
     }

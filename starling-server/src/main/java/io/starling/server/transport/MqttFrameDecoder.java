@@ -10,6 +10,7 @@ import io.starling.codec.PacketType;
 import io.starling.codec.ProtocolVersion;
 import io.starling.codec.ReasonCode;
 import io.starling.codec.packet.ConnectPacket;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -19,16 +20,46 @@ import java.util.List;
  * after which input is discarded.
  *
  * <p>The first packet must be CONNECT [MQTT-3.1.0-1]; it sets the version used for the rest of the connection.
- * A second CONNECT is a protocol error [MQTT-3.1.0-2]. Not sharable: one per channel.
+ * A second CONNECT is a protocol error [MQTT-3.1.0-2]. CONNECT and AUTH packets, which arrive before the client is
+ * authenticated, have a limit of their own ({@code max-connect-packet-size}).
+ *
+ * <p>A packet that is not complete after a read is held in the cumulation: its bytes are reserved from the broker's
+ * {@link IncompletePacketBudget}, and it must be complete within {@code incomplete-packet-timeout-seconds} of its
+ * first byte (see {@link IncompletePacketGuard}). Beyond either, the decoder discards its input and passes up a
+ * {@link DecodeFailure} (logged by the budget, at most one line per interval): 0x89 Server busy for the bytes,
+ * 0x80 Unspecified error for the time. Not sharable: one per channel.
  */
 public final class MqttFrameDecoder extends ByteToMessageDecoder {
 
     private final int maxPacketSize;
+    private final int maxConnectPacketSize;
+    private final IncompletePacketBudget budget;
+    private final IncompletePacketGuard guard;
+    private final long timeoutSeconds;
+    private ChannelHandlerContext ctx;
     private ProtocolVersion version;
     private boolean failed;
+    /** Bytes of whole packets taken from the stream so far: where the next packet starts. */
+    private long consumed;
 
+    /** A decoder without a CONNECT limit of its own, a bound on incomplete packets or a time limit (for tests). */
     public MqttFrameDecoder(int maxPacketSize) {
+        this(maxPacketSize, maxPacketSize, IncompletePacketBudget.unbounded(), Duration.ZERO);
+    }
+
+    /**
+     * @param maxPacketSize largest packet accepted
+     * @param maxConnectPacketSize largest CONNECT or AUTH packet accepted (at most {@code maxPacketSize} applies)
+     * @param budget the broker's bound of bytes held for incomplete packets
+     * @param timeout time a packet may take from its first byte to its last; zero = no limit
+     */
+    public MqttFrameDecoder(int maxPacketSize, int maxConnectPacketSize, IncompletePacketBudget budget,
+            Duration timeout) {
         this.maxPacketSize = maxPacketSize;
+        this.maxConnectPacketSize = Math.min(maxPacketSize, maxConnectPacketSize);
+        this.budget = budget;
+        this.timeoutSeconds = timeout.toSeconds();
+        this.guard = new IncompletePacketGuard(budget, timeout.toNanos(), this::timedOut);
     }
 
     public ProtocolVersion version() {
@@ -66,11 +97,12 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
                 fail(in, out, e.reasonCode(), e.getMessage(), version == null);
                 return;
             }
-            if ((long) headerSize + remainingLength > maxPacketSize) {
+            int limit = version == null || firstByte >> 4 == PacketType.AUTH.value() ? maxConnectPacketSize
+                    : maxPacketSize;
+            if ((long) headerSize + remainingLength > limit) {
                 // checked before the body is buffered
-                fail(in, out, ReasonCode.PACKET_TOO_LARGE,
-                        "packet of " + (headerSize + remainingLength) + " bytes exceeds the maximum " + maxPacketSize,
-                        version == null);
+                fail(in, out, ReasonCode.PACKET_TOO_LARGE, (version == null ? "CONNECT" : "packet") + " of "
+                        + (headerSize + remainingLength) + " bytes exceeds the maximum " + limit, version == null);
                 return;
             }
             if (readable < headerSize + remainingLength) {
@@ -78,6 +110,7 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
             }
             ByteBuf body = in.slice(start + headerSize, remainingLength);
             in.skipBytes(headerSize + remainingLength);
+            consumed += headerSize + remainingLength;
             PacketType type = PacketType.of(firstByte >> 4);
             try {
                 if (version == null) {
@@ -108,7 +141,62 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
     private void fail(ByteBuf in, List<Object> out, ReasonCode reason, String message, boolean duringConnect) {
         failed = true;
         in.skipBytes(in.readableBytes());
+        guard.release();
         out.add(new DecodeFailure(reason, message, version, duringConnect));
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+        this.ctx = ctx;
+        super.handlerAdded(ctx);
+    }
+
+    /**
+     * After the packets of a read are passed on: what is left in the cumulation is one incomplete packet, which is
+     * held against the budget and timed from its first byte.
+     */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        super.channelRead(ctx, msg);
+        if (failed || !(msg instanceof ByteBuf)) {
+            return;
+        }
+        int held = internalBuffer().readableBytes();
+        if (!guard.update(ctx, held, consumed)) {
+            budget.closed(IncompletePacketBudget.Cause.BYTES, ctx.channel().remoteAddress(),
+                    "a packet of which " + held + " bytes had arrived");
+            failLater(ReasonCode.SERVER_BUSY, "too many bytes held for incomplete packets on the server");
+        }
+    }
+
+    /** The packet whose first byte came {@code incomplete-packet-timeout-seconds} ago is still not complete. */
+    private void timedOut() {
+        if (failed) {
+            return;
+        }
+        budget.closed(IncompletePacketBudget.Cause.TIMEOUT, ctx.channel().remoteAddress(), "a packet of which "
+                + internalBuffer().readableBytes() + " bytes had arrived, not complete within " + timeoutSeconds + " s");
+        failLater(ReasonCode.UNSPECIFIED_ERROR, "packet not complete within " + timeoutSeconds + " s");
+    }
+
+    /** Fails outside {@link #decode}: discards the cumulation and passes the (already logged) failure on. */
+    private void failLater(ReasonCode reason, String message) {
+        failed = true;
+        guard.release();
+        ByteBuf cumulation = internalBuffer();
+        cumulation.skipBytes(cumulation.readableBytes());
+        ctx.fireChannelRead(new DecodeFailure(reason, message, version, version == null, true));
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        guard.release();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        guard.release();
     }
 
     /** The version a CONNECT that failed to decode asked for, to answer in its format; null if unknown. */

@@ -5,6 +5,7 @@ import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.starling.broker.config.ListenerConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,6 +44,22 @@ public final class ReloadingSslContext {
     /** TLS versions enabled when the listener does not name any. */
     public static final List<String> DEFAULT_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
+    /**
+     * Cipher suites offered when the listener does not name any: the TLS 1.3 suites, and for TLS 1.2 only ephemeral
+     * ECDH key exchange (forward secrecy) with AEAD ciphers: no static RSA key exchange, no CBC, no SHA-1 MAC. Those
+     * the provider does not support are left out.
+     */
+    public static final List<String> DEFAULT_CIPHERS = List.of(
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
     private static final Pattern PKCS8 = Pattern.compile(
             "-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\\s]+)-----END PRIVATE KEY-----");
 
@@ -64,8 +81,9 @@ public final class ReloadingSslContext {
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
             throw new IllegalArgumentException(listener.describe() + ": cannot set up TLS: " + e.getMessage(), e);
         }
-        LOG.info("{}: TLS with {} ({}), protocols {}, client certificates {}", listener.describe(), provider(),
-                provider() == SslProvider.OPENSSL ? OpenSsl.versionString() : "JDK provider", protocols(listener),
+        LOG.info("{}: TLS with {} ({}), protocols {}, {} cipher suites, client certificates {}", listener.describe(),
+                provider(), provider() == SslProvider.OPENSSL ? OpenSsl.versionString() : "JDK provider",
+                protocols(listener), listener.ciphers().isEmpty() ? "ECDHE-AEAD" : "configured",
                 listener.clientAuth().name().toLowerCase(java.util.Locale.ROOT));
     }
 
@@ -125,6 +143,14 @@ public final class ReloadingSslContext {
     }
 
     static SslContext build(ListenerConfig l) throws IOException, GeneralSecurityException {
+        return build(l, provider());
+    }
+
+    /**
+     * The context of a listener with a given provider: the server uses {@link #provider()}; tests check what each
+     * provider offers.
+     */
+    public static SslContext build(ListenerConfig l, SslProvider provider) throws IOException, GeneralSecurityException {
         byte[] certPem = Files.readAllBytes(l.cert());
         byte[] keyPem = Files.readAllBytes(l.key());
         checkKeyMatchesCertificate(certPem, keyPem);
@@ -137,14 +163,16 @@ public final class ReloadingSslContext {
                 b.trustManager(ca);
             }
         }
-        b.sslProvider(provider())
+        b.sslProvider(provider)
                 .protocols(protocols(l))
                 .clientAuth(switch (l.clientAuth()) {
                     case NONE -> ClientAuth.NONE;
                     case OPTIONAL -> ClientAuth.OPTIONAL;
                     case REQUIRE -> ClientAuth.REQUIRE;
                 });
-        if (!l.ciphers().isEmpty()) {
+        if (l.ciphers().isEmpty()) {
+            b.ciphers(DEFAULT_CIPHERS, SupportedCipherSuiteFilter.INSTANCE);
+        } else {
             b.ciphers(l.ciphers());
         }
         try {
