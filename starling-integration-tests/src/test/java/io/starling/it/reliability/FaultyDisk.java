@@ -19,7 +19,7 @@ import java.util.stream.Stream;
  * root). Needs root, as CI and the development machines have; a test is skipped, with the reason, where mounting
  * is not allowed.
  */
-final class FaultyDisk implements AutoCloseable {
+public final class FaultyDisk implements AutoCloseable {
 
     private final Path mountPoint;
     private final Path image;
@@ -32,14 +32,14 @@ final class FaultyDisk implements AutoCloseable {
     }
 
     /** A tmpfs of {@code megabytes}. */
-    static FaultyDisk tmpfs(int megabytes) throws IOException {
+    public static FaultyDisk tmpfs(int megabytes) throws IOException {
         Path dir = Files.createTempDirectory("starling-tmpfs-");
         run(true, "mount", "-t", "tmpfs", "-o", "size=" + megabytes + "m", "tmpfs", dir.toString());
         return new FaultyDisk(dir, null);
     }
 
     /** An ext4 filesystem of {@code megabytes} in an image file, mounted on a loop device. */
-    static FaultyDisk ext4(int megabytes) throws IOException {
+    public static FaultyDisk ext4(int megabytes) throws IOException {
         Path image = Files.createTempFile("starling-ext4-", ".img");
         try (var f = new java.io.RandomAccessFile(image.toFile(), "rw")) {
             f.setLength((long) megabytes << 20);
@@ -50,12 +50,12 @@ final class FaultyDisk implements AutoCloseable {
         return new FaultyDisk(dir, image);
     }
 
-    Path path(String name) {
+    public Path path(String name) {
         return mountPoint.resolve(name);
     }
 
     /** Writes a filler file until the filesystem has no space left. */
-    void fill() throws IOException {
+    public void fill() throws IOException {
         Path filler = mountPoint.resolve("filler-" + (++fillers));
         byte[] chunk = new byte[64 << 10];
         try (OutputStream out = Files.newOutputStream(filler)) {
@@ -70,19 +70,19 @@ final class FaultyDisk implements AutoCloseable {
     }
 
     /** Deletes the filler files. */
-    void free() throws IOException {
+    public void free() throws IOException {
         for (int i = 1; i <= fillers; i++) {
             Files.deleteIfExists(mountPoint.resolve("filler-" + i));
         }
     }
 
     /** {@code chattr +i}: no file can be created in or removed from the directory, not even by root. */
-    void makeImmutable(Path dir) {
+    public void makeImmutable(Path dir) {
         run(false, "chattr", "+i", dir.toString());
         immutable.add(dir);
     }
 
-    void makeMutable(Path dir) {
+    public void makeMutable(Path dir) {
         run(false, "chattr", "-i", dir.toString());
         immutable.remove(dir);
     }
@@ -100,7 +100,7 @@ final class FaultyDisk implements AutoCloseable {
     }
 
     /** Deletes a directory tree (the data directory "removed while running"). */
-    static void deleteTree(Path dir) throws IOException {
+    public static void deleteTree(Path dir) throws IOException {
         try (Stream<Path> files = Files.walk(dir)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
