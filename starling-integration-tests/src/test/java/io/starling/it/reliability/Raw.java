@@ -45,6 +45,23 @@ final class Raw {
         return p[1] == 2 ? 0 : p[4] & 0xFF;
     }
 
+    /** A 5.0 QoS 2 PUBLISH; returns the PUBREC reason code (0 when the PUBREC has none). */
+    static int publish5Qos2(RawClient c, String topic, int packetId, String payload) {
+        c.send(Wire.publish5(Wire.QOS2, topic, packetId, Wire.props(), payload));
+        byte[] p = c.readPacket(ANSWER);
+        assertThat(p[0] & 0xFF).as("PUBREC for %s", topic).isEqualTo(0x50);
+        assertThat(((p[2] & 0xFF) << 8) | (p[3] & 0xFF)).as("packet id").isEqualTo(packetId);
+        return p[1] == 2 ? 0 : p[4] & 0xFF;
+    }
+
+    /** PUBREL, then the PUBCOMP's reason code. */
+    static int release5(RawClient c, int packetId) {
+        c.send(0x62, 0x02, packetId >> 8, packetId & 0xFF);
+        byte[] p = c.readPacket(ANSWER);
+        assertThat(p[0] & 0xFF).as("PUBCOMP").isEqualTo(0x70);
+        return p[1] == 2 ? 0 : p[4] & 0xFF;
+    }
+
     /** A 5.0 SUBSCRIBE of one filter at QoS 1; returns the SUBACK reason code. */
     static int subscribe5(RawClient c, int packetId, String filter) {
         c.send(Wire.subscribe5(packetId, Wire.props(), filter, 1));

@@ -152,6 +152,9 @@ class StoreFailureTest {
             assertThat(Raw.connect5(p, "pub-" + i, 0)).isZero();
             assertThat(Raw.publish5(p, "t/b", 7, "refused" + i + ":", false)).as("5.0 PUBACK").isEqualTo(0x80);
         }
+        // [MQTT-4.3.3-2] a refused QoS 2 PUBLISH: its packet id is free again, so the same id after the recovery is
+        // a new message, routed and stored, not a duplicate of one never stored
+        assertThat(Raw.publish5Qos2(pub5, "t/q2", 20, "q2refused:")).as("5.0 PUBREC").isEqualTo(0x80);
         RawClient pub311 = raw();
         assertThat(Raw.connect311(pub311, "pub311", true)).isZero();
         assertThat(Raw.publish311(pub311, "t/c", 9, "refused311:")).as("3.1.1: no PUBACK, connection closed").isNull();
@@ -184,6 +187,8 @@ class StoreFailureTest {
         assertThat(logs.find(Level.WARN, m -> m.contains("writes again after"))).hasSize(1);
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(Raw.publish5(pub5, "t/d", 13, "after:", false)).as("acknowledged again").isZero());
+        assertThat(Raw.publish5Qos2(pub5, "t/q2", 20, "q2after:")).as("the same packet id, now stored").isZero();
+        assertThat(Raw.release5(pub5, 20)).isZero();
         assertThat(Raw.subscribe5(online, 3, "s/#")).isEqualTo(1);
         try (RawClient c = raw()) {
             assertThat(Raw.connect5(c, "new-persistent", 3600)).isZero();
@@ -192,7 +197,7 @@ class StoreFailureTest {
         restart();
         Set<String> got = drain("keeper");
         assertThat(got).as("every message acknowledged before the fault and after the recovery")
-                .contains("before:", "after:");
+                .contains("before:", "after:", "q2after:");
         for (int i = 1; i <= refused[1]; i++) {
             assertThat(got).as("acknowledged while the disk filled").contains("fill" + i + ":");
         }
