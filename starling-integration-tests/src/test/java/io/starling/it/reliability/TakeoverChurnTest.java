@@ -164,8 +164,8 @@ class TakeoverChurnTest {
     /**
      * Eight threads take a persistent session over and over, alternately with 5.0 and 3.1.1 connections that resume
      * it, acknowledge the QoS 1 and 2 messages a publisher keeps sending to it, and are taken over mid-flow. The
-     * session is only touched on its owner's loop: not one exception in the log ([MQTT-3.1.4-2] each new connection
-     * takes the session over); afterwards the session is still whole and delivers.
+     * session is only touched on its owner's loop: not one exception in the log (each new connection takes the session
+     * over: [MQTT-3.1.4-2] on 3.1.1, [MQTT-3.1.4-3] on 5.0); afterwards the session is still whole and delivers.
      */
     @Test
     void takeOversUnderLoadLeaveNoErrorInTheLog() throws Exception {
