@@ -100,6 +100,54 @@ class NonReadingClientTest {
         floodAndCheck("nr-sub", i -> Packets.subscribe(4, i % 65_535 + 1, prefix + "/#", 0), 0x90, null);
     }
 
+    @Test
+    void aClientThatTakesNothingForAKeepAlivePeriodIsDisconnectedAndItsWillPublished() throws Exception {
+        healthy = new MqttClient("tcp://127.0.0.1:" + server.port(), "nr-watcher", new MemoryPersistence());
+        healthy.connect();
+        BlockingQueue<String> wills = new LinkedBlockingQueue<>();
+        healthy.subscribe("nr/will", 1, (t, m) -> wills.add(new String(m.getPayload(), StandardCharsets.UTF_8)));
+
+        // a 5.0 client with keep-alive 1 s and a Will, whose socket is filled and which then only pings
+        client = RawClient.connectWithBuffers("127.0.0.1", server.port(), 4096, 8192);
+        client.send(Packets.connectWithWill(5, "nr-dead", Packets.CLEAN, 1, "nr/will", "gone"));
+        byte[] connack = client.readPacket(Duration.ofSeconds(10));
+        assertThat(connack[0] & 0xFF).isEqualTo(0x20);
+        assertThat(connack[3] & 0xFF).as("CONNACK reason code").isZero();
+        client.send(Packets.subscribe(5, 1, "nr/fill", 0));
+        assertThat(client.readPacket(Duration.ofSeconds(10))[0] & 0xFF).as("SUBACK").isEqualTo(0x90);
+        RawClient c = client;
+        Thread pinger = new Thread(() -> {
+            try {
+                while (true) {
+                    c.send(0xC0, 0x00); // PINGREQ: alive, but it never reads the PINGRESP
+                    Thread.sleep(200);
+                }
+            } catch (RuntimeException | InterruptedException e) {
+                // closed
+            }
+        }, "nr-pinger");
+        pinger.setDaemon(true);
+        pinger.start();
+        fill("nr/fill"); // its PINGREQs go on meanwhile: it is never silent
+
+        // [MQTT-3.1.2-24] the broker could not see its PINGREQs (it stopped reading it), but the client took nothing
+        // for a whole keep-alive period: the connection is closed as for a keep-alive timeout, and the Will goes out
+        assertThat(wills.poll(30, TimeUnit.SECONDS)).isEqualTo("gone");
+        assertThat(client.awaitClosed(Duration.ofSeconds(30))).isTrue();
+        pinger.interrupt();
+    }
+
+    /** Publishes 6.4 MB to {@code topic} (QoS 1, each PUBACK awaited), more than the kernel's socket buffers take. */
+    private void fill(String topic) throws Exception {
+        MqttClient filler = new MqttClient("tcp://127.0.0.1:" + server.port(), "nr-filler", new MemoryPersistence());
+        filler.connect();
+        for (int i = 0; i < 100; i++) {
+            filler.publish(topic, new byte[FILL_MESSAGE], 1, false);
+        }
+        filler.disconnect();
+        filler.close();
+    }
+
     /**
      * Sends {@code packet(i)} for i = 0, 1, ... without reading until the broker stops reading; checks the bound and
      * that others are served meanwhile; then reads everything and checks that each packet got its answer. With a
@@ -113,13 +161,7 @@ class NonReadingClientTest {
         if (fill != null) {
             client.send(Packets.subscribe(4, 1, fill, 0));
             client.expectPacket(0x90, 0x03, 0x00, 0x01, 0x00);
-            MqttClient filler = new MqttClient("tcp://127.0.0.1:" + server.port(), "nr-filler", new MemoryPersistence());
-            filler.connect();
-            for (int i = 0; i < 100; i++) {
-                filler.publish(fill, new byte[FILL_MESSAGE], 1, false);
-            }
-            filler.disconnect();
-            filler.close();
+            fill(fill);
         }
 
         AtomicBoolean stop = new AtomicBoolean();

@@ -86,7 +86,8 @@ class StalledConsumersTest {
         for (int i = 0; i < STALLED; i++) {
             RawClient c = RawClient.connectWithBuffers("127.0.0.1", server.port(), 4096, 0);
             stalled.add(c);
-            c.send(Packets.connect(4, "sc-stalled-" + i, Packets.CLEAN, 2)); // keep-alive 2 s
+            // keep-alive 60 s: a client that takes nothing for that long is disconnected (NonReadingClientTest)
+            c.send(Packets.connect(4, "sc-stalled-" + i, Packets.CLEAN, 60));
             c.expectPacket(0x20, 0x02, 0x00, 0x00);
             int qos = i % 2;
             c.send(Packets.subscribe(4, 1, "hot/#", qos));

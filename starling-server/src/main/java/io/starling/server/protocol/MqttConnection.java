@@ -56,6 +56,8 @@ import org.slf4j.LoggerFactory;
 public final class MqttConnection extends ChannelInboundHandlerAdapter implements ClientConnection {
 
     private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
+    /** How long a DISCONNECT sent before closing may take to leave before the connection is closed anyway. */
+    private static final long CLOSE_GRACE_SECONDS = 5;
 
     /**
      * AWAIT_CONNECT → [AUTHENTICATING (5.0 AUTH exchange) | VERIFYING (credentials checked off the loop)] → OPENING →
@@ -99,6 +101,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
      * writable: the client is not reading what it is sent, so it gets no more answers until it does.
      */
     private boolean outputPaused;
+    /**
+     * While {@link #outputPaused}: the outbound buffer at the last keep-alive check (its first message, that message's
+     * progress and the bytes pending), to tell a client that reads slowly from one that reads nothing.
+     */
+    private Object stalledMessage;
+    private long stalledProgress;
+    private long stalledPending = -1;
     /** A PUBLISH arrived in the current read batch. */
     private boolean publishedInBatch;
     /** A PUBLISH or SUBSCRIBE arrived in the current read batch: messages may have been queued. */
@@ -249,6 +258,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             return;
         }
         outputPaused = true;
+        stalledPending = -1;
         decoder().hold();
         channel.config().setAutoRead(false); // in every state: what is read is not decoded while held
         LOG.debug("Client '{}' does not read what it is sent: its reads are paused until it does", clientId);
@@ -267,6 +277,27 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         } catch (Exception e) {
             exceptionCaught(ctx, e);
         }
+    }
+
+    /**
+     * At a keep-alive check while reads are paused for output: whether the socket took anything since the previous
+     * one. The first check after the pause only takes note (the pause may have begun just before it), so a client is
+     * judged on at least one whole period.
+     */
+    private boolean readsWhatItIsSent() {
+        io.netty.channel.ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
+        if (b == null) {
+            return true;
+        }
+        Object current = b.current();
+        long progress = b.currentProgress();
+        long pending = b.totalPendingWriteBytes();
+        boolean first = stalledPending < 0;
+        boolean moved = current != stalledMessage || progress != stalledProgress || pending != stalledPending;
+        stalledMessage = current;
+        stalledProgress = progress;
+        stalledPending = pending;
+        return first || moved;
     }
 
     private MqttFrameDecoder decoder() {
@@ -327,13 +358,18 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         if (state == State.CLOSED) {
             return;
         }
-        if (version != null && version.isV5() && state == State.CONNECTED) {
+        if (version != null && version.isV5() && state == State.CONNECTED && channel.isWritable()) {
             DisconnectPacket d = new DisconnectPacket(reason, reasonProperties(reasonString, true));
             if (PacketEncoder.encodedSize(d, version) > clientMaximumPacketSize) {
                 d = new DisconnectPacket(reason, Properties.EMPTY);
             }
             ctx.writeAndFlush(d).addListener(ChannelFutureListener.CLOSE);
+            // a client that stops reading now would keep the DISCONNECT, and the connection, pending for ever
+            ctx.executor().schedule(() -> {
+                channel.close();
+            }, CLOSE_GRACE_SECONDS, TimeUnit.SECONDS);
         } else {
+            // 3.x, or a client that does not read what it is sent: a DISCONNECT would wait behind the rest
             ctx.flush();
             channel.close();
         }
@@ -494,6 +530,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent && outputPaused && !readsWhatItIsSent()) {
+            // its PINGREQs may wait unread in the socket, but it has not taken a byte for a whole keep-alive period
+            // (1.5 times Keep Alive): dead, or not working as a client (it would not see a PINGRESP either)
+            LOG.info("Client '{}' has read nothing it was sent for a keep-alive period, disconnecting", clientId);
+            closeWithReason(ReasonCode.KEEP_ALIVE_TIMEOUT, "keep-alive timeout");
+            return;
+        }
         if (evt instanceof IdleStateEvent && (governorPaused || budgetPaused || outputPaused)) {
             // not reading by our own choice: the client's PINGREQs wait unread in the socket, it is not silent
             return;
