@@ -226,12 +226,17 @@ public final class QueueBudget {
 
     private void check(EventExecutor loop) {
         long total = queuedBytes.sum();
-        long now = System.nanoTime();
-        if (total >= shedMark) {
-            shed(total, now);
+        try {
+            long now = System.nanoTime();
+            if (total >= shedMark) {
+                shed(total, now);
+            }
+            resumePaused(total, now);
+            report(now);
+        } catch (RuntimeException e) {
+            // never leave paused connections without a checker: the next check runs as usual
+            LOG.warn("max-queued-bytes-total: check failed", e);
         }
-        resumePaused(total, now);
-        report(now);
         if (mustCheck(total)) {
             schedule(loop);
             return;
