@@ -155,7 +155,12 @@ public final class QueueBudget {
 
     /** Whether the total has reached the budget (never when the budget is 0). */
     public boolean isExhausted() {
-        return highWaterMark > 0 && queuedBytes.sum() >= highWaterMark;
+        return isAtBudget(queuedBytes.sum());
+    }
+
+    /** Whether {@code total} (as {@link #onRouted} returned it) is at the budget; never when the budget is 0. */
+    public boolean isAtBudget(long total) {
+        return highWaterMark > 0 && total >= highWaterMark;
     }
 
     /** Times a connection was paused since start. */

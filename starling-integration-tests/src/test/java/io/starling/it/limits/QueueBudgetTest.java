@@ -144,4 +144,20 @@ class QueueBudgetTest {
         List<Integer> storedGot = readAll(stored, MESSAGES - 1);
         assertThat(storedGot).hasSize(MESSAGES).isSorted().doesNotHaveDuplicates();
     }
+
+    @Test
+    void withoutABudgetNothingIsShedAndNobodyPaused() throws Exception {
+        server = StarlingServer.start(BrokerConfig.builder().port(0).dataDir(dataDir).maxQueuedBytesTotal(0)
+                .maxQueuedMessages(100_000).maxInflightMessages(10).build());
+        RawClient clean = connect("qb-clean", Packets.CLEAN);
+        subscribe(clean); // reads nothing: its queue grows to 2000 messages, 8 MB
+        RawClient publisher = connect("qb-pub", Packets.CLEAN);
+        for (int i = 0; i < 200; i++) {
+            publisher.send(publish(i));
+            publisher.expectPacket(0x40, 0x02, 0x00, i + 1);
+        }
+        assertThat(server.broker().queueBudget().pauses()).isZero();
+        assertThat(server.broker().metrics().messagesDropped.sum()).isZero();
+        assertThat(readAll(clean, 199)).hasSize(200).isSorted();
+    }
 }

@@ -472,7 +472,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private void checkBudget() {
         QueueBudget budget = broker.queueBudget();
         long total = budget.onRouted(channel.eventLoop());
-        if (total < budget.highWaterMark() || !publishedInBatch || budgetPaused || session.queuedCount() > 0
+        if (!budget.isAtBudget(total) || !publishedInBatch || budgetPaused || session.queuedCount() > 0
                 || session.inflightCount() > 0 || System.nanoTime() - budgetExemptUntilNanos < 0) {
             return;
         }
