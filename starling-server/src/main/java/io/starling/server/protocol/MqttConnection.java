@@ -259,7 +259,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
         outputPaused = true;
         stalledPending = -1;
-        decoder().hold();
+        MqttFrameDecoder d = decoder();
+        if (d != null) {
+            d.hold();
+        }
         channel.config().setAutoRead(false); // in every state: what is read is not decoded while held
         LOG.debug("Client '{}' does not read what it is sent: its reads are paused until it does", clientId);
     }
@@ -272,10 +275,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         } else if (state == State.AWAIT_CONNECT || state == State.AUTHENTICATING) {
             channel.config().setAutoRead(true);
         } // VERIFYING and OPENING read again when they end (finishOpening)
-        try {
-            decoder().release();
-        } catch (Exception e) {
-            exceptionCaught(ctx, e);
+        MqttFrameDecoder d = decoder();
+        if (d != null) {
+            try {
+                d.release();
+            } catch (Exception e) {
+                exceptionCaught(ctx, e);
+            }
         }
     }
 
@@ -300,6 +306,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         return first || moved;
     }
 
+    /** The connection's frame decoder, {@code null} in a pipeline without one. */
     private MqttFrameDecoder decoder() {
         if (decoder == null) {
             decoder = channel.pipeline().get(MqttFrameDecoder.class);
