@@ -130,7 +130,7 @@ class NonReadingClientTest {
         pinger.start();
         fill("nr/fill"); // its PINGREQs go on meanwhile: it is never silent
 
-        // [MQTT-3.1.2-24] the broker could not see its PINGREQs (it stopped reading it), but the client took nothing
+        // [MQTT-3.1.2-22] the broker could not see its PINGREQs (it stopped reading it), but the client took nothing
         // for a whole keep-alive period: the connection is closed as for a keep-alive timeout, and the Will goes out
         assertThat(wills.poll(30, TimeUnit.SECONDS)).isEqualTo("gone");
         assertThat(client.awaitClosed(Duration.ofSeconds(30))).isTrue();
