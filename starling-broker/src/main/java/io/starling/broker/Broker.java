@@ -57,13 +57,13 @@ public final class Broker {
     public Broker(BrokerConfig config, EventExecutorGroup loops, Store store, Acl acl) {
         this.config = config;
         this.topicLimits = new TopicLimits(config.limits().maxTopicLength(), config.limits().maxTopicLevels());
-        this.queueBudget = QueueBudget.of(metrics.queuedBytes, config.limits().maxQueuedBytesTotal());
         this.flapping = new io.starling.broker.session.FlapDetector(config.flapping());
         this.store = store;
         this.acl = acl;
         this.retained = store.retained();
         this.sessions = new SessionManager(index, config, metrics, this::publish,
                 this::redeliverShared, store);
+        this.queueBudget = new QueueBudget(metrics, sessions.all(), config.limits().maxQueuedBytesTotal());
         this.router = new Router(index, retained, sessions::get, loops, metrics, governor,
                 config.sharedSubscriptionStrategy(), store);
         if (store.persistsSessions()) {
@@ -95,7 +95,7 @@ public final class Broker {
         return topicLimits;
     }
 
-    /** max-queued-bytes-total: the bytes queued over all sessions, and the publishers paused for it. */
+    /** max-queued-bytes-total: the bytes queued over all sessions, what is shed and who is paused for it. */
     public QueueBudget queueBudget() {
         return queueBudget;
     }

@@ -1,5 +1,6 @@
 package io.starling.testkit;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,7 +29,7 @@ public final class RawClient implements AutoCloseable {
 
     private RawClient(Socket socket) throws IOException {
         this.socket = socket;
-        this.in = socket.getInputStream();
+        this.in = new BufferedInputStream(socket.getInputStream()); // whole packets without a system call per byte
         this.out = socket.getOutputStream();
     }
 
@@ -37,6 +38,29 @@ public final class RawClient implements AutoCloseable {
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
+            socket.connect(new InetSocketAddress(host, port), 5_000);
+            return new RawClient(socket);
+        } catch (IOException e) {
+            closeQuietly(socket);
+            throw new UncheckedIOException("cannot connect to " + host + ":" + port, e);
+        }
+    }
+
+    /**
+     * Opens a TCP connection to {@code host:port} with small socket buffers (bytes; 0 = the system's default), set
+     * before connecting so that the kernel does not grow them: a client that stops reading then fills the broker's
+     * side quickly, as a slow or stalled client on a real network would, and one that floods has little in flight.
+     */
+    public static RawClient connectWithBuffers(String host, int port, int receiveBufferBytes, int sendBufferBytes) {
+        Socket socket = new Socket();
+        try {
+            socket.setTcpNoDelay(true);
+            if (receiveBufferBytes > 0) {
+                socket.setReceiveBufferSize(receiveBufferBytes);
+            }
+            if (sendBufferBytes > 0) {
+                socket.setSendBufferSize(sendBufferBytes);
+            }
             socket.connect(new InetSocketAddress(host, port), 5_000);
             return new RawClient(socket);
         } catch (IOException e) {

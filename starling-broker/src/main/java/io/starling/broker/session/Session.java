@@ -16,6 +16,8 @@ import io.starling.codec.Properties;
 import io.starling.codec.ReasonCode;
 import io.starling.codec.packet.PubRelPacket;
 import io.starling.codec.packet.PublishPacket;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -52,6 +54,16 @@ public final class Session {
 
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
     private static final long DROP_LOG_INTERVAL_NS = 10_000_000_000L;
+    /** {@link #queuedBytes}, written with opaque stores so that the queue budget can read it from another loop. */
+    private static final VarHandle QUEUED_BYTES;
+
+    static {
+        try {
+            QUEUED_BYTES = MethodHandles.lookup().findVarHandle(Session.class, "queuedBytes", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** States of an outbound QoS 1/2 message in the inflight window. */
     private enum OutboundState {
@@ -123,7 +135,14 @@ public final class Session {
     private boolean discarded;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
     private final ArrayDeque<Delivery> queue = new ArrayDeque<>(2); // grows on demand; most sessions queue nothing
+    /** Bytes of {@link #queue}; written on the owner only, read from other loops by the queue budget (opaque). */
     private long queuedBytes;
+    /** Whether this session is in {@link BrokerMetrics#largeQueues} ({@link LargeQueues}), where the budget sheds from. */
+    private boolean largeQueue;
+    /** {@link QueueBudget#largeQueueBytes} for this broker's settings; 0 until first needed. */
+    private long largeQueueBytes;
+    /** Messages this session's queue dropped (its own limits or the global budget). */
+    private long dropped;
     private final LinkedHashMap<Integer, Inflight> inflight = new LinkedHashMap<>();
     private final Set<Integer> inboundQos2 = new HashSet<>();
     private int nextPacketId = 1;
@@ -467,10 +486,131 @@ public final class Session {
         addQueuedBytes(w);
     }
 
-    /** This session's queued bytes and the broker-wide total (max-queued-bytes-total) move together. */
+    /**
+     * This session's queued bytes and the broker-wide total (max-queued-bytes-total) move together. A queue that
+     * reaches {@link QueueBudget#largeQueueBytes} joins the {@link LargeQueues}, where the budget looks for what to
+     * shed, and leaves them when it is empty again: a set operation per such round trip, not per message.
+     */
     private void addQueuedBytes(long delta) {
-        queuedBytes += delta;
+        long q = queuedBytes + delta;
+        QUEUED_BYTES.setOpaque(this, q);
         metrics.queuedBytes.add(delta);
+        if (largeQueue) {
+            if (q == 0) {
+                largeQueue = false;
+                metrics.largeQueues.remove(this);
+            }
+        } else if (q >= largeQueueBytes()) {
+            largeQueue = true;
+            metrics.largeQueues.add(this);
+        }
+    }
+
+    private long largeQueueBytes() {
+        long t = largeQueueBytes;
+        if (t == 0) {
+            t = QueueBudget.largeQueueBytes(config);
+            largeQueueBytes = t;
+        }
+        return t;
+    }
+
+    /** Bytes queued in memory, as last written by the owner; may be called from any thread. */
+    long queuedBytesFromAnyThread() {
+        return (long) QUEUED_BYTES.getOpaque(this);
+    }
+
+    /** The queued deliveries, oldest first (a copy, on the owner; for tests). */
+    List<Delivery> queuedDeliveries() {
+        return List.copyOf(queue);
+    }
+
+    /** Messages dropped from this session's queue since it was created (its own limits or the global budget). */
+    public long droppedCount() {
+        return dropped;
+    }
+
+    /**
+     * max-queued-bytes-total: frees at least {@code bytes} of this session's in-memory queue, or all it can, on the
+     * owner. Without loss first: stored deliveries go back to the store, the newest first, to be paged in again when
+     * the queue has drained (not while a page read is outstanding, which would skip them). Then QoS 0 messages,
+     * oldest first; then the oldest messages of any QoS. Dropped messages are counted (messagesDropped and
+     * messagesShed) and logged by the budget; the order of what stays is unchanged.
+     *
+     * @return the bytes freed
+     */
+    long shed(long bytes) {
+        if (discarded || queue.isEmpty() || bytes <= 0) {
+            return 0;
+        }
+        long freed = pageRequested ? 0 : unloadStored(bytes);
+        if (freed < bytes) {
+            freed += dropQueued(bytes - freed, true);
+        }
+        if (freed < bytes) {
+            freed += dropQueued(bytes - freed, false);
+        }
+        return freed;
+    }
+
+    /**
+     * Removes the newest stored deliveries from memory (at least {@code bytes} if there are that many) and moves the
+     * cursor back before them, so that they are read again from the store once the queue has drained (see the
+     * class comment: {@link #lastStoredSeq} &gt; {@link #cursor} says that some are only on disk). Stored
+     * deliveries are in position order in the queue, and every position below the cursor that is not in memory is
+     * in flight or done, so the new cursor is exact.
+     */
+    private long unloadStored(long bytes) {
+        long sum = 0;
+        long from = 0;
+        for (Iterator<Delivery> it = queue.descendingIterator(); it.hasNext() && sum < bytes; ) {
+            Delivery d = it.next();
+            if (d.isStored()) {
+                sum += d.message().weight();
+                from = d.seq();
+            }
+        }
+        if (from == 0) {
+            return 0;
+        }
+        long freed = 0;
+        int count = 0;
+        for (int i = 0, n = queue.size(); i < n; i++) {
+            Delivery d = queue.pollFirst();
+            if (d.isStored() && d.seq() >= from) {
+                freed += d.message().weight();
+                count++;
+            } else {
+                queue.addLast(d);
+            }
+        }
+        lastStoredSeq = Math.max(lastStoredSeq, cursor);
+        cursor = from - 1;
+        addQueuedBytes(-freed);
+        metrics.storedUnloaded.add(count);
+        return freed;
+    }
+
+    /** Drops queued deliveries that are not stored, oldest first (only QoS 0 ones if asked), keeping the order. */
+    private long dropQueued(long bytes, boolean qos0Only) {
+        long freed = 0;
+        int count = 0;
+        for (int i = 0, n = queue.size(); i < n; i++) {
+            Delivery d = queue.pollFirst();
+            if (freed < bytes && !d.isStored() && (!qos0Only || d.qos() == 0)) {
+                freed += d.message().weight();
+                count++;
+            } else {
+                queue.addLast(d);
+            }
+        }
+        if (count > 0) {
+            addQueuedBytes(-freed);
+            dropped += count;
+            metrics.messagesDropped.add(count);
+            metrics.messagesShed.add(count);
+        }
+        return freed;
     }
 
     /** The store refused a delivery because this session's stored queue is full: counted as dropped. */
@@ -480,6 +620,7 @@ public final class Session {
 
     private void countDrop() {
         metrics.messagesDropped.increment();
+        dropped++;
         droppedSinceLog++;
         long now = System.nanoTime();
         if (lastDropLogNs == 0 || now - lastDropLogNs > DROP_LOG_INTERVAL_NS) {

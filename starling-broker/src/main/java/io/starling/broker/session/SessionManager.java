@@ -74,6 +74,11 @@ public final class SessionManager {
         return sessions.size();
     }
 
+    /** Every session (a live, weakly consistent view), for the queue budget's occasional look at all of them. */
+    public Iterable<Session> all() {
+        return java.util.Collections.unmodifiableCollection(sessions.values());
+    }
+
     /**
      * Opens the session of {@code clientId} for a new connection: creates it, resumes it, or takes it over from
      * the connection holding it [MQTT-3.1.4-2]. With {@code cleanStart} any existing state is discarded

@@ -12,6 +12,7 @@ import io.starling.broker.acl.TopicAccess;
 import io.starling.broker.auth.ListenerSecurity;
 import io.starling.broker.session.ClientConnection;
 import io.starling.broker.session.PendingWill;
+import io.starling.broker.session.QueueBudget;
 import io.starling.broker.session.Session;
 import io.starling.codec.PacketEncoder;
 import io.starling.codec.Properties;
@@ -33,6 +34,7 @@ import io.starling.codec.packet.UnsubAckPacket;
 import io.starling.codec.packet.SubscribePacket;
 import io.starling.codec.packet.UnsubscribePacket;
 import io.starling.server.transport.DecodeFailure;
+import io.starling.server.transport.MqttFrameDecoder;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -56,6 +58,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
     /** Reason string when an acknowledgement is refused because the store could not write. */
     static final String STORE_FAILED = "the broker could not store it; send it again later";
+    /** How long a DISCONNECT sent before closing may take to leave before the connection is closed anyway. */
+    private static final long CLOSE_GRACE_SECONDS = 5;
 
     /**
      * AWAIT_CONNECT → [AUTHENTICATING (5.0 AUTH exchange) | VERIFYING (credentials checked off the loop)] → OPENING →
@@ -92,8 +96,41 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private boolean budgetPaused;
     /** A resume callback of this connection is registered with the QueueBudget and has not run yet. */
     private boolean budgetRegistered;
+    /** Not paused by the QueueBudget before this time (System.nanoTime): set when a pause ran to its limit. */
+    private long budgetExemptUntilNanos = System.nanoTime();
+    /**
+     * Reading stopped because an answer (an acknowledgement, PINGRESP, ...) was written while the socket was not
+     * writable: the client is not reading what it is sent, so it gets no more answers until it does.
+     */
+    private boolean outputPaused;
+    /**
+     * While {@link #outputPaused}: the outbound buffer at the last keep-alive check (its first message, that message's
+     * progress and the bytes pending), to tell a client that reads slowly from one that reads nothing.
+     */
+    private Object stalledMessage;
+    private long stalledProgress;
+    private long stalledPending = -1;
     /** A PUBLISH arrived in the current read batch. */
     private boolean publishedInBatch;
+    /** A PUBLISH or SUBSCRIBE arrived in the current read batch: messages may have been queued. */
+    private boolean routedInBatch;
+    private MqttFrameDecoder decoder;
+    private final Runnable governorPause = () -> {
+        governorPaused = true;
+        updateAutoRead();
+    };
+    private final Runnable governorResume = this::resumeFromGovernor;
+    private final QueueBudget.Resume budgetResume = timedOut -> onLoop(() -> {
+        budgetRegistered = false;
+        if (budgetPaused) {
+            if (timedOut) {
+                // the pause ran to its limit: read for at least as long before it may be paused again
+                budgetExemptUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(QueueBudget.MAX_PAUSE_MS);
+            }
+            budgetPaused = false;
+            updateAutoRead();
+        }
+    });
 
     /**
      * @param security how the listener this connection came in on authenticates clients
@@ -135,7 +172,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         } else if (clientMaximumPacketSize != Long.MAX_VALUE && !(packet instanceof PublishPacket)) {
             packet = fitToMaximumPacketSize(packet);
         }
-        if (budgetPaused && packet instanceof PublishPacket) {
+        boolean publish = packet instanceof PublishPacket;
+        if (budgetPaused && publish) {
             // it receives messages now: it must read their acknowledgements, never wait for the budget
             budgetPaused = false;
             updateAutoRead();
@@ -144,6 +182,11 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         if (!channel.isWritable()) {
             // over the high-water mark: hand the bytes to the socket now rather than at the end of the batch
             flushNow();
+            if (!publish && !channel.isWritable()) {
+                // an answer to what the client sent, and it does not read: stop reading it until it does, or its
+                // answers would pile up here without bound (PUBLISH packets are sent only while writable)
+                pauseForOutput();
+            }
             return;
         }
         if (!flushPending) {
@@ -211,6 +254,79 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         ctx.flush();
     }
 
+    /** Stops reading (and decoding what was read) until the socket is writable again: see {@link #outputPaused}. */
+    private void pauseForOutput() {
+        if (outputPaused) {
+            return;
+        }
+        outputPaused = true;
+        stalledPending = -1;
+        MqttFrameDecoder d = decoder();
+        if (d != null) {
+            d.hold();
+        }
+        channel.config().setAutoRead(false); // in every state: what is read is not decoded while held
+        LOG.debug("Client '{}' does not read what it is sent: its reads are paused until it does", clientId);
+    }
+
+    /** The socket is writable again: read and decode again, what was held back first. */
+    private void resumeFromOutputPause() {
+        outputPaused = false;
+        if (state == State.CONNECTED) {
+            updateAutoRead();
+        } else if (state == State.AWAIT_CONNECT || state == State.AUTHENTICATING) {
+            channel.config().setAutoRead(true);
+        } // VERIFYING and OPENING read again when they end (finishOpening)
+        MqttFrameDecoder d = decoder();
+        if (d != null) {
+            try {
+                d.release();
+            } catch (Exception e) {
+                exceptionCaught(ctx, e);
+            }
+        }
+    }
+
+    /**
+     * At a keep-alive check while reads are paused for output: whether the socket took anything since the previous
+     * one. The first check after the pause only takes note (the pause may have begun just before it), so a client is
+     * judged on at least one whole period.
+     */
+    private boolean readsWhatItIsSent() {
+        io.netty.channel.ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
+        if (b == null) {
+            return true;
+        }
+        Object current = b.current();
+        long progress = b.currentProgress();
+        long pending = b.totalPendingWriteBytes();
+        boolean first = stalledPending < 0;
+        boolean moved = current != stalledMessage || progress != stalledProgress || pending != stalledPending;
+        stalledMessage = current;
+        stalledProgress = progress;
+        stalledPending = pending;
+        return first || moved;
+    }
+
+    /** The connection's frame decoder, {@code null} in a pipeline without one. */
+    private MqttFrameDecoder decoder() {
+        if (decoder == null) {
+            decoder = channel.pipeline().get(MqttFrameDecoder.class);
+        }
+        return decoder;
+    }
+
+    /** Whether the broker has stopped reading this connection (for any reason); on the connection's loop. */
+    public boolean isReadPaused() {
+        return outputPaused || budgetPaused || governorPaused;
+    }
+
+    /** Bytes written to this connection that the socket has not taken yet; on the connection's loop. */
+    public long pendingOutboundBytes() {
+        io.netty.channel.ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
+        return b == null ? 0 : b.totalPendingWriteBytes();
+    }
+
     @Override
     public TopicAccess topicAccess() {
         return topicAccess;
@@ -251,13 +367,18 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         if (state == State.CLOSED) {
             return;
         }
-        if (version != null && version.isV5() && state == State.CONNECTED) {
+        if (version != null && version.isV5() && state == State.CONNECTED && channel.isWritable()) {
             DisconnectPacket d = new DisconnectPacket(reason, reasonProperties(reasonString, true));
             if (PacketEncoder.encodedSize(d, version) > clientMaximumPacketSize) {
                 d = new DisconnectPacket(reason, Properties.EMPTY);
             }
             ctx.writeAndFlush(d).addListener(ChannelFutureListener.CLOSE);
+            // a client that stops reading now would keep the DISCONNECT, and the connection, pending for ever
+            ctx.executor().schedule(() -> {
+                channel.close();
+            }, CLOSE_GRACE_SECONDS, TimeUnit.SECONDS);
         } else {
+            // 3.x, or a client that does not read what it is sent: a DISCONNECT would wait behind the rest
             ctx.flush();
             channel.close();
         }
@@ -334,49 +455,50 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             ctx.flush();
         }
         if (state == State.CONNECTED) {
+            if (routedInBatch) {
+                routedInBatch = false;
+                checkBudget();
+            }
             if (publishedInBatch) {
                 publishedInBatch = false;
-                pauseIfOverBudget();
-            }
-            if (!governorPaused) {
-                // publishers stop reading while other loops are behind with deliveries (see DeliveryGovernor)
-                broker.governor().pauseIfOverloaded(() -> {
-                    governorPaused = true;
-                    updateAutoRead();
-                }, this::resumeFromGovernor);
+                if (!governorPaused) {
+                    // publishers stop reading while other loops are behind with deliveries (see DeliveryGovernor);
+                    // a connection that only acknowledges or pings adds nothing to the backlog and goes on
+                    broker.governor().pauseIfOverloaded(governorPause, governorResume);
+                }
             }
         }
     }
 
     /**
-     * max-queued-bytes-total: a connection that published in this read batch stops being read while the messages
-     * queued over all sessions are at the budget. Only a pure publisher at this moment: one whose session has
-     * messages queued or in flight to it is a subscriber whose acknowledgements free the queues, and is never
-     * paused; one that is paused is resumed as soon as a message is written to it ({@link #write}).
+     * max-queued-bytes-total, after a read batch that may have queued messages: at the shed mark the budget sheds
+     * from the largest queues (on their loops); at the budget itself, a connection that published stops being read
+     * until shedding has brought the total down, for at most {@link QueueBudget#MAX_PAUSE_MS}. Only a pure publisher
+     * at this moment: one whose session has messages queued or in flight to it is a subscriber whose acknowledgements
+     * free the queues, and is never paused; one that is paused is resumed as soon as a message is written to it
+     * ({@link #write}). A pause that ran to its limit exempts the connection for as long again.
      */
-    private void pauseIfOverBudget() {
-        if (budgetPaused || session.queuedCount() > 0 || session.inflightCount() > 0
-                || !broker.queueBudget().isExhausted()) {
+    private void checkBudget() {
+        QueueBudget budget = broker.queueBudget();
+        long total = budget.onRouted(channel.eventLoop());
+        if (!budget.isAtBudget(total) || !publishedInBatch || budgetPaused || session.queuedCount() > 0
+                || session.inflightCount() > 0 || System.nanoTime() - budgetExemptUntilNanos < 0) {
             return;
         }
         budgetPaused = true;
         updateAutoRead();
         LOG.debug("Client '{}': {} bytes queued over all sessions, at max-queued-bytes-total: pausing its reads",
-                clientId, broker.queueBudget().queuedBytes());
+                clientId, total);
         if (!budgetRegistered) {
             budgetRegistered = true;
-            broker.queueBudget().pause(() -> onLoop(() -> {
-                budgetRegistered = false;
-                budgetPaused = false;
-                updateAutoRead();
-            }), channel.eventLoop());
+            budget.pause(budgetResume, channel.eventLoop());
         }
     }
 
-    /** Reads while neither the DeliveryGovernor nor the QueueBudget holds the connection. */
+    /** Reads while neither the DeliveryGovernor, the QueueBudget nor an unread output holds the connection. */
     private void updateAutoRead() {
         if (state == State.CONNECTED) {
-            channel.config().setAutoRead(!governorPaused && !budgetPaused);
+            channel.config().setAutoRead(!governorPaused && !budgetPaused && !outputPaused);
         }
     }
 
@@ -403,15 +525,28 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (channel.isWritable() && state == State.CONNECTED) {
-            session.drain();
+        if (channel.isWritable()) {
+            if (outputPaused) {
+                // what the client sent first (its acknowledgements free the inflight window), then its queue
+                resumeFromOutputPause();
+            }
+            if (state == State.CONNECTED && channel.isWritable()) {
+                session.drain();
+            }
         }
         ctx.fireChannelWritabilityChanged();
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent && (governorPaused || budgetPaused)) {
+        if (evt instanceof IdleStateEvent && outputPaused && !readsWhatItIsSent()) {
+            // its PINGREQs may wait unread in the socket, but it has not taken a byte for a whole keep-alive period
+            // (1.5 times Keep Alive): dead, or not working as a client (it would not see a PINGRESP either)
+            LOG.info("Client '{}' has read nothing it was sent for a keep-alive period, disconnecting", clientId);
+            closeWithReason(ReasonCode.KEEP_ALIVE_TIMEOUT, "keep-alive timeout");
+            return;
+        }
+        if (evt instanceof IdleStateEvent && (governorPaused || budgetPaused || outputPaused)) {
             // not reading by our own choice: the client's PINGREQs wait unread in the socket, it is not silent
             return;
         }
@@ -471,6 +606,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         switch (packet.type()) {
             case PUBLISH -> {
                 publishedInBatch = true;
+                routedInBatch = true;
                 publishHandler.onPublish((PublishPacket) packet);
             }
             case PUBACK -> session.onPubAck(((PubAckPacket) packet).packetId());
@@ -480,7 +616,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             }
             case PUBREL -> publishHandler.onPubRel((PubRelPacket) packet);
             case PUBCOMP -> session.onPubComp(((PubCompPacket) packet).packetId());
-            case SUBSCRIBE -> subscribeHandler.onSubscribe((SubscribePacket) packet);
+            case SUBSCRIBE -> {
+                routedInBatch = true; // retained messages may be queued
+                subscribeHandler.onSubscribe((SubscribePacket) packet);
+            }
             case UNSUBSCRIBE -> subscribeHandler.onUnsubscribe((UnsubscribePacket) packet);
             case PINGREQ -> write(PingRespPacket.INSTANCE); // [MQTT-3.12.4-1]
             case DISCONNECT -> connectHandler.onDisconnect((DisconnectPacket) packet);
@@ -584,6 +723,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             dispatch(pendingWhileOpening.poll());
         }
         pendingWhileOpening.clear();
-        channel.config().setAutoRead(true);
+        updateAutoRead(); // reads again, unless an answer to a pipelined packet found the socket full
     }
 }

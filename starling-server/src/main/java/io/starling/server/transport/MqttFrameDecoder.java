@@ -1,6 +1,7 @@
 package io.starling.server.transport;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.starling.codec.DecodeException;
@@ -27,7 +28,12 @@ import java.util.List;
  * {@link IncompletePacketBudget}, and it must be complete within {@code incomplete-packet-timeout-seconds} of its
  * first byte (see {@link IncompletePacketGuard}). Beyond either, the decoder discards its input and passes up a
  * {@link DecodeFailure} (logged by the budget, at most one line per interval): 0x89 Server busy for the bytes,
- * 0x80 Unspecified error for the time. Not sharable: one per channel.
+ * 0x80 Unspecified error for the time.
+ *
+ * <p>Packets are passed on one at a time, each before the next is decoded, so that the protocol handler can stop the
+ * decoding between two packets ({@link #hold}): a client that does not read what the broker writes must not get
+ * answers to everything it has sent. What is held stays in the buffer (at most what one read brought) until
+ * {@link #release}. Not sharable: one per channel.
  */
 public final class MqttFrameDecoder extends ByteToMessageDecoder {
 
@@ -41,6 +47,10 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
     private boolean failed;
     /** Bytes of whole packets taken from the stream so far: where the next packet starts. */
     private long consumed;
+    /** No packet is decoded while set ({@link #hold}). */
+    private boolean held;
+    /** Inside {@link #channelRead}: the decoding loop is running and sees {@link #held} change. */
+    private boolean reading;
 
     /** A decoder without a CONNECT limit of its own, a bound on incomplete packets or a time limit (for tests). */
     public MqttFrameDecoder(int maxPacketSize) {
@@ -66,76 +76,133 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
         return version;
     }
 
+    /** Stops decoding after the packet being handled now; the rest waits in the buffer. On the channel's loop. */
+    public void hold() {
+        held = true;
+    }
+
+    /** Whether decoding is held. */
+    public boolean isHeld() {
+        return held;
+    }
+
+    /**
+     * Decodes again, starting with what was held back, as if it had just arrived (packets, then the end of a read
+     * batch). On the channel's loop; from inside the decoding itself it only lifts the hold, and the running loop
+     * goes on.
+     */
+    public void release() throws Exception {
+        if (!held) {
+            return;
+        }
+        held = false;
+        if (!reading && ctx != null && !ctx.isRemoved() && actualReadableBytes() > 0) {
+            channelRead(ctx, Unpooled.EMPTY_BUFFER);
+            channelReadComplete(ctx);
+        }
+    }
+
+    /**
+     * Decodes what arrived; then what is left in the cumulation is one incomplete packet, which is held against the
+     * budget and timed from its first byte (not while decoding is held: those bytes wait for the broker, not the
+     * client).
+     */
     @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        while (!failed) {
-            int start = in.readerIndex();
-            int readable = in.readableBytes();
-            if (readable < 1) {
-                return;
-            }
-            int firstByte = in.getUnsignedByte(start);
-            if (version == null && firstByte >> 4 != PacketType.CONNECT.value()) {
-                // [MQTT-3.1.0-1] the first packet must be CONNECT: refuse at its first byte, before any body
-                fail(in, out, ReasonCode.PROTOCOL_ERROR, "first packet has type " + (firstByte >> 4) + ", not CONNECT",
-                        true);
-                return;
-            }
-            if (readable < 2) {
-                return;
-            }
-            int remainingLength;
-            int headerSize;
-            try {
-                long header = FixedHeader.peekRemainingLength(in);
-                if (header == FixedHeader.NEED_MORE_BYTES) {
-                    return;
-                }
-                remainingLength = FixedHeader.remainingLength(header);
-                headerSize = 1 + FixedHeader.lengthFieldSize(header);
-            } catch (DecodeException e) {
-                fail(in, out, e.reasonCode(), e.getMessage(), version == null);
-                return;
-            }
-            int limit = version == null || firstByte >> 4 == PacketType.AUTH.value() ? maxConnectPacketSize
-                    : maxPacketSize;
-            if ((long) headerSize + remainingLength > limit) {
-                // checked before the body is buffered
-                fail(in, out, ReasonCode.PACKET_TOO_LARGE, (version == null ? "CONNECT" : "packet") + " of "
-                        + (headerSize + remainingLength) + " bytes exceeds the maximum " + limit, version == null);
-                return;
-            }
-            if (readable < headerSize + remainingLength) {
-                return;
-            }
-            ByteBuf body = in.slice(start + headerSize, remainingLength);
-            in.skipBytes(headerSize + remainingLength);
-            consumed += headerSize + remainingLength;
-            PacketType type = PacketType.of(firstByte >> 4);
-            try {
-                if (version == null) {
-                    ConnectPacket connect = PacketDecoder.decodeConnect(firstByte, body);
-                    version = connect.version();
-                    out.add(connect);
-                } else if (type == PacketType.CONNECT) {
-                    // [MQTT-3.1.0-2] a second CONNECT is a protocol violation
-                    fail(in, out, ReasonCode.PROTOCOL_ERROR, "second CONNECT", false);
-                    return;
-                } else {
-                    out.add(PacketDecoder.decode(firstByte, body, version));
-                }
-            } catch (DecodeException e) {
-                if (version == null) {
-                    version = requestedVersion(body);
-                    fail(in, out, e.reasonCode(), e.getMessage(), true);
-                    version = null;
-                } else {
-                    fail(in, out, e.reasonCode(), e.getMessage(), false);
-                }
-                return;
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        boolean outer = !reading;
+        reading = true;
+        try {
+            super.channelRead(ctx, msg);
+        } finally {
+            if (outer) {
+                reading = false;
             }
         }
-        in.skipBytes(in.readableBytes());
+        if (!outer || failed || held || !(msg instanceof ByteBuf)) {
+            return;
+        }
+        int incomplete = internalBuffer().readableBytes();
+        if (!guard.update(ctx, incomplete, consumed)) {
+            budget.closed(IncompletePacketBudget.Cause.BYTES, ctx.channel().remoteAddress(),
+                    "a packet of which " + incomplete + " bytes had arrived");
+            failLater(ReasonCode.SERVER_BUSY, "too many bytes held for incomplete packets on the server");
+        }
+    }
+
+    /** Decodes at most one packet: ByteToMessageDecoder passes it on, then calls again for the next. */
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (failed) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
+        if (held) {
+            return;
+        }
+        int start = in.readerIndex();
+        int readable = in.readableBytes();
+        if (readable < 1) {
+            return;
+        }
+        int firstByte = in.getUnsignedByte(start);
+        if (version == null && firstByte >> 4 != PacketType.CONNECT.value()) {
+            // [MQTT-3.1.0-1] the first packet must be CONNECT: refuse at its first byte, before any body
+            fail(in, out, ReasonCode.PROTOCOL_ERROR, "first packet has type " + (firstByte >> 4) + ", not CONNECT",
+                    true);
+            return;
+        }
+        if (readable < 2) {
+            return;
+        }
+        int remainingLength;
+        int headerSize;
+        try {
+            long header = FixedHeader.peekRemainingLength(in);
+            if (header == FixedHeader.NEED_MORE_BYTES) {
+                return;
+            }
+            remainingLength = FixedHeader.remainingLength(header);
+            headerSize = 1 + FixedHeader.lengthFieldSize(header);
+        } catch (DecodeException e) {
+            fail(in, out, e.reasonCode(), e.getMessage(), version == null);
+            return;
+        }
+        int limit = version == null || firstByte >> 4 == PacketType.AUTH.value() ? maxConnectPacketSize
+                : maxPacketSize;
+        if ((long) headerSize + remainingLength > limit) {
+            // checked before the body is buffered
+            fail(in, out, ReasonCode.PACKET_TOO_LARGE, (version == null ? "CONNECT" : "packet") + " of "
+                    + (headerSize + remainingLength) + " bytes exceeds the maximum " + limit, version == null);
+            return;
+        }
+        if (readable < headerSize + remainingLength) {
+            return;
+        }
+        ByteBuf body = in.slice(start + headerSize, remainingLength);
+        in.skipBytes(headerSize + remainingLength);
+        consumed += headerSize + remainingLength;
+        PacketType type = PacketType.of(firstByte >> 4);
+        try {
+            if (version == null) {
+                ConnectPacket connect = PacketDecoder.decodeConnect(firstByte, body);
+                version = connect.version();
+                out.add(connect);
+            } else if (type == PacketType.CONNECT) {
+                // [MQTT-3.1.0-2] a second CONNECT is a protocol violation
+                fail(in, out, ReasonCode.PROTOCOL_ERROR, "second CONNECT", false);
+                return;
+            } else {
+                out.add(PacketDecoder.decode(firstByte, body, version));
+            }
+        } catch (DecodeException e) {
+            if (version == null) {
+                version = requestedVersion(body);
+                fail(in, out, e.reasonCode(), e.getMessage(), true);
+                version = null;
+            } else {
+                fail(in, out, e.reasonCode(), e.getMessage(), false);
+            }
+        }
     }
 
     private void fail(ByteBuf in, List<Object> out, ReasonCode reason, String message, boolean duringConnect) {
@@ -149,24 +216,6 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
     public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
         this.ctx = ctx;
         super.handlerAdded(ctx);
-    }
-
-    /**
-     * After the packets of a read are passed on: what is left in the cumulation is one incomplete packet, which is
-     * held against the budget and timed from its first byte.
-     */
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-        super.channelRead(ctx, msg);
-        if (failed || !(msg instanceof ByteBuf)) {
-            return;
-        }
-        int held = internalBuffer().readableBytes();
-        if (!guard.update(ctx, held, consumed)) {
-            budget.closed(IncompletePacketBudget.Cause.BYTES, ctx.channel().remoteAddress(),
-                    "a packet of which " + held + " bytes had arrived");
-            failLater(ReasonCode.SERVER_BUSY, "too many bytes held for incomplete packets on the server");
-        }
     }
 
     /** The packet whose first byte came {@code incomplete-packet-timeout-seconds} ago is still not complete. */
