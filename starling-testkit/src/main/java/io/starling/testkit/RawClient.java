@@ -28,7 +28,8 @@ public final class RawClient implements AutoCloseable {
 
     private RawClient(Socket socket) throws IOException {
         this.socket = socket;
-        this.in = socket.getInputStream();
+        // buffered: readPacket reads byte by byte, which must not cost a system call per byte on a long stream
+        this.in = new java.io.BufferedInputStream(socket.getInputStream(), 64 * 1024);
         this.out = socket.getOutputStream();
     }
 
