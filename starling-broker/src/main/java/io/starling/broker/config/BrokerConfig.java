@@ -101,16 +101,25 @@ public record BrokerConfig(
      *     at which connections that publish stop being read; 0 = no global budget
      * @param maxStoredBytesTotal bytes of stored queues over all sessions (counted as {@code max-queued-bytes}
      *     counts them) beyond which the store refuses new messages for stored sessions; 0 = no global bound
+     * @param maxRetainedMessages retained messages (topics) kept at most; 0 = no limit
+     * @param maxRetainedBytes bytes of retained messages (payload + topic length) kept at most; 0 = no limit,
+     *     {@link #RETAINED_BYTES_BY_STORAGE} = the default of the storage (see {@link BrokerConfig#maxRetainedBytes()})
      */
     public record Limits(int maxConnections, double maxConnectRatePerAddress, int connectBurstPerAddress,
-            int maxTopicLength, int maxTopicLevels, long maxQueuedBytesTotal, long maxStoredBytesTotal) {
+            int maxTopicLength, int maxTopicLevels, long maxQueuedBytesTotal, long maxStoredBytesTotal,
+            long maxRetainedMessages, long maxRetainedBytes) {
 
         /** Default of {@code max-stored-bytes-total}: 8 GiB. */
         public static final long DEFAULT_STORED_BYTES_TOTAL = 8L << 30;
+        /** Default of {@code max-retained-messages}. */
+        public static final long DEFAULT_RETAINED_MESSAGES = 1_000_000;
+        /** {@code max-retained-bytes} not set: {@link BrokerConfig#maxRetainedBytes()} chooses by storage. */
+        public static final long RETAINED_BYTES_BY_STORAGE = -1;
 
         /** The defaults, with the global queue budget at {@link #DEFAULT_QUEUED_BYTES_TOTAL_PERCENT}% of the heap. */
         public static final Limits DEFAULTS = new Limits(0, 0, 0, MQTT_MAX_TOPIC_LENGTH, 128,
-                heapPercent(DEFAULT_QUEUED_BYTES_TOTAL_PERCENT), DEFAULT_STORED_BYTES_TOTAL);
+                heapPercent(DEFAULT_QUEUED_BYTES_TOTAL_PERCENT), DEFAULT_STORED_BYTES_TOTAL, DEFAULT_RETAINED_MESSAGES,
+                RETAINED_BYTES_BY_STORAGE);
 
         public Limits {
             if (maxConnections < 0) {
@@ -135,6 +144,12 @@ public record BrokerConfig(
             if (maxQueuedBytesTotal < 0) {
                 throw new IllegalArgumentException("max-queued-bytes-total must not be negative");
             }
+            if (maxRetainedMessages < 0) {
+                throw new IllegalArgumentException("max-retained-messages must not be negative");
+            }
+            if (maxRetainedBytes < 0 && maxRetainedBytes != RETAINED_BYTES_BY_STORAGE) {
+                throw new IllegalArgumentException("max-retained-bytes must not be negative");
+            }
         }
 
         /**
@@ -151,6 +166,25 @@ public record BrokerConfig(
 
     /** Default of {@code max-queued-bytes-total}: this share of the maximum heap, in percent. */
     public static final int DEFAULT_QUEUED_BYTES_TOTAL_PERCENT = 25;
+
+    /** Default of {@code max-retained-bytes} with {@code storage: memory}: this share of the maximum heap. */
+    public static final int DEFAULT_RETAINED_BYTES_HEAP_PERCENT = 25;
+
+    /** Default of {@code max-retained-bytes} with {@code storage: rocksdb} (payloads on disk): 4 GiB. */
+    public static final long DEFAULT_RETAINED_BYTES_ON_DISK = 4L << 30;
+
+    /**
+     * {@code max-retained-bytes} in effect: as configured, or by default {@value #DEFAULT_RETAINED_BYTES_HEAP_PERCENT}%
+     * of the maximum heap with {@code storage: memory} (where the payloads live in the heap) and 4 GiB with
+     * {@code storage: rocksdb} (where they live on disk and only the index is in the heap); 0 = no limit.
+     */
+    public long maxRetainedBytes() {
+        long v = limits.maxRetainedBytes();
+        if (v != Limits.RETAINED_BYTES_BY_STORAGE) {
+            return v;
+        }
+        return storage == Storage.MEMORY ? heapPercent(DEFAULT_RETAINED_BYTES_HEAP_PERCENT) : DEFAULT_RETAINED_BYTES_ON_DISK;
+    }
 
     /** {@code percent}% of the JVM's maximum heap ({@code -Xmx}), in bytes. */
     public static long heapPercent(int percent) {
@@ -285,6 +319,8 @@ public record BrokerConfig(
         private int maxTopicLevels = Limits.DEFAULTS.maxTopicLevels();
         private long maxQueuedBytesTotal = Limits.DEFAULTS.maxQueuedBytesTotal();
         private long maxStoredBytesTotal = Limits.DEFAULTS.maxStoredBytesTotal();
+        private long maxRetainedMessages = Limits.DEFAULTS.maxRetainedMessages();
+        private long maxRetainedBytes = Limits.DEFAULTS.maxRetainedBytes();
         private SecurityConfig security = SecurityConfig.defaults();
 
         private Builder() {
@@ -328,6 +364,8 @@ public record BrokerConfig(
             maxTopicLevels = c.limits.maxTopicLevels();
             maxQueuedBytesTotal = c.limits.maxQueuedBytesTotal();
             maxStoredBytesTotal = c.limits.maxStoredBytesTotal();
+            maxRetainedMessages = c.limits.maxRetainedMessages();
+            maxRetainedBytes = c.limits.maxRetainedBytes();
             security = c.security;
         }
 
@@ -524,6 +562,18 @@ public record BrokerConfig(
             return this;
         }
 
+        /** Retained messages kept at most; 0 = no limit. */
+        public Builder maxRetainedMessages(long v) {
+            maxRetainedMessages = v;
+            return this;
+        }
+
+        /** Bytes of retained messages kept at most; 0 = no limit; -1 = the storage's default. */
+        public Builder maxRetainedBytes(long v) {
+            maxRetainedBytes = v;
+            return this;
+        }
+
         /** The security settings (password file, ACL file, failed-login limit). */
         public Builder security(SecurityConfig v) {
             security = v;
@@ -582,7 +632,8 @@ public record BrokerConfig(
                     topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
                     maxSubscriptionsPerClient, ioThreads, scramUsers, listeners, storage, fsync,
                     new Limits(maxConnections, maxConnectRatePerAddress, connectBurstPerAddress, maxTopicLength,
-                            maxTopicLevels, maxQueuedBytesTotal, maxStoredBytesTotal), security);
+                            maxTopicLevels, maxQueuedBytesTotal, maxStoredBytesTotal, maxRetainedMessages,
+                            maxRetainedBytes), security);
         }
     }
 }

@@ -114,6 +114,14 @@ public final class ConfigLoader {
             case "max-topic-levels" -> b.maxTopicLevels(integer(v));
             case "max-queued-bytes-total" -> b.maxQueuedBytesTotal(bytesOrHeapShare(v));
             case "max-stored-bytes-total" -> b.maxStoredBytesTotal(longValue(v));
+            case "max-retained-messages" -> b.maxRetainedMessages(longValue(v));
+            case "max-retained-bytes" -> {
+                long bytes = bytesOrHeapShare(v);
+                if (bytes < 0) {
+                    throw new IllegalArgumentException("must not be negative");
+                }
+                b.maxRetainedBytes(bytes);
+            }
             case "password-file" -> b.passwordFile(path(v));
             case "acl-file" -> b.aclFile(path(v));
             case "auth-failure-limit", "auth-failure-window-seconds", "auth-block-seconds" -> {

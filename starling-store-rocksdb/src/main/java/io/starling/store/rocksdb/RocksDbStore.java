@@ -1,6 +1,7 @@
 package io.starling.store.rocksdb;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.starling.broker.retain.RetainedStore;
 import io.starling.broker.routing.Message;
 import io.starling.broker.session.Delivery;
 import io.starling.broker.session.PendingWill;
@@ -17,7 +18,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -38,6 +38,7 @@ import org.rocksdb.DBOptions;
 import org.rocksdb.InfoLogLevel;
 import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -57,8 +58,9 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * &lt;dataDir&gt;/db                one RocksDB: one write-ahead log, batches atomic across column families
- *  ├─ default (META)          "schema-version" → i32 (1)
+ *  ├─ default (META)          "schema-version" → i32 (2)
  *  ├─ retained                topic (UTF-8) → message record ({@link MessageCodec})
+ *  ├─ retained-index          topic (UTF-8) → size, expiry ({@link RocksDbRetainedStore}); read at start-up
  *  ├─ sessions        [res.]  client id → session record (expiry, will)
  *  ├─ subscriptions   [res.]  cid ∥ filter (UTF-8) → subscription options
  *  ├─ messages        [res.]  message id (i64) → message record, stored once however many queues hold it
@@ -73,7 +75,9 @@ import org.slf4j.LoggerFactory;
  * settings and its own memtable, and one space's tombstones never slow down another's scans. {@link KeySpace}
  * lists them; {@link #SCHEMA_VERSION} changes when a record or key format changes incompatibly. A database with
  * a higher schema version, without one, or that RocksDB reports corrupt or locked is refused with a
- * {@link StoreException} that names the directory and what to do.
+ * {@link StoreException} that names the directory and what to do. A database of an older schema version is
+ * migrated when it is opened: version 1 had no {@code retained-index}, which is then built from the retained records
+ * (the only time they are all read).
  *
  * <h2>Memory</h2>
  *
@@ -103,7 +107,7 @@ import org.slf4j.LoggerFactory;
 public final class RocksDbStore implements Store {
 
     /** The schema version this code writes and reads. */
-    public static final int SCHEMA_VERSION = 1;
+    public static final int SCHEMA_VERSION = 2;
 
     static final byte[] SCHEMA_VERSION_KEY = "schema-version".getBytes(StandardCharsets.UTF_8);
 
@@ -115,20 +119,22 @@ public final class RocksDbStore implements Store {
     private final Map<KeySpace, ColumnFamilyHandle> handles;
     private final Deque<AutoCloseable> resources;
     private final Committer committer;
-    private final RocksDbRetainedStore retained;
+    private final RocksDbRetainedStore retainedDisk;
+    private final RetainedStore retained;
     private final SessionStorage sessions;
     private boolean closed;
 
     private RocksDbStore(RocksDbConfig config, Path dbDir, RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles,
-            Deque<AutoCloseable> resources, Committer committer, Map<String, Message> retained,
-            SessionStorage sessions) {
+            Deque<AutoCloseable> resources, Committer committer, RocksDbRetainedStore retainedDisk,
+            RetainedStore retained, SessionStorage sessions) {
         this.config = config;
         this.dbDir = dbDir;
         this.db = db;
         this.handles = handles;
         this.resources = resources;
         this.committer = committer;
-        this.retained = new RocksDbRetainedStore(retained, committer, handles.get(KeySpace.RETAINED));
+        this.retainedDisk = retainedDisk;
+        this.retained = retained;
         this.sessions = sessions;
     }
 
@@ -138,8 +144,9 @@ public final class RocksDbStore implements Store {
     }
 
     /**
-     * Opens the store, creating the directory and the database if they do not exist, loads the retained
-     * messages (deleting expired ones) and starts the committer.
+     * Opens the store, creating the directory and the database if they do not exist (migrating one of an older
+     * schema version), loads the index of the retained messages (deleting expired ones; no payload is read) and
+     * starts the committer.
      *
      * @throws StoreException if the directory is locked, corrupt, from a newer version or not Starling's
      */
@@ -215,7 +222,7 @@ public final class RocksDbStore implements Store {
                     handles.put(space, handleList.get(i));
                 }
             }
-            checkSchema(dataDir, db, handles.get(KeySpace.META), handleList, exists, unknown);
+            int schema = checkSchema(dataDir, db, handles.get(KeySpace.META), handleList, exists, unknown);
             for (KeySpace space : KeySpace.values()) {
                 if (!handles.containsKey(space)) {
                     try {
@@ -228,9 +235,18 @@ public final class RocksDbStore implements Store {
                     }
                 }
             }
-            Map<String, Message> loaded = loadRetained(dataDir, db, handles.get(KeySpace.RETAINED));
+            if (schema < SCHEMA_VERSION) {
+                migrate(dataDir, db, handles, schema);
+            }
             WriteOptions writeOptions = track(resources, new WriteOptions().setSync(config.fsync() == FsyncMode.ALWAYS));
             Committer committer = new Committer(db, writeOptions, config.maxBatchOps(), "starling-store-committer");
+            // closed before the database in close(); at a failed open nothing has read yet
+            RocksDbRetainedStore retainedDisk = track(resources, new RocksDbRetainedStore(db, committer,
+                    handles.get(KeySpace.RETAINED), handles.get(KeySpace.RETAINED_INDEX)));
+            RetainedStore retained = new RetainedStore(retainedDisk);
+            long t0 = System.nanoTime();
+            loadRetained(dataDir, db, handles, retained);
+            long loadMs = (System.nanoTime() - t0) / 1_000_000;
             SessionStorage sessionStorage;
             try {
                 sessionStorage = new SessionStorage(db, committer, handles, config.maxQueuedMessages(),
@@ -238,10 +254,11 @@ public final class RocksDbStore implements Store {
             } catch (RocksDBException e) {
                 throw corrupt(dataDir, "cannot read the queue position counter: " + e.getMessage(), e);
             }
-            RocksDbStore store = new RocksDbStore(config, dbDir, db, handles, resources, committer, loaded,
-                    sessionStorage);
+            RocksDbStore store = new RocksDbStore(config, dbDir, db, handles, resources, committer, retainedDisk,
+                    retained, sessionStorage);
             committer.start();
-            LOG.info("store opened in {} ({} retained messages, fsync: {})", dbDir, loaded.size(), config.fsync().configValue());
+            LOG.info("store opened in {} ({} retained messages, their index read in {} ms; fsync: {})", dbDir,
+                    retained.size(), loadMs, config.fsync().configValue());
             return store;
         } catch (RuntimeException | Error e) {
             closeAll(resources, db);
@@ -338,7 +355,8 @@ public final class RocksDbStore implements Store {
                 + " retained messages in it are then lost)", cause);
     }
 
-    private static void checkSchema(Path dataDir, RocksDB db, ColumnFamilyHandle meta, List<ColumnFamilyHandle> all,
+    /** Checks the schema version, writing the current one into a new database; returns the version found. */
+    private static int checkSchema(Path dataDir, RocksDB db, ColumnFamilyHandle meta, List<ColumnFamilyHandle> all,
             boolean existed, List<String> unknownFamilies) {
         try {
             byte[] version = db.get(meta, SCHEMA_VERSION_KEY);
@@ -351,7 +369,7 @@ public final class RocksDbStore implements Store {
                 try (WriteOptions sync = new WriteOptions().setSync(true)) {
                     db.put(meta, sync, SCHEMA_VERSION_KEY, ByteBuffer.allocate(4).putInt(SCHEMA_VERSION).array());
                 }
-                return;
+                return SCHEMA_VERSION;
             }
             if (version.length != 4) {
                 throw corrupt(dataDir, "its schema version is " + version.length + " bytes long, not 4", null);
@@ -368,6 +386,7 @@ public final class RocksDbStore implements Store {
             if (!unknownFamilies.isEmpty()) {
                 LOG.warn("data directory {} has column families this version does not know: {}", dataDir, unknownFamilies);
             }
+            return v;
         } catch (RocksDBException e) {
             throw corrupt(dataDir, "cannot read its schema version: " + e.getMessage(), e);
         }
@@ -385,12 +404,19 @@ public final class RocksDbStore implements Store {
         return true;
     }
 
-    /** Loads the retained messages; deletes the expired ones. */
-    private static Map<String, Message> loadRetained(Path dataDir, RocksDB db, ColumnFamilyHandle cf) {
-        Map<String, Message> loaded = new HashMap<>();
-        long now = System.currentTimeMillis();
-        try (RocksIterator it = db.newIterator(cf); WriteBatch expired = new WriteBatch();
-                WriteOptions options = new WriteOptions()) {
+    /**
+     * Brings a database of an older schema version to {@link #SCHEMA_VERSION}. Version 1 kept the retained messages
+     * as records only; version 2 adds the {@code retained-index} that start-up reads instead, built here from the
+     * records (which reads every payload once). The new version is written last, in the same synced batch as the end
+     * of the index: a migration cut short is done again at the next start.
+     */
+    private static void migrate(Path dataDir, RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles, int from) {
+        ColumnFamilyHandle records = handles.get(KeySpace.RETAINED);
+        ColumnFamilyHandle index = handles.get(KeySpace.RETAINED_INDEX);
+        long t0 = System.nanoTime();
+        long n = 0;
+        try (RocksIterator it = db.newIterator(records); WriteBatch batch = new WriteBatch();
+                WriteOptions plain = new WriteOptions(); WriteOptions sync = new WriteOptions().setSync(true)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 byte[] key = it.key();
                 Message m;
@@ -400,10 +426,51 @@ public final class RocksDbStore implements Store {
                     throw corrupt(dataDir, "the retained message of topic \"" + new String(key, StandardCharsets.UTF_8)
                             + "\" cannot be read: " + e.getMessage(), e);
                 }
-                if (m.isExpired(now)) {
-                    expired.delete(cf, key);
+                batch.put(index, key, RocksDbRetainedStore.indexEntry(RetainedStore.sizeOf(m), m.expiresAtMillis()));
+                n++;
+                if (batch.count() >= 10_000) {
+                    db.write(plain, batch);
+                    batch.clear();
+                }
+            }
+            it.status();
+            batch.put(handles.get(KeySpace.META), SCHEMA_VERSION_KEY, ByteBuffer.allocate(4).putInt(SCHEMA_VERSION).array());
+            db.write(sync, batch);
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Reason.IO, "migrating data directory " + dataDir + " from schema version "
+                    + from + " to " + SCHEMA_VERSION + " failed (" + e.getMessage() + "); check that it is writable and the"
+                    + " disk is not full", e);
+        }
+        LOG.info("data directory {} migrated from schema version {} to {}: index of {} retained message(s) built in {} ms",
+                dataDir, from, SCHEMA_VERSION, n, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /**
+     * Loads the index of the retained messages into {@code retained}, reading only the {@code retained-index} entries,
+     * never a payload; deletes the expired messages.
+     */
+    private static void loadRetained(Path dataDir, RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles,
+            RetainedStore retained) {
+        ColumnFamilyHandle records = handles.get(KeySpace.RETAINED);
+        ColumnFamilyHandle index = handles.get(KeySpace.RETAINED_INDEX);
+        long now = System.currentTimeMillis();
+        try (ReadOptions scan = new ReadOptions().setFillCache(false); RocksIterator it = db.newIterator(index, scan);
+                WriteBatch expired = new WriteBatch(); WriteOptions options = new WriteOptions()) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                byte[] key = it.key();
+                String topic = new String(key, StandardCharsets.UTF_8);
+                long[] entry;
+                try {
+                    entry = RocksDbRetainedStore.decodeIndexEntry(it.value());
+                } catch (IllegalArgumentException e) {
+                    throw corrupt(dataDir, "the retained message index of topic \"" + topic + "\" cannot be read: "
+                            + e.getMessage(), e);
+                }
+                if (entry[1] <= now) {
+                    expired.delete(records, key);
+                    expired.delete(index, key);
                 } else {
-                    loaded.put(m.topic(), m);
+                    retained.load(topic, (int) entry[0], entry[1]);
                 }
             }
             it.status();
@@ -411,9 +478,8 @@ public final class RocksDbStore implements Store {
                 db.write(options, expired);
             }
         } catch (RocksDBException e) {
-            throw corrupt(dataDir, "reading the retained messages failed: " + e.getMessage(), e);
+            throw corrupt(dataDir, "reading the retained message index failed: " + e.getMessage(), e);
         }
-        return loaded;
     }
 
     private static <T extends AutoCloseable> T track(Deque<AutoCloseable> resources, T resource) {
@@ -445,7 +511,7 @@ public final class RocksDbStore implements Store {
     }
 
     @Override
-    public RocksDbRetainedStore retained() {
+    public RetainedStore retained() {
         return retained;
     }
 
@@ -604,6 +670,11 @@ public final class RocksDbStore implements Store {
         }
     }
 
+    /** The committer, for tests that need to hold it back. */
+    Committer committer() {
+        return committer;
+    }
+
     /** The error that stopped the committer, if any: nothing has been acknowledged since. */
     public Optional<Throwable> failure() {
         return Optional.ofNullable(committer.failure());
@@ -641,6 +712,7 @@ public final class RocksDbStore implements Store {
         }
         closed = true;
         committer.close();
+        retainedDisk.close(); // no read may run on a closed database
         try {
             if (committer.failure() == null) {
                 db.syncWal();
