@@ -63,7 +63,7 @@ public final class Broker {
         this.store = store;
         this.acl = acl;
         this.retained = store.retained();
-        this.retained.limits(config.limits().maxRetainedMessages(), config.maxRetainedBytes());
+        this.retained.limits(config.limits().maxRetainedMessages(), config.maxRetainedBytes(retained.payloadsOnDisk()));
         this.sessions = new SessionManager(index, config, metrics, this::publish,
                 this::redeliverShared, store);
         this.router = new Router(index, retained, sessions::get, loops, metrics, governor,

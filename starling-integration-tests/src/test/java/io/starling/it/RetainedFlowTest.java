@@ -167,6 +167,35 @@ class RetainedFlowTest {
         assertThat(server.broker().metrics().messagesDropped.sum()).as("none dropped").isZero();
     }
 
+    /**
+     * Unsubscribing while the retained messages of the filter are still being handed over stops them: the client
+     * gets what was already written or queued for it, nothing more, and nothing is dropped.
+     */
+    @org.junit.jupiter.api.Test
+    void unsubscribingStopsTheRetainedMessagesOfThatFilter() {
+        start(BrokerConfig.Storage.ROCKSDB);
+        int n = 2000;
+        retain("unsub", n, 8 * 1024, 0);
+        RawClient sub = raw("unsub-sub");
+        sub.send(Packets.subscribe(4, 1, "unsub/#", 0));
+        Session session = server.broker().sessions().get("unsub-sub");
+        await().atMost(Duration.ofSeconds(60)).until(() -> session.queuedCount() == MAX_QUEUED);
+        sub.send(Packets.packet(0xA2, new int[] {0, 2}, Packets.str("unsub/#")));  // UNSUBSCRIBE, packet id 2
+        int retained = 0;
+        boolean unsubAck = false;
+        for (byte[] p = sub.readPacket(Duration.ofSeconds(10)); p != null; p = sub.readPacket(Duration.ofMillis(500))) {
+            int type = (p[0] & 0xFF) >> 4;
+            if (type == 3) {
+                retained++;
+            } else if (type == 11) {
+                unsubAck = true;
+            }
+        }
+        assertThat(unsubAck).isTrue();
+        assertThat(retained).as("stopped well before all %d", n).isLessThan(n / 2);
+        assertThat(server.broker().metrics().messagesDropped.sum()).isZero();
+    }
+
     /** The topic of a 3.1.1 PUBLISH packet as read by RawClient (fixed header included). */
     private static String topicOf(byte[] p) {
         int i = 1;

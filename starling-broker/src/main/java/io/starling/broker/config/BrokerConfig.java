@@ -179,11 +179,16 @@ public record BrokerConfig(
      * {@code storage: rocksdb} (where they live on disk and only the index is in the heap); 0 = no limit.
      */
     public long maxRetainedBytes() {
+        return maxRetainedBytes(storage != Storage.MEMORY);
+    }
+
+    /** {@code max-retained-bytes} in effect for a store that keeps the payloads on disk, or in the heap. */
+    public long maxRetainedBytes(boolean payloadsOnDisk) {
         long v = limits.maxRetainedBytes();
         if (v != Limits.RETAINED_BYTES_BY_STORAGE) {
             return v;
         }
-        return storage == Storage.MEMORY ? heapPercent(DEFAULT_RETAINED_BYTES_HEAP_PERCENT) : DEFAULT_RETAINED_BYTES_ON_DISK;
+        return payloadsOnDisk ? DEFAULT_RETAINED_BYTES_ON_DISK : heapPercent(DEFAULT_RETAINED_BYTES_HEAP_PERCENT);
     }
 
     /** {@code percent}% of the JVM's maximum heap ({@code -Xmx}), in bytes. */

@@ -111,6 +111,11 @@ public final class RetainedStore {
         return maxBytes;
     }
 
+    /** Whether a store keeps the payloads (on disk), rather than the heap. */
+    public boolean payloadsOnDisk() {
+        return persistence != null;
+    }
+
     /** What a retained message counts against {@code max-retained-bytes}: payload bytes plus the topic's length. */
     public static int sizeOf(Message m) {
         return m.payload().length + m.topic().length();
