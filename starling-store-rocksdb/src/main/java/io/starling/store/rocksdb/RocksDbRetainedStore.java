@@ -90,7 +90,16 @@ final class RocksDbRetainedStore implements RetainedPersistence, AutoCloseable {
     @Override
     public void read(List<String> topics, Consumer<List<Message>> onRead) {
         try {
-            reader.execute(() -> onRead.accept(readNow(topics)));
+            reader.execute(() -> {
+                List<Message> messages = readNow(topics);
+                try {
+                    onRead.accept(messages);
+                } catch (RejectedExecutionException e) {
+                    // the event loops are stopping: nobody waits for these any more
+                } catch (RuntimeException e) {
+                    LOG.warn("handing over retained messages read from the store failed", e);
+                }
+            });
         } catch (RejectedExecutionException e) {
             // the store is closing: the broker is stopping, nobody waits for these
         }
