@@ -197,6 +197,10 @@ final class RetainedRun {
             b.append(",\"error\":").append(err == null ? "null" : "\"" + err.replace("\\", "\\\\").replace("\"", "\\\"") + "\"");
             out.println(b.append('}'));
         } else {
+            if (fillSeconds < 0 && published.get() > 0) {
+                out.printf(Locale.ROOT, "fill      only %d of %d retained messages published, %d acknowledged%n",
+                        published.get(), messages, acked.get());
+            }
             if (fillSeconds >= 0) {
                 out.printf(Locale.ROOT, "fill      %d retained messages of %d B by %d publishers in %.2f s (%.0f/s), %d refused%n",
                         published.get(), o.payloadSize, publishers, fillSeconds, published.get() / fillSeconds, refused.get());
@@ -205,6 +209,9 @@ final class RetainedRun {
                 out.printf(Locale.ROOT, "receive   %d retained messages by %d subscriber(s) in %.2f s (%.0f/s per subscriber),"
                         + " the first after %.3f s%n", received.get(), subscribers, receiveSeconds,
                         received.get() / (double) subscribers / receiveSeconds, firstSeconds);
+            } else if (received.get() > 0) {
+                out.printf(Locale.ROOT, "receive   only %d retained messages of %d expected by %d subscriber(s)%n",
+                        received.get(), messages * subscribers, subscribers);
             }
             if (err != null) {
                 out.println("error: " + err);
