@@ -5,11 +5,13 @@ import io.starling.broker.acl.Acl;
 import io.starling.broker.auth.EnhancedAuthRegistry;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.metrics.BrokerMetrics;
+import io.starling.broker.retain.RetainedFeed;
 import io.starling.broker.retain.RetainedStore;
 import io.starling.broker.store.InMemoryStore;
 import io.starling.broker.store.Store;
 import io.starling.broker.routing.DeliveryGovernor;
 import io.starling.broker.routing.Message;
+import io.starling.broker.routing.PublishOutcome;
 import io.starling.broker.routing.Router;
 import io.starling.broker.session.Delivery;
 import io.starling.broker.session.QueueBudget;
@@ -18,6 +20,7 @@ import io.starling.broker.session.SessionManager;
 import io.starling.broker.topic.Subscription;
 import io.starling.broker.topic.TopicLimits;
 import io.starling.broker.topic.SubscriptionIndex;
+import io.starling.codec.ReasonCode;
 import java.util.List;
 
 /**
@@ -61,6 +64,7 @@ public final class Broker {
         this.store = store;
         this.acl = acl;
         this.retained = store.retained();
+        this.retained.limits(config.limits().maxRetainedMessages(), config.maxRetainedBytes(retained.payloadsOnDisk()));
         this.sessions = new SessionManager(index, config, metrics, this::publish,
                 this::redeliverShared, store);
         this.queueBudget = new QueueBudget(metrics, sessions.all(), config.limits().maxQueuedBytesTotal());
@@ -139,9 +143,31 @@ public final class Broker {
         router.redeliverShared(d, fromClientId);
     }
 
-    /** Publishes a message to every matching subscription (call on an event loop); false if none matched. */
+    /**
+     * Publishes a message to every matching subscription (call on an event loop); false if none matched. A retained
+     * message the limits refuse to retain is routed as an ordinary one.
+     */
     public boolean publish(Message m) {
         return router.publish(m);
+    }
+
+    /**
+     * Publishes a client's PUBLISH (call on its event loop) and returns the reason code of its PUBACK/PUBREC. On 5.0
+     * a QoS 1/2 retained message that the limits refuse to retain is not routed either, and gets 0x97 Quota exceeded;
+     * elsewhere (QoS 0, MQTT 3.x, which cannot refuse a PUBLISH [MQTT-3.3.5-2]) it is routed to the current
+     * subscribers without being retained, and acknowledged as usual. Otherwise: 0x00, or 0x10 No matching
+     * subscribers (5.0).
+     */
+    public ReasonCode publish(Message m, boolean v5) {
+        PublishOutcome outcome = router.publish(m, v5 && m.qos() > 0);
+        if (!v5) {
+            return ReasonCode.SUCCESS;
+        }
+        return switch (outcome) {
+            case MATCHED -> ReasonCode.SUCCESS;
+            case NO_MATCH -> ReasonCode.NO_MATCHING_SUBSCRIBERS;
+            case RETAIN_REFUSED -> ReasonCode.QUOTA_EXCEEDED;
+        };
     }
 
     /**
@@ -180,15 +206,15 @@ public final class Broker {
     }
 
     /**
-     * Sends the retained messages matching a new subscription, with RETAIN=1 [MQTT-3.3.1-6]; none for a shared
-     * subscription (5.0 4.8.2).
+     * Sends the retained messages matching a new subscription, with RETAIN=1 [MQTT-3.3.1-6] (on the session's owner,
+     * after the SUBACK); none for a shared subscription (5.0 4.8.2). They are read a page at a time as the session
+     * drains ({@link RetainedFeed}), never all at once.
      */
     public void sendRetained(Session session, Subscription s) {
         if (s.isShared()) {
             return;
         }
-        List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
-        retained.match(s.filter(), m -> session.deliver(new Delivery(m, Math.min(m.qos(), s.qos()), true, ids)));
+        session.feedRetained(new RetainedFeed(retained, s, config.maxQueuedMessages()));
     }
 
     /**
@@ -214,6 +240,7 @@ public final class Broker {
         if (old == null) {
             return null;
         }
+        session.cancelRetained(filter);
         index.remove(session.clientId(), filter);
         if (session.storesMessages()) {
             store.deleteSubscription(session, filter);

@@ -151,6 +151,24 @@ class CliTest {
     }
 
     @Test
+    void benchRetainedFillsThenTimesSubscribersUntilTheyHaveEveryRetainedMessage() {
+        Map<String, String> f = bench("retained", "--messages", "300", "-c", "2", "-q", "1", "--inflight", "16", "-s", "100",
+                "-t", "cli-ret/%i/%n", "--filter", "cli-ret/#");
+        assertThat(f.get("scenario")).isEqualTo("\"retained\"");
+        assertThat(num(f, "published")).isEqualTo(300);
+        assertThat(num(f, "acked")).isEqualTo(300);
+        assertThat(num(f, "refused")).isZero();
+        assertThat(num(f, "received")).isEqualTo(300);
+        assertThat(num(f, "not_retained")).isZero();
+        assertThat(f.get("error")).isEqualTo("null");
+        // read again, by two subscribers, without filling
+        f = bench("retained", "--messages", "300", "-c", "0", "--subscribers", "2", "--filter", "cli-ret/#");
+        assertThat(num(f, "received")).isEqualTo(600);
+        assertThat(f.get("fill_seconds")).isEqualTo("null");
+        assertThat(run("bench", "retained", "-p", port, "-t", "no/message/number").code()).isEqualTo(2);
+    }
+
+    @Test
     void benchPairsQos1DeliversEveryPublishedMessage() {
         Map<String, String> f = bench("pairs", "-c", "4", "-q", "1", "--inflight", "4", "--duration", "1");
         assertThat(f.get("scenario")).isEqualTo("\"pairs\"");

@@ -29,7 +29,8 @@ public final class RawClient implements AutoCloseable {
 
     private RawClient(Socket socket) throws IOException {
         this.socket = socket;
-        this.in = new BufferedInputStream(socket.getInputStream()); // whole packets without a system call per byte
+        // buffered: readPacket reads byte by byte, which must not cost a system call per byte on a long stream
+        this.in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
         this.out = socket.getOutputStream();
     }
 

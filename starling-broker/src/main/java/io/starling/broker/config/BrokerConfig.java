@@ -111,13 +111,21 @@ public record BrokerConfig(
      *     a connection that takes longer is closed; {@link Duration#ZERO} = no limit
      * @param maxConnectPacketSize largest CONNECT (and AUTH) packet accepted, in bytes; the effective limit is the
      *     smaller of this and {@code maxPacketSize}
+     * @param maxRetainedMessages retained messages (topics) kept at most; 0 = no limit
+     * @param maxRetainedBytes bytes of retained messages (payload + topic length) kept at most; 0 = no limit,
+     *     {@link #RETAINED_BYTES_BY_STORAGE} = the default of the storage (see {@link BrokerConfig#maxRetainedBytes()})
      */
     public record Limits(int maxConnections, double maxConnectRatePerAddress, int connectBurstPerAddress,
             int maxTopicLength, int maxTopicLevels, long maxQueuedBytesTotal, long maxStoredBytesTotal,
-            long maxIncompletePacketBytesTotal, Duration incompletePacketTimeout, int maxConnectPacketSize) {
+            long maxIncompletePacketBytesTotal, Duration incompletePacketTimeout, int maxConnectPacketSize,
+            long maxRetainedMessages, long maxRetainedBytes) {
 
         /** Default of {@code max-stored-bytes-total}: 8 GiB. */
         public static final long DEFAULT_STORED_BYTES_TOTAL = 8L << 30;
+        /** Default of {@code max-retained-messages}. */
+        public static final long DEFAULT_RETAINED_MESSAGES = 1_000_000;
+        /** {@code max-retained-bytes} not set: {@link BrokerConfig#maxRetainedBytes()} chooses by storage. */
+        public static final long RETAINED_BYTES_BY_STORAGE = -1;
 
         /** Default of {@code incomplete-packet-timeout-seconds}: 30 s. */
         public static final Duration DEFAULT_INCOMPLETE_PACKET_TIMEOUT = Duration.ofSeconds(30);
@@ -132,7 +140,7 @@ public record BrokerConfig(
         public static final Limits DEFAULTS = new Limits(0, 0, 0, MQTT_MAX_TOPIC_LENGTH, 128,
                 heapPercent(DEFAULT_QUEUED_BYTES_TOTAL_PERCENT), DEFAULT_STORED_BYTES_TOTAL,
                 directMemoryPercent(DEFAULT_INCOMPLETE_PACKET_BYTES_PERCENT), DEFAULT_INCOMPLETE_PACKET_TIMEOUT,
-                DEFAULT_CONNECT_PACKET_SIZE);
+                DEFAULT_CONNECT_PACKET_SIZE, DEFAULT_RETAINED_MESSAGES, RETAINED_BYTES_BY_STORAGE);
 
         public Limits {
             if (maxConnections < 0) {
@@ -165,6 +173,12 @@ public record BrokerConfig(
             }
             if (maxConnectPacketSize < 16 || maxConnectPacketSize > MQTT_MAX_PACKET_SIZE) {
                 throw new IllegalArgumentException("max-connect-packet-size must be 16.." + MQTT_MAX_PACKET_SIZE);
+            }
+            if (maxRetainedMessages < 0) {
+                throw new IllegalArgumentException("max-retained-messages must not be negative");
+            }
+            if (maxRetainedBytes < 0 && maxRetainedBytes != RETAINED_BYTES_BY_STORAGE) {
+                throw new IllegalArgumentException("max-retained-bytes must not be negative");
             }
         }
 
@@ -228,6 +242,30 @@ public record BrokerConfig(
             max = Runtime.getRuntime().maxMemory();
         }
         return max / 100 * percent;
+    }
+
+    /** Default of {@code max-retained-bytes} with {@code storage: memory}: this share of the maximum heap. */
+    public static final int DEFAULT_RETAINED_BYTES_HEAP_PERCENT = 25;
+
+    /** Default of {@code max-retained-bytes} with {@code storage: rocksdb} (payloads on disk): 4 GiB. */
+    public static final long DEFAULT_RETAINED_BYTES_ON_DISK = 4L << 30;
+
+    /**
+     * {@code max-retained-bytes} in effect: as configured, or by default {@value #DEFAULT_RETAINED_BYTES_HEAP_PERCENT}%
+     * of the maximum heap with {@code storage: memory} (where the payloads live in the heap) and 4 GiB with
+     * {@code storage: rocksdb} (where they live on disk and only the index is in the heap); 0 = no limit.
+     */
+    public long maxRetainedBytes() {
+        return maxRetainedBytes(storage != Storage.MEMORY);
+    }
+
+    /** {@code max-retained-bytes} in effect for a store that keeps the payloads on disk, or in the heap. */
+    public long maxRetainedBytes(boolean payloadsOnDisk) {
+        long v = limits.maxRetainedBytes();
+        if (v != Limits.RETAINED_BYTES_BY_STORAGE) {
+            return v;
+        }
+        return payloadsOnDisk ? DEFAULT_RETAINED_BYTES_ON_DISK : heapPercent(DEFAULT_RETAINED_BYTES_HEAP_PERCENT);
     }
 
     /** {@code percent}% of the JVM's maximum heap ({@code -Xmx}), in bytes. */
@@ -350,6 +388,8 @@ public record BrokerConfig(
         private boolean incompletePacketBytesSet;
         private Duration incompletePacketTimeout = Limits.DEFAULTS.incompletePacketTimeout();
         private int maxConnectPacketSize = Limits.DEFAULTS.maxConnectPacketSize();
+        private long maxRetainedMessages = Limits.DEFAULTS.maxRetainedMessages();
+        private long maxRetainedBytes = Limits.DEFAULTS.maxRetainedBytes();
         private SecurityConfig security = SecurityConfig.defaults();
         private Flapping flapping = Flapping.DEFAULTS;
 
@@ -397,6 +437,8 @@ public record BrokerConfig(
             maxIncompletePacketBytesTotal = c.limits.maxIncompletePacketBytesTotal();
             incompletePacketTimeout = c.limits.incompletePacketTimeout();
             maxConnectPacketSize = c.limits.maxConnectPacketSize();
+            maxRetainedMessages = c.limits.maxRetainedMessages();
+            maxRetainedBytes = c.limits.maxRetainedBytes();
             security = c.security;
             flapping = c.flapping;
         }
@@ -624,6 +666,18 @@ public record BrokerConfig(
             return this;
         }
 
+        /** Retained messages kept at most; 0 = no limit. */
+        public Builder maxRetainedMessages(long v) {
+            maxRetainedMessages = v;
+            return this;
+        }
+
+        /** Bytes of retained messages kept at most; 0 = no limit; -1 = the storage's default. */
+        public Builder maxRetainedBytes(long v) {
+            maxRetainedBytes = v;
+            return this;
+        }
+
         /** The security settings (password file, ACL file, failed-login limit). */
         public Builder security(SecurityConfig v) {
             security = v;
@@ -692,7 +746,8 @@ public record BrokerConfig(
                     maxSubscriptionsPerClient, ioThreads, scramUsers, listeners, storage, fsync,
                     new Limits(maxConnections, maxConnectRatePerAddress, connectBurstPerAddress, maxTopicLength,
                             maxTopicLevels, maxQueuedBytesTotal, maxStoredBytesTotal, incompleteBytes,
-                            incompletePacketTimeout, maxConnectPacketSize), security, flapping);
+                            incompletePacketTimeout, maxConnectPacketSize, maxRetainedMessages, maxRetainedBytes),
+                    security, flapping);
         }
     }
 }

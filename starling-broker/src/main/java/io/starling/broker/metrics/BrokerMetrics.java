@@ -23,4 +23,6 @@ public final class BrokerMetrics {
     public final LongAdder storedUnloaded = new LongAdder();
     /** Deliveries withheld and PUBLISHes dropped because the ACL does not allow them. */
     public final LongAdder messagesNotAuthorized = new LongAdder();
+    /** Retained PUBLISHes whose retention the limits refused (max-retained-messages, max-retained-bytes). */
+    public final LongAdder retainedRefused = new LongAdder();
 }

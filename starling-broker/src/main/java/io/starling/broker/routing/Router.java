@@ -16,7 +16,11 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Routes a published message: updates the retained store, matches the subscription index, works out each
@@ -36,9 +40,18 @@ import java.util.function.Function;
  * (the publisher's) loop, so that the PUBACK/PUBREC that the publisher's handler sends through
  * {@link Store#whenDurable} follows it; the store hands it to the session once it is written.
  *
+ * <p>Retained messages: the retained store is updated before the message is matched, so a subscription made after
+ * the update finds it among the retained messages, and one made before gets it live. When the limits refuse the
+ * update ({@code max-retained-messages}, {@code max-retained-bytes}) the refusal is counted
+ * ({@link BrokerMetrics#retainedRefused}) and logged (at most one line every 10 s for the whole broker); the message
+ * is routed as usual unless the caller asks to drop it (a 5.0 QoS 1/2 PUBLISH, answered with 0x97).
+ *
  * <p>Thread-safety: {@link #publish} may be called on any of the broker's event loops.
  */
 public final class Router {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Router.class);
+    private static final long REFUSAL_LOG_INTERVAL_NS = 10_000_000_000L;
 
     private final SubscriptionIndex index;
     private final RetainedStore retained;
@@ -48,6 +61,8 @@ public final class Router {
     private final Store store;
     private final Map<EventExecutor, Outbox> outboxes = new IdentityHashMap<>();
     private final SharedGroup.Members memberCheck = this::memberState;
+    private final LongAdder refusedSinceLog = new LongAdder();
+    private final AtomicLong lastRefusalLogNs = new AtomicLong(System.nanoTime() - REFUSAL_LOG_INTERVAL_NS);
 
     public Router(SubscriptionIndex index, RetainedStore retained, Function<String, Session> sessions,
             EventExecutorGroup loops, BrokerMetrics metrics, DeliveryGovernor governor,
@@ -63,11 +78,28 @@ public final class Router {
         }
     }
 
-    /** Publishes a message: retained state first, then every matching session; false if nothing matched. */
+    /**
+     * Publishes a message: retained state first, then every matching session; false if nothing matched. A retained
+     * message the limits refuse to retain is routed all the same.
+     */
     public boolean publish(Message m) {
+        return publish(m, false) == PublishOutcome.MATCHED;
+    }
+
+    /**
+     * Publishes a message: retained state first, then every matching session.
+     *
+     * @param dropIfRetainRefused when the limits refuse to retain the message, do not route it either and return
+     *     {@link PublishOutcome#RETAIN_REFUSED}; otherwise it is routed as if it were not retained
+     */
+    public PublishOutcome publish(Message m, boolean dropIfRetainRefused) {
         metrics.messagesReceived.increment();
-        if (m.retain()) {
-            retained.update(m); // [MQTT-3.3.1-5] store; an empty payload removes [MQTT-3.3.1-10]
+        // [MQTT-3.3.1-5] store; an empty payload removes [MQTT-3.3.1-10]
+        if (m.retain() && !retained.update(m)) {
+            retainRefused(m);
+            if (dropIfRetainRefused) {
+                return PublishOutcome.RETAIN_REFUSED;
+            }
         }
         Matches matches = new Matches(m.publisherId());
         index.match(m.topic(), matches);
@@ -102,7 +134,22 @@ public final class Router {
         if (matches.storedSessions != null) {
             store.append(m, matches.storedSessions, matches.storedDeliveries);
         }
-        return !subs.isEmpty() || sharedMatched;
+        return !subs.isEmpty() || sharedMatched ? PublishOutcome.MATCHED : PublishOutcome.NO_MATCH;
+    }
+
+    /** Counts a refused retention and logs it, at most one line every 10 s for the whole broker. */
+    private void retainRefused(Message m) {
+        metrics.retainedRefused.increment();
+        refusedSinceLog.increment();
+        long now = System.nanoTime();
+        long last = lastRefusalLogNs.get();
+        if (now - last >= REFUSAL_LOG_INTERVAL_NS && lastRefusalLogNs.compareAndSet(last, now)) {
+            LOG.warn("Retained messages at their limit ({} messages, {} bytes; max-retained-messages {},"
+                    + " max-retained-bytes {}): refused to retain {} message(s) since the last report, the latest on"
+                    + " '{}' from client '{}'; at most one such line every 10 s", retained.size(), retained.bytes(),
+                    retained.maxMessages(), retained.maxBytes(), refusedSinceLog.sumThenReset(), m.topic(),
+                    m.publisherId());
+        }
     }
 
     /**

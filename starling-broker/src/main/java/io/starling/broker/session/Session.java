@@ -6,6 +6,7 @@ import io.starling.broker.acl.TopicAccess;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.BrokerConfig.DropPolicy;
 import io.starling.broker.metrics.BrokerMetrics;
+import io.starling.broker.retain.RetainedFeed;
 import io.starling.broker.routing.Message;
 import io.starling.broker.store.Store;
 import io.starling.broker.store.StoredInflight;
@@ -151,6 +152,8 @@ public final class Session {
     private Runnable pendingWill;
     private long droppedSinceLog;
     private long lastDropLogNs;
+    /** Retained messages of new subscriptions still to be handed over, a page at a time as the queue drains. */
+    private ArrayDeque<RetainedFeed> retainedFeeds;
 
     public Session(String clientId, EventExecutor owner, BrokerConfig config, BrokerMetrics metrics, Store store) {
         this.clientId = clientId;
@@ -345,6 +348,7 @@ public final class Session {
         discarded = true;
         online = false;
         cancelExpiry();
+        dropRetainedFeeds();
         queue.clear();
         addQueuedBytes(-queuedBytes);
         inflight.clear();
@@ -354,6 +358,7 @@ public final class Session {
     /** Forgets all state, for a Clean Start on an existing session; subscriptions are removed by the caller. */
     void clearState() {
         subscriptions.clear();
+        dropRetainedFeeds();
         queue.clear();
         addQueuedBytes(-queuedBytes);
         inflight.clear();
@@ -631,7 +636,10 @@ public final class Session {
         }
     }
 
-    /** Sends queued messages while the window and the socket allow; reads the next page of the stored queue. */
+    /**
+     * Sends queued messages while the window and the socket allow; reads the next page of the stored queue once the
+     * queue is empty; hands over retained messages of new subscriptions while the queue has room.
+     */
     public void drain() {
         if (resuming) {
             return; // resume() drains once the in-flight window is re-sent
@@ -639,14 +647,79 @@ public final class Session {
         while (connection != null && !queue.isEmpty()) {
             Delivery d = queue.peekFirst();
             if (!canSend(d)) {
-                return;
+                break;
             }
             queue.pollFirst();
             addQueuedBytes(-d.message().weight());
             send(d);
         }
-        if (connection != null && lastStoredSeq > cursor && !pageRequested) {
+        if (connection != null && queue.isEmpty() && lastStoredSeq > cursor && !pageRequested) {
             requestPage();
+        }
+        if (retainedFeeds != null && connection != null) {
+            pumpRetained();
+        }
+    }
+
+    // ---------------------------------------------------------------- retained messages of new subscriptions
+
+    /**
+     * Starts handing over the retained messages of a new subscription (on the owner), a page at a time as the queue
+     * drains, so that however many match, none is dropped for want of room and no more are read than the queue can
+     * take. Feeds run one after the other, in the order of the subscriptions; one for the same filter that has not
+     * finished is replaced.
+     */
+    public void feedRetained(RetainedFeed feed) {
+        if (discarded) {
+            return;
+        }
+        cancelRetained(feed.filter());
+        if (retainedFeeds == null) {
+            retainedFeeds = new ArrayDeque<>(2);
+        }
+        retainedFeeds.addLast(feed);
+        drain();
+    }
+
+    /** Stops handing over the retained messages of a filter (it was unsubscribed). */
+    public void cancelRetained(String filter) {
+        if (retainedFeeds != null) {
+            retainedFeeds.removeIf(f -> {
+                if (f.filter().equals(filter)) {
+                    f.cancel();
+                    return true;
+                }
+                return false;
+            });
+        }
+    }
+
+    /** Whether {@link #deliver} would send or queue {@code d} now without dropping a message. */
+    public boolean accepts(Delivery d) {
+        if (connection == null) {
+            return false;
+        }
+        if (queue.isEmpty() && canSend(d)) {
+            return true;
+        }
+        return queue.size() < config.maxQueuedMessages() && queuedBytes + d.message().weight() <= config.maxQueuedBytes();
+    }
+
+    private void pumpRetained() {
+        RetainedFeed f;
+        while (retainedFeeds != null && (f = retainedFeeds.peekFirst()) != null) {
+            if (!f.pump(this)) {
+                return;
+            }
+            // a write may have drained the session from within pump (writability), which may have removed f already
+            retainedFeeds.remove(f);
+        }
+    }
+
+    private void dropRetainedFeeds() {
+        if (retainedFeeds != null) {
+            retainedFeeds.forEach(RetainedFeed::cancel);
+            retainedFeeds = null;
         }
     }
 

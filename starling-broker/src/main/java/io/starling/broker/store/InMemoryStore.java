@@ -1,12 +1,11 @@
 package io.starling.broker.store;
 
-import io.starling.broker.retain.InMemoryRetainedStore;
 import io.starling.broker.retain.RetainedStore;
 
 /** Keeps everything in the heap: nothing survives a restart, and everything is "durable" at once. */
 public final class InMemoryStore implements Store {
 
-    private final RetainedStore retained = new InMemoryRetainedStore();
+    private final RetainedStore retained = RetainedStore.inMemory();
 
     @Override
     public RetainedStore retained() {

@@ -30,6 +30,10 @@ import java.util.function.Consumer;
  */
 public interface Store extends AutoCloseable {
 
+    /**
+     * The retained messages: the index in the heap, the payloads in the heap ({@code storage: memory}) or in the
+     * store, read back a page at a time (see {@link RetainedStore}).
+     */
     RetainedStore retained();
 
     /**

@@ -13,7 +13,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", description = "Load generator for any MQTT broker (see docs/bench.md)",
         synopsisSubcommandLabel = "SCENARIO",
         subcommands = {BenchCommand.Pub.class, BenchCommand.Sub.class, BenchCommand.Conn.class, BenchCommand.FanIn.class,
-            BenchCommand.FanOut.class, BenchCommand.Pairs.class, BenchCommand.SharedFanIn.class, BenchCommand.ConnRamp.class})
+            BenchCommand.FanOut.class, BenchCommand.Pairs.class, BenchCommand.SharedFanIn.class, BenchCommand.ConnRamp.class,
+            BenchCommand.Retained.class})
 public final class BenchCommand implements Runnable {
 
     @Spec
@@ -25,7 +26,7 @@ public final class BenchCommand implements Runnable {
     @Override
     public void run() {
         throw new ParameterException(spec.commandLine(), "a scenario is required: pub, sub, conn, fan-in, fan-out, pairs, "
-                + "shared-fan-in or conn-ramp");
+                + "shared-fan-in, conn-ramp or retained");
     }
 
     /** A scenario: its plan from the options, then a {@link BenchRun}. */
@@ -133,6 +134,36 @@ public final class BenchCommand implements Runnable {
             String topic = or(o.topic, "bench/shared/%i");
             return new Plan("shared-fan-in", or(o.publishers, or(o.clients, 100)), topic, or(o.subscribers, 4),
                     or(o.filter, "$share/bench/" + Plan.wildcardOf(topic)), 0, 1, true);
+        }
+    }
+
+    @Command(name = "retained", description = "-c publishers (default 4) retain --messages messages on distinct topics "
+            + "(-t, default bench/retained/%%i/%%n), then --subscribers (default 1) subscribe to --filter (default "
+            + "bench/retained/#) and are timed until each has them all; counted, not timed by --duration")
+    static final class Retained implements Callable<Integer> {
+
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        BenchOptions opts;
+
+        @Option(names = "--messages", paramLabel = "N", defaultValue = "100000",
+                description = "retained messages to publish, and to wait for per subscriber (default ${DEFAULT-VALUE})")
+        long messages;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            PrintWriter err = spec.commandLine().getErr();
+            RetainedRun run;
+            try {
+                run = new RetainedRun(opts, messages, Scenario.or(opts.publishers, Scenario.or(opts.clients, 4)),
+                        Scenario.or(opts.subscribers, 1), spec.commandLine().getOut(), err);
+            } catch (IllegalArgumentException e) {
+                err.println("starling bench: " + e.getMessage());
+                return 2;
+            }
+            return run.run();
         }
     }
 }

@@ -77,6 +77,54 @@ class RetainedPersistenceTest {
         }
     }
 
+    /**
+     * The heap holds the index of the retained messages (topic, size, expiry), not their payloads: a payload leaves
+     * the heap once its write is committed, a restart reads the index alone, and a subscription reads the payloads
+     * from disk a page at a time without keeping them.
+     */
+    @Test
+    void afterARestartTheHeapHoldsTheIndexNotThePayloads() throws Exception {
+        int n = 500;
+        byte[] payload = new byte[4096];
+        long bytes = 0;
+        try (StarlingServer first = StarlingServer.start(config(BrokerConfig.Fsync.OS))) {
+            MqttClient pub = connect(first, "persist-big");
+            for (int i = 0; i < n; i++) {
+                payload[0] = (byte) i;
+                pub.publish("big/" + i, payload, 0, true);
+                bytes += payload.length + ("big/" + i).length();
+            }
+            // its PUBACK follows the commit of the retained messages before it
+            pub.publish("persist/marker", "m".getBytes(StandardCharsets.UTF_8), 1, false);
+            assertThat(first.broker().retained().size()).isEqualTo(n);
+            assertThat(first.broker().retained().heldPayloadBytes()).as("committed, so not in the heap").isZero();
+            pub.disconnect();
+            pub.close();
+        }
+        try (StarlingServer second = StarlingServer.start(config(BrokerConfig.Fsync.OS))) {
+            assertThat(second.broker().retained().size()).isEqualTo(n);
+            assertThat(second.broker().retained().bytes()).isEqualTo(bytes);
+            assertThat(second.broker().retained().heldPayloadBytes()).as("start-up read no payload").isZero();
+            MqttClient sub = connect(second, "persist-big-sub");
+            BlockingQueue<MqttMessage> got = new LinkedBlockingQueue<>();
+            java.util.Set<String> topics = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            sub.subscribe("big/#", 0, (t, m) -> {
+                topics.add(t);
+                got.add(m);
+            });
+            for (int i = 0; i < n; i++) {
+                MqttMessage m = got.poll(10, TimeUnit.SECONDS);
+                assertThat(m).as("retained message %d of %d", i + 1, n).isNotNull();
+                assertThat(m.isRetained()).isTrue();
+                assertThat(m.getPayload()).hasSize(4096);
+            }
+            assertThat(topics).hasSize(n);
+            assertThat(second.broker().retained().heldPayloadBytes()).as("reading keeps no payload").isZero();
+            sub.disconnect();
+            sub.close();
+        }
+    }
+
     @Test
     void qos0RetainedMessageIsCommittedBeforeALaterPubAck() throws Exception {
         try (StarlingServer first = StarlingServer.start(config(BrokerConfig.Fsync.ALWAYS))) {

@@ -124,6 +124,14 @@ public final class ConfigLoader {
                 b.incompletePacketTimeout(Duration.ofSeconds(s));
             }
             case "max-connect-packet-size" -> b.maxConnectPacketSize(integer(v));
+            case "max-retained-messages" -> b.maxRetainedMessages(longValue(v));
+            case "max-retained-bytes" -> {
+                long bytes = bytesOrShare(v, BrokerConfig::heapPercent, "the heap");
+                if (bytes < 0) {
+                    throw new IllegalArgumentException("must not be negative");
+                }
+                b.maxRetainedBytes(bytes);
+            }
             case "password-file" -> b.passwordFile(path(v));
             case "acl-file" -> b.aclFile(path(v));
             case "auth-failure-limit", "auth-failure-window-seconds", "auth-block-seconds" -> {

@@ -104,9 +104,8 @@ final class PublishHandler {
         switch (p.qos()) {
             case 0 -> connection.broker.publish(m);
             case 1 -> {
-                boolean matched = connection.broker.publish(m);
-                // [MQTT-4.3.2-2] PUBACK once the message is as durable as configured
-                acknowledge(p, matched || !v5 ? ReasonCode.SUCCESS : ReasonCode.NO_MATCHING_SUBSCRIBERS);
+                // [MQTT-4.3.2-2] PUBACK once the message is as durable as configured (0x97: retention refused, 5.0)
+                acknowledge(p, connection.broker.publish(m, v5));
             }
             case 2 -> {
                 if (session.inboundQos2Count() >= config.receiveMaximum() && v5
@@ -115,19 +114,18 @@ final class PublishHandler {
                     connection.disconnect(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "receive maximum exceeded");
                     return;
                 }
-                boolean[] matched = {true};
+                ReasonCode[] rc = {ReasonCode.SUCCESS};
                 boolean[] began = {false};
                 // the packet id and the message it brought are stored together: a crash between them would make a
                 // re-sent PUBLISH look like a duplicate of a message that was never stored, or route it twice
                 connection.broker.store().atomically(() -> {
                     if (session.beginInboundQos2(p.packetId())) {
                         began[0] = true;
-                        matched[0] = connection.broker.publish(m);
+                        rc[0] = connection.broker.publish(m, v5);
                     }
                 });
                 // [MQTT-4.3.3-2] PUBREC again for a duplicate, without routing it a second time
-                acknowledge(p, matched[0] || !v5 ? ReasonCode.SUCCESS : ReasonCode.NO_MATCHING_SUBSCRIBERS, null,
-                        began[0]);
+                acknowledge(p, rc[0], null, began[0]);
             }
             default -> throw new IllegalStateException("QoS " + p.qos());
         }

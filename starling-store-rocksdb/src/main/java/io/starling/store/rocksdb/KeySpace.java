@@ -13,6 +13,11 @@ public enum KeySpace {
     META("default", false),
     /** Retained messages: topic → message record. */
     RETAINED("retained", false),
+    /**
+     * The index of the retained messages: topic → size and expiry, what start-up reads instead of the records
+     * (schema version 2).
+     */
+    RETAINED_INDEX("retained-index", false),
     /** Sessions: client id → session record (expiry, will). Reserved. */
     SESSIONS("sessions", false),
     /** Subscriptions: client id, filter → subscription options. Reserved. */

@@ -1,6 +1,7 @@
 package io.starling.store.rocksdb;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.starling.broker.retain.RetainedStore;
 import io.starling.broker.routing.Message;
 import io.starling.broker.session.Delivery;
 import io.starling.broker.session.PendingWill;
@@ -18,7 +19,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -39,6 +39,7 @@ import org.rocksdb.Env;
 import org.rocksdb.InfoLogLevel;
 import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -59,8 +60,9 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * &lt;dataDir&gt;/db                one RocksDB: one write-ahead log, batches atomic across column families
- *  ├─ default (META)          "schema-version" → i32 (1)
+ *  ├─ default (META)          "schema-version" → i32 (2)
  *  ├─ retained                topic (UTF-8) → message record ({@link MessageCodec})
+ *  ├─ retained-index          topic (UTF-8) → size, expiry ({@link RocksDbRetainedStore}); read at start-up
  *  ├─ sessions        [res.]  client id → session record (expiry, will)
  *  ├─ subscriptions   [res.]  cid ∥ filter (UTF-8) → subscription options
  *  ├─ messages        [res.]  message id (i64) → message record, stored once however many queues hold it
@@ -75,7 +77,9 @@ import org.slf4j.LoggerFactory;
  * settings and its own memtable, and one space's tombstones never slow down another's scans. {@link KeySpace}
  * lists them; {@link #SCHEMA_VERSION} changes when a record or key format changes incompatibly. A database with
  * a higher schema version, without one, or that RocksDB reports corrupt or locked is refused with a
- * {@link StoreException} that names the directory and what to do.
+ * {@link StoreException} that names the directory and what to do. A database of an older schema version is
+ * migrated when it is opened: version 1 had no {@code retained-index}, which is then built from the retained records
+ * (the only time they are all read).
  *
  * <h2>Memory</h2>
  *
@@ -130,13 +134,14 @@ public final class RocksDbStore implements Store {
     private final Deque<AutoCloseable> resources;
     private final Committer committer;
     private final StoreHealth health;
-    private final RocksDbRetainedStore retained;
+    private final RocksDbRetainedStore retainedDisk;
+    private final RetainedStore retained;
     private final SessionStorage sessions;
     private boolean closed;
 
     private RocksDbStore(RocksDbConfig config, Path dbDir, RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles,
-            Deque<AutoCloseable> resources, Committer committer, StoreHealth health, Map<String, Message> retained,
-            SessionStorage sessions) {
+            Deque<AutoCloseable> resources, Committer committer, StoreHealth health, RocksDbRetainedStore retainedDisk,
+            RetainedStore retained, SessionStorage sessions) {
         this.config = config;
         this.dbDir = dbDir;
         this.db = db;
@@ -144,7 +149,8 @@ public final class RocksDbStore implements Store {
         this.resources = resources;
         this.committer = committer;
         this.health = health;
-        this.retained = new RocksDbRetainedStore(retained, committer, handles.get(KeySpace.RETAINED));
+        this.retainedDisk = retainedDisk;
+        this.retained = retained;
         this.sessions = sessions;
     }
 
@@ -154,8 +160,9 @@ public final class RocksDbStore implements Store {
     }
 
     /**
-     * Opens the store, creating the directory and the database if they do not exist, loads the retained
-     * messages (deleting expired ones) and starts the committer.
+     * Opens the store, creating the directory and the database if they do not exist (migrating one of an older
+     * schema version), loads the index of the retained messages (deleting expired ones; no payload is read) and
+     * starts the committer.
      *
      * @throws StoreException if the directory is locked, corrupt, from a newer version or not Starling's
      */
@@ -256,12 +263,18 @@ public final class RocksDbStore implements Store {
             if (schema < SCHEMA_VERSION) {
                 migrate(dataDir, db, handles, schema);
             }
-            Map<String, Message> loaded = loadRetained(dataDir, db, handles.get(KeySpace.RETAINED));
             WriteOptions writeOptions = track(resources, new WriteOptions().setSync(config.fsync() == FsyncMode.ALWAYS));
             StoreHealth health = new StoreHealth(dbDir);
             Committer committer = new Committer(db, writeOptions, config.maxBatchOps(), CLOSE_DEADLINE_NANOS, health,
                     "starling-store-committer");
             committer.probe(handles.get(KeySpace.META), PROBE_KEY);
+            // closed before the database in close(); at a failed open nothing has read yet
+            RocksDbRetainedStore retainedDisk = track(resources, new RocksDbRetainedStore(db, committer,
+                    handles.get(KeySpace.RETAINED), handles.get(KeySpace.RETAINED_INDEX)));
+            RetainedStore retained = new RetainedStore(retainedDisk);
+            long t0 = System.nanoTime();
+            loadRetained(dataDir, db, handles, retained);
+            long loadMs = (System.nanoTime() - t0) / 1_000_000;
             SessionStorage sessionStorage;
             try {
                 sessionStorage = new SessionStorage(db, committer, handles, config.maxQueuedMessages(),
@@ -270,10 +283,11 @@ public final class RocksDbStore implements Store {
                 throw corrupt(dataDir, "cannot read the queue position counter: " + e.getMessage(), e);
             }
             committer.background(sessionStorage);
-            RocksDbStore store = new RocksDbStore(config, dbDir, db, handles, resources, committer, health, loaded,
-                    sessionStorage);
+            RocksDbStore store = new RocksDbStore(config, dbDir, db, handles, resources, committer, health, retainedDisk,
+                    retained, sessionStorage);
             committer.start();
-            LOG.info("store opened in {} ({} retained messages, fsync: {})", dbDir, loaded.size(), config.fsync().configValue());
+            LOG.info("store opened in {} ({} retained messages, their index read in {} ms; fsync: {})", dbDir,
+                    retained.size(), loadMs, config.fsync().configValue());
             return store;
         } catch (RuntimeException | Error e) {
             closeAll(resources, db);
@@ -370,7 +384,7 @@ public final class RocksDbStore implements Store {
                 + " retained messages in it are then lost)", cause);
     }
 
-    /** Checks the schema version; returns the version of the database (written now for a new one). */
+    /** Checks the schema version, writing the current one into a new database; returns the version found. */
     private static int checkSchema(Path dataDir, RocksDB db, ColumnFamilyHandle meta, List<ColumnFamilyHandle> all,
             boolean existed, List<String> unknownFamilies) {
         try {
@@ -413,23 +427,29 @@ public final class RocksDbStore implements Store {
 
     /**
      * Brings a database of an older schema version to this one, then records the new version (synced). A crash in
-     * the middle leaves the old version recorded, and the migration runs again: each step is idempotent.
+     * the middle leaves the old version recorded, and the migration runs again: each step is idempotent. From version
+     * 1: session keys get their generation (0) and session records their new format, one session per atomic batch
+     * ({@link SessionStorage#migrateFromVersion1}); the {@code retained-index} that start-up reads instead of the
+     * retained records is built from them (which reads every payload once).
      */
     private static void migrate(Path dataDir, RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles, int from) {
         long t0 = System.nanoTime();
         try {
             long rewritten = 0;
+            long retained = 0;
             if (from < 2) {
                 rewritten += SessionStorage.migrateFromVersion1(db, handles);
+                retained = buildRetainedIndex(dataDir, db, handles);
             }
             db.syncWal();
             writeSchemaVersion(db, handles.get(KeySpace.META));
-            LOG.info("data directory {} migrated from schema version {} to {} ({} records rewritten in {} ms)", dataDir,
-                    from, SCHEMA_VERSION, rewritten, (System.nanoTime() - t0) / 1_000_000);
+            LOG.info("data directory {} migrated from schema version {} to {} ({} session records rewritten, index of {}"
+                    + " retained message(s) built) in {} ms", dataDir, from, SCHEMA_VERSION, rewritten, retained,
+                    (System.nanoTime() - t0) / 1_000_000);
         } catch (RocksDBException e) {
             throw new StoreException(StoreException.Reason.IO, "migrating data directory " + dataDir + " from schema version "
-                    + from + " failed (" + e.getMessage() + "); check that it is writable and the disk is not full, then"
-                    + " start again (the migration starts over)", e);
+                    + from + " to " + SCHEMA_VERSION + " failed (" + e.getMessage() + "); check that it is writable and"
+                    + " the disk is not full, then start again (the migration starts over)", e);
         }
     }
 
@@ -445,12 +465,14 @@ public final class RocksDbStore implements Store {
         return true;
     }
 
-    /** Loads the retained messages; deletes the expired ones. */
-    private static Map<String, Message> loadRetained(Path dataDir, RocksDB db, ColumnFamilyHandle cf) {
-        Map<String, Message> loaded = new HashMap<>();
-        long now = System.currentTimeMillis();
-        try (RocksIterator it = db.newIterator(cf); WriteBatch expired = new WriteBatch();
-                WriteOptions options = new WriteOptions()) {
+    /** Builds the {@code retained-index} from the retained records (schema version 1 had none); returns their number. */
+    private static long buildRetainedIndex(Path dataDir, RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles)
+            throws RocksDBException {
+        ColumnFamilyHandle records = handles.get(KeySpace.RETAINED);
+        ColumnFamilyHandle index = handles.get(KeySpace.RETAINED_INDEX);
+        long n = 0;
+        try (RocksIterator it = db.newIterator(records); WriteBatch batch = new WriteBatch();
+                WriteOptions plain = new WriteOptions()) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 byte[] key = it.key();
                 Message m;
@@ -460,10 +482,45 @@ public final class RocksDbStore implements Store {
                     throw corrupt(dataDir, "the retained message of topic \"" + new String(key, StandardCharsets.UTF_8)
                             + "\" cannot be read: " + e.getMessage(), e);
                 }
-                if (m.isExpired(now)) {
-                    expired.delete(cf, key);
+                batch.put(index, key, RocksDbRetainedStore.indexEntry(RetainedStore.sizeOf(m), m.expiresAtMillis()));
+                n++;
+                if (batch.count() >= 10_000) {
+                    db.write(plain, batch);
+                    batch.clear();
+                }
+            }
+            it.status();
+            db.write(plain, batch);
+        }
+        return n;
+    }
+
+    /**
+     * Loads the index of the retained messages into {@code retained}, reading only the {@code retained-index} entries,
+     * never a payload; deletes the expired messages.
+     */
+    private static void loadRetained(Path dataDir, RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles,
+            RetainedStore retained) {
+        ColumnFamilyHandle records = handles.get(KeySpace.RETAINED);
+        ColumnFamilyHandle index = handles.get(KeySpace.RETAINED_INDEX);
+        long now = System.currentTimeMillis();
+        try (ReadOptions scan = new ReadOptions().setFillCache(false); RocksIterator it = db.newIterator(index, scan);
+                WriteBatch expired = new WriteBatch(); WriteOptions options = new WriteOptions()) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                byte[] key = it.key();
+                String topic = new String(key, StandardCharsets.UTF_8);
+                long[] entry;
+                try {
+                    entry = RocksDbRetainedStore.decodeIndexEntry(it.value());
+                } catch (IllegalArgumentException e) {
+                    throw corrupt(dataDir, "the retained message index of topic \"" + topic + "\" cannot be read: "
+                            + e.getMessage(), e);
+                }
+                if (entry[1] <= now) {
+                    expired.delete(records, key);
+                    expired.delete(index, key);
                 } else {
-                    loaded.put(m.topic(), m);
+                    retained.load(topic, (int) entry[0], entry[1]);
                 }
             }
             it.status();
@@ -471,9 +528,8 @@ public final class RocksDbStore implements Store {
                 db.write(options, expired);
             }
         } catch (RocksDBException e) {
-            throw corrupt(dataDir, "reading the retained messages failed: " + e.getMessage(), e);
+            throw corrupt(dataDir, "reading the retained message index failed: " + e.getMessage(), e);
         }
-        return loaded;
     }
 
     private static <T extends AutoCloseable> T track(Deque<AutoCloseable> resources, T resource) {
@@ -505,7 +561,7 @@ public final class RocksDbStore implements Store {
     }
 
     @Override
-    public RocksDbRetainedStore retained() {
+    public RetainedStore retained() {
         return retained;
     }
 
@@ -680,6 +736,11 @@ public final class RocksDbStore implements Store {
         return health.status();
     }
 
+    /** The committer, for tests that need to hold it back. */
+    Committer committer() {
+        return committer;
+    }
+
     /** The configuration it was opened with. */
     public RocksDbConfig config() {
         return config;
@@ -712,6 +773,7 @@ public final class RocksDbStore implements Store {
         }
         closed = true;
         committer.close();
+        retainedDisk.close(); // no read may run on a closed database
         try {
             if (!health.isFailed()) {
                 db.syncWal();

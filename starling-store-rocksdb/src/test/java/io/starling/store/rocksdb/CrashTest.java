@@ -66,8 +66,7 @@ class CrashTest {
                 }
                 assertThat(missing).as("acknowledged but lost after SIGKILL (cycle %d, fsync %s)", cycle, mode).isEmpty();
                 // each retained topic holds an acknowledged number or a later one
-                List<Message> retained = new ArrayList<>();
-                store.retained().match("crash/#", retained::add);
+                List<Message> retained = Retained.match(store.retained(), "crash/#");
                 assertThat(retained).hasSize(16);
                 for (Message m : retained) {
                     long n = Long.parseLong(new String(m.payload(), StandardCharsets.US_ASCII));

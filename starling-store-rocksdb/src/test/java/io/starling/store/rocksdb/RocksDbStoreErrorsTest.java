@@ -157,10 +157,12 @@ class RocksDbStoreErrorsTest {
     }
 
     @Test
-    void undecodableRetainedRecord() throws Exception {
+    void undecodableRetainedIndexEntry() throws Exception {
+        // start-up reads the index of the retained messages (a damaged record is found when it is read, see
+        // RocksDbRetainedStoreTest; a damaged record of a schema 1 database when it is migrated, see SchemaMigrationTest)
         RocksDbStore.open(dir).close();
-        withRawDb(dir.resolve("db"), (db, handles) ->
-                db.put(handles.get(KeySpace.RETAINED.ordinal()), "bad/topic".getBytes(StandardCharsets.UTF_8), new byte[] {7, 7}));
+        withRawDb(dir.resolve("db"), (db, handles) -> db.put(handles.get(KeySpace.RETAINED_INDEX.ordinal()),
+                "bad/topic".getBytes(StandardCharsets.UTF_8), new byte[] {7, 7}));
         assertThatThrownBy(() -> RocksDbStore.open(dir))
                 .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.CORRUPT))
                 .hasMessageContaining("bad/topic")
