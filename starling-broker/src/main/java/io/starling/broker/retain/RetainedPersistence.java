@@ -19,12 +19,17 @@ public interface RetainedPersistence {
     /**
      * Queues the write of the topic's retained message. Once it is durable, the store runs {@code onDurable} (on any
      * thread), after which the index drops the payload from the heap and reads it back with {@link #read} when a
-     * subscription needs it. A store that never runs it keeps the payload in the heap.
+     * subscription needs it. A store that never runs it keeps the payload in the heap. If the store cannot write it
+     * (the commit failed: the acknowledgement that waits for it is refused), {@code onFailed} runs instead (on any
+     * thread), and the index goes back to what the store still holds.
      */
-    void write(String topic, Message message, Runnable onDurable);
+    void write(String topic, Message message, Runnable onDurable, Runnable onFailed);
 
-    /** Queues the removal of the topic's retained message. */
-    void delete(String topic);
+    /**
+     * Queues the removal of the topic's retained message. If the store cannot write it, {@code onFailed} runs (on any
+     * thread): the message is still there, and the index puts it back.
+     */
+    void delete(String topic, Runnable onFailed);
 
     /**
      * Reads the committed retained messages of {@code topics} off the calling thread and passes them to

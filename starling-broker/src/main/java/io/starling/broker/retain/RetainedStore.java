@@ -189,7 +189,7 @@ public final class RetainedStore {
                 expiring.add(e);
             }
             if (persistence != null) {
-                persistence.write(topic, m, () -> release(s));
+                persistence.write(topic, m, () -> release(s), () -> revert(node, s, old));
             }
             return PUT;
         }
@@ -248,6 +248,60 @@ public final class RetainedStore {
         }
     }
 
+    /**
+     * The store could not write the entry {@code s} (the publisher's acknowledgement is refused): the topic goes back
+     * to {@code previous}, which is what the store still holds (its payload is read from there), unless a later update
+     * changed the topic meanwhile. On the store's thread.
+     */
+    private void revert(Node node, Slot s, Slot previous) {
+        synchronized (node) {
+            if (node.detached || node.slot != s) {
+                return;
+            }
+            node.slot = previous;
+            if (previous == null) {
+                count.decrementAndGet();
+                bytes.addAndGet(-s.size);
+            } else {
+                bytes.addAndGet(previous.size - s.size);
+                if (previous instanceof ExpiringSlot e) {
+                    expiring.add(e);
+                }
+            }
+            forget(s);
+        }
+        if (previous == null) {
+            prune(node);
+        }
+    }
+
+    /**
+     * The store could not delete the topic's entry: it is put back, as the store still has it, unless the topic has
+     * an entry again meanwhile. On the store's thread.
+     */
+    private void restore(String[] levels, Slot old) {
+        while (true) {
+            Node node = find(levels);
+            if (node == null) {
+                node = create(levels);
+            }
+            synchronized (node) {
+                if (node.detached) {
+                    continue;
+                }
+                if (node.slot == null) {
+                    node.slot = old;
+                    count.incrementAndGet();
+                    bytes.addAndGet(old.size);
+                    if (old instanceof ExpiringSlot e) {
+                        expiring.add(e);
+                    }
+                }
+                return;
+            }
+        }
+    }
+
     /** The entry's write is committed: the heap need not hold its payload any more. */
     private void release(Slot s) {
         Message m = MESSAGE.getAndSet(s, null);
@@ -275,7 +329,7 @@ public final class RetainedStore {
                 bytes.addAndGet(-old.size);
                 forget(old);
                 if (persistence != null) {
-                    persistence.delete(topic);
+                    persistence.delete(topic, () -> restore(levels, old));
                 }
             }
             prune(node);
@@ -294,7 +348,7 @@ public final class RetainedStore {
             bytes.addAndGet(-s.size);
             forget(s);
             if (persistence != null) {
-                persistence.delete(topicOf(node));
+                persistence.delete(topicOf(node), () -> { }); // expired: nothing to put back if it stays on disk
             }
         }
         prune(node);

@@ -139,7 +139,9 @@ class QueueBudgetTest {
         // the clean session gets what it has in flight and what was left of its queue, the newest last, in order
         List<Integer> cleanGot = readAll(clean, MESSAGES - 1);
         assertThat(cleanGot).isSorted().doesNotHaveDuplicates();
-        assertThat(cleanGot.size() + cleanDrops).isEqualTo(MESSAGES);
+        // counted again now: deliveries still on their way to the subscriber's loop above may have been shed since
+        long cleanDropsInAll = cleanSession.owner().submit(cleanSession::droppedCount).get();
+        assertThat(cleanGot.size() + cleanDropsInAll).isEqualTo(MESSAGES);
         // the persistent session gets every message, in order, once
         List<Integer> storedGot = readAll(stored, MESSAGES - 1);
         assertThat(storedGot).hasSize(MESSAGES).isSorted().doesNotHaveDuplicates();

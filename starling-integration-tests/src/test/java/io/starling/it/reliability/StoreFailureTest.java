@@ -112,6 +112,24 @@ class StoreFailureTest {
         }
     }
 
+    /** The payload of the retained message a new subscriber to {@code topic} gets. */
+    private String retained(String topic) {
+        try (RawClient c = raw()) {
+            assertThat(Raw.connect5(c, "reader", 0)).isZero();
+            assertThat(Raw.subscribe5(c, 1, topic)).isEqualTo(1);
+            byte[] p = c.readPacket(Raw.ANSWER);
+            assertThat(p[0] & 0xF1).as("a retained PUBLISH").isEqualTo(0x31);
+            int i = 1;
+            while ((p[i] & 0x80) != 0) {
+                i++;
+            }
+            i++;
+            int props = i + 2 + (((p[i] & 0xFF) << 8) | (p[i + 1] & 0xFF)) + ((p[0] & 0x06) != 0 ? 2 : 0);
+            int payload = props + 1 + (p[props] & 0xFF);
+            return new String(p, payload, p.length - payload, java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
     /** Publishes (5.0, QoS 1) until the broker refuses one; returns its reason code and how many were accepted. */
     private int[] publishUntilRefused(RawClient pub, String topic) {
         for (int i = 1; i <= 5000; i++) {
@@ -139,6 +157,7 @@ class StoreFailureTest {
         RawClient pub5 = raw();
         assertThat(Raw.connect5(pub5, "pub5", 0)).isZero();
         assertThat(Raw.publish5(pub5, "t/a", 1, "before:", false)).as("stored and acknowledged").isZero();
+        assertThat(Raw.publish5(pub5, "r/x", 2, "old", true)).as("a retained message, no subscriber").isEqualTo(0x10);
 
         disk.fill();
         int[] refused = publishUntilRefused(pub5, "t/fill");
@@ -152,6 +171,9 @@ class StoreFailureTest {
             assertThat(Raw.connect5(p, "pub-" + i, 0)).isZero();
             assertThat(Raw.publish5(p, "t/b", 7, "refused" + i + ":", false)).as("5.0 PUBACK").isEqualTo(0x80);
         }
+        // a retained update that is not stored is not served either: new subscribers get what the store still has
+        assertThat(Raw.publish5(pub5, "r/x", 21, "new", true)).as("retained update refused").isEqualTo(0x80);
+        assertThat(retained("r/x")).isEqualTo("old");
         // [MQTT-4.3.3-2] a refused QoS 2 PUBLISH: its packet id is free again, so the same id after the recovery is
         // a new message, routed and stored, not a duplicate of one never stored
         assertThat(Raw.publish5Qos2(pub5, "t/q2", 20, "q2refused:")).as("5.0 PUBREC").isEqualTo(0x80);
@@ -195,6 +217,7 @@ class StoreFailureTest {
         }
 
         restart();
+        assertThat(retained("r/x")).as("the retained message after the restart").isEqualTo("old");
         Set<String> got = drain("keeper");
         assertThat(got).as("every message acknowledged before the fault and after the recovery")
                 .contains("before:", "after:", "q2after:");

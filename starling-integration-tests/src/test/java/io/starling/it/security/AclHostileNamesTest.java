@@ -179,18 +179,19 @@ class AclHostileNamesTest {
                 attacker.subscribe(f);
             }
             // the control: a retained message the attacker may read, sent after the retained ones of the filters above
+            // (a session's retained messages come subscription by subscription, in the order of the subscriptions)
             assertThat(attacker.subscribe("public/#")).isEqualTo(1);
             assertThat(observer.subscribe("#")).isEqualTo(1);
+            List<Msg> got = new ArrayList<>(attacker.until("public/retained"));
 
             // live messages on the victims' topics, then a marker
             for (String t : VICTIM_TOPICS) {
                 assertThat(observer.publish(t, "live secret " + n)).isZero();
             }
             assertThat(observer.publish("public/marker-" + n, "end")).isZero();
-            List<Msg> got = attacker.until("public/marker-" + n);
+            got.addAll(attacker.until("public/marker-" + n));
             assertThat(got).extracting(m -> m.topic() + " " + m.text())
-                    .as("nothing but public/ reaches the attacker").allMatch(s -> s.startsWith("public/"))
-                    .contains("public/retained retained control");
+                    .as("nothing but public/ reaches the attacker").allMatch(s -> s.startsWith("public/"));
             observer.until("public/marker-" + n);
 
             // the attacker's PUBLISH to the victims' topics is dropped
@@ -205,9 +206,10 @@ class AclHostileNamesTest {
         }
         // and the victims' retained messages are still there
         try (SecClient late = observer(server)) {
+            // a retained marker, subscribed to last: its retained message comes after those of home/alice/x
+            late.publish("public/late-" + n, "end", 1, true);
             assertThat(late.subscribe("home/alice/x")).isEqualTo(1);
             assertThat(late.subscribe("public/late-" + n)).isEqualTo(1);
-            late.publish("public/late-" + n, "end");
             assertThat(late.until("public/late-" + n)).extracting(Msg::text).containsExactly("retained secret");
         }
     }

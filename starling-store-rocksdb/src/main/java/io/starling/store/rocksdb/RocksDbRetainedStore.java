@@ -67,7 +67,7 @@ final class RocksDbRetainedStore implements RetainedPersistence, AutoCloseable {
     }
 
     @Override
-    public void write(String topic, Message message, Runnable onDurable) {
+    public void write(String topic, Message message, Runnable onDurable, Runnable onFailed) {
         byte[] key = topic.getBytes(StandardCharsets.UTF_8);
         byte[] record = MessageCodec.encode(message);
         byte[] entry = indexEntry(RetainedStore.sizeOf(message), message.expiresAtMillis());
@@ -75,15 +75,17 @@ final class RocksDbRetainedStore implements RetainedPersistence, AutoCloseable {
             batch.put(records, key, record);
             batch.put(index, key, entry);
             batch.afterCommit(onDurable);
+            batch.onFailure(onFailed);
         });
     }
 
     @Override
-    public void delete(String topic) {
+    public void delete(String topic, Runnable onFailed) {
         byte[] key = topic.getBytes(StandardCharsets.UTF_8);
         committer.task(batch -> {
             batch.delete(records, key);
             batch.delete(index, key);
+            batch.onFailure(onFailed);
         });
     }
 
