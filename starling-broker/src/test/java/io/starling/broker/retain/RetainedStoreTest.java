@@ -354,7 +354,7 @@ class RetainedStoreTest {
         java.util.Map<String, Message> disk = new java.util.concurrent.ConcurrentHashMap<>();
         RetainedStore store = new RetainedStore(new RetainedPersistence() {
             @Override
-            public void write(String topic, Message message, Runnable onDurable) {
+            public void write(String topic, Message message, Runnable onDurable, Runnable onFailed) {
                 durable.add(() -> {
                     disk.put(topic, message);
                     onDurable.run();
@@ -362,7 +362,7 @@ class RetainedStoreTest {
             }
 
             @Override
-            public void delete(String topic) {
+            public void delete(String topic, Runnable onFailed) {
                 durable.add(() -> disk.remove(topic));
             }
 
@@ -386,5 +386,46 @@ class RetainedStoreTest {
         store.read(page, read::countDown);
         assertThat(read.await(10, TimeUnit.SECONDS)).isTrue();
         assertThat(new String(page.get(0).message().payload(), StandardCharsets.UTF_8)).isEqualTo("12345");
+    }
+    /** A write or delete the store fails to commit is undone: the index goes back to what the store still holds. */
+    @Test
+    void aFailedWriteOrDeleteIsUndone() {
+        List<Runnable> failures = new ArrayList<>();
+        RetainedStore store = new RetainedStore(new RetainedPersistence() {
+            @Override
+            public void write(String topic, Message message, Runnable onDurable, Runnable onFailed) {
+                failures.add(onFailed);
+            }
+
+            @Override
+            public void delete(String topic, Runnable onFailed) {
+                failures.add(onFailed);
+            }
+
+            @Override
+            public void read(List<String> topics, java.util.function.Consumer<List<Message>> onRead) {
+                onRead.accept(topics.stream().map(t -> (Message) null).toList());
+            }
+        });
+        store.update(msg("f/a", "old"));
+        failures.clear(); // "old" counts as committed
+        store.update(msg("f/a", "newer"));
+        store.update(msg("f/b", "new topic"));
+        failures.forEach(Runnable::run);
+        failures.clear();
+        assertThat(store.size()).as("the new topic is gone again, the old one stays").isEqualTo(1);
+        assertThat(texts(store, "f/#")).as("f/a is back to the entry the store holds, read from there")
+                .containsExactly("(on disk)");
+        store.update(msg("f/a", ""));
+        assertThat(store.size()).isZero();
+        failures.forEach(Runnable::run);
+        assertThat(store.size()).as("a delete not stored: the entry is back").isEqualTo(1);
+        assertThat(texts(store, "f/#")).containsExactly("(on disk)");
+    }
+
+    private static List<String> texts(RetainedStore store, String filter) {
+        return store.next(store.cursor(filter), 10, Long.MAX_VALUE).stream()
+                .map(h -> h.message() == null ? "(on disk)" : new String(h.message().payload(), StandardCharsets.UTF_8))
+                .toList();
     }
 }
