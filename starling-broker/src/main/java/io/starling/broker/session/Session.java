@@ -15,6 +15,7 @@ import io.starling.broker.topic.Subscription;
 import io.starling.codec.PacketEncoder;
 import io.starling.codec.Properties;
 import io.starling.codec.ReasonCode;
+import io.starling.codec.packet.MqttPacket;
 import io.starling.codec.packet.PubRelPacket;
 import io.starling.codec.packet.PublishPacket;
 import java.lang.invoke.MethodHandles;
@@ -81,6 +82,8 @@ public final class Session {
         OutboundState state = OutboundState.PUBLISH_SENT;
         /** Whether the store has an in-flight record of it (stored QoS 2). */
         boolean stored;
+        /** A stored one whose record the store failed to write: written again before the PUBLISH is re-sent. */
+        boolean unrecorded;
 
         Inflight(Delivery delivery) {
             this.delivery = delivery;
@@ -438,10 +441,18 @@ public final class Session {
                     }
                     continue;
                 }
-                if (f.state == OutboundState.PUBLISH_SENT) {
-                    connection.write(toPacket(f.delivery, e.getKey(), true));
+                MqttPacket p = f.state == OutboundState.PUBLISH_SENT ? toPacket(f.delivery, e.getKey(), true)
+                        : PubRelPacket.of(e.getKey());
+                if (f.unrecorded) {
+                    // its in-flight record was not stored: written again first, or a crash would bring the message
+                    // back under another packet id
+                    f.unrecorded = false;
+                    store.inflightSent(this, e.getKey(), f.delivery);
+                    writeWhenDurable(p, f);
+                } else if (writesWaiting > 0) {
+                    writeWhenDurable(p, null); // behind one that waits for its record: keep the order
                 } else {
-                    connection.write(PubRelPacket.of(e.getKey()));
+                    connection.write(p);
                 }
             }
         } finally {
@@ -830,12 +841,12 @@ public final class Session {
                 // to the client: the PUBLISH leaves once its in-flight record is durable
                 f.stored = true;
                 store.inflightSent(this, packetId, d);
-                writeWhenDurable(packet);
+                writeWhenDurable(packet, f);
                 return;
             }
         }
         if (writesWaiting > 0) {
-            writeWhenDurable(packet); // behind a QoS 2 PUBLISH that waits for its record: keep the session's order
+            writeWhenDurable(packet, null); // behind a QoS 2 PUBLISH that waits for its record: the session's order
             return;
         }
         connection.write(packet);
@@ -846,9 +857,10 @@ public final class Session {
      * were asked for, so packets written through here keep their order among themselves, and later packets of the
      * session follow them through here too while any waits ({@link #writesWaiting}). If the store could not write
      * what the packet depends on (a QoS 2 PUBLISH's in-flight record), the packet is not sent and the connection is
-     * closed: the message stays in flight and is re-sent to the client's next connection.
+     * closed: the message stays in flight and is re-sent to the client's next connection, after its record
+     * ({@code recorded}, if given) is written again.
      */
-    private void writeWhenDurable(PublishPacket packet) {
+    private void writeWhenDurable(MqttPacket packet, Inflight recorded) {
         ClientConnection c = connection;
         writesWaiting++;
         store.whenDurable(() -> execute(() -> {
@@ -858,6 +870,9 @@ public final class Session {
             }
         }), () -> execute(() -> {
             writesWaiting--;
+            if (recorded != null) {
+                recorded.unrecorded = true;
+            }
             if (connection == c) {
                 storeFailed(c);
             }
