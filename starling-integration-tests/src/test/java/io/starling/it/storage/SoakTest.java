@@ -86,6 +86,7 @@ class SoakTest {
                 "fsync: always",
                 "max-queued-messages: 1000000",
                 "max-queued-bytes: 1000000000",
+                "flapping-max-connects: 0", // the churn bursts take sessions over, they are not banned
                 ""), StandardCharsets.UTF_8);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         broker = new ProcessBuilder(java, "-Xms256m", "-Xmx512m", "-XX:+UseParallelGC", "-jar", JAR.toString(), "broker",
@@ -254,8 +255,9 @@ class SoakTest {
             AtomicLong fuzzPackets = new AtomicLong();
             AtomicLong cleanMessages = new AtomicLong();
             // clean sessions: QoS 0 and 1 traffic that never touches the store
+            AtomicLong cleanIds = new AtomicLong();
             background("clean-traffic", () -> {
-                exchange(cat(connect5("soak-clean", 0x02, 0),
+                exchange(cat(connect5("soak-clean-" + cleanIds.incrementAndGet() % 1000, 0x02, 0),
                         packet(0x82, new byte[] {0, 1, 0}, str("clean/#"), new byte[] {1}),
                         packet(0x30, str("clean/a"), "q0".getBytes(StandardCharsets.UTF_8)),
                         packet(0x32, str("clean/b"), new byte[] {0, 7, 0}, "q1".getBytes(StandardCharsets.UTF_8))), 200);

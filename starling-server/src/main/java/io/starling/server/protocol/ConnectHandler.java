@@ -424,9 +424,12 @@ final class ConnectHandler {
     private void openSession(byte[] finalAuthData) {
         long banned = c.broker.flapping().connect(c.clientId, System.nanoTime());
         if (banned > 0) {
-            // flapping detection: 5.0 0x9F Connection rate exceeded, 3.x 0x03 Server unavailable (try again later)
-            c.refuseConnect(ReasonCode.CONNECTION_RATE_EXCEEDED, "client id '" + c.clientId + "' connects too often;"
-                    + " refused for " + Math.max(1, banned / 1_000_000_000L) + " s");
+            // flapping detection: 5.0 0x9F Connection rate exceeded, 3.x 0x03 Server unavailable (try again later);
+            // logged at DEBUG only: the ban itself was logged when it started, and a client in a reconnect loop must
+            // not be able to fill the log
+            LOG.debug("{}: CONNECT refused, client id '{}' banned for flapping", c.channel().remoteAddress(), c.clientId);
+            c.sendConnAckAndClose(ReasonCode.CONNECTION_RATE_EXCEEDED, "client id connects too often; refused for "
+                    + Math.max(1, banned / 1_000_000_000L) + " s");
             return;
         }
         c.cancelConnectTimeout(); // it also bounds an enhanced authentication exchange
