@@ -50,7 +50,9 @@ import java.util.concurrent.atomic.LongAdder;
  * <h2>Threads</h2>
  *
  * Every method may be called from any event loop. Lookups and walks take no lock (concurrent maps, volatile entries;
- * a walk running during a change sees an entry before or after it). An update takes the lock of its topic's node, so
+ * a walk running during a change sees an entry before or after it; a topic whose node was created after the walk
+ * began is left to the subscription's live routing, so that a topic removed and added again during a walk is returned
+ * at most once). An update takes the lock of its topic's node, so
  * that the entry, the counters and the write queued to the store change together, in one order per topic. Adding a
  * node (a topic never seen, or seen and removed) and removing empty nodes take one lock for the whole trie; replacing
  * the message of an existing topic does not.
@@ -68,7 +70,9 @@ public final class RetainedStore {
             Comparator.comparingLong((ExpiringSlot s) -> s.expiresAt).thenComparingLong(s -> s.seq);
 
     private final RetainedPersistence persistence;
-    private final Node root = new Node(null, "");
+    private final Node root = new Node(null, "", 0);
+    /** Birth number of the newest node; written under {@link #structure}, read by walks as they begin. */
+    private volatile long nodesBorn;
     /** Serialises adding and removing nodes. */
     private final Object structure = new Object();
     private final AtomicLong count = new AtomicLong();
@@ -439,7 +443,8 @@ public final class RetainedStore {
                 }
                 Node child = children.get(level);
                 if (child == null) {
-                    child = new Node(n, level);
+                    child = new Node(n, level, nodesBorn + 1);
+                    nodesBorn = child.born;
                     children.put(level, child);
                 }
                 n = child;
@@ -487,9 +492,12 @@ public final class RetainedStore {
     public static final class Cursor {
         private final String[] filter;
         private final ArrayDeque<Frame> stack = new ArrayDeque<>();
+        /** Nodes born later than this are skipped: their topics were created during the walk. */
+        private final long bornBefore;
 
-        private Cursor(String filter, Node root) {
+        private Cursor(String filter, Node root, long newestNode) {
             this.filter = levels(filter);
+            this.bornBefore = newestNode;
             stack.push(new Frame(root, 0, false));
         }
 
@@ -551,7 +559,7 @@ public final class RetainedStore {
 
     /** Starts a walk over the retained messages matching a valid Topic Filter (not a shared one). */
     public Cursor cursor(String filter) {
-        return new Cursor(filter, root);
+        return new Cursor(filter, root, nodesBorn);
     }
 
     /**
@@ -596,7 +604,7 @@ public final class RetainedStore {
                 } else {
                     stack.pop();
                     Node child = children.get(f[i]);
-                    if (child != null) {
+                    if (child != null && child.born <= c.bornBefore) {
                         stack.push(new Frame(child, i + 1, false));
                     }
                     continue;
@@ -607,6 +615,9 @@ public final class RetainedStore {
                 continue;
             }
             Node child = fr.children.next();
+            if (child.born > c.bornBefore) {
+                continue; // created during the walk (perhaps in place of one already visited): delivered live
+            }
             if (fr.node == root && child.level.startsWith("$")) {
                 // [MQTT-4.7.2-1] a filter starting with a wildcard does not match topics starting with '$' (only a
                 // wildcard at the first level iterates the root's children)
@@ -709,10 +720,13 @@ public final class RetainedStore {
         volatile Slot slot;
         /** Removed from the trie (under the node's lock and {@link #structure}); an update must find the topic again. */
         boolean detached;
+        /** When the node was created, counted up from the root's 0; see {@link Cursor}. */
+        final long born;
 
-        Node(Node parent, String level) {
+        Node(Node parent, String level, long born) {
             this.parent = parent;
             this.level = level;
+            this.born = born;
         }
     }
 

@@ -198,6 +198,37 @@ class RetainedStoreTest {
         assertThat(calls).isGreaterThan(2);
     }
 
+    /**
+     * A topic removed and retained again during a walk, while the map holding it grows, is returned at most once;
+     * topics created during the walk are left to the subscription's live routing.
+     */
+    @Test
+    void aTopicRemovedAndAddedAgainDuringAWalkIsReturnedOnce() {
+        for (int i = 0; i < 8; i++) {
+            retain("r/" + i);
+        }
+        RetainedStore.Cursor c = sut.cursor("r/+");
+        List<String> got = new ArrayList<>();
+        List<RetainedStore.Hit> first = sut.next(c, 1, Long.MAX_VALUE);
+        assertThat(first).hasSize(1);
+        String seen = first.get(0).topic();
+        got.add(seen);
+        assertThat(sut.update(msg(seen, ""))).isTrue();
+        for (int i = 100; i < 400; i++) {
+            retain("r/" + i); // the children map is resized under the walk
+        }
+        retain(seen);
+        while (!c.exhausted()) {
+            sut.next(c, 3, Long.MAX_VALUE).forEach(h -> got.add(h.topic()));
+        }
+        assertThat(got).doesNotHaveDuplicates();
+        Set<String> expected = new TreeSet<>();
+        for (int i = 0; i < 8; i++) {
+            expected.add("r/" + i);
+        }
+        assertThat(new TreeSet<>(got)).isEqualTo(expected);
+    }
+
     /** Topics added and removed during a walk: no exception, nothing twice, everything untouched is found. */
     @Test
     void aWalkSurvivesConcurrentChanges() throws Exception {
