@@ -407,6 +407,13 @@ final class Committer {
                 Object op;
                 while (n < maxBatchOps && (op = queue.poll()) != null) {
                     n++;
+                    if ((n & 63) == 0 && !open) {
+                        if (closingSince == 0) {
+                            closingSince = System.nanoTime();
+                        } else if (System.nanoTime() - closingSince > closeDeadlineNanos) {
+                            n = maxBatchOps; // past the close deadline: commit what this batch has, abandon the rest
+                        }
+                    }
                     if (op instanceof Write w) {
                         if (w.kind == TASK) {
                             runTask(w.task, batch);

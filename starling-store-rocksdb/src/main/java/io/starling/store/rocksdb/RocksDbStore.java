@@ -736,6 +736,11 @@ public final class RocksDbStore implements Store {
         return health.status();
     }
 
+    /** The column family of a key space, for tests that queue tasks of their own. */
+    ColumnFamilyHandle handle(KeySpace space) {
+        return handles.get(space);
+    }
+
     /** The committer, for tests that need to hold it back. */
     Committer committer() {
         return committer;

@@ -236,6 +236,34 @@ class RocksDbStoreTest {
         }
     }
 
+    /**
+     * A backlog the committer cannot finish quickly (here 30,000 tasks of 1 ms each, half a minute of work, more than
+     * one full batch) does not hold a shutdown: close() commits for at most its deadline, then drops the rest (none of it was
+     * acknowledged) and returns; what it did commit is there after a reopen.
+     */
+    @Test
+    void closeGivesUpOnABacklogAfterItsDeadline() throws Exception {
+        RocksDbStore store = RocksDbStore.open(RocksDbConfig.defaults(dir).withFsync(FsyncMode.OS));
+        AtomicInteger ran = new AtomicInteger();
+        int tasks = 30_000;
+        for (int i = 0; i < tasks; i++) {
+            byte[] k = key("slow" + i);
+            store.committer().task(batch -> {
+                batch.put(store.handle(KeySpace.QUEUES), k, k);
+                ran.incrementAndGet();
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            });
+        }
+        CompletableFuture<Void> closed = CompletableFuture.runAsync(store::close);
+        closed.get(10, TimeUnit.SECONDS); // shutdown within 10 s: bounded by the close deadline, not by the backlog
+        assertThat(ran.get()).as("the backlog was not worked off").isLessThan(tasks);
+        try (RocksDbStore reopened = RocksDbStore.open(dir)) {
+            int[] count = {0};
+            reopened.forEach(KeySpace.QUEUES, (k, v) -> count[0]++);
+            assertThat(count[0]).as("what was committed before the deadline").isPositive().isLessThanOrEqualTo(ran.get());
+        }
+    }
+
     @Test
     void fsyncModeParsesConfigValues() {
         assertThat(FsyncMode.parse("always")).isEqualTo(FsyncMode.ALWAYS);
