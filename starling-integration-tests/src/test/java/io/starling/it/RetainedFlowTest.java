@@ -31,9 +31,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The retained messages of a new subscription are handed over a page at a time as the session drains, within its
- * flow control and queue limits [MQTT-3.3.1-6]: a wildcard subscription matching many more retained messages than
- * max-queued-messages gets every one of them, none dropped, and a subscriber that stops reading holds the broker to
- * its queue bound instead of every match at once.
+ * flow control [MQTT-3.3.1-6]: a wildcard subscription matching many more retained messages than
+ * max-queued-messages gets every one of them, none dropped, a subscriber that stops reading holds the broker to
+ * what its connection takes instead of every match at once, and live messages follow the retained ones.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class RetainedFlowTest {
@@ -142,9 +142,9 @@ class RetainedFlowTest {
 
     /**
      * A QoS 0 subscriber that does not read: the broker writes until the socket and the channel's buffer are full,
-     * then queues max-queued-messages and reads no further page; nothing is dropped. Once the client reads, it gets
-     * every message. (Before paging, all 2,000 went into the session at once and all but the queue's ten were
-     * dropped.)
+     * then waits (retained messages are not queued: they go out only when the connection takes them) and reads no
+     * further page; nothing is dropped. Once the client reads, it gets every message. (Before paging, all 2,000 went
+     * into the session at once and all but the queue's ten were dropped.)
      */
     @ParameterizedTest
     @EnumSource(BrokerConfig.Storage.class)
@@ -155,8 +155,9 @@ class RetainedFlowTest {
         RawClient sub = raw("stall-sub");
         sub.send(Packets.subscribe(4, 1, "stall/#", 0));
         Session session = server.broker().sessions().get("stall-sub");
-        // the client reads nothing: the queue fills up to its bound and stays there
-        await().atMost(Duration.ofSeconds(60)).until(() -> session.queuedCount() == MAX_QUEUED);
+        // the client reads nothing: the broker writes until the connection takes no more, and queues nothing
+        await().atMost(Duration.ofSeconds(60)).until(() -> !session.connection().isWritable());
+        assertThat(session.queuedCount()).isZero();
         assertThat(server.broker().metrics().messagesDropped.sum()).isZero();
 
         byte[] suback = sub.readPacket(Duration.ofSeconds(10));
@@ -183,7 +184,7 @@ class RetainedFlowTest {
         RawClient sub = raw("unsub-sub");
         sub.send(Packets.subscribe(4, 1, "unsub/#", 0));
         Session session = server.broker().sessions().get("unsub-sub");
-        await().atMost(Duration.ofSeconds(60)).until(() -> session.queuedCount() == MAX_QUEUED);
+        await().atMost(Duration.ofSeconds(60)).until(() -> !session.connection().isWritable());
         sub.send(Packets.packet(0xA2, new int[] {0, 2}, Packets.str("unsub/#")));  // UNSUBSCRIBE, packet id 2
         int retained = 0;
         boolean unsubAck = false;
@@ -252,6 +253,47 @@ class RetainedFlowTest {
             }
         }
         assertThat(server.broker().metrics().messagesDropped.sum()).isZero();
+    }
+
+    /**
+     * Live messages published while the retained messages of a new subscription are still being handed over (the
+     * subscriber does not read, the payloads come from the store) wait behind them: a live message never overtakes
+     * the retained message of its own topic, which the same publisher sent earlier [MQTT-4.6.0-6], and nothing is
+     * dropped while the queue has room.
+     */
+    @ParameterizedTest
+    @EnumSource(BrokerConfig.Storage.class)
+    void liveMessagesFollowTheRetainedMessagesOfANewSubscription_MQTT_4_6_0_6(BrokerConfig.Storage storage) {
+        start(storage, 100);
+        int n = 2000;
+        retain("late", n, 8 * 1024, 0);
+        RawClient sub = raw("late-sub");
+        sub.send(Packets.subscribe(4, 1, "late/#", 0));
+        Session session = server.broker().sessions().get("late-sub");
+        await().atMost(Duration.ofSeconds(60)).until(() -> !session.connection().isWritable());
+        RawClient pub = raw("late-live");
+        for (int i = 0; i < 5; i++) {
+            pub.send(Packets.publish(0x32, "late/" + i, i + 1, "live"));  // QoS 1, not retained
+            pub.expectPacket(0x40, 0x02, 0x00, i + 1);
+        }
+        byte[] suback = sub.readPacket(Duration.ofSeconds(10));
+        assertThat(suback[0] & 0xFF).isEqualTo(0x90);
+        Set<String> retained = new HashSet<>();
+        List<String> live = new ArrayList<>();
+        while (live.size() < 5) {
+            byte[] p = sub.readPacket(Duration.ofSeconds(30));
+            assertThat(p).as("after %d retained and %d live messages", retained.size(), live.size()).isNotNull();
+            String topic = topicOf(p);
+            if ((p[0] & 0x01) != 0) {
+                assertThat(live).as("no retained message after a live one").isEmpty();
+                assertThat(retained.add(topic)).isTrue();
+            } else {
+                assertThat(retained).as("the retained messages came first").hasSize(n);
+                live.add(topic);
+            }
+        }
+        assertThat(live).containsExactly("late/0", "late/1", "late/2", "late/3", "late/4");
+        assertThat(server.broker().metrics().messagesDropped.sum()).as("none dropped").isZero();
     }
 
     /** The topic of a 3.1.1 PUBLISH packet as read by RawClient (fixed header included). */

@@ -11,13 +11,14 @@ import java.util.concurrent.RejectedExecutionException;
 /**
  * The retained messages of one new subscription on their way to the session [MQTT-3.3.1-6], read a page at a time
  * as the session drains: the session calls {@link #pump} from {@link Session#drain()}, and a page is read only when
- * the previous one has been handed over and the session can take more without dropping any. However many messages
+ * the previous one has been handed over. However many messages
  * match, the heap holds at most one page of them per subscription on top of what the session queues.
  *
  * <p>The walk over the index runs on the session's owner loop (at most {@link RetainedStore#MAX_VISITS} nodes per
  * page); payloads that are not in the heap are read by the store off the loop and come back to the owner with
- * {@link Session#execute}. Each message goes through {@link Session#deliver}, so the ACL's read check, the QoS
- * downgrade and message expiry apply as to any delivery. A message whose topic was updated after the page was read
+ * {@link Session#execute}. Each message goes through {@link Session#deliverRetained}, which sends it as any delivery
+ * is sent (the ACL's read check, the QoS downgrade and message expiry apply), and only when the connection takes it:
+ * live messages wait in the session's queue until the feed is done. A message whose topic was updated after the page was read
  * is skipped: the update was routed to this subscription live, and the older message must not follow it.
  *
  * <p>Confined to the session's owner loop, except the store's read callback, which only posts to it.
@@ -81,7 +82,7 @@ public final class RetainedFeed {
                     return false;
                 }
                 ready.pollFirst();
-                session.deliver(d); // RETAIN 1: sent because of a new subscription [MQTT-3.3.1-8]
+                session.deliverRetained(d); // RETAIN 1: sent because of a new subscription [MQTT-3.3.1-8]
             }
             if (reading) {
                 return false; // a page is on its way (or a pause after an empty one)
@@ -89,7 +90,7 @@ public final class RetainedFeed {
             if (cursor.exhausted()) {
                 return true;
             }
-            int room = Math.max(1, Math.min(PAGE_MESSAGES, maxQueued - session.queuedCount()));
+            int room = Math.max(1, Math.min(PAGE_MESSAGES, maxQueued));
             List<RetainedStore.Hit> page = store.next(cursor, room, PAGE_BYTES);
             if (page.isEmpty() && cursor.exhausted()) {
                 return true;

@@ -471,11 +471,16 @@ public final class Session {
         if (connection == null && d.qos() == 0 && !config.queueQos0Messages()) {
             return; // QoS 0 is not kept for offline sessions unless configured
         }
-        if (connection != null && queue.isEmpty() && canSend(d)) {
+        if (connection != null && queue.isEmpty() && !feeding() && canSend(d)) {
             send(d);
             return;
         }
-        enqueue(d);
+        enqueue(d); // behind the retained messages of a new subscription, while they are handed over
+    }
+
+    /** Whether the retained messages of a new subscription are being handed over: live deliveries wait behind them. */
+    private boolean feeding() {
+        return retainedFeeds != null && !retainedFeeds.isEmpty();
     }
 
     private boolean canSend(Delivery d) {
@@ -655,6 +660,12 @@ public final class Session {
         if (resuming) {
             return; // resume() drains once the in-flight window is re-sent
         }
+        if (retainedFeeds != null && connection != null) {
+            pumpRetained();
+            if (feeding()) {
+                return; // what was queued meanwhile follows the retained messages
+            }
+        }
         while (connection != null && !queue.isEmpty()) {
             Delivery d = queue.peekFirst();
             if (!canSend(d)) {
@@ -667,9 +678,6 @@ public final class Session {
         if (connection != null && queue.isEmpty() && lastStoredSeq > cursor && !pageRequested) {
             requestPage();
         }
-        if (retainedFeeds != null && connection != null) {
-            pumpRetained();
-        }
     }
 
     // ---------------------------------------------------------------- retained messages of new subscriptions
@@ -678,7 +686,8 @@ public final class Session {
      * Starts handing over the retained messages of a new subscription (on the owner), a page at a time as the queue
      * drains, so that however many match, none is dropped for want of room and no more are read than the queue can
      * take. Feeds run one after the other, in the order of the subscriptions; one for the same filter that has not
-     * finished is replaced.
+     * finished is replaced. Live messages that arrive meanwhile are queued behind them, so that a retained message
+     * never follows a newer message of its topic [MQTT-4.6.0-6].
      */
     public void feedRetained(RetainedFeed feed) {
         if (discarded) {
@@ -705,15 +714,19 @@ public final class Session {
         }
     }
 
-    /** Whether {@link #deliver} would send or queue {@code d} now without dropping a message. */
+    /**
+     * Whether {@link #deliverRetained} would send {@code d} now: the connection takes it (writable, room in the
+     * in-flight window). Retained messages are not queued, so they never wait behind live ones.
+     */
     public boolean accepts(Delivery d) {
-        if (connection == null) {
-            return false;
+        return connection != null && canSend(d);
+    }
+
+    /** Sends a retained message of a new subscription, which {@link #accepts} took (on the owner). */
+    public void deliverRetained(Delivery d) {
+        if (!discarded && connection != null) {
+            send(d);
         }
-        if (queue.isEmpty() && canSend(d)) {
-            return true;
-        }
-        return queue.size() < config.maxQueuedMessages() && queuedBytes + d.message().weight() <= config.maxQueuedBytes();
     }
 
     private void pumpRetained() {
@@ -751,7 +764,7 @@ public final class Session {
         }
         cursor = d.seq();
         lastStoredSeq = cursor;
-        if (queue.isEmpty() && canSend(d)) {
+        if (queue.isEmpty() && !feeding() && canSend(d)) {
             send(d);
             return;
         }
