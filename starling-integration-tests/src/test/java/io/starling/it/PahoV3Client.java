@@ -112,7 +112,22 @@ public final class PahoV3Client implements TestClient {
 
     @Override
     public void publish(String topic, byte[] payload, int qos, boolean retain) throws MqttException {
-        client.publish(topic, payload, qos, retain);
+        // Paho's synchronous publish can return before its callback thread has lowered the in-flight count (a known
+        // race in the client), so a fast loop of publishes can be refused by the client itself with "too many
+        // publishes in progress" although nothing is in flight; such a publish was not sent: send it again
+        // once the count has caught up
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                client.publish(topic, payload, qos, retain);
+                return;
+            } catch (MqttException e) {
+                if (e.getReasonCode() != MqttException.REASON_CODE_MAX_INFLIGHT || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(100_000); // poll: the client offers no event for it
+            }
+        }
     }
 
     @Override

@@ -50,9 +50,11 @@ import java.util.concurrent.atomic.LongAdder;
  * <h2>Threads</h2>
  *
  * Every method may be called from any event loop. Lookups and walks take no lock (concurrent maps, volatile entries;
- * a walk running during a change sees an entry before or after it; a topic whose node was created after the walk
- * began is left to the subscription's live routing, so that a topic removed and added again during a walk is returned
- * at most once). An update takes the lock of its topic's node, so
+ * a walk running during a change sees an entry before or after it). A walk returns only entries written before it
+ * began, on nodes created before it began: whatever is written later is routed to the new subscription live (its
+ * subscription is in the index before its walk starts), so the walk must not return it as well, possibly after
+ * older live messages of the topic; and a topic removed and added again during a walk is returned at most once.
+ * An update takes the lock of its topic's node, so
  * that the entry, the counters and the write queued to the store change together, in one order per topic. Adding a
  * node (a topic never seen, or seen and removed) and removing empty nodes take one lock for the whole trie; replacing
  * the message of an existing topic does not.
@@ -79,7 +81,8 @@ public final class RetainedStore {
     private final AtomicLong bytes = new AtomicLong();
     private final LongAdder heldBytes = new LongAdder();
     private final ConcurrentSkipListSet<ExpiringSlot> expiring = new ConcurrentSkipListSet<>(BY_EXPIRY);
-    private final AtomicLong expirySeq = new AtomicLong();
+    /** Counts entries written (every update that stores a message); orders expiring entries and bounds walks. */
+    private final AtomicLong written = new AtomicLong();
     private volatile long maxMessages;
     private volatile long maxBytes;
 
@@ -236,9 +239,10 @@ public final class RetainedStore {
     }
 
     private Slot newSlot(Node node, int size, long expiresAt) {
+        long seq = written.incrementAndGet();
         return expiresAt == Message.NEVER
-                ? new Slot(size, expiresAt)
-                : new ExpiringSlot(size, expiresAt, node, expirySeq.incrementAndGet());
+                ? new Slot(size, expiresAt, seq)
+                : new ExpiringSlot(size, expiresAt, seq, node);
     }
 
     /** A replaced or removed entry: it no longer counts, holds no payload and is not waiting to expire. */
@@ -494,10 +498,13 @@ public final class RetainedStore {
         private final ArrayDeque<Frame> stack = new ArrayDeque<>();
         /** Nodes born later than this are skipped: their topics were created during the walk. */
         private final long bornBefore;
+        /** Entries written later than this are skipped: they were routed to the new subscription live. */
+        private final long writtenBefore;
 
-        private Cursor(String filter, Node root, long newestNode) {
+        private Cursor(String filter, Node root, long newestNode, long newestEntry) {
             this.filter = levels(filter);
             this.bornBefore = newestNode;
+            this.writtenBefore = newestEntry;
             stack.push(new Frame(root, 0, false));
         }
 
@@ -559,7 +566,7 @@ public final class RetainedStore {
 
     /** Starts a walk over the retained messages matching a valid Topic Filter (not a shared one). */
     public Cursor cursor(String filter) {
-        return new Cursor(filter, root, nodesBorn);
+        return new Cursor(filter, root, nodesBorn, written.get());
     }
 
     /**
@@ -583,7 +590,7 @@ public final class RetainedStore {
                 boolean hash = fr.inHash || (i < f.length && f[i].equals("#"));
                 if ((hash || i == f.length) && fr.node != root) {
                     // the whole filter matched, or a '#' that also matches its parent level ("a/#" matches "a")
-                    Hit h = hit(fr.node, now);
+                    Hit h = hit(fr.node, now, c.writtenBefore);
                     if (h != null) {
                         page.add(h);
                         pageBytes += h.slot.size;
@@ -628,10 +635,10 @@ public final class RetainedStore {
         return page;
     }
 
-    private Hit hit(Node node, long now) {
+    private Hit hit(Node node, long now, long writtenBefore) {
         Slot s = node.slot;
-        if (s == null) {
-            return null;
+        if (s == null || s.seq > writtenBefore) {
+            return null; // none, or written since the walk began: that update went to the subscription live
         }
         if (s.expiresAt <= now) {
             removeIfCurrent(node, s); // 5.0 3.3.2.3.3: never delivered once expired, and gone
@@ -737,21 +744,23 @@ public final class RetainedStore {
         /** The message while the heap holds it; see the class comment. */
         volatile Message message;
 
-        Slot(int size, long expiresAt) {
+        /** When the entry was written, from {@link #written}; see {@link Cursor}. */
+        final long seq;
+
+        Slot(int size, long expiresAt, long seq) {
             this.size = size;
             this.expiresAt = expiresAt;
+            this.seq = seq;
         }
     }
 
     /** An entry with a Message Expiry Interval: in the expiry order, and able to find its node. */
     private static final class ExpiringSlot extends Slot {
         final Node node;
-        final long seq;
 
-        ExpiringSlot(int size, long expiresAt, Node node, long seq) {
-            super(size, expiresAt);
+        ExpiringSlot(int size, long expiresAt, long seq, Node node) {
+            super(size, expiresAt, seq);
             this.node = node;
-            this.seq = seq;
         }
     }
 }
