@@ -108,7 +108,9 @@ public final class RawClient implements AutoCloseable {
      * they were on the wire. Returns {@code null} when no packet starts within {@code timeout}.
      *
      * @throws UncheckedIOException when the server closes the connection (or it fails) before or inside a
-     *     packet, or when the packet does not complete within the timeout once started
+     *     packet, or when a started packet does not complete within the later of the timeout and
+     *     {@link #DEFAULT_TIMEOUT} after its first byte (a short timeout is for "does a packet come", not a limit on
+     *     how fast the broker writes the rest of one)
      */
     public byte[] readPacket(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -116,6 +118,7 @@ public final class RawClient implements AutoCloseable {
         if (first < 0) {
             return null;
         }
+        deadline = Math.max(deadline, System.nanoTime() + DEFAULT_TIMEOUT.toNanos());
         ByteArrayOutputStream packet = new ByteArrayOutputStream();
         packet.write(first);
         int remaining = 0;
