@@ -156,6 +156,15 @@ final class CrashClient {
         return inflight.size();
     }
 
+    /** How many PUBLISHes it has received, over every topic (duplicates included). */
+    synchronized long receivedCount() {
+        long n = 0;
+        for (List<Integer> l : received.values()) {
+            n += l.size();
+        }
+        return n;
+    }
+
     synchronized List<Integer> received(String topic) {
         return new ArrayList<>(received.getOrDefault(topic, List.of()));
     }

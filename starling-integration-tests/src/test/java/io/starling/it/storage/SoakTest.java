@@ -297,6 +297,13 @@ class SoakTest {
             long fillAt = System.nanoTime() + TimeUnit.MINUTES.toNanos(Math.max(1, total / 6));
             long churnAt = System.nanoTime() + TimeUnit.MINUTES.toNanos(Math.max(1, total / 8));
             long sampleAt = half;
+            // the offline subscriber comes back now and then to take its stored queue (all of it that was
+            // acknowledged when it came), then goes offline again: its queue stays within max-queued-messages
+            long drainEvery = TimeUnit.MINUTES.toNanos(Math.max(1, total / 6));
+            long drainAt = System.nanoTime() + drainEvery;
+            long drainTarget = 0;
+            long drainStarted = 0;
+            int drains = 0;
             int kills = 0;
             int fills = 0;
             int churns = 0;
@@ -346,6 +353,18 @@ class SoakTest {
                             sample[2], sample[3]);
                     sampleAt = now + TimeUnit.MINUTES.toNanos(1);
                 }
+                if (!offline.isConnected() && drainStarted == 0 && now >= drainAt) {
+                    drainTarget = acked(pub1, pub2);
+                    drainStarted = now;
+                    offline.online();
+                } else if (drainStarted != 0 && (offline.receivedCount() >= drainTarget
+                        || now - drainStarted > TimeUnit.MINUTES.toNanos(2))) {
+                    LOG.info("soak: offline subscriber drained {} messages", offline.receivedCount());
+                    offline.offline();
+                    drains++;
+                    drainStarted = 0;
+                    drainAt = System.nanoTime() + drainEvery;
+                }
                 if (flappy.isConnected() && random.nextInt(20) == 0) {
                     flappy.offline();
                 } else if (!flappy.isConnected() && random.nextInt(5) == 0) {
@@ -369,8 +388,8 @@ class SoakTest {
                 // the assertions below say what is missing
             }
             summary.add(String.format("minutes %d, SIGKILLs %d, disk filled %d times (30 s each), churn bursts %d (%d"
-                    + " take-overs), fuzz packets %d, clean-session messages %d", total, kills, fills, churns,
-                    churnCycles.get(), fuzzPackets.get(), cleanMessages.get()));
+                    + " take-overs), fuzz packets %d, clean-session messages %d, offline subscriber back %d times",
+                    total, kills, fills, churns, churnCycles.get(), fuzzPackets.get(), cleanMessages.get(), drains));
             summary.add(String.format("acknowledged: %d at QoS 1, %d at QoS 2", acked1.size(), acked2.size()));
             SoftAssertions soft = new SoftAssertions();
             for (CrashClient sub : subscribers) {
