@@ -1,6 +1,7 @@
 package io.starling.cli;
 
 import io.starling.cli.client.ClientException;
+import io.starling.cli.client.ConnectOptions;
 import io.starling.cli.client.MqttClient;
 import io.starling.cli.client.Transport;
 import io.starling.codec.packet.ConnectPacket;
@@ -30,6 +31,9 @@ public final class PubCommand implements Callable<Integer> {
 
     @Mixin
     ConnectOptions conn;
+
+    @Mixin
+    ClientOptions opts;
 
     @Option(names = "-t", paramLabel = "TOPIC", required = true, description = "topic to publish to")
     String topic;
@@ -68,15 +72,15 @@ public final class PubCommand implements Callable<Integer> {
             if (qos < 0 || qos > 2) {
                 throw new IllegalArgumentException("-q must be 0, 1 or 2");
             }
-            connect = conn.connectPacket("pub");
+            connect = opts.connectPacket(conn, "pub");
         } catch (IllegalArgumentException e) {
             err.println("starling pub: " + e.getMessage());
             return 2;
         }
         try (Transport transport = new Transport(1);
-                MqttClient client = MqttClient.connect(transport, conn.host, conn.port, connect, conn.timeoutMillis)) {
-            if (conn.debug) {
-                err.println("connected to " + conn.host + ":" + conn.port + " as " + connect.clientId());
+                MqttClient client = MqttClient.connect(transport, conn.host(), conn.port(), connect, opts.timeoutMillis)) {
+            if (opts.debug) {
+                err.println("connected to " + conn.host() + ":" + conn.port() + " as " + connect.clientId());
             }
             if (message.lines) {
                 BufferedReader r = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

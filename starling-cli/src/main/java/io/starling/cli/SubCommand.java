@@ -1,6 +1,7 @@
 package io.starling.cli;
 
 import io.starling.cli.client.ClientException;
+import io.starling.cli.client.ConnectOptions;
 import io.starling.cli.client.MqttClient;
 import io.starling.cli.client.Transport;
 import io.starling.codec.ReasonCode;
@@ -36,6 +37,9 @@ public final class SubCommand implements Callable<Integer> {
     @Mixin
     ConnectOptions conn;
 
+    @Mixin
+    ClientOptions opts;
+
     @Option(names = "-t", paramLabel = "FILTER", required = true, description = "topic filter (repeatable)")
     List<String> filters;
 
@@ -64,14 +68,14 @@ public final class SubCommand implements Callable<Integer> {
             if (qos < 0 || qos > 2) {
                 throw new IllegalArgumentException("-q must be 0, 1 or 2");
             }
-            connect = conn.connectPacket("sub");
+            connect = opts.connectPacket(conn, "sub");
         } catch (IllegalArgumentException e) {
             err.println("starling sub: " + e.getMessage());
             return 2;
         }
         BlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
         try (Transport transport = new Transport(1);
-                MqttClient client = MqttClient.connect(transport, conn.host, conn.port, connect, conn.timeoutMillis)) {
+                MqttClient client = MqttClient.connect(transport, conn.host(), conn.port(), connect, opts.timeoutMillis)) {
             client.onMessage(inbox::add);
             client.closedFuture().thenAccept(inbox::add);
             List<TopicSubscription> subs = new ArrayList<>();
@@ -85,7 +89,7 @@ public final class SubCommand implements Callable<Integer> {
                     return ClientException.REFUSED;
                 }
             }
-            if (conn.debug) {
+            if (opts.debug) {
                 err.println("subscribed to " + String.join(", ", filters) + " (granted " + codes + ")");
                 err.flush();
             }

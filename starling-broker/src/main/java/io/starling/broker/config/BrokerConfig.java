@@ -7,34 +7,24 @@ import java.time.Duration;
  * The broker's configuration: immutable, every value with a default (see docs/configuration.md for the keys
  * of the config file). Built with {@link #builder()}; tests build their own instead of changing shared state.
  *
+ * <p>The values come in groups: the top-level components below, and records for what belongs together and is
+ * read together: {@link SessionLimits} (the inflight window, the queue beyond it and how long sessions live),
+ * {@link Capabilities} (the features offered to clients), {@link Limits} (limits against misbehaving clients),
+ * {@link SecurityConfig} and {@link Flapping}. The accessors of the values that moved into a group (such as
+ * {@link #maximumQos()} or {@link #maxQueuedMessages()}) are kept and read from their group.
+ *
  * @param bindAddress address of the MQTT TCP listener
  * @param port port of the MQTT TCP listener, 0 for an ephemeral port
  * @param dataDir data directory
  * @param connectTimeout time a new connection has to send CONNECT
  * @param maxPacketSize largest packet accepted from a client, in bytes
- * @param maxInflightMessages outbound QoS 1/2 messages unacknowledged at once per session (v5: at most the
- *     client's Receive Maximum)
- * @param receiveMaximum inbound QoS 2 messages a client may have unacknowledged (v5 Receive Maximum)
- * @param maxQueuedMessages messages queued per session beyond the inflight window
- * @param maxQueuedBytes payload bytes queued per session beyond the inflight window
- * @param queueQos0Messages whether QoS 0 messages are queued for offline persistent sessions
- * @param dropPolicy what a full queue does with the next message
- * @param v3SessionExpiry how long an MQTT 3.x persistent session lives after disconnect; {@code null} = forever
- * @param maxSessionExpirySeconds cap on the v5 Session Expiry Interval
  * @param maxClientIdLength longest client identifier accepted
  * @param maxKeepAliveSeconds largest keep-alive the server accepts (v5 answers with Server Keep Alive);
  *     0 = no limit
- * @param maximumQos highest QoS clients may publish and subscribe with (v5 Maximum QoS)
- * @param retainAvailable whether retained messages are supported (v5 Retain Available)
- * @param wildcardSubscriptionsAvailable whether filters may contain wildcards
- * @param subscriptionIdentifiersAvailable whether Subscription Identifiers are supported
- * @param sharedSubscriptionsAvailable whether {@code $share/} subscriptions are supported
- * @param topicAliasMaximum Topic Alias Maximum the server accepts from a v5 client (0 = none)
  * @param sharedSubscriptionStrategy how a shared subscription group picks the member for a message
  * @param responseInformation Response Information given to v5 clients that request it, {@code %c} replaced by
  *     the client id; {@code null} = none
  * @param validateUtf8Payloads check payloads flagged as UTF-8 (Payload Format Indicator 1): 0x99 if invalid
- * @param maxSubscriptionsPerClient subscriptions one session may hold (0 = unlimited); more: 0x97 quota exceeded
  * @param ioThreads event loops for client connections; 0 = one per available processor
  * @param scramUsers users of the built-in SCRAM-SHA-256 enhanced authentication, name → password (turned into
  *     salted keys at start-up)
@@ -42,6 +32,8 @@ import java.time.Duration;
  * @param fsync durability of a RocksDB commit
  * @param listeners the listeners of the {@code listeners} key; empty = one TCP listener on
  *     {@code bindAddress:port} (see {@link #effectiveListeners()})
+ * @param sessions per-session limits: inflight window, queue, subscriptions, session expiry (see {@link SessionLimits})
+ * @param capabilities the features offered to clients (see {@link Capabilities})
  * @param limits limits against misbehaving clients that have no older key of their own (see {@link Limits})
  * @param security password file, ACL file and the rate limit of failed logins
  * @param flapping flapping detection: client ids that connect too often are refused for a while
@@ -52,42 +44,97 @@ public record BrokerConfig(
         Path dataDir,
         Duration connectTimeout,
         int maxPacketSize,
-        int maxInflightMessages,
-        int receiveMaximum,
-        int maxQueuedMessages,
-        long maxQueuedBytes,
-        boolean queueQos0Messages,
-        DropPolicy dropPolicy,
-        Duration v3SessionExpiry,
-        long maxSessionExpirySeconds,
         int maxClientIdLength,
         int maxKeepAliveSeconds,
-        int maximumQos,
-        boolean retainAvailable,
-        boolean wildcardSubscriptionsAvailable,
-        boolean subscriptionIdentifiersAvailable,
-        boolean sharedSubscriptionsAvailable,
-        int topicAliasMaximum,
         SharedSubscriptionStrategy sharedSubscriptionStrategy,
         String responseInformation,
         boolean validateUtf8Payloads,
-        int maxSubscriptionsPerClient,
         int ioThreads,
         java.util.Map<String, String> scramUsers,
         java.util.List<ListenerConfig> listeners,
         Storage storage,
         Fsync fsync,
+        SessionLimits sessions,
+        Capabilities capabilities,
         Limits limits,
         SecurityConfig security,
         Flapping flapping) {
 
     public BrokerConfig {
+        sessions = sessions == null ? SessionLimits.DEFAULTS : sessions;
+        capabilities = capabilities == null ? Capabilities.DEFAULTS : capabilities;
         flapping = flapping == null ? Flapping.DEFAULTS : flapping;
         listeners = listeners == null ? java.util.List.of() : java.util.List.copyOf(listeners);
         if (limits == null) {
             limits = Limits.DEFAULTS;
         }
         security = security == null ? SecurityConfig.defaults() : security;
+    }
+
+    /**
+     * Per-session limits: the window of unacknowledged messages each way, the queue beyond it, the subscriptions a
+     * session may hold, and how long a session outlives its connection.
+     *
+     * @param maxInflightMessages outbound QoS 1/2 messages unacknowledged at once per session (v5: at most the
+     *     client's Receive Maximum)
+     * @param receiveMaximum inbound QoS 2 messages a client may have unacknowledged (v5 Receive Maximum)
+     * @param maxQueuedMessages messages queued per session beyond the inflight window
+     * @param maxQueuedBytes payload bytes queued per session beyond the inflight window
+     * @param queueQos0Messages whether QoS 0 messages are queued for offline persistent sessions
+     * @param dropPolicy what a full queue does with the next message
+     * @param v3SessionExpiry how long an MQTT 3.x persistent session lives after disconnect; {@code null} = forever
+     * @param maxSessionExpirySeconds cap on the v5 Session Expiry Interval
+     * @param maxSubscriptionsPerClient subscriptions one session may hold (0 = unlimited); more: 0x97 quota exceeded
+     */
+    public record SessionLimits(int maxInflightMessages, int receiveMaximum, int maxQueuedMessages, long maxQueuedBytes,
+            boolean queueQos0Messages, DropPolicy dropPolicy, Duration v3SessionExpiry, long maxSessionExpirySeconds,
+            int maxSubscriptionsPerClient) {
+
+        /** The defaults. */
+        public static final SessionLimits DEFAULTS = new SessionLimits(32, 65_535, 1000, 64L * 1024 * 1024, false,
+                DropPolicy.DROP_NEW, null, 0xFFFF_FFFFL, 0);
+
+        public SessionLimits {
+            if (maxSubscriptionsPerClient < 0) {
+                throw new IllegalArgumentException("max-subscriptions-per-client must not be negative");
+            }
+            if (maxInflightMessages < 1 || maxInflightMessages > 65_535) {
+                throw new IllegalArgumentException("max-inflight-messages must be 1..65535");
+            }
+            if (receiveMaximum < 1 || receiveMaximum > 65_535) {
+                throw new IllegalArgumentException("receive-maximum must be 1..65535");
+            }
+            if (maxQueuedMessages < 0 || maxQueuedBytes < 0) {
+                throw new IllegalArgumentException("queue limits must not be negative");
+            }
+        }
+    }
+
+    /**
+     * The features the broker offers clients; MQTT 5 clients learn them from the CONNACK properties, and they hold
+     * for every version.
+     *
+     * @param maximumQos highest QoS clients may publish and subscribe with (v5 Maximum QoS)
+     * @param retainAvailable whether retained messages are supported (v5 Retain Available)
+     * @param wildcardSubscriptionsAvailable whether filters may contain wildcards
+     * @param subscriptionIdentifiersAvailable whether Subscription Identifiers are supported
+     * @param sharedSubscriptionsAvailable whether {@code $share/} subscriptions are supported
+     * @param topicAliasMaximum Topic Alias Maximum the server accepts from a v5 client (0 = none)
+     */
+    public record Capabilities(int maximumQos, boolean retainAvailable, boolean wildcardSubscriptionsAvailable,
+            boolean subscriptionIdentifiersAvailable, boolean sharedSubscriptionsAvailable, int topicAliasMaximum) {
+
+        /** The defaults: everything offered, QoS 2, 10 topic aliases. */
+        public static final Capabilities DEFAULTS = new Capabilities(2, true, true, true, true, 10);
+
+        public Capabilities {
+            if (maximumQos < 0 || maximumQos > 2) {
+                throw new IllegalArgumentException("maximum-qos must be 0, 1 or 2");
+            }
+            if (topicAliasMaximum < 0 || topicAliasMaximum > 65_535) {
+                throw new IllegalArgumentException("topic-alias-maximum must be 0..65535");
+            }
+        }
     }
 
     /**
@@ -223,6 +270,83 @@ public record BrokerConfig(
         }
     }
 
+    // The values grouped in SessionLimits and Capabilities, read where they were read before the grouping.
+
+    /** {@link SessionLimits#maxInflightMessages()}. */
+    public int maxInflightMessages() {
+        return sessions.maxInflightMessages();
+    }
+
+    /** {@link SessionLimits#receiveMaximum()}. */
+    public int receiveMaximum() {
+        return sessions.receiveMaximum();
+    }
+
+    /** {@link SessionLimits#maxQueuedMessages()}. */
+    public int maxQueuedMessages() {
+        return sessions.maxQueuedMessages();
+    }
+
+    /** {@link SessionLimits#maxQueuedBytes()}. */
+    public long maxQueuedBytes() {
+        return sessions.maxQueuedBytes();
+    }
+
+    /** {@link SessionLimits#queueQos0Messages()}. */
+    public boolean queueQos0Messages() {
+        return sessions.queueQos0Messages();
+    }
+
+    /** {@link SessionLimits#dropPolicy()}. */
+    public DropPolicy dropPolicy() {
+        return sessions.dropPolicy();
+    }
+
+    /** {@link SessionLimits#v3SessionExpiry()}. */
+    public Duration v3SessionExpiry() {
+        return sessions.v3SessionExpiry();
+    }
+
+    /** {@link SessionLimits#maxSessionExpirySeconds()}. */
+    public long maxSessionExpirySeconds() {
+        return sessions.maxSessionExpirySeconds();
+    }
+
+    /** {@link SessionLimits#maxSubscriptionsPerClient()}. */
+    public int maxSubscriptionsPerClient() {
+        return sessions.maxSubscriptionsPerClient();
+    }
+
+    /** {@link Capabilities#maximumQos()}. */
+    public int maximumQos() {
+        return capabilities.maximumQos();
+    }
+
+    /** {@link Capabilities#retainAvailable()}. */
+    public boolean retainAvailable() {
+        return capabilities.retainAvailable();
+    }
+
+    /** {@link Capabilities#wildcardSubscriptionsAvailable()}. */
+    public boolean wildcardSubscriptionsAvailable() {
+        return capabilities.wildcardSubscriptionsAvailable();
+    }
+
+    /** {@link Capabilities#subscriptionIdentifiersAvailable()}. */
+    public boolean subscriptionIdentifiersAvailable() {
+        return capabilities.subscriptionIdentifiersAvailable();
+    }
+
+    /** {@link Capabilities#sharedSubscriptionsAvailable()}. */
+    public boolean sharedSubscriptionsAvailable() {
+        return capabilities.sharedSubscriptionsAvailable();
+    }
+
+    /** {@link Capabilities#topicAliasMaximum()}. */
+    public int topicAliasMaximum() {
+        return capabilities.topicAliasMaximum();
+    }
+
     /** Default of {@code max-queued-bytes-total}: this share of the maximum heap, in percent. */
     public static final int DEFAULT_QUEUED_BYTES_TOTAL_PERCENT = 25;
 
@@ -294,7 +418,10 @@ public record BrokerConfig(
     public enum Storage {
         /** In the heap only: nothing survives a restart. */
         MEMORY,
-        /** RocksDB under {@code <data-dir>/db}; so far retained messages survive a restart (sessions follow). */
+        /**
+         * RocksDB under {@code <data-dir>/db}: persistent sessions (subscriptions, queued and in-flight messages) and
+         * retained messages survive a restart.
+         */
         ROCKSDB
     }
 
@@ -351,26 +478,26 @@ public record BrokerConfig(
         private Path dataDir = Path.of("data");
         private Duration connectTimeout = Duration.ofSeconds(10);
         private int maxPacketSize = 16 * 1024 * 1024;
-        private int maxInflightMessages = 32;
-        private int receiveMaximum = 65_535;
-        private int maxQueuedMessages = 1000;
-        private long maxQueuedBytes = 64L * 1024 * 1024;
-        private boolean queueQos0Messages;
-        private DropPolicy dropPolicy = DropPolicy.DROP_NEW;
-        private Duration v3SessionExpiry;
-        private long maxSessionExpirySeconds = 0xFFFF_FFFFL;
+        private int maxInflightMessages = SessionLimits.DEFAULTS.maxInflightMessages();
+        private int receiveMaximum = SessionLimits.DEFAULTS.receiveMaximum();
+        private int maxQueuedMessages = SessionLimits.DEFAULTS.maxQueuedMessages();
+        private long maxQueuedBytes = SessionLimits.DEFAULTS.maxQueuedBytes();
+        private boolean queueQos0Messages = SessionLimits.DEFAULTS.queueQos0Messages();
+        private DropPolicy dropPolicy = SessionLimits.DEFAULTS.dropPolicy();
+        private Duration v3SessionExpiry = SessionLimits.DEFAULTS.v3SessionExpiry();
+        private long maxSessionExpirySeconds = SessionLimits.DEFAULTS.maxSessionExpirySeconds();
         private int maxClientIdLength = 65_535;
         private int maxKeepAliveSeconds;
-        private int maximumQos = 2;
-        private boolean retainAvailable = true;
-        private boolean wildcardSubscriptionsAvailable = true;
-        private boolean subscriptionIdentifiersAvailable = true;
-        private boolean sharedSubscriptionsAvailable = true;
-        private int topicAliasMaximum = 10;
+        private int maximumQos = Capabilities.DEFAULTS.maximumQos();
+        private boolean retainAvailable = Capabilities.DEFAULTS.retainAvailable();
+        private boolean wildcardSubscriptionsAvailable = Capabilities.DEFAULTS.wildcardSubscriptionsAvailable();
+        private boolean subscriptionIdentifiersAvailable = Capabilities.DEFAULTS.subscriptionIdentifiersAvailable();
+        private boolean sharedSubscriptionsAvailable = Capabilities.DEFAULTS.sharedSubscriptionsAvailable();
+        private int topicAliasMaximum = Capabilities.DEFAULTS.topicAliasMaximum();
         private SharedSubscriptionStrategy sharedSubscriptionStrategy = SharedSubscriptionStrategy.ROUND_ROBIN;
         private String responseInformation;
         private boolean validateUtf8Payloads;
-        private int maxSubscriptionsPerClient;
+        private int maxSubscriptionsPerClient = SessionLimits.DEFAULTS.maxSubscriptionsPerClient();
         private int ioThreads;
         private Storage storage = Storage.ROCKSDB;
         private Fsync fsync = Fsync.ALWAYS;
@@ -402,26 +529,26 @@ public record BrokerConfig(
             dataDir = c.dataDir;
             connectTimeout = c.connectTimeout;
             maxPacketSize = c.maxPacketSize;
-            maxInflightMessages = c.maxInflightMessages;
-            receiveMaximum = c.receiveMaximum;
-            maxQueuedMessages = c.maxQueuedMessages;
-            maxQueuedBytes = c.maxQueuedBytes;
-            queueQos0Messages = c.queueQos0Messages;
-            dropPolicy = c.dropPolicy;
-            v3SessionExpiry = c.v3SessionExpiry;
-            maxSessionExpirySeconds = c.maxSessionExpirySeconds;
+            maxInflightMessages = c.sessions.maxInflightMessages();
+            receiveMaximum = c.sessions.receiveMaximum();
+            maxQueuedMessages = c.sessions.maxQueuedMessages();
+            maxQueuedBytes = c.sessions.maxQueuedBytes();
+            queueQos0Messages = c.sessions.queueQos0Messages();
+            dropPolicy = c.sessions.dropPolicy();
+            v3SessionExpiry = c.sessions.v3SessionExpiry();
+            maxSessionExpirySeconds = c.sessions.maxSessionExpirySeconds();
             maxClientIdLength = c.maxClientIdLength;
             maxKeepAliveSeconds = c.maxKeepAliveSeconds;
-            maximumQos = c.maximumQos;
-            retainAvailable = c.retainAvailable;
-            wildcardSubscriptionsAvailable = c.wildcardSubscriptionsAvailable;
-            subscriptionIdentifiersAvailable = c.subscriptionIdentifiersAvailable;
-            sharedSubscriptionsAvailable = c.sharedSubscriptionsAvailable;
-            topicAliasMaximum = c.topicAliasMaximum;
+            maximumQos = c.capabilities.maximumQos();
+            retainAvailable = c.capabilities.retainAvailable();
+            wildcardSubscriptionsAvailable = c.capabilities.wildcardSubscriptionsAvailable();
+            subscriptionIdentifiersAvailable = c.capabilities.subscriptionIdentifiersAvailable();
+            sharedSubscriptionsAvailable = c.capabilities.sharedSubscriptionsAvailable();
+            topicAliasMaximum = c.capabilities.topicAliasMaximum();
             sharedSubscriptionStrategy = c.sharedSubscriptionStrategy;
             responseInformation = c.responseInformation;
             validateUtf8Payloads = c.validateUtf8Payloads;
-            maxSubscriptionsPerClient = c.maxSubscriptionsPerClient;
+            maxSubscriptionsPerClient = c.sessions.maxSubscriptionsPerClient();
             scramUsers = c.scramUsers;
             ioThreads = c.ioThreads;
             storage = c.storage;
@@ -702,32 +829,19 @@ public record BrokerConfig(
         }
 
         public BrokerConfig build() {
-            if (maximumQos < 0 || maximumQos > 2) {
-                throw new IllegalArgumentException("maximum-qos must be 0, 1 or 2");
-            }
-            if (topicAliasMaximum < 0 || topicAliasMaximum > 65_535) {
-                throw new IllegalArgumentException("topic-alias-maximum must be 0..65535");
-            }
+            Capabilities capabilities = new Capabilities(maximumQos, retainAvailable, wildcardSubscriptionsAvailable,
+                    subscriptionIdentifiersAvailable, sharedSubscriptionsAvailable, topicAliasMaximum);
             if (ioThreads < 0) {
                 throw new IllegalArgumentException("io-threads must not be negative");
             }
-            if (maxSubscriptionsPerClient < 0) {
-                throw new IllegalArgumentException("max-subscriptions-per-client must not be negative");
-            }
+            SessionLimits sessions = new SessionLimits(maxInflightMessages, receiveMaximum, maxQueuedMessages,
+                    maxQueuedBytes, queueQos0Messages, dropPolicy, v3SessionExpiry, maxSessionExpirySeconds,
+                    maxSubscriptionsPerClient);
             if (port < 0 || port > 65_535) {
                 throw new IllegalArgumentException("port must be 0..65535, not " + port);
             }
-            if (maxInflightMessages < 1 || maxInflightMessages > 65_535) {
-                throw new IllegalArgumentException("max-inflight-messages must be 1..65535");
-            }
-            if (receiveMaximum < 1 || receiveMaximum > 65_535) {
-                throw new IllegalArgumentException("receive-maximum must be 1..65535");
-            }
             if (maxPacketSize < 16 || maxPacketSize > MQTT_MAX_PACKET_SIZE) {
                 throw new IllegalArgumentException("max-packet-size must be 16.." + MQTT_MAX_PACKET_SIZE);
-            }
-            if (maxQueuedMessages < 0 || maxQueuedBytes < 0) {
-                throw new IllegalArgumentException("queue limits must not be negative");
             }
             long incompleteBytes = maxIncompletePacketBytesTotal;
             if (incompleteBytes > 0 && incompleteBytes < maxPacketSize) {
@@ -738,12 +852,9 @@ public record BrokerConfig(
                 }
                 incompleteBytes = maxPacketSize; // the default share of a small direct memory
             }
-            return new BrokerConfig(bindAddress, port, dataDir, connectTimeout, maxPacketSize, maxInflightMessages,
-                    receiveMaximum, maxQueuedMessages, maxQueuedBytes, queueQos0Messages, dropPolicy, v3SessionExpiry,
-                    maxSessionExpirySeconds, maxClientIdLength, maxKeepAliveSeconds, maximumQos, retainAvailable,
-                    wildcardSubscriptionsAvailable, subscriptionIdentifiersAvailable, sharedSubscriptionsAvailable,
-                    topicAliasMaximum, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads,
-                    maxSubscriptionsPerClient, ioThreads, scramUsers, listeners, storage, fsync,
+            return new BrokerConfig(bindAddress, port, dataDir, connectTimeout, maxPacketSize, maxClientIdLength,
+                    maxKeepAliveSeconds, sharedSubscriptionStrategy, responseInformation, validateUtf8Payloads, ioThreads,
+                    scramUsers, listeners, storage, fsync, sessions, capabilities,
                     new Limits(maxConnections, maxConnectRatePerAddress, connectBurstPerAddress, maxTopicLength,
                             maxTopicLevels, maxQueuedBytesTotal, maxStoredBytesTotal, incompleteBytes,
                             incompletePacketTimeout, maxConnectPacketSize, maxRetainedMessages, maxRetainedBytes),

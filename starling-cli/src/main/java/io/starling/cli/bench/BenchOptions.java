@@ -1,16 +1,16 @@
 package io.starling.cli.bench;
 
+import io.starling.cli.client.ConnectOptions;
 import java.util.List;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** The options every {@code starling bench} scenario takes (see docs/bench.md). */
+/** The options every {@code starling bench} scenario takes (see docs/bench.md), the connection options included. */
 public final class BenchOptions {
 
-    @Option(names = "-h", paramLabel = "HOST", defaultValue = "127.0.0.1", description = "broker host (default ${DEFAULT-VALUE})")
-    String host;
-
-    @Option(names = "-p", paramLabel = "PORT", defaultValue = "1883", description = "broker port (default ${DEFAULT-VALUE})")
-    int port;
+    /** Host, port, user, password, MQTT version, keep-alive and --help: the options shared with pub and sub. */
+    @Mixin
+    ConnectOptions conn;
 
     @Option(names = "-c", paramLabel = "CLIENTS", description = "clients: publishers, subscribers, pairs or connections, per scenario")
     Integer clients;
@@ -43,10 +43,6 @@ public final class BenchOptions {
             description = "unacknowledged QoS 1/2 messages per publisher, 1..65535 (default ${DEFAULT-VALUE})")
     int inflight;
 
-    @Option(names = "-V", paramLabel = "VERSION", defaultValue = "311",
-            description = "MQTT version 311 or 5 (default ${DEFAULT-VALUE})")
-    String version;
-
     @Option(names = "--duration", paramLabel = "S", defaultValue = "10",
             description = "measured window in seconds (default ${DEFAULT-VALUE})")
     double duration;
@@ -66,15 +62,6 @@ public final class BenchOptions {
     @Option(names = "--json", description = "print the summary as one JSON object on stdout (progress goes to stderr)")
     boolean json;
 
-    @Option(names = "-k", paramLabel = "SECONDS", defaultValue = "60", description = "keep-alive (default ${DEFAULT-VALUE})")
-    int keepAlive;
-
-    @Option(names = "-u", paramLabel = "USER", description = "user name")
-    String username;
-
-    @Option(names = "-P", paramLabel = "PASSWORD", description = "password")
-    String password;
-
     @Option(names = "--session-expiry", paramLabel = "S", defaultValue = "0",
             description = "0: clean sessions (default); otherwise sessions that outlive their connections: 5.0 Session "
                     + "Expiry Interval S, 3.1.1 Clean Session 0")
@@ -88,7 +75,4 @@ public final class BenchOptions {
 
     @Option(names = "--quiet", description = "no progress lines")
     boolean quiet;
-
-    @Option(names = "--help", usageHelp = true, description = "show this help")
-    boolean help;
 }

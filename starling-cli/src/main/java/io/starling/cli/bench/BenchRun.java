@@ -1,5 +1,6 @@
 package io.starling.cli.bench;
 
+import io.starling.cli.client.ConnectOptions;
 import io.starling.cli.client.Transport;
 import io.starling.codec.Properties;
 import io.starling.codec.ProtocolVersion;
@@ -9,7 +10,6 @@ import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -67,31 +67,30 @@ final class BenchRun {
         this.out = out;
         this.progress = o.json ? err : out;
         this.qos = o.qos;
-        this.version = parseVersion(o.version);
+        this.version = parseVersion(o.conn.versionText());
         this.payloadSize = o.payloadSize;
         this.rate = o.rate;
         this.inflight = o.inflight;
-        this.keepAlive = o.keepAlive;
+        this.keepAlive = o.conn.keepAlive();
         this.stamped = plan.stamped();
         this.connectRate = o.connectRate != null ? o.connectRate : plan.scenario().equals("conn-ramp") ? Double.valueOf(1000) : null;
         this.idPrefix = o.prefix != null ? o.prefix : "bench-" + ProcessHandle.current().pid();
-        this.password = o.password == null ? null : o.password.getBytes(StandardCharsets.UTF_8);
+        this.password = o.conn.password();
         validate();
     }
 
+    /** The version for a -V value: bench speaks 3.1.1 and 5.0; {@code IllegalArgumentException} for others. */
     static ProtocolVersion parseVersion(String v) {
-        switch (v.toLowerCase(Locale.ROOT)) {
-            case "311":
-            case "3.1.1":
-            case "mqttv311":
-                return ProtocolVersion.MQTT_3_1_1;
-            case "5":
-            case "5.0":
-            case "mqttv5":
-                return ProtocolVersion.MQTT_5;
-            default:
-                throw new IllegalArgumentException("-V must be 311 or 5, not " + v);
+        ProtocolVersion version;
+        try {
+            version = ConnectOptions.parseVersion(v);
+        } catch (IllegalArgumentException e) {
+            version = null;
         }
+        if (version != ProtocolVersion.MQTT_3_1_1 && version != ProtocolVersion.MQTT_5) {
+            throw new IllegalArgumentException("-V must be 311 or 5, not " + v);
+        }
+        return version;
     }
 
     private void validate() {
@@ -126,14 +125,14 @@ final class BenchRun {
 
     ConnectPacket connectPacket(String clientId) {
         if (o.sessionExpiry <= 0) {
-            return new ConnectPacket(version, clientId, true, keepAlive, o.username, password, null, Properties.EMPTY);
+            return new ConnectPacket(version, clientId, true, keepAlive, o.conn.username(), password, null, Properties.EMPTY);
         }
         // a session that outlives the connection (stored by a durable broker): 5.0 Clean Start 1 with a Session
         // Expiry Interval; 3.1.1 Clean Session 0 (client ids are unique per run, so no earlier session is resumed)
         return version.isV5()
-                ? new ConnectPacket(version, clientId, true, keepAlive, o.username, password, null,
+                ? new ConnectPacket(version, clientId, true, keepAlive, o.conn.username(), password, null,
                         Properties.builder().sessionExpiryInterval(o.sessionExpiry).build())
-                : new ConnectPacket(version, clientId, false, keepAlive, o.username, password, null, Properties.EMPTY);
+                : new ConnectPacket(version, clientId, false, keepAlive, o.conn.username(), password, null, Properties.EMPTY);
     }
 
     /** Called once per client on its event loop: ready (CONNACK, and SUBACK for subscribers) or failed. */
@@ -166,7 +165,7 @@ final class BenchRun {
         }
         progress.printf(Locale.ROOT, "bench %s: %d publishers, %d subscribers, %d connections, QoS %d, %d B, MQTT %s, %s:%d%n",
                 plan.scenario(), plan.publishers(), plan.subscribers(), plan.idle(), qos, payloadSize,
-                version == ProtocolVersion.MQTT_5 ? "5" : "3.1.1", o.host, o.port);
+                version == ProtocolVersion.MQTT_5 ? "5" : "3.1.1", o.conn.host(), o.conn.port());
         progress.flush();
         ScheduledExecutorService reporter = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bench-report");
@@ -180,7 +179,7 @@ final class BenchRun {
             if (!o.quiet) {
                 reporter.scheduleAtFixedRate(this::report, 1, 1, TimeUnit.SECONDS);
             }
-            InetSocketAddress remote = new InetSocketAddress(o.host, o.port);
+            InetSocketAddress remote = new InetSocketAddress(o.conn.host(), o.conn.port());
             connectAll(transport, remote, subs);
             connectAll(transport, remote, others);
             connectedAt = lastSettled;

@@ -19,7 +19,6 @@ import io.starling.codec.packet.SubscribePacket;
 import io.starling.codec.packet.TopicSubscription;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -52,6 +51,7 @@ final class RetainedRun {
     private final PrintWriter progress;
     private final String idPrefix;
     private final byte[] password;
+    private final int keepAlive;
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong acked = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
@@ -66,11 +66,12 @@ final class RetainedRun {
         this.subscribers = subscribers;
         this.topicTemplate = o.topic != null ? o.topic : "bench/retained/%i/%n";
         this.filterTemplate = o.filter != null ? o.filter : "bench/retained/#";
-        this.version = BenchRun.parseVersion(o.version);
+        this.version = BenchRun.parseVersion(o.conn.versionText());
         this.out = out;
         this.progress = o.json ? err : out;
         this.idPrefix = o.prefix != null ? o.prefix : "bench-" + ProcessHandle.current().pid();
-        this.password = o.password == null ? null : o.password.getBytes(StandardCharsets.UTF_8);
+        this.password = o.conn.password();
+        this.keepAlive = o.conn.keepAlive();
         require(messages > 0, "--messages must be > 0");
         require(publishers >= 0 && subscribers >= 0 && publishers + subscribers > 0, "nothing to run: no clients");
         require(o.qos == 0 || o.qos == 1, "-q must be 0 or 1 for retained");
@@ -90,7 +91,7 @@ final class RetainedRun {
         double receiveSeconds = -1;
         double firstSeconds = -1;
         try (Transport transport = new Transport(o.threads)) {
-            InetSocketAddress remote = new InetSocketAddress(o.host, o.port);
+            InetSocketAddress remote = new InetSocketAddress(o.conn.host(), o.conn.port());
             if (publishers > 0) {
                 progress.printf(Locale.ROOT, "bench retained: %d publishers fill %d retained messages of %d B, QoS %d, on %s%n",
                         publishers, messages, o.payloadSize, o.qos, topicTemplate);
@@ -222,7 +223,7 @@ final class RetainedRun {
     }
 
     private ConnectPacket connect(String clientId) {
-        return new ConnectPacket(version, clientId, true, o.keepAlive, o.username, password, null, Properties.EMPTY);
+        return new ConnectPacket(version, clientId, true, keepAlive, o.conn.username(), password, null, Properties.EMPTY);
     }
 
     // ---------------------------------------------------------------- clients

@@ -19,7 +19,7 @@ record Summary(Plan plan, BenchOptions o, ProtocolVersion version, Double connec
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "== %s: %d publishers, %d subscribers, %d connections; QoS %d, %d B, MQTT %s, %s:%d%n",
                 plan.scenario(), plan.publishers(), plan.subscribers(), plan.idle(), o.qos, o.payloadSize,
-                version.isV5() ? "5" : "3.1.1", o.host, o.port));
+                version.isV5() ? "5" : "3.1.1", o.conn.host(), o.conn.port()));
         b.append(String.format(Locale.ROOT, "window     %.1f s after %.1f s warm-up; rate %s; inflight %d%n", o.duration, o.warmup,
                 o.rate > 0 ? o.rate + "/s per publisher" : "flat out", o.inflight));
         if (plan.publishers() > 0) {
@@ -55,7 +55,7 @@ record Summary(Plan plan, BenchOptions o, ProtocolVersion version, Double connec
 
     String toJson() {
         Json j = new Json();
-        j.field("scenario", plan.scenario()).field("host", o.host).field("port", o.port)
+        j.field("scenario", plan.scenario()).field("host", o.conn.host()).field("port", o.conn.port())
                 .field("mqtt_version", version.isV5() ? "5" : "3.1.1").field("qos", o.qos).field("payload_bytes", o.payloadSize)
                 .field("publishers", plan.publishers()).field("subscribers", plan.subscribers()).field("idle_connections", plan.idle())
                 .field("rate_per_publisher", o.rate).field("inflight", o.inflight)

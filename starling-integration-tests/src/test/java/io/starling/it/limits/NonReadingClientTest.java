@@ -14,7 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -116,25 +118,24 @@ class NonReadingClientTest {
         client.send(Packets.subscribe(5, 1, "nr/fill", 0));
         assertThat(client.readPacket(Duration.ofSeconds(10))[0] & 0xFF).as("SUBACK").isEqualTo(0x90);
         RawClient c = client;
-        Thread pinger = new Thread(() -> {
-            try {
-                while (true) {
-                    c.send(0xC0, 0x00); // PINGREQ: alive, but it never reads the PINGRESP
-                    Thread.sleep(200);
-                }
-            } catch (RuntimeException | InterruptedException e) {
-                // closed
-            }
-        }, "nr-pinger");
-        pinger.setDaemon(true);
-        pinger.start();
-        fill("nr/fill"); // its PINGREQs go on meanwhile: it is never silent
+        // PINGREQ every 200 ms, scheduled: alive, but it never reads the PINGRESP
+        ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "nr-pinger");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            // once the connection is closed, send throws and the schedule ends
+            pinger.scheduleAtFixedRate(() -> c.send(0xC0, 0x00), 0, 200, TimeUnit.MILLISECONDS);
+            fill("nr/fill"); // its PINGREQs go on meanwhile: it is never silent
 
-        // [MQTT-3.1.2-22] the broker could not see its PINGREQs (it stopped reading it), but the client took nothing
-        // for a whole keep-alive period: the connection is closed as for a keep-alive timeout, and the Will goes out
-        assertThat(wills.poll(30, TimeUnit.SECONDS)).isEqualTo("gone");
-        assertThat(client.awaitClosed(Duration.ofSeconds(30))).isTrue();
-        pinger.interrupt();
+            // [MQTT-3.1.2-22] the broker could not see its PINGREQs (it stopped reading it), but the client took nothing
+            // for a whole keep-alive period: the connection is closed as for a keep-alive timeout, and the Will goes out
+            assertThat(wills.poll(30, TimeUnit.SECONDS)).isEqualTo("gone");
+            assertThat(client.awaitClosed(Duration.ofSeconds(30))).isTrue();
+        } finally {
+            pinger.shutdownNow();
+        }
     }
 
     /** Publishes 6.4 MB to {@code topic} (QoS 1, each PUBACK awaited), more than the kernel's socket buffers take. */

@@ -13,8 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A minimal MQTT 3.1.1 client written for the crash test, whose state outlives its connections the way the spec
@@ -23,15 +21,21 @@ import java.util.concurrent.locks.LockSupport;
  * once and de-duplicates by packet id until PUBREL (4.3.3, Method A). The test needs to know exactly which PUBLISH
  * got its PUBACK or PUBREC, which the libraries do not expose; everything else uses Paho and HiveMQ.
  *
- * <p>A thread keeps it connected: it reconnects every 50 ms while the broker is down, until {@link #stop()}.
+ * <p>A thread keeps it connected: it reconnects every 50 ms while the broker is down (its reconnect back-off), until
+ * {@link #stop()}; while it is {@link #offline()} the thread waits for {@link #online()} or {@link #stop()}.
  */
 final class CrashClient {
+
+    /** Time between connection attempts while the broker is down. */
+    private static final long RECONNECT_BACKOFF_MS = 50;
 
     private final String clientId;
     private final int port;
     private final List<String[]> subscriptions = new ArrayList<>(); // filter, qos
     private volatile boolean running;
     private volatile boolean wantConnected = true;
+    /** Signalled when {@code wantConnected} or {@code running} changes. */
+    private final Object wanted = new Object();
     private Thread thread;
     private Socket socket;
     private OutputStream out;
@@ -109,11 +113,17 @@ final class CrashClient {
     }
 
     void online() {
-        wantConnected = true;
+        synchronized (wanted) {
+            wantConnected = true;
+            wanted.notifyAll();
+        }
     }
 
     void stop() {
-        running = false;
+        synchronized (wanted) {
+            running = false;
+            wanted.notifyAll();
+        }
         closeSocket();
     }
 
@@ -181,24 +191,36 @@ final class CrashClient {
     }
 
     private void run() {
-        while (running) {
-            if (!wantConnected) {
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-                continue;
+        try {
+            while (running) {
+                if (!wantConnected) {
+                    synchronized (wanted) {
+                        while (running && !wantConnected) {
+                            wanted.wait();
+                        }
+                    }
+                    continue;
+                }
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+                    s.setTcpNoDelay(true);
+                    socket = s;
+                    out = s.getOutputStream();
+                    DataInputStream in = new DataInputStream(s.getInputStream());
+                    session(in);
+                } catch (IOException e) {
+                    // the broker is down or the connection broke: try again after the back-off
+                } finally {
+                    connected = false;
+                }
+                synchronized (wanted) {
+                    if (running) {
+                        wanted.wait(RECONNECT_BACKOFF_MS); // the back-off; stop() ends it at once
+                    }
+                }
             }
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
-                s.setTcpNoDelay(true);
-                socket = s;
-                out = s.getOutputStream();
-                DataInputStream in = new DataInputStream(s.getInputStream());
-                session(in);
-            } catch (IOException e) {
-                // the broker is down or the connection broke: try again shortly
-            } finally {
-                connected = false;
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

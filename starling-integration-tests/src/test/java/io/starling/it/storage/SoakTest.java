@@ -19,6 +19,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -56,6 +57,8 @@ class SoakTest {
     private Path dataDir;
     private final List<CrashClient> clients = new ArrayList<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
+    /** Counted down when the soak ends: the load's pauses end with it. */
+    private final CountDownLatch stopped = new CountDownLatch(1);
     private final List<Thread> threads = new ArrayList<>();
     private final List<String> summary = new ArrayList<>();
 
@@ -66,7 +69,7 @@ class SoakTest {
 
     @AfterEach
     void tearDown() throws Exception {
-        running.set(false);
+        stopSoak();
         clients.forEach(CrashClient::stop);
         for (Thread t : threads) {
             t.join(5_000);
@@ -130,9 +133,18 @@ class SoakTest {
         t.start();
     }
 
-    private static void pause(long millis) {
+    private void stopSoak() {
+        running.set(false);
+        stopped.countDown();
+    }
+
+    /**
+     * The pacing of the load (a stalled client's PINGREQ every 20 s, the disk full for 30 s, one tick of the main
+     * loop a second): waits {@code millis}, or less if the soak ends meanwhile.
+     */
+    private void pause(long millis) {
         try {
-            Thread.sleep(millis); // pacing of the load generator, not synchronisation
+            stopped.await(millis, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -372,7 +384,7 @@ class SoakTest {
                 }
                 pause(1000);
             }
-            running.set(false);
+            stopSoak();
             pub1.stopPublishing();
             pub2.stopPublishing();
             await().atMost(Duration.ofMinutes(2)).until(() -> pub1.inflightCount() == 0 && pub2.inflightCount() == 0);

@@ -13,6 +13,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.ReferenceCountUtil;
+import io.starling.it.LogCapture;
 import io.starling.server.StarlingServer;
 import io.starling.server.transport.ReloadingSslContext;
 import java.io.IOException;
@@ -235,7 +236,7 @@ class TlsListenerTest {
         int port = server.port();
         assertThat(subjectOf(port)).contains("CN=starling-server-1");
         String[] args = tlsArgs(null, null);
-        try (Cli.Sub old = new Cli.Sub(port, "reload/#", args)) {
+        try (Cli.Sub old = new Cli.Sub(port, "reload/#", args); LogCapture log = LogCapture.start(ReloadingSslContext.class)) {
             await().atMost(Duration.ofSeconds(20)).until(() -> {
                 Cli.pub(port, "reload/ready", "x", args);
                 String line = old.next(1);
@@ -243,11 +244,13 @@ class TlsListenerTest {
             });
             // a broken replacement (half-written certificate) is refused: the old context stays
             Files.writeString(cert, "-----BEGIN CERTIFICATE-----\nnot a certificate\n");
-            Thread.sleep((StarlingServer.TLS_RELOAD_INTERVAL_SECONDS * 2L + 1) * 1000);
+            await().atMost(Duration.ofSeconds(StarlingServer.TLS_RELOAD_INTERVAL_SECONDS * 5L))
+                    .until(() -> !log.lines("certificate files changed but cannot be used").isEmpty());
             assertThat(subjectOf(port)).contains("CN=starling-server-1");
             // a certificate with the key of another: refused as well
             Files.copy(pki.server2Cert, cert, StandardCopyOption.REPLACE_EXISTING);
-            Thread.sleep((StarlingServer.TLS_RELOAD_INTERVAL_SECONDS * 2L + 1) * 1000);
+            await().atMost(Duration.ofSeconds(StarlingServer.TLS_RELOAD_INTERVAL_SECONDS * 5L))
+                    .until(() -> !log.lines("the key does not belong to the certificate").isEmpty());
             assertThat(subjectOf(port)).contains("CN=starling-server-1");
             // now the matching key: new connections get the new certificate
             Files.copy(pki.server2Key, key, StandardCopyOption.REPLACE_EXISTING);

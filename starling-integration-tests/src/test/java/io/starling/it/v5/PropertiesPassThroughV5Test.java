@@ -203,4 +203,16 @@ class PropertiesPassThroughV5Test {
         assertThat(V5.decode(ack).reasonCode()).isEqualTo(0x99);
         assertThat(ack.length).as(RawClient.hex(ack)).isLessThanOrEqualTo(16);
     }
+
+    // [MQTT-3.5.2-2] The same for PUBREC: the Reason String of PUBREC 0x99 is left out when it would make the PUBREC
+    // larger than the client's Maximum Packet Size (16 here).
+    @Test
+    void pubrecReasonStringRespectsMaximumPacketSize_MQTT_3_5_2_2() {
+        Conn c = conns.connect5("pp-mps2", true, props(Wire.b(0x27), Wire.u32(16)), 0x00);
+        c.send(invalidUtf8Publish(2, "pp/mps2", 1));
+        byte[] rec = c.read();
+        assertThat(V5.decode(rec).type()).isEqualTo(5);
+        assertThat(V5.decode(rec).reasonCode()).isEqualTo(0x99);
+        assertThat(rec.length).as(RawClient.hex(rec)).isLessThanOrEqualTo(16);
+    }
 }
