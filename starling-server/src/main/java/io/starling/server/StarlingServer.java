@@ -34,10 +34,11 @@ import io.starling.store.rocksdb.RocksDbStore;
 import io.starling.store.rocksdb.StoreException;
 import io.starling.codec.ReasonCode;
 import io.starling.broker.config.ListenerConfig;
+import io.starling.server.pipeline.ListenerInitializer;
+import io.starling.server.protocol.ConnectionSweepers;
 import io.starling.server.protocol.MqttConnection;
 import io.starling.server.transport.ConnectionGate;
 import io.starling.server.transport.IncompletePacketBudget;
-import io.starling.server.transport.ListenerInitializer;
 import io.starling.server.transport.ReloadingSslContext;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -128,6 +129,8 @@ public final class StarlingServer implements AutoCloseable {
                 InMemoryScramCredentialStore.fromPasswords(config.scramUsers())));
         gate = new ConnectionGate(config.limits());
         incompletePackets = new IncompletePacketBudget(config.limits().maxIncompletePacketBytesTotal());
+        // the deadlines of all connections (connect timeout, keep-alive), one sweeper per event loop
+        ConnectionSweepers sweepers = new ConnectionSweepers(System::nanoTime);
         Class<? extends ServerSocketChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         try {
@@ -147,7 +150,7 @@ public final class StarlingServer implements AutoCloseable {
                         .childOption(ChannelOption.TCP_NODELAY, true)
                         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
                         .childHandler(new ListenerInitializer(l, broker, connections, ssl, security.get(i),
-                                incompletePackets));
+                                incompletePackets, sweepers));
                 Channel ch;
                 try {
                     ch = b.bind(new InetSocketAddress(l.bind(), l.port())).sync().channel();

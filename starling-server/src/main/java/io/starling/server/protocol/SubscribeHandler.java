@@ -4,7 +4,9 @@ import io.starling.broker.Broker;
 import io.starling.broker.acl.TopicAccess;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.session.Session;
+import io.starling.broker.store.Store;
 import io.starling.broker.topic.Subscription;
+import io.starling.broker.topic.TopicLimits;
 import io.starling.broker.topic.Topics;
 import io.starling.codec.Properties;
 import io.starling.codec.ReasonCode;
@@ -28,16 +30,26 @@ final class SubscribeHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(SubscribeHandler.class);
 
-    private final MqttConnection connection;
+    private final ConnectionPort connection;
+    private final Broker broker;
+    private final Store store;
     private final BrokerConfig config;
+    private final TopicLimits topicLimits;
 
-    SubscribeHandler(MqttConnection connection) {
+    /**
+     * @param broker where subscriptions are made and retained messages come from
+     * @param store what SUBACK and UNSUBACK wait for
+     */
+    SubscribeHandler(ConnectionPort connection, Broker broker, Store store, BrokerConfig config,
+            TopicLimits topicLimits) {
         this.connection = connection;
-        this.config = connection.broker.config();
+        this.broker = broker;
+        this.store = store;
+        this.config = config;
+        this.topicLimits = topicLimits;
     }
 
     void onSubscribe(SubscribePacket p) {
-        Broker broker = connection.broker;
         Session session = connection.session();
         boolean v5 = connection.version().isV5();
         List<Integer> ids = p.properties().subscriptionIdentifiers();
@@ -74,7 +86,7 @@ final class SubscribeHandler {
             }
         }
         // [MQTT-3.8.4-1] SUBACK with the same packet id, [MQTT-3.8.4-5] one code per filter, in order
-        broker.store().whenDurable(() -> {
+        store.whenDurable(() -> {
             connection.write(new SubAckPacket(p.packetId(), codes, Properties.EMPTY));
             for (Subscription s : retainedToSend) {
                 broker.sendRetained(session, s); // [MQTT-3.3.1-6] retained messages follow the SUBACK
@@ -96,7 +108,7 @@ final class SubscribeHandler {
                 failed.add(c.isError() ? c : ReasonCode.UNSPECIFIED_ERROR);
             }
             connection.write(new SubAckPacket(p.packetId(), failed,
-                    connection.reasonProperties(MqttConnection.STORE_FAILED, false)));
+                    connection.reasonProperties(ConnectionPort.STORE_FAILED, false)));
         });
     }
 
@@ -116,8 +128,7 @@ final class SubscribeHandler {
         } else if (!Topics.isValidFilter(filter)) {
             return ReasonCode.TOPIC_FILTER_INVALID; // [MQTT-4.7.1-1..3]
         }
-        if (connection.broker.topicLimits().lengthViolation(filter) != null
-                || connection.broker.topicLimits().violation(topicFilter) != null) {
+        if (topicLimits.lengthViolation(filter) != null || topicLimits.violation(topicFilter) != null) {
             // over max-topic-length (the whole filter, $share/{group}/ included) or max-topic-levels (the filter
             // that is matched, after $share/{group}/): 0x8F "not accepted by the Server" (5.0 3.9.3)
             return ReasonCode.TOPIC_FILTER_INVALID;
@@ -125,7 +136,7 @@ final class SubscribeHandler {
         if (!config.wildcardSubscriptionsAvailable() && Topics.hasWildcard(topicFilter)) {
             return ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED;
         }
-        TopicAccess access = connection.topicAccess;
+        TopicAccess access = connection.topicAccess();
         if (access != null && !access.canSubscribe(topicFilter)) {
             // the ACL allows reading no topic of this filter: 0x87 (5.0), 0x80 on 3.x [MQTT-3.9.3-2]
             LOG.info("Client '{}' may not subscribe to '{}'", session.clientId(), filter);
@@ -145,7 +156,6 @@ final class SubscribeHandler {
 
     void onUnsubscribe(UnsubscribePacket p) {
         Session session = connection.session();
-        Broker broker = connection.broker;
         List<ReasonCode> codes = new ArrayList<>(p.filters().size());
         List<Subscription> removed = new ArrayList<>(p.filters().size());
         for (String filter : p.filters()) {
@@ -156,7 +166,7 @@ final class SubscribeHandler {
             }
         }
         // [MQTT-3.10.4-4] UNSUBACK even when nothing was unsubscribed, [MQTT-3.10.4-5] same packet id
-        broker.store().whenDurable(
+        store.whenDurable(
                 () -> connection.write(new UnsubAckPacket(p.packetId(), codes, Properties.EMPTY)),
                 () -> {
                     // the store still has the subscriptions: they are put back, and the client is told
@@ -174,7 +184,7 @@ final class SubscribeHandler {
                         failed.add(c == ReasonCode.SUCCESS ? ReasonCode.UNSPECIFIED_ERROR : c);
                     }
                     connection.write(new UnsubAckPacket(p.packetId(), failed,
-                            connection.reasonProperties(MqttConnection.STORE_FAILED, false)));
+                            connection.reasonProperties(ConnectionPort.STORE_FAILED, false)));
                 });
     }
 }

@@ -11,6 +11,8 @@ import io.starling.codec.PacketType;
 import io.starling.codec.ProtocolVersion;
 import io.starling.codec.ReasonCode;
 import io.starling.codec.packet.ConnectPacket;
+import io.starling.server.wire.DecodeFailure;
+import io.starling.server.wire.PacketFlow;
 import java.time.Duration;
 import java.util.List;
 
@@ -35,7 +37,7 @@ import java.util.List;
  * answers to everything it has sent. What is held stays in the buffer (at most what one read brought) until
  * {@link #release}. Not sharable: one per channel.
  */
-public final class MqttFrameDecoder extends ByteToMessageDecoder {
+public final class MqttFrameDecoder extends ByteToMessageDecoder implements PacketFlow {
 
     private final int maxPacketSize;
     private final int maxConnectPacketSize;
@@ -77,6 +79,7 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
     }
 
     /** Stops decoding after the packet being handled now; the rest waits in the buffer. On the channel's loop. */
+    @Override
     public void hold() {
         held = true;
     }
@@ -91,6 +94,7 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
      * batch). On the channel's loop; from inside the decoding itself it only lifts the hold, and the running loop
      * goes on.
      */
+    @Override
     public void release() throws Exception {
         if (!held) {
             return;
