@@ -54,6 +54,7 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
     private final ReloadingSslContext ssl;
     private final IncompletePacketBudget incomplete;
     private final ProtocolSetup setup;
+    private final MqttFrameDecoder.Limits decoderLimits;
 
     /**
      * @param ssl the listener's TLS context, {@code null} for {@code tcp} and {@code ws}
@@ -72,6 +73,9 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
         this.ssl = ssl;
         this.incomplete = incomplete;
         this.setup = new ProtocolSetup(broker, security, sweepers, ClientCertificates::of);
+        BrokerConfig.Limits limits = broker.config().limits();
+        this.decoderLimits = new MqttFrameDecoder.Limits(broker.config().maxPacketSize(),
+                limits.maxConnectPacketSize(), incomplete, limits.incompletePacketTimeout());
     }
 
     public ListenerConfig listener() {
@@ -106,8 +110,7 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
                     .addLast("wsFrameDecoder", new WebSocketFrameDecoder())
                     .addLast("wsFrameEncoder", new WebSocketFrameEncoder());
         }
-        MqttFrameDecoder decoder = new MqttFrameDecoder(maxPacketSize, limits.maxConnectPacketSize(), incomplete,
-                limits.incompletePacketTimeout());
+        MqttFrameDecoder decoder = new MqttFrameDecoder(decoderLimits);
         p.addLast("frameDecoder", decoder).addLast("mqtt", new MqttConnection(setup, decoder));
     }
 }

@@ -11,7 +11,8 @@ import java.util.function.LongSupplier;
  * {@link #SLOTS} slots of {@link #TICK_NANOS}, whose entries are the connections themselves (two links and a tick
  * in {@link MqttConnection}, no node objects).
  *
- * <p>A connection is filed with its earliest deadline under the tick at or after it. Each run walks the slots of
+ * <p>A connection is filed under the tick at or after its earliest deadline ({@link MqttConnection#nextDeadline},
+ * which only moves later while it is filed, as packets arrive). Each run walks the slots of
  * the ticks passed since the previous run and of the tick in progress, and asks each connection whose deadline has
  * fallen ({@link MqttConnection#onDeadline}); the connection checks its own deadlines against the clock and answers
  * with its next one: a client that sent a packet meanwhile is simply filed again, later. So a deadline is acted on
@@ -69,15 +70,12 @@ public final class ConnectionSweeper {
 
     /** Files {@code c} under {@code deadline} (a {@link #now} value), moving it if it was filed already. */
     void schedule(MqttConnection c, long deadline) {
-        if (c.sweepFiled) {
+        if (c.sweepSlot >= 0) {
             unlink(c);
         }
-        long tick = Math.max(tickOf(deadline), processed + 1);
-        int slot = (int) (tick & MASK);
+        int slot = slotOf(deadline);
         MqttConnection head = heads[slot];
-        c.sweepFiled = true;
         c.sweepSlot = slot;
-        c.sweepDeadline = deadline;
         c.sweepPrev = null;
         c.sweepNext = head;
         if (head != null) {
@@ -89,7 +87,7 @@ public final class ConnectionSweeper {
 
     /** Removes {@code c} if it is filed. */
     void cancel(MqttConnection c) {
-        if (c.sweepFiled) {
+        if (c.sweepSlot >= 0) {
             unlink(c);
         }
     }
@@ -110,23 +108,28 @@ public final class ConnectionSweeper {
         }
     }
 
-    /** The tick at or after {@code nanos}. */
-    private long tickOf(long nanos) {
-        return Math.floorDiv(nanos - origin + TICK_NANOS - 1, TICK_NANOS);
+    /** The slot of the tick at or after {@code deadline}, and after the last tick processed. */
+    private int slotOf(long deadline) {
+        long tick = Math.max(Math.floorDiv(deadline - origin + TICK_NANOS - 1, TICK_NANOS), processed + 1);
+        return (int) (tick & MASK);
     }
 
     private void process(int slot, long now) {
         MqttConnection c = heads[slot];
         while (c != null) {
             MqttConnection next = c.sweepNext;
-            if (c.sweepDeadline - now <= 0) {
+            long due = c.nextDeadline();
+            if (due == MqttConnection.NO_DEADLINE) {
+                unlink(c);
+            } else if (due - now <= 0) {
                 unlink(c);
                 long deadline = c.onDeadline(now);
                 if (deadline != MqttConnection.NO_DEADLINE) {
-                    // later than now, so filed under this tick or a later one, at the head of its slot: not met
-                    // again in this walk
+                    // later than now: filed at the head of its slot, so not met again in this walk
                     schedule(c, deadline);
                 }
+            } else if (slotOf(due) != slot) {
+                schedule(c, due); // its deadline moved on (a packet arrived): filed under the later tick
             }
             c = next;
         }
@@ -145,7 +148,7 @@ public final class ConnectionSweeper {
         }
         c.sweepPrev = null;
         c.sweepNext = null;
-        c.sweepFiled = false;
+        c.sweepSlot = -1;
         size--;
     }
 }

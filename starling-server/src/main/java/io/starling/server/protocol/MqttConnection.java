@@ -89,25 +89,29 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private TopicAccess topicAccess;
     /** Packets pipelined behind the CONNECT while VERIFYING/OPENING; created for the first one. */
     private ArrayDeque<MqttPacket> pendingWhileOpening;
+    /** Something was written and not flushed yet: at the end of the read batch, or by {@link #flushTask}. */
     private boolean flushPending;
+    /** Between a packet's channelRead and the end of its read batch, which flushes what was written meanwhile. */
+    private boolean inReadBatch;
+    /** Flushes writes made outside a read batch; created for the first of them. */
     private Runnable flushTask;
 
     // ---- deadlines (see ConnectionSweeper), on the clock of the loop's sweeper
     private ConnectionSweeper sweeper;
-    /** This connection in its sweeper's wheel: links, slot and the deadline it is filed under. */
+    /** This connection in its sweeper's wheel: links and slot; slot -1 while not filed. */
     MqttConnection sweepPrev;
     MqttConnection sweepNext;
-    long sweepDeadline;
-    int sweepSlot;
-    boolean sweepFiled;
-    /** The connect timeout while the client has not been authenticated; {@link #NO_DEADLINE} after. */
-    private long connectDeadline = NO_DEADLINE;
+    int sweepSlot = -1;
+    /**
+     * The connect timeout until the client is authenticated (AWAIT_CONNECT, AUTHENTICATING, VERIFYING); in CLOSED,
+     * the end of the grace period of a DISCONNECT, after which the connection is closed whether or not it has left;
+     * {@link #NO_DEADLINE} otherwise.
+     */
+    private long deadline = NO_DEADLINE;
     /** 1.5 times the Keep Alive in nanoseconds; 0 = no keep-alive. */
     private long keepAliveNanos;
     /** When the keep-alive period started: the last read batch with a packet, or the last expiry check. */
     private long keepAliveFrom;
-    /** When a closing connection is closed whether or not its DISCONNECT has left; {@link #NO_DEADLINE} if not set. */
-    private long closeDeadline = NO_DEADLINE;
     /** A packet arrived in the current read batch (the keep-alive starts again at its end). */
     private boolean packetInBatch;
 
@@ -118,29 +122,52 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private boolean budgetPaused;
     /** A resume callback of this connection is registered with the QueueBudget and has not run yet. */
     private boolean budgetRegistered;
-    /** Not paused by the QueueBudget before this time; {@link #NO_DEADLINE} when never paused to its limit. */
-    private long budgetExemptUntil = NO_DEADLINE;
     /**
      * Reading stopped because an answer (an acknowledgement, PINGRESP, ...) was written while the socket was not
      * writable: the client is not reading what it is sent, so it gets no more answers until it does.
      */
     private boolean outputPaused;
-    /**
-     * While {@link #outputPaused}: the outbound buffer at the last keep-alive check (its first message, that message's
-     * progress and the bytes pending), to tell a client that reads slowly from one that reads nothing.
-     */
-    private Object stalledMessage;
-    private long stalledProgress;
-    private long stalledPending = -1;
+    /** While {@link #outputPaused}: the outbound buffer at the last keep-alive check; {@code null} before it. */
+    private OutputStall stall;
     /** A PUBLISH arrived in the current read batch. */
     private boolean publishedInBatch;
     /** A PUBLISH or SUBSCRIBE arrived in the current read batch: messages may have been queued. */
     private boolean routedInBatch;
-    /** The DeliveryGovernor's callbacks, created the first time this connection publishes. */
-    private Runnable governorPause;
-    private Runnable governorResume;
-    private QueueBudget.Resume budgetResume;
+    /** What a publishing connection needs for flow control; created the first time it publishes. */
+    private PublisherFlow flow;
 
+    /**
+     * The outbound buffer of a connection paused for output at a keep-alive check: its first message, that message's
+     * progress and the bytes pending, to tell a client that reads slowly from one that reads nothing.
+     */
+    private static final class OutputStall {
+        Object message;
+        long progress;
+        long pending;
+    }
+
+    /** The callbacks of the DeliveryGovernor and the QueueBudget, and the budget's exemption. */
+    private final class PublisherFlow {
+        final Runnable governorPause = () -> {
+            governorPaused = true;
+            updateAutoRead();
+        };
+        // called from any loop by the DeliveryGovernor once the hand-off backlog is low again
+        final Runnable governorResume = () -> onLoop(() -> {
+            governorPaused = false;
+            updateAutoRead();
+        });
+        final QueueBudget.Resume budgetResume = timedOut -> onLoop(() -> resumeFromBudget(timedOut));
+        /** Not paused by the QueueBudget before this time; {@link #NO_DEADLINE} when never paused to its limit. */
+        long budgetExemptUntil = NO_DEADLINE;
+    }
+
+    private PublisherFlow flow() {
+        if (flow == null) {
+            flow = new PublisherFlow();
+        }
+        return flow;
+    }
     /**
      * @param inbound the transport's decoder of this connection (held while the client does not read what it is
      *     sent); {@code null} in a pipeline without one
@@ -211,10 +238,20 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
         if (!flushPending) {
             flushPending = true;
-            if (flushTask == null) {
-                flushTask = this::flushNow;
+            if (!inReadBatch) {
+                // written from a task (a delivery, an acknowledgement once durable): flushed after the tasks of
+                // this pass of the loop, once for all that is written to this connection meanwhile
+                if (flushTask == null) {
+                    flushTask = this::flushIfPending;
+                }
+                channel.eventLoop().execute(flushTask);
             }
-            channel.eventLoop().execute(flushTask);
+        }
+    }
+
+    private void flushIfPending() {
+        if (flushPending) {
+            flushNow();
         }
     }
 
@@ -279,8 +316,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             // a reason string the client's Maximum Packet Size has no room for is left out (OutboundPackets)
             writeAndClose(new DisconnectPacket(reason, reasonProperties(reasonString, true)));
             // a client that stops reading now would keep the DISCONNECT, and the connection, pending for ever
-            closeDeadline = sweeper.now() + CLOSE_GRACE_NANOS;
-            sweeper.schedule(this, closeDeadline);
+            deadline = nonZero(sweeper.now() + CLOSE_GRACE_NANOS);
+            sweeper.schedule(this, deadline);
         } else {
             // 3.x, or a client that does not read what it is sent: a DISCONNECT would wait behind the rest
             state = State.CLOSED;
@@ -325,7 +362,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             return;
         }
         outputPaused = true;
-        stalledPending = -1;
+        stall = null;
         if (inbound != null) {
             inbound.hold();
         }
@@ -363,12 +400,17 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         Object current = b.current();
         long progress = b.currentProgress();
         long pending = b.totalPendingWriteBytes();
-        boolean first = stalledPending < 0;
-        boolean moved = current != stalledMessage || progress != stalledProgress || pending != stalledPending;
-        stalledMessage = current;
-        stalledProgress = progress;
-        stalledPending = pending;
-        return first || moved;
+        OutputStall last = stall;
+        boolean moved = last == null || current != last.message || progress != last.progress
+                || pending != last.pending;
+        if (last == null) {
+            last = new OutputStall();
+            stall = last;
+        }
+        last.message = current;
+        last.progress = progress;
+        last.pending = pending;
+        return moved;
     }
 
     /** Whether the broker has stopped reading this connection (for any reason); on the connection's loop. */
@@ -395,7 +437,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         long total = budget.onRouted(channel.eventLoop());
         if (!budget.isAtBudget(total) || !publishedInBatch || budgetPaused || session.queuedCount() > 0
                 || session.inflightCount() > 0
-                || (budgetExemptUntil != NO_DEADLINE && sweeper.now() - budgetExemptUntil < 0)) {
+                || (flow().budgetExemptUntil != NO_DEADLINE && sweeper.now() - flow.budgetExemptUntil < 0)) {
             return;
         }
         budgetPaused = true;
@@ -404,10 +446,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                 clientId, total);
         if (!budgetRegistered) {
             budgetRegistered = true;
-            if (budgetResume == null) {
-                budgetResume = timedOut -> onLoop(() -> resumeFromBudget(timedOut));
-            }
-            budget.pause(budgetResume, channel.eventLoop());
+            budget.pause(flow.budgetResume, channel.eventLoop());
         }
     }
 
@@ -416,7 +455,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         if (budgetPaused) {
             if (timedOut) {
                 // the pause ran to its limit: read for at least as long before it may be paused again
-                budgetExemptUntil = sweeper.now() + TimeUnit.MILLISECONDS.toNanos(QueueBudget.MAX_PAUSE_MS);
+                flow().budgetExemptUntil = nonZero(sweeper.now()
+                        + TimeUnit.MILLISECONDS.toNanos(QueueBudget.MAX_PAUSE_MS));
             }
             budgetPaused = false;
             updateAutoRead();
@@ -432,18 +472,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     /** Publishers stop reading while other loops are behind with deliveries (see DeliveryGovernor). */
     private void pauseIfOverloaded() {
-        if (governorPause == null) {
-            governorPause = () -> {
-                governorPaused = true;
-                updateAutoRead();
-            };
-            // called from any loop by the DeliveryGovernor once the hand-off backlog is low again
-            governorResume = () -> onLoop(() -> {
-                governorPaused = false;
-                updateAutoRead();
-            });
-        }
-        broker.governor().pauseIfOverloaded(governorPause, governorResume);
+        PublisherFlow f = flow();
+        broker.governor().pauseIfOverloaded(f.governorPause, f.governorResume);
     }
 
     /** Runs {@code task} on the connection's loop (posted); nothing when the broker is stopping. */
@@ -466,19 +496,17 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
      * have, and answers the next one ({@link #NO_DEADLINE} for none).
      */
     long onDeadline(long now) {
-        if (closeDeadline != NO_DEADLINE) {
-            if (now - closeDeadline >= 0) {
+        if (deadline != NO_DEADLINE && now - deadline >= 0) {
+            deadline = NO_DEADLINE;
+            if (state == State.CLOSED) {
                 channel.close(); // the DISCONNECT did not leave within the grace period
-                return NO_DEADLINE;
+            } else {
+                connectTimedOut();
             }
-            return closeDeadline;
+            return NO_DEADLINE;
         }
         if (state == State.CLOSED) {
-            return NO_DEADLINE;
-        }
-        if (connectDeadline != NO_DEADLINE && now - connectDeadline >= 0) {
-            connectTimedOut();
-            return NO_DEADLINE;
+            return deadline;
         }
         if (keepAliveNanos > 0 && now - (keepAliveFrom + keepAliveNanos) >= 0) {
             keepAliveFrom = now; // checked again one whole period later (or after the next packet)
@@ -487,14 +515,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         return nextDeadline();
     }
 
-    private long nextDeadline() {
-        if (closeDeadline != NO_DEADLINE) {
-            return closeDeadline;
-        }
+    /** The earliest deadline of this connection, {@link #NO_DEADLINE} for none. */
+    long nextDeadline() {
+        long next = deadline;
         if (state == State.CLOSED) {
-            return NO_DEADLINE;
+            return next;
         }
-        long next = connectDeadline;
         if (keepAliveNanos > 0) {
             long due = keepAliveFrom + keepAliveNanos;
             if (next == NO_DEADLINE || due - next < 0) {
@@ -502,6 +528,11 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             }
         }
         return next;
+    }
+
+    /** {@code nanos}, moved off the value that stands for no deadline. */
+    private static long nonZero(long nanos) {
+        return nanos == NO_DEADLINE ? 1 : nanos;
     }
 
     private void connectTimedOut() {
@@ -543,11 +574,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     public void channelActive(ChannelHandlerContext ctx) {
         broker.metrics().connectionsAccepted.increment();
         sweeper = setup.sweepers().of(channel.eventLoop());
-        connectDeadline = sweeper.now() + broker.config().connectTimeout().toNanos();
-        if (connectDeadline == NO_DEADLINE) {
-            connectDeadline++;
-        }
-        sweeper.schedule(this, connectDeadline);
+        deadline = nonZero(sweeper.now() + broker.config().connectTimeout().toNanos());
+        sweeper.schedule(this, deadline);
         ctx.fireChannelActive();
     }
 
@@ -556,21 +584,24 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         if (state == State.CLOSED) {
             return;
         }
-        packetInBatch = true;
         if (msg instanceof DecodeFailure failure) {
             onDecodeFailure(failure);
         } else if (state == State.OPENING || state == State.VERIFYING) {
+            packetInBatch = true;
             if (pendingWhileOpening == null) {
                 pendingWhileOpening = new ArrayDeque<>(2);
             }
             pendingWhileOpening.add((MqttPacket) msg);
         } else {
+            packetInBatch = true;
+            inReadBatch = true; // answers are flushed once, at the end of the batch
             dispatch((MqttPacket) msg);
         }
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        inReadBatch = false;
         if (packetInBatch) {
             packetInBatch = false;
             if (keepAliveNanos > 0) {
@@ -622,7 +653,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        closeDeadline = NO_DEADLINE;
+        deadline = NO_DEADLINE;
         if (sweeper != null) {
             sweeper.cancel(this);
         }
@@ -778,7 +809,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     @Override
     public void startOpening() {
         state = State.OPENING;
-        connectDeadline = NO_DEADLINE; // it also bounds an enhanced authentication exchange, which is over
+        deadline = NO_DEADLINE; // the connect timeout also bounds an enhanced authentication exchange, which is over
         channel.config().setAutoRead(false);
         long next = nextDeadline();
         if (next == NO_DEADLINE) {
@@ -793,7 +824,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     @Override
     public void accept(ConnAckPacket connAck) {
-        write(connAck);
+        // flushed below with the answers to what the client pipelined (no flush task for the CONNACK alone)
+        ctx.write(encode(connAck), ctx.voidPromise());
         state = State.CONNECTED;
         session.resume();
         ArrayDeque<MqttPacket> pending = pendingWhileOpening;
@@ -801,6 +833,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         while (pending != null && state == State.CONNECTED && !pending.isEmpty()) {
             dispatch(pending.poll());
         }
+        flushPending = false;
+        ctx.flush();
         updateAutoRead(); // reads again, unless an answer to a pipelined packet found the socket full
     }
 
