@@ -106,7 +106,7 @@ final class ConnectHandler {
         String id = p.clientId();
         if (id.isEmpty()) {
             if (version == ProtocolVersion.MQTT_3_1 || (version == ProtocolVersion.MQTT_3_1_1 && !p.cleanStart())) {
-                // [MQTT-3.1.3-8] a zero-byte ClientId needs CleanSession=1 (3.1 always requires an id)
+                // [MQTT-3.1.3-8] (3.1.1) a zero-byte ClientId needs CleanSession=1 (3.1 always requires an id)
                 c.refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "empty client id without clean session");
                 return;
             }
@@ -141,11 +141,11 @@ final class ConnectHandler {
                     !Integer.valueOf(0).equals(props.requestProblemInformation()));
             Will w = p.will();
             if (w != null && w.qos() > config.maximumQos()) {
-                c.refuseConnect(ReasonCode.QOS_NOT_SUPPORTED, "will QoS above the maximum"); // [MQTT-3.2.2-12]
+                c.refuseConnect(ReasonCode.QOS_NOT_SUPPORTED, "will QoS above the maximum"); // [MQTT-3.2.2-12] (5.0)
                 return;
             }
             if (w != null && w.retain() && !config.retainAvailable()) {
-                c.refuseConnect(ReasonCode.RETAIN_NOT_SUPPORTED, "retain not available"); // [MQTT-3.2.2-13]
+                c.refuseConnect(ReasonCode.RETAIN_NOT_SUPPORTED, "retain not available"); // [MQTT-3.2.2-13] (5.0)
                 return;
             }
         } else if (p.cleanStart()) {
@@ -497,7 +497,7 @@ final class ConnectHandler {
         }
         Properties.Builder b = Properties.builder();
         if (assignedId) {
-            b.assignedClientIdentifier(c.clientId()); // [MQTT-3.2.2-16]
+            b.assignedClientIdentifier(c.clientId()); // [MQTT-3.2.2-16] (5.0)
         }
         if (serverKeepAlive != null) {
             b.serverKeepAlive(serverKeepAlive);
@@ -555,18 +555,18 @@ final class ConnectHandler {
             Long newExpiry = d.properties().sessionExpiryInterval();
             if (newExpiry != null) {
                 if (sessionExpiryWasZero && newExpiry != 0) {
-                    // [MQTT-3.14.2-2] expiry 0 at CONNECT cannot be changed at DISCONNECT
+                    // [MQTT-3.14.2-2] (5.0) expiry 0 at CONNECT cannot be changed at DISCONNECT
                     c.protocolError("session expiry changed from 0 at DISCONNECT");
                     return;
                 }
                 c.session().expiryIntervalSeconds(Math.min(newExpiry, config.maxSessionExpirySeconds()));
             }
             if (d.reasonCode() != ReasonCode.DISCONNECT_WITH_WILL_MESSAGE) {
-                willPacket = null; // [MQTT-3.14.4-3] a normal DISCONNECT discards the Will
+                willPacket = null; // [MQTT-3.14.4-3] (5.0) a normal DISCONNECT discards the Will
             }
         } else {
-            willPacket = null; // [MQTT-3.1.2-10] the Will is removed on DISCONNECT
+            willPacket = null; // [MQTT-3.1.2-10] (3.1.1) the Will is removed on DISCONNECT
         }
-        c.closeOnClientDisconnect(); // [MQTT-3.14.4-1] the sender of DISCONNECT expects the connection to close
+        c.closeOnClientDisconnect(); // [MQTT-3.14.4-1] (3.1.1) the sender of DISCONNECT expects the connection to close
     }
 }

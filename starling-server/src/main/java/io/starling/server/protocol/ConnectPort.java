@@ -80,7 +80,7 @@ interface ConnectPort extends ConnectionPort, ClientConnection {
     /** Ends a connected client's connection with the caller's DISCONNECT (re-authentication failed). */
     void closeWith(DisconnectPacket disconnect);
 
-    /** The client sent DISCONNECT: what was written goes out, then the connection closes [MQTT-3.14.4-1]. */
+    /** The client sent DISCONNECT: what was written goes out, then the connection closes [MQTT-3.14.4-1] (3.1.1). */
     void closeOnClientDisconnect();
 
     /** Runs {@code task} on the connection's event loop (posted); nothing when the broker is stopping. */

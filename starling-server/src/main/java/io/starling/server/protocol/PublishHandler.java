@@ -73,7 +73,7 @@ final class PublishHandler {
         Integer alias = props.topicAlias();
         if (alias != null) {
             if (alias == 0 || alias > config.topicAliasMaximum()) {
-                // [MQTT-3.3.2-9] [MQTT-3.3.2-10] an alias of 0 or above our Topic Alias Maximum
+                // [MQTT-3.3.2-9] [MQTT-3.3.2-10] (5.0) an alias of 0 or above our Topic Alias Maximum
                 connection.disconnect(ReasonCode.TOPIC_ALIAS_INVALID, "topic alias " + alias + " out of range");
                 return;
             }
@@ -93,12 +93,12 @@ final class PublishHandler {
             props = props.toBuilder().topicAlias(null).build();
         }
         if (p.qos() > config.maximumQos()) {
-            // [MQTT-3.2.2-11] publishing above the announced Maximum QoS
+            // [MQTT-3.2.2-11] (5.0) publishing above the announced Maximum QoS
             connection.disconnect(ReasonCode.QOS_NOT_SUPPORTED, "QoS " + p.qos() + " above maximum " + config.maximumQos());
             return;
         }
         if (p.retain() && !config.retainAvailable()) {
-            // [MQTT-3.2.2-14] RETAIN=1 while Retain Available is 0
+            // [MQTT-3.2.2-14] (5.0) RETAIN=1 while Retain Available is 0
             connection.disconnect(ReasonCode.RETAIN_NOT_SUPPORTED, "retain not available");
             return;
         }
@@ -142,7 +142,7 @@ final class PublishHandler {
                         rc[0] = broker.publish(m, v5);
                     }
                 });
-                // [MQTT-4.3.3-2] PUBREC again for a duplicate, without routing it a second time
+                // [MQTT-4.3.3-2] (3.1.1) PUBREC again for a duplicate, without routing it a second time
                 acknowledge(p, rc[0], null, began[0]);
             }
             default -> throw new IllegalStateException("QoS " + p.qos());
@@ -152,7 +152,7 @@ final class PublishHandler {
     /**
      * A Topic Name over max-topic-length or max-topic-levels. 5.0: PUBACK/PUBREC 0x90 Topic Name invalid ("correctly
      * formed, but not accepted by this Server", 5.0 3.4.2.1), the connection stays; at QoS 0 there is no ack, so
-     * DISCONNECT 0x90. 3.x has no way to refuse a PUBLISH: the connection is closed [MQTT-3.3.5-2]. An alias set with
+     * DISCONNECT 0x90. 3.x has no way to refuse a PUBLISH: the connection is closed [MQTT-3.3.5-2] (3.1.1). An alias set with
      * the refused topic is not set.
      */
     private void refuseTopic(PublishPacket p, boolean v5, String why) {
@@ -201,7 +201,7 @@ final class PublishHandler {
             // the 3.x flow goes on as for an accepted message: PUBREC, then PUBREL/PUBCOMP
             connection.session().beginInboundQos2(p.packetId());
         }
-        acknowledge(p, ReasonCode.SUCCESS); // [MQTT-3.3.5-2]
+        acknowledge(p, ReasonCode.SUCCESS); // [MQTT-3.3.5-2] (3.1.1)
     }
 
     private void acknowledge(PublishPacket p, ReasonCode rc) {
@@ -220,7 +220,7 @@ final class PublishHandler {
      */
     private void acknowledge(PublishPacket p, ReasonCode rc, String reasonString, boolean beganQos2) {
         int id = p.packetId();
-        // [MQTT-3.1.2-29] a Reason String only if the client did not set Request Problem Information to 0
+        // [MQTT-3.1.2-29] (5.0) a Reason String only if the client did not set Request Problem Information to 0
         Properties props = connection.reasonProperties(reasonString, false);
         Runnable failed = () -> {
             Session session = connection.session();
@@ -256,7 +256,7 @@ final class PublishHandler {
         boolean known = session.releaseInboundQos2(id);
         ReasonCode rc = known || !connection.version().isV5() ? ReasonCode.SUCCESS
                 : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND;
-        // [MQTT-4.3.3-2] PUBCOMP for every PUBREL; once the packet id's release is durable, so that a later PUBLISH
+        // [MQTT-4.3.3-2] (3.1.1) PUBCOMP for every PUBREL; once the packet id's release is durable, so that a later PUBLISH
         // reusing it after a crash is not taken for a duplicate. If the release was not stored, the id awaits PUBREL
         // again and the connection closes without PUBCOMP (5.0 has no error code for it): the client re-sends PUBREL.
         PubCompPacket comp = new PubCompPacket(id, rc, Properties.EMPTY);

@@ -67,12 +67,12 @@ final class SubscribeHandler {
         for (TopicSubscription t : p.subscriptions()) {
             ReasonCode refusal = check(t.filter(), session);
             if (refusal != null) {
-                // a refused filter fails on its own; 3.x knows only 0x80 [MQTT-3.9.3-2]
+                // a refused filter fails on its own; 3.x knows only 0x80 [MQTT-3.9.3-2] (3.1.1)
                 codes.add(v5 ? refusal : ReasonCode.UNSPECIFIED_ERROR);
                 continue;
             }
             String group = Topics.isShared(t.filter()) ? Topics.shareName(t.filter()) : null;
-            // [MQTT-3.8.4-6] grant at most the server's Maximum QoS
+            // [MQTT-3.8.4-6] (3.1.1) grant at most the server's Maximum QoS
             int qos = Math.min(t.qos(), config.maximumQos());
             Subscription s = new Subscription(session.clientId(), t.filter(), qos, t.noLocal(),
                     t.retainAsPublished(), t.retainHandling(), subscriptionId, group);
@@ -85,7 +85,7 @@ final class SubscribeHandler {
                 retainedToSend.add(s);
             }
         }
-        // [MQTT-3.8.4-1] SUBACK with the same packet id, [MQTT-3.8.4-5] one code per filter, in order
+        // [MQTT-3.8.4-1] SUBACK with the same packet id, [MQTT-3.8.4-5] (3.1.1) one code per filter, in order
         store.whenDurable(() -> {
             connection.write(new SubAckPacket(p.packetId(), codes, Properties.EMPTY));
             for (Subscription s : retainedToSend) {
@@ -138,12 +138,12 @@ final class SubscribeHandler {
         }
         TopicAccess access = connection.topicAccess();
         if (access != null && !access.canSubscribe(topicFilter)) {
-            // the ACL allows reading no topic of this filter: 0x87 (5.0), 0x80 on 3.x [MQTT-3.9.3-2]
+            // the ACL allows reading no topic of this filter: 0x87 (5.0), 0x80 on 3.x [MQTT-3.9.3-2] (3.1.1)
             LOG.info("Client '{}' may not subscribe to '{}'", session.clientId(), filter);
             return ReasonCode.NOT_AUTHORIZED;
         }
         if (access != null && group != null && !access.canJoin(group, topicFilter)) {
-            // the ACL's $share/ rules do not let this client join the group: 0x87 (5.0), 0x80 on 3.x [MQTT-3.9.3-2]
+            // the ACL's $share/ rules do not let this client join the group: 0x87 (5.0), 0x80 on 3.x [MQTT-3.9.3-2] (3.1.1)
             LOG.info("Client '{}' may not join the shared subscription '{}'", session.clientId(), filter);
             return ReasonCode.NOT_AUTHORIZED;
         }
