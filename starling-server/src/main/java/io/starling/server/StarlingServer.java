@@ -51,6 +51,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -127,10 +128,12 @@ public final class StarlingServer implements AutoCloseable {
         // 5.0 enhanced authentication: SCRAM-SHA-256 is built in; its users come from the config
         broker.enhancedAuth().register(new ScramSha256Authenticator(
                 InMemoryScramCredentialStore.fromPasswords(config.scramUsers())));
-        gate = new ConnectionGate(config.limits());
-        incompletePackets = new IncompletePacketBudget(config.limits().maxIncompletePacketBytesTotal());
+        // one clock for the server's deadlines and rate limits
+        LongSupplier nanoClock = System::nanoTime;
+        gate = new ConnectionGate(config.limits(), nanoClock);
+        incompletePackets = new IncompletePacketBudget(config.limits().maxIncompletePacketBytesTotal(), nanoClock);
         // the deadlines of all connections (connect timeout, keep-alive), one sweeper per event loop
-        ConnectionSweepers sweepers = new ConnectionSweepers(System::nanoTime);
+        ConnectionSweepers sweepers = new ConnectionSweepers(nanoClock);
         Class<? extends ServerSocketChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         try {
