@@ -34,10 +34,11 @@ import io.starling.store.rocksdb.RocksDbStore;
 import io.starling.store.rocksdb.StoreException;
 import io.starling.codec.ReasonCode;
 import io.starling.broker.config.ListenerConfig;
+import io.starling.server.pipeline.ListenerInitializer;
+import io.starling.server.protocol.ConnectionSweepers;
 import io.starling.server.protocol.MqttConnection;
 import io.starling.server.transport.ConnectionGate;
 import io.starling.server.transport.IncompletePacketBudget;
-import io.starling.server.transport.ListenerInitializer;
 import io.starling.server.transport.ReloadingSslContext;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -50,6 +51,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -126,8 +128,12 @@ public final class StarlingServer implements AutoCloseable {
         // 5.0 enhanced authentication: SCRAM-SHA-256 is built in; its users come from the config
         broker.enhancedAuth().register(new ScramSha256Authenticator(
                 InMemoryScramCredentialStore.fromPasswords(config.scramUsers())));
-        gate = new ConnectionGate(config.limits());
-        incompletePackets = new IncompletePacketBudget(config.limits().maxIncompletePacketBytesTotal());
+        // one clock for the server's deadlines and rate limits
+        LongSupplier nanoClock = System::nanoTime;
+        gate = new ConnectionGate(config.limits(), nanoClock);
+        incompletePackets = new IncompletePacketBudget(config.limits().maxIncompletePacketBytesTotal(), nanoClock);
+        // the deadlines of all connections (connect timeout, keep-alive), one sweeper per event loop
+        ConnectionSweepers sweepers = new ConnectionSweepers(nanoClock);
         Class<? extends ServerSocketChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         try {
@@ -147,7 +153,7 @@ public final class StarlingServer implements AutoCloseable {
                         .childOption(ChannelOption.TCP_NODELAY, true)
                         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
                         .childHandler(new ListenerInitializer(l, broker, connections, ssl, security.get(i),
-                                incompletePackets));
+                                incompletePackets, sweepers));
                 Channel ch;
                 try {
                     ch = b.bind(new InetSocketAddress(l.bind(), l.port())).sync().channel();

@@ -1,9 +1,9 @@
 package io.starling.server.protocol;
 
-import io.netty.handler.timeout.IdleStateHandler;
 import io.starling.broker.acl.Acl;
 import io.starling.broker.acl.ClientIdentity;
 import io.starling.broker.acl.Placeholders;
+import io.starling.broker.acl.TopicAccess;
 import io.starling.broker.auth.AuthExchange;
 import io.starling.broker.auth.AuthFailureLimiter;
 import io.starling.broker.auth.AuthRequest;
@@ -13,11 +13,13 @@ import io.starling.broker.auth.Authenticator;
 import io.starling.broker.auth.CertificateIdentity;
 import io.starling.broker.auth.EnhancedAuthenticator;
 import io.starling.broker.auth.ListenerSecurity;
+import io.starling.broker.Broker;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.ListenerConfig;
 import io.starling.broker.routing.Message;
 import io.starling.broker.session.PendingWill;
 import io.starling.broker.session.Session;
+import io.starling.broker.store.Store;
 import io.starling.codec.Properties;
 import io.starling.codec.ProtocolVersion;
 import io.starling.codec.ReasonCode;
@@ -26,7 +28,6 @@ import io.starling.codec.packet.ConnAckPacket;
 import io.starling.codec.packet.ConnectPacket;
 import io.starling.codec.packet.DisconnectPacket;
 import io.starling.codec.packet.Will;
-import io.starling.server.transport.ClientCertificates;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -36,7 +37,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,9 +50,15 @@ final class ConnectHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConnectHandler.class);
 
-    private final MqttConnection c;
+    private final ConnectPort c;
+    private final Broker broker;
+    private final ListenerSecurity security;
+    private final Store store;
+    private final LongSupplier nanoClock;
     private final BrokerConfig config;
+    /** The CONNECT, until the client is connected (what is needed later is kept on its own). */
     private ConnectPacket connect;
+    private String username;
     private String authMethod;
     private AuthExchange exchange;
     private boolean reauthenticating;
@@ -65,30 +72,41 @@ final class ConnectHandler {
     private CertificateIdentity certificate;
     private boolean certificateRead;
 
-    ConnectHandler(MqttConnection connection) {
+    /**
+     * @param security how the listener authenticates clients
+     * @param store where the session's record is made durable before CONNACK
+     * @param nanoClock the clock of the flapping detection
+     */
+    ConnectHandler(ConnectPort connection, Broker broker, ListenerSecurity security, Store store,
+            LongSupplier nanoClock) {
         this.c = connection;
-        this.config = connection.broker.config();
+        this.broker = broker;
+        this.security = security;
+        this.store = store;
+        this.nanoClock = nanoClock;
+        this.config = broker.config();
     }
 
     // ---------------------------------------------------------------- CONNECT
 
     void onConnect(ConnectPacket p) {
         connect = p;
-        c.version = p.version();
+        username = p.username();
+        c.connecting(p.version());
         ProtocolVersion version = p.version();
         InetAddress address = remoteAddress();
-        if (c.security.limiter().isBlocked(address)) {
+        if (security.limiter().isBlocked(address)) {
             // too many failed logins from this address: refused without looking at the credentials (logged at DEBUG
             // only: the block itself was logged when it started)
-            LOG.debug("{}: CONNECT refused, address blocked after failed logins", c.channel().remoteAddress());
-            c.sendConnAckAndClose(ReasonCode.BANNED, "too many failed logins from this address, try again later");
+            LOG.debug("{}: CONNECT refused, address blocked after failed logins", c.remoteAddress());
+            c.refuseConnectQuietly(ReasonCode.BANNED, "too many failed logins from this address, try again later");
             return;
         }
         Properties props = p.properties();
         String id = p.clientId();
         if (id.isEmpty()) {
             if (version == ProtocolVersion.MQTT_3_1 || (version == ProtocolVersion.MQTT_3_1_1 && !p.cleanStart())) {
-                // [MQTT-3.1.3-8] a zero-byte ClientId needs CleanSession=1 (3.1 always requires an id)
+                // [MQTT-3.1.3-8] (3.1.1) a zero-byte ClientId needs CleanSession=1 (3.1 always requires an id)
                 c.refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "empty client id without clean session");
                 return;
             }
@@ -99,8 +117,8 @@ final class ConnectHandler {
             c.refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "client id longer than " + config.maxClientIdLength());
             return;
         }
-        c.clientId = id;
-        String willTopicTooBig = p.will() == null ? null : c.broker.topicLimits().violation(p.will().topic());
+        c.identified(id);
+        String willTopicTooBig = p.will() == null ? null : broker.topicLimits().violation(p.will().topic());
         if (willTopicTooBig != null) {
             if (version.isV5()) {
                 // CONNACK 0x90: "The Will Topic Name is not malformed, but is not accepted by this Server" (5.0 3.2.2.2)
@@ -117,23 +135,17 @@ final class ConnectHandler {
             if (sessionExpiry != requested) {
                 cappedSessionExpiry = sessionExpiry; // told to the client in CONNACK [MQTT-3.2.2-?]
             }
-            if (props.receiveMaximum() != null) {
-                c.clientReceiveMaximum = props.receiveMaximum();
-            }
-            if (props.maximumPacketSize() != null) {
-                c.clientMaximumPacketSize = props.maximumPacketSize();
-            }
-            if (props.topicAliasMaximum() != null) {
-                c.clientTopicAliasMaximum = props.topicAliasMaximum();
-            }
-            c.problemInformation = !Integer.valueOf(0).equals(props.requestProblemInformation());
+            c.clientLimits(props.receiveMaximum() == null ? 65_535 : props.receiveMaximum(),
+                    props.maximumPacketSize() == null ? Long.MAX_VALUE : props.maximumPacketSize(),
+                    props.topicAliasMaximum() == null ? 0 : props.topicAliasMaximum(),
+                    !Integer.valueOf(0).equals(props.requestProblemInformation()));
             Will w = p.will();
             if (w != null && w.qos() > config.maximumQos()) {
-                c.refuseConnect(ReasonCode.QOS_NOT_SUPPORTED, "will QoS above the maximum"); // [MQTT-3.2.2-12]
+                c.refuseConnect(ReasonCode.QOS_NOT_SUPPORTED, "will QoS above the maximum"); // [MQTT-3.2.2-12] (5.0)
                 return;
             }
             if (w != null && w.retain() && !config.retainAvailable()) {
-                c.refuseConnect(ReasonCode.RETAIN_NOT_SUPPORTED, "retain not available"); // [MQTT-3.2.2-13]
+                c.refuseConnect(ReasonCode.RETAIN_NOT_SUPPORTED, "retain not available"); // [MQTT-3.2.2-13] (5.0)
                 return;
             }
         } else if (p.cleanStart()) {
@@ -160,9 +172,8 @@ final class ConnectHandler {
      * as the identity.
      */
     private void authenticate() {
-        ListenerSecurity security = c.security;
         ListenerConfig listener = security.listener();
-        CertificateIdentity cert = security.authenticates() || c.broker.acl() != null ? certificate() : null;
+        CertificateIdentity cert = security.authenticates() || broker.acl() != null ? certificate() : null;
         if (listener.usesCertificateIdentity() && cert != null) {
             String name = listener.useIdentityAsUsername() == ListenerConfig.CertIdentity.CN ? cert.commonName()
                     : cert.firstSubjectAltName();
@@ -174,7 +185,6 @@ final class ConnectHandler {
             onAuthenticated(name, null);
             return;
         }
-        String username = connect.username();
         byte[] password = connect.password();
         Authenticator authenticator = security.authenticator();
         if (authenticator != null && (username != null || password != null)) {
@@ -183,11 +193,11 @@ final class ConnectHandler {
             AuthFailureLimiter limiter = security.limiter();
             AuthFailureLimiter.Admission admission = limiter.tryBegin(address);
             if (admission != AuthFailureLimiter.Admission.ALLOWED) {
-                LOG.debug("{}: CONNECT refused, {}", c.channel().remoteAddress(), admission);
+                LOG.debug("{}: CONNECT refused, {}", c.remoteAddress(), admission);
                 if (admission == AuthFailureLimiter.Admission.BLOCKED) {
-                    c.sendConnAckAndClose(ReasonCode.BANNED, "too many failed logins from this address, try again later");
+                    c.refuseConnectQuietly(ReasonCode.BANNED, "too many failed logins from this address, try again later");
                 } else {
-                    c.sendConnAckAndClose(ReasonCode.CONNECTION_RATE_EXCEEDED,
+                    c.refuseConnectQuietly(ReasonCode.CONNECTION_RATE_EXCEEDED,
                             "too many logins from this address being checked, try again later");
                 }
                 return;
@@ -195,8 +205,8 @@ final class ConnectHandler {
             c.startVerifying();
             CompletionStage<AuthResult> stage;
             try {
-                stage = authenticator.authenticate(new AuthRequest(listener, c.clientId, username, password, cert,
-                        (InetSocketAddress) c.channel().remoteAddress()));
+                stage = authenticator.authenticate(new AuthRequest(listener, c.clientId(), username, password, cert,
+                        c.remoteAddress() instanceof InetSocketAddress a ? a : null));
             } catch (RuntimeException e) {
                 limiter.end(address, false);
                 onAuthResult(null, e);
@@ -211,11 +221,7 @@ final class ConnectHandler {
                     LOG.warn("Blocking {} after too many failed logins ({}): its CONNECTs are refused for a while",
                             address, limiter);
                 }
-                try {
-                    c.channel().eventLoop().execute(() -> onAuthResult(result, error));
-                } catch (RejectedExecutionException e) {
-                    // the broker is stopping
-                }
+                c.execute(() -> onAuthResult(result, error));
             });
             return;
         }
@@ -229,7 +235,7 @@ final class ConnectHandler {
 
     private void onAuthResult(AuthResult result, Throwable error) {
         pendingAuth = null;
-        if (c.state != MqttConnection.State.VERIFYING || !c.channel().isActive()) {
+        if (c.state() != MqttConnection.State.VERIFYING) {
             return; // closed meanwhile
         }
         if (error != null) {
@@ -237,8 +243,8 @@ final class ConnectHandler {
             if (cause instanceof RejectedExecutionException) {
                 c.refuseConnect(ReasonCode.SERVER_BUSY, "too many logins being checked, try again later");
             } else {
-                LOG.warn("Client '{}' ({}): authentication failed with an error", c.clientId,
-                        c.channel().remoteAddress(), cause);
+                LOG.warn("Client '{}' ({}): authentication failed with an error", c.clientId(), c.remoteAddress(),
+                        cause);
                 c.refuseConnect(ReasonCode.SERVER_UNAVAILABLE, "authentication is not available");
             }
             return;
@@ -247,8 +253,7 @@ final class ConnectHandler {
             case ALLOW -> onAuthenticated(result.identity(), null);
             case BAD_CREDENTIALS -> {
                 // counted against the address when the check ended (authenticate)
-                LOG.info("Client '{}' ({}): failed login as user '{}'", c.clientId, c.channel().remoteAddress(),
-                        connect.username());
+                LOG.info("Client '{}' ({}): failed login as user '{}'", c.clientId(), c.remoteAddress(), username);
                 c.refuseConnect(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "bad user name or password");
             }
             case NOT_AUTHORIZED -> c.refuseConnect(ReasonCode.NOT_AUTHORIZED, "not authorized");
@@ -260,7 +265,7 @@ final class ConnectHandler {
     private CertificateIdentity certificate() {
         if (!certificateRead) {
             certificateRead = true;
-            certificate = ClientCertificates.of(c.channel());
+            certificate = c.certificate();
         }
         return certificate;
     }
@@ -268,16 +273,16 @@ final class ConnectHandler {
     /** Counts a failed login against the client's address; logs when that starts a block. */
     private void loginFailed(String who) {
         InetAddress address = remoteAddress();
-        AuthFailureLimiter limiter = c.security.limiter();
+        AuthFailureLimiter limiter = security.limiter();
         if (limiter.recordFailure(address)) {
             LOG.warn("Blocking {} after too many failed logins ({}): its CONNECTs are refused for a while", address,
                     limiter);
         }
-        LOG.info("Client '{}' ({}): failed login as {}", c.clientId, c.channel().remoteAddress(), who);
+        LOG.info("Client '{}' ({}): failed login as {}", c.clientId(), c.remoteAddress(), who);
     }
 
     private InetAddress remoteAddress() {
-        return c.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
+        return c.remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
     }
 
     /**
@@ -287,18 +292,19 @@ final class ConnectHandler {
     private void onAuthenticated(String identity, byte[] finalAuthData) {
         authenticatedUser = identity;
         if (identity != null) {
-            LOG.debug("Client '{}' ({}) authenticated as '{}'", c.clientId, c.channel().remoteAddress(), identity);
+            LOG.debug("Client '{}' ({}) authenticated as '{}'", c.clientId(), c.remoteAddress(), identity);
         }
-        Acl acl = c.broker.acl();
+        Acl acl = broker.acl();
+        TopicAccess access = null;
         if (acl != null) {
             CertificateIdentity cert = certificate();
-            c.topicAccess = acl.accessFor(new ClientIdentity(identity, c.clientId,
-                    cert == null ? List.of() : cert.names()));
+            access = acl.accessFor(new ClientIdentity(identity, c.clientId(), cert == null ? List.of() : cert.names()));
         }
+        c.authorized(access);
         Will w = connect.will();
-        if (w != null && (Acl.isSystemTopic(w.topic()) || (c.topicAccess != null && !c.topicAccess.canPublish(w.topic())))) {
+        if (w != null && (Acl.isSystemTopic(w.topic()) || (access != null && !access.canPublish(w.topic())))) {
             // the Will would be a PUBLISH the client may not make: refuse the connection rather than drop it later
-            c.broker.metrics().messagesNotAuthorized.increment();
+            broker.metrics().messagesNotAuthorized.increment();
             c.refuseConnect(ReasonCode.NOT_AUTHORIZED, "not authorized to publish the will to " + w.topic());
             return;
         }
@@ -317,29 +323,24 @@ final class ConnectHandler {
     private void startKeepAlive(int requested) {
         int keepAlive = requested;
         int max = config.maxKeepAliveSeconds();
-        if (c.version.isV5() && max > 0 && (keepAlive == 0 || keepAlive > max)) {
+        if (connect.version().isV5() && max > 0 && (keepAlive == 0 || keepAlive > max)) {
             keepAlive = max;
-            serverKeepAlive = keepAlive; // [MQTT-3.2.2-21] the client must use the Server Keep Alive
+            serverKeepAlive = keepAlive; // [MQTT-3.2.2-21] (5.0) the client must use the Server Keep Alive
         }
-        if (keepAlive > 0) {
-            // [MQTT-3.1.2-24] allow one and a half times the Keep Alive between packets
-            long readerIdleMs = keepAlive * 1500L;
-            c.ctx().pipeline().addBefore(c.ctx().name(), "keepAlive",
-                    new IdleStateHandler(readerIdleMs, 0, 0, TimeUnit.MILLISECONDS));
-        }
+        c.keepAlive(keepAlive);
     }
 
     // ---------------------------------------------------------------- enhanced authentication
 
     private void startEnhancedAuth(String method, byte[] data) {
-        EnhancedAuthenticator authenticator = c.broker.enhancedAuth().find(method);
+        EnhancedAuthenticator authenticator = broker.enhancedAuth().find(method);
         if (authenticator == null) {
             c.refuseConnect(ReasonCode.BAD_AUTHENTICATION_METHOD, "authentication method " + method + " not supported");
             return;
         }
         authMethod = method;
-        exchange = authenticator.start(c.clientId, connect.username());
-        c.state = MqttConnection.State.AUTHENTICATING;
+        exchange = authenticator.start(c.clientId(), username);
+        c.startAuthenticating();
         onAuthStep(exchange.step(data));
     }
 
@@ -350,13 +351,13 @@ final class ConnectHandler {
             fail("AUTH with method " + method + ", not the one of CONNECT");
             return;
         }
-        if (c.state == MqttConnection.State.CONNECTED && a.reasonCode() == ReasonCode.RE_AUTHENTICATE
+        if (c.state() == MqttConnection.State.CONNECTED && a.reasonCode() == ReasonCode.RE_AUTHENTICATE
                 && !reauthenticating) {
             // 5.0 4.12.1: re-authentication on a live connection, with a fresh exchange
             reauthenticating = true;
-            exchange = c.broker.enhancedAuth().find(method).start(c.clientId, connect.username());
+            exchange = broker.enhancedAuth().find(method).start(c.clientId(), username);
         } else if (a.reasonCode() != ReasonCode.CONTINUE_AUTHENTICATION || exchange == null
-                || (c.state == MqttConnection.State.CONNECTED && !reauthenticating)) {
+                || (c.state() == MqttConnection.State.CONNECTED && !reauthenticating)) {
             fail("unexpected AUTH " + a.reasonCode());
             return;
         }
@@ -364,7 +365,7 @@ final class ConnectHandler {
     }
 
     private void fail(String why) {
-        if (c.state == MqttConnection.State.AUTHENTICATING) {
+        if (c.state() == MqttConnection.State.AUTHENTICATING) {
             c.refuseConnect(ReasonCode.PROTOCOL_ERROR, why);
         } else {
             c.protocolError(why);
@@ -392,19 +393,15 @@ final class ConnectHandler {
                 exchange = null;
                 Properties props = step.serverReference() == null ? Properties.EMPTY
                         : Properties.builder().serverReference(step.serverReference()).build();
-                LOG.info("Client '{}' authentication with {} failed: {}", c.clientId, authMethod, step.reasonCode());
+                LOG.info("Client '{}' authentication with {} failed: {}", c.clientId(), authMethod, step.reasonCode());
                 if (!reauthenticating && (step.reasonCode() == ReasonCode.NOT_AUTHORIZED
                         || step.reasonCode() == ReasonCode.BAD_USER_NAME_OR_PASSWORD)) {
-                    loginFailed(authMethod + " user '" + connect.username() + "'");
+                    loginFailed(authMethod + " user '" + username + "'");
                 }
                 if (reauthenticating) {
-                    c.ctx().writeAndFlush(new DisconnectPacket(step.reasonCode(), props))
-                            .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
-                    c.state = MqttConnection.State.CLOSED;
+                    c.closeWith(new DisconnectPacket(step.reasonCode(), props));
                 } else {
-                    c.state = MqttConnection.State.CLOSED;
-                    c.ctx().writeAndFlush(new ConnAckPacket(false, step.reasonCode(), props))
-                            .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+                    c.refuseConnect(new ConnAckPacket(false, step.reasonCode(), props));
                 }
             }
             default -> throw new IllegalStateException(step.outcome().toString());
@@ -422,20 +419,19 @@ final class ConnectHandler {
     // ---------------------------------------------------------------- session and CONNACK
 
     private void openSession(byte[] finalAuthData) {
-        long banned = c.broker.flapping().connect(c.clientId, System.nanoTime());
+        long banned = broker.flapping().connect(c.clientId(), nanoClock.getAsLong());
         if (banned > 0) {
             // flapping detection: 5.0 0x9F Connection rate exceeded, 3.x 0x03 Server unavailable (try again later);
             // logged at DEBUG only: the ban itself was logged when it started, and a client in a reconnect loop must
             // not be able to fill the log
-            LOG.debug("{}: CONNECT refused, client id '{}' banned for flapping", c.channel().remoteAddress(), c.clientId);
-            c.sendConnAckAndClose(ReasonCode.CONNECTION_RATE_EXCEEDED, "client id connects too often; refused for "
+            LOG.debug("{}: CONNECT refused, client id '{}' banned for flapping", c.remoteAddress(), c.clientId());
+            c.refuseConnectQuietly(ReasonCode.CONNECTION_RATE_EXCEEDED, "client id connects too often; refused for "
                     + Math.max(1, banned / 1_000_000_000L) + " s");
             return;
         }
-        c.cancelConnectTimeout(); // it also bounds an enhanced authentication exchange
         willPacket = connect.will();
         c.startOpening();
-        c.broker.sessions().open(c.clientId, connect.cleanStart(), sessionExpiry, c,
+        broker.sessions().open(c.clientId(), connect.cleanStart(), sessionExpiry, c,
                 (s, present) -> onSessionOpened(s, present, finalAuthData));
     }
 
@@ -459,48 +455,49 @@ final class ConnectHandler {
         if (delay != null) {
             p = p.toBuilder().willDelayInterval(null).build();
         }
-        return new PendingWill(Message.published(w.topic(), w.qos(), w.retain(), w.payload(), p, c.clientId,
+        return new PendingWill(Message.published(w.topic(), w.qos(), w.retain(), w.payload(), p, c.clientId(),
                 System.currentTimeMillis()), delay == null ? 0 : delay);
     }
 
     private void onSessionOpened(Session s, boolean present, byte[] finalAuthData) {
-        c.session = s;
-        if (c.state != MqttConnection.State.OPENING || !c.channel().isActive()) {
+        c.sessionOpened(s);
+        if (c.state() != MqttConnection.State.OPENING) {
             // the client went away while the session was being opened
-            c.state = MqttConnection.State.CLOSED;
-            c.broker.sessions().onConnectionClosed(s, c, takeWill());
+            c.abandon();
+            broker.sessions().onConnectionClosed(s, c, takeWill());
             return;
         }
         // the record of a stored session (written when it was attached) is durable before CONNACK
-        c.broker.store().whenDurable(() -> {
-            if (c.state != MqttConnection.State.OPENING || !c.channel().isActive()) {
-                c.state = MqttConnection.State.CLOSED;
-                c.broker.sessions().onConnectionClosed(s, c, takeWill());
+        store.whenDurable(() -> {
+            if (c.state() != MqttConnection.State.OPENING) {
+                c.abandon();
+                broker.sessions().onConnectionClosed(s, c, takeWill());
                 return;
             }
             // [MQTT-3.2.2-1..3] Session Present: 1 only when an existing session is resumed
-            c.write(new ConnAckPacket(present, ReasonCode.SUCCESS, connAckProperties(finalAuthData)));
-            c.finishOpening();
+            ConnAckPacket connAck = new ConnAckPacket(present, ReasonCode.SUCCESS, connAckProperties(finalAuthData));
+            connect = null; // what is needed of it from now on is kept on its own
+            c.accept(connAck);
         }, () -> {
             // the session's record was not stored: refused as "server unavailable" (3.x: 0x03), so the client tries
             // again later; it never connected, so there is no Will to publish
             willPacket = null;
-            if (c.state == MqttConnection.State.OPENING && c.channel().isActive()) {
+            if (c.state() == MqttConnection.State.OPENING) {
                 c.refuseConnect(ReasonCode.SERVER_UNAVAILABLE, "the broker could not store the session");
             } else {
-                c.state = MqttConnection.State.CLOSED;
+                c.abandon();
             }
-            c.broker.sessions().onConnectionClosed(s, c, null);
+            broker.sessions().onConnectionClosed(s, c, null);
         });
     }
 
     private Properties connAckProperties(byte[] finalAuthData) {
-        if (!c.version.isV5()) {
+        if (!c.version().isV5()) {
             return Properties.EMPTY;
         }
         Properties.Builder b = Properties.builder();
         if (assignedId) {
-            b.assignedClientIdentifier(c.clientId); // [MQTT-3.2.2-16]
+            b.assignedClientIdentifier(c.clientId()); // [MQTT-3.2.2-16] (5.0)
         }
         if (serverKeepAlive != null) {
             b.serverKeepAlive(serverKeepAlive);
@@ -537,11 +534,11 @@ final class ConnectHandler {
             // 5.0 3.2.2.3.15: Response Information only when the client asked for it; none when the client id cannot
             // stand in a topic level (empty, '/', '+', '#', or a leading '$' at the start): "responses/a/b" for client
             // "a/b" would be below client "a"'s "responses/a/#", "responses/#" a wildcard
-            String info = Placeholders.expandClientId(config.responseInformation(), c.clientId);
+            String info = Placeholders.expandClientId(config.responseInformation(), c.clientId());
             if (info != null) {
                 b.responseInformation(info);
             } else {
-                LOG.info("Client '{}': no Response Information, the client id cannot stand in '{}'", c.clientId,
+                LOG.info("Client '{}': no Response Information, the client id cannot stand in '{}'", c.clientId(),
                         config.responseInformation());
             }
         }
@@ -554,24 +551,22 @@ final class ConnectHandler {
     // ---------------------------------------------------------------- DISCONNECT
 
     void onDisconnect(DisconnectPacket d) {
-        if (c.version.isV5()) {
+        if (c.version().isV5()) {
             Long newExpiry = d.properties().sessionExpiryInterval();
             if (newExpiry != null) {
                 if (sessionExpiryWasZero && newExpiry != 0) {
-                    // [MQTT-3.14.2-2] expiry 0 at CONNECT cannot be changed at DISCONNECT
+                    // [MQTT-3.14.2-2] (5.0) expiry 0 at CONNECT cannot be changed at DISCONNECT
                     c.protocolError("session expiry changed from 0 at DISCONNECT");
                     return;
                 }
-                c.session.expiryIntervalSeconds(Math.min(newExpiry, config.maxSessionExpirySeconds()));
+                c.session().expiryIntervalSeconds(Math.min(newExpiry, config.maxSessionExpirySeconds()));
             }
             if (d.reasonCode() != ReasonCode.DISCONNECT_WITH_WILL_MESSAGE) {
-                willPacket = null; // [MQTT-3.14.4-3] a normal DISCONNECT discards the Will
+                willPacket = null; // [MQTT-3.14.4-3] (5.0) a normal DISCONNECT discards the Will
             }
         } else {
-            willPacket = null; // [MQTT-3.1.2-10] the Will is removed on DISCONNECT
+            willPacket = null; // [MQTT-3.1.2-10] (3.1.1) the Will is removed on DISCONNECT
         }
-        c.state = MqttConnection.State.CLOSED;
-        c.ctx().flush();
-        c.channel().close(); // [MQTT-3.14.4-1] the sender of DISCONNECT expects the connection to close
+        c.closeOnClientDisconnect(); // [MQTT-3.14.4-1] (3.1.1) the sender of DISCONNECT expects the connection to close
     }
 }

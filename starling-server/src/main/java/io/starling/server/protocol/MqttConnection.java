@@ -4,17 +4,16 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.starling.broker.Broker;
 import io.starling.broker.acl.TopicAccess;
-import io.starling.broker.auth.ListenerSecurity;
+import io.starling.broker.auth.CertificateIdentity;
 import io.starling.broker.session.ClientConnection;
 import io.starling.broker.session.PendingWill;
 import io.starling.broker.session.QueueBudget;
 import io.starling.broker.session.Session;
-import io.starling.codec.PacketEncoder;
+import io.starling.codec.PacketType;
 import io.starling.codec.Properties;
 import io.starling.codec.ProtocolVersion;
 import io.starling.codec.ReasonCode;
@@ -29,125 +28,178 @@ import io.starling.codec.packet.PubCompPacket;
 import io.starling.codec.packet.PubRecPacket;
 import io.starling.codec.packet.PubRelPacket;
 import io.starling.codec.packet.PublishPacket;
-import io.starling.codec.packet.SubAckPacket;
-import io.starling.codec.packet.UnsubAckPacket;
 import io.starling.codec.packet.SubscribePacket;
 import io.starling.codec.packet.UnsubscribePacket;
-import io.starling.server.transport.DecodeFailure;
-import io.starling.server.transport.MqttFrameDecoder;
+import io.starling.server.wire.DecodeFailure;
+import io.starling.server.wire.PacketFlow;
+import java.net.SocketAddress;
 import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection: the protocol state machine (awaiting CONNECT → authenticating / opening the session →
- * connected → closed), the dispatch of each packet to its handler, outbound topic aliases, and the single place
- * where failures become a CONNACK code, a DISCONNECT reason (5.0) or a closed socket (3.x).
+ * One client connection: the protocol state machine (its {@link State}, changed in this class only), the dispatch
+ * of each packet to its handler, the connection's deadlines (connect timeout, keep-alive, the grace period of a
+ * closing connection; checked by its loop's {@link ConnectionSweeper}), reading and writing (the packets are encoded
+ * here, by {@link OutboundPackets}), and the single place where failures become a CONNACK code, a DISCONNECT reason
+ * (5.0) or a closed socket (3.x).
  *
- * <p>Handlers: {@link ConnectHandler} (CONNECT, AUTH, DISCONNECT), {@link PublishHandler} (PUBLISH, PUBREL),
- * {@link SubscribeHandler} (SUBSCRIBE, UNSUBSCRIBE); the acknowledgements of outbound messages go straight to the
- * session.
+ * <p>Handlers: {@link ConnectHandler} (CONNECT, AUTH, DISCONNECT; sees this connection as a {@link ConnectPort}),
+ * {@link PublishHandler} (PUBLISH, PUBREL) and {@link SubscribeHandler} (SUBSCRIBE, UNSUBSCRIBE), which see it as a
+ * {@link ConnectionPort} and are created with the first packet they handle; the acknowledgements of outbound
+ * messages go straight to the session.
  *
  * <p>Thread-safety: everything runs on the channel's event loop, which also owns the attached session.
  */
-public final class MqttConnection extends ChannelInboundHandlerAdapter implements ClientConnection {
+public final class MqttConnection extends ChannelInboundHandlerAdapter implements ClientConnection, ConnectPort {
 
     private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
-    /** Reason string when an acknowledgement is refused because the store could not write. */
-    static final String STORE_FAILED = "the broker could not store it; send it again later";
     /** How long a DISCONNECT sent before closing may take to leave before the connection is closed anyway. */
-    private static final long CLOSE_GRACE_SECONDS = 5;
+    static final long CLOSE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** {@link #onDeadline}: no deadline left. */
+    static final long NO_DEADLINE = 0;
 
     /**
      * AWAIT_CONNECT → [AUTHENTICATING (5.0 AUTH exchange) | VERIFYING (credentials checked off the loop)] → OPENING →
-     * CONNECTED → CLOSED. Packets pipelined behind the CONNECT are held while VERIFYING and OPENING.
+     * CONNECTED → CLOSED. Packets pipelined behind the CONNECT are held while VERIFYING and OPENING. CLOSED is entered
+     * as soon as the connection is to end (what it still writes may take until the close grace period).
      */
     enum State { AWAIT_CONNECT, AUTHENTICATING, VERIFYING, OPENING, CONNECTED, CLOSED }
 
-    final Broker broker;
-    final ListenerSecurity security;
+    private final ProtocolSetup setup;
+    private final Broker broker;
+    /** The transport's decoding of this connection, to hold it while the client does not read; may be null. */
+    private final PacketFlow inbound;
     private final ConnectHandler connectHandler;
-    private final PublishHandler publishHandler;
-    private final SubscribeHandler subscribeHandler;
+    private PublishHandler publishHandler;
+    private SubscribeHandler subscribeHandler;
     private ChannelHandlerContext ctx;
     private Channel channel;
-    State state = State.AWAIT_CONNECT;
-    ProtocolVersion version;
-    String clientId;
-    Session session;
-    int clientReceiveMaximum = 65_535;
-    long clientMaximumPacketSize = Long.MAX_VALUE;
-    int clientTopicAliasMaximum;
+    private State state = State.AWAIT_CONNECT;
+    /** How packets are encoded for this client; {@code null} before its CONNECT. */
+    private OutboundPackets out;
+    private String clientId;
+    private Session session;
+    private int clientReceiveMaximum = 65_535;
     /** 5.0 Request Problem Information: whether reason strings may go on packets other than CONNACK/DISCONNECT. */
-    boolean problemInformation = true;
+    private boolean problemInformation = true;
     /** The client's rights under the ACL, {@code null} without an ACL; set once the client is authenticated. */
-    TopicAccess topicAccess;
-    private Map<String, Integer> outboundAliases;
-    private ScheduledFuture<?> connectTimeout;
-    private final ArrayDeque<MqttPacket> pendingWhileOpening = new ArrayDeque<>(1);
+    private TopicAccess topicAccess;
+    /** Packets pipelined behind the CONNECT while VERIFYING/OPENING; created for the first one. */
+    private ArrayDeque<MqttPacket> pendingWhileOpening;
+    /** Something was written and not flushed yet: at the end of the read batch, or by {@link #flushTask}. */
     private boolean flushPending;
-    private final Runnable flushTask = this::flushNow;
+    /** Between a packet's channelRead and the end of its read batch, which flushes what was written meanwhile. */
+    private boolean inReadBatch;
+    /** Flushes writes made outside a read batch; created for the first of them. */
+    private Runnable flushTask;
+
+    // ---- deadlines (see ConnectionSweeper), on the clock of the loop's sweeper
+    private ConnectionSweeper sweeper;
+    /** This connection in its sweeper's wheel: links and slot; slot -1 while not filed. */
+    MqttConnection sweepPrev;
+    MqttConnection sweepNext;
+    int sweepSlot = -1;
+    /**
+     * The connect timeout until the client is authenticated (AWAIT_CONNECT, AUTHENTICATING, VERIFYING); in CLOSED,
+     * the end of the grace period of a DISCONNECT, after which the connection is closed whether or not it has left;
+     * {@link #NO_DEADLINE} otherwise.
+     */
+    private long deadline = NO_DEADLINE;
+    /** 1.5 times the Keep Alive in nanoseconds; 0 = no keep-alive. */
+    private long keepAliveNanos;
+    /** When the keep-alive period started: the last read batch with a packet, or the last expiry check. */
+    private long keepAliveFrom;
+    /** A packet arrived in the current read batch (the keep-alive starts again at its end). */
+    private boolean packetInBatch;
+
+    // ---- flow control
     /** Reading stopped by the DeliveryGovernor (hand-off backlog between loops). */
     private boolean governorPaused;
     /** Reading stopped by the QueueBudget (max-queued-bytes-total). */
     private boolean budgetPaused;
     /** A resume callback of this connection is registered with the QueueBudget and has not run yet. */
     private boolean budgetRegistered;
-    /** Not paused by the QueueBudget before this time (System.nanoTime): set when a pause ran to its limit. */
-    private long budgetExemptUntilNanos = System.nanoTime();
     /**
      * Reading stopped because an answer (an acknowledgement, PINGRESP, ...) was written while the socket was not
      * writable: the client is not reading what it is sent, so it gets no more answers until it does.
      */
     private boolean outputPaused;
-    /**
-     * While {@link #outputPaused}: the outbound buffer at the last keep-alive check (its first message, that message's
-     * progress and the bytes pending), to tell a client that reads slowly from one that reads nothing.
-     */
-    private Object stalledMessage;
-    private long stalledProgress;
-    private long stalledPending = -1;
+    /** While {@link #outputPaused}: the outbound buffer at the last keep-alive check; {@code null} before it. */
+    private OutputStall stall;
     /** A PUBLISH arrived in the current read batch. */
     private boolean publishedInBatch;
     /** A PUBLISH or SUBSCRIBE arrived in the current read batch: messages may have been queued. */
     private boolean routedInBatch;
-    private MqttFrameDecoder decoder;
-    private final Runnable governorPause = () -> {
-        governorPaused = true;
-        updateAutoRead();
-    };
-    private final Runnable governorResume = this::resumeFromGovernor;
-    private final QueueBudget.Resume budgetResume = timedOut -> onLoop(() -> {
-        budgetRegistered = false;
-        if (budgetPaused) {
-            if (timedOut) {
-                // the pause ran to its limit: read for at least as long before it may be paused again
-                budgetExemptUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(QueueBudget.MAX_PAUSE_MS);
-            }
-            budgetPaused = false;
-            updateAutoRead();
-        }
-    });
+    /** What a publishing connection needs for flow control; created the first time it publishes. */
+    private PublisherFlow flow;
 
     /**
-     * @param security how the listener this connection came in on authenticates clients
+     * The outbound buffer of a connection paused for output at a keep-alive check: its first message, that message's
+     * progress and the bytes pending, to tell a client that reads slowly from one that reads nothing.
      */
-    public MqttConnection(Broker broker, ListenerSecurity security) {
-        this.broker = broker;
-        this.security = security;
-        this.connectHandler = new ConnectHandler(this);
-        this.publishHandler = new PublishHandler(this);
-        this.subscribeHandler = new SubscribeHandler(this);
+    private static final class OutputStall {
+        Object message;
+        long progress;
+        long pending;
     }
 
-    // ---------------------------------------------------------------- ClientConnection
+    /** The callbacks of the DeliveryGovernor and the QueueBudget, and the budget's exemption. */
+    private final class PublisherFlow {
+        final Runnable governorPause = () -> {
+            governorPaused = true;
+            updateAutoRead();
+        };
+        // called from any loop by the DeliveryGovernor once the hand-off backlog is low again
+        final Runnable governorResume = () -> onLoop(() -> {
+            governorPaused = false;
+            updateAutoRead();
+        });
+        final QueueBudget.Resume budgetResume = timedOut -> onLoop(() -> resumeFromBudget(timedOut));
+        /** Not paused by the QueueBudget before this time; {@link #NO_DEADLINE} when never paused to its limit. */
+        long budgetExemptUntil = NO_DEADLINE;
+    }
+
+    private PublisherFlow flow() {
+        if (flow == null) {
+            flow = new PublisherFlow();
+        }
+        return flow;
+    }
+    /**
+     * @param inbound the transport's decoder of this connection (held while the client does not read what it is
+     *     sent); {@code null} in a pipeline without one
+     */
+    public MqttConnection(ProtocolSetup setup, PacketFlow inbound) {
+        this.setup = setup;
+        this.broker = setup.broker();
+        this.inbound = inbound;
+        this.connectHandler = new ConnectHandler(this, broker, setup.security(), broker.store(),
+                setup.sweepers().nanoClock());
+    }
+
+    // ---------------------------------------------------------------- ClientConnection / ConnectionPort
 
     @Override
     public ProtocolVersion version() {
-        return version;
+        return out == null ? null : out.version();
+    }
+
+    @Override
+    public String clientId() {
+        return clientId;
+    }
+
+    @Override
+    public Session session() {
+        return session;
+    }
+
+    @Override
+    public SocketAddress remoteAddress() {
+        return channel.remoteAddress();
     }
 
     @Override
@@ -167,18 +219,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         if (state == State.CLOSED) {
             return;
         }
-        if (clientTopicAliasMaximum > 0 && packet instanceof PublishPacket p) {
-            packet = applyTopicAlias(p);
-        } else if (clientMaximumPacketSize != Long.MAX_VALUE && !(packet instanceof PublishPacket)) {
-            packet = fitToMaximumPacketSize(packet);
-        }
         boolean publish = packet instanceof PublishPacket;
         if (budgetPaused && publish) {
             // it receives messages now: it must read their acknowledgements, never wait for the budget
             budgetPaused = false;
             updateAutoRead();
         }
-        ctx.write(packet, ctx.voidPromise());
+        ctx.write(encode(packet), ctx.voidPromise());
         if (!channel.isWritable()) {
             // over the high-water mark: hand the bytes to the socket now rather than at the end of the batch
             flushNow();
@@ -191,140 +238,36 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
         if (!flushPending) {
             flushPending = true;
-            channel.eventLoop().execute(flushTask);
+            if (!inReadBatch) {
+                // written from a task (a delivery, an acknowledgement once durable): flushed after the tasks of
+                // this pass of the loop, once for all that is written to this connection meanwhile
+                if (flushTask == null) {
+                    flushTask = this::flushIfPending;
+                }
+                channel.eventLoop().execute(flushTask);
+            }
         }
     }
 
-    /**
-     * Outbound topic aliases (5.0 3.3.2.3.4), policy: the first Topic Alias Maximum distinct topics sent on this
-     * connection get an alias for its lifetime; the first PUBLISH of a topic carries topic and alias, later ones
-     * the alias and an empty topic. Topics beyond that are sent in full. Aliases do not outlive the connection.
-     */
-    private PublishPacket applyTopicAlias(PublishPacket p) {
-        if (outboundAliases == null) {
-            outboundAliases = new HashMap<>();
+    private void flushIfPending() {
+        if (flushPending) {
+            flushNow();
         }
-        Integer alias = outboundAliases.get(p.topic());
-        if (alias != null) {
-            return new PublishPacket("", p.qos(), p.retain(), p.dup(), p.packetId(),
-                    p.properties().toBuilder().topicAlias(alias).build(), p.payload());
-        }
-        if (outboundAliases.size() >= clientTopicAliasMaximum) {
-            return p;
-        }
-        int newAlias = outboundAliases.size() + 1;
-        PublishPacket aliased = new PublishPacket(p.topic(), p.qos(), p.retain(), p.dup(), p.packetId(),
-                p.properties().toBuilder().topicAlias(newAlias).build(), p.payload());
-        if (clientMaximumPacketSize != Long.MAX_VALUE
-                && PacketEncoder.encodedSize(aliased, version) > clientMaximumPacketSize) {
-            return p; // [MQTT-3.1.2-24] the alias would push it over the client's maximum: send it without
-        }
-        outboundAliases.put(p.topic(), newAlias);
-        return aliased;
     }
 
-    /**
-     * An acknowledgement with a Reason String or User Properties that would exceed the client's Maximum Packet
-     * Size goes without them [MQTT-3.4.2-2] (and the same rule of every other ack and of DISCONNECT).
-     */
-    private MqttPacket fitToMaximumPacketSize(MqttPacket packet) {
-        if (PacketEncoder.encodedSize(packet, version) <= clientMaximumPacketSize) {
-            return packet;
-        }
-        return switch (packet.type()) {
-            case PUBACK -> new PubAckPacket(((PubAckPacket) packet).packetId(), ((PubAckPacket) packet).reasonCode(),
-                    Properties.EMPTY);
-            case PUBREC -> new PubRecPacket(((PubRecPacket) packet).packetId(), ((PubRecPacket) packet).reasonCode(),
-                    Properties.EMPTY);
-            case PUBREL -> new PubRelPacket(((PubRelPacket) packet).packetId(), ((PubRelPacket) packet).reasonCode(),
-                    Properties.EMPTY);
-            case PUBCOMP -> new PubCompPacket(((PubCompPacket) packet).packetId(),
-                    ((PubCompPacket) packet).reasonCode(), Properties.EMPTY);
-            case SUBACK -> new SubAckPacket(((SubAckPacket) packet).packetId(), ((SubAckPacket) packet).reasonCodes(),
-                    Properties.EMPTY);
-            case UNSUBACK -> new UnsubAckPacket(((UnsubAckPacket) packet).packetId(),
-                    ((UnsubAckPacket) packet).reasonCodes(), Properties.EMPTY);
-            case DISCONNECT -> new DisconnectPacket(((DisconnectPacket) packet).reasonCode(), Properties.EMPTY);
-            default -> packet;
-        };
+    private Object encode(MqttPacket packet) {
+        OutboundPackets o = out != null ? out : OutboundPackets.plain(ProtocolVersion.MQTT_3_1_1);
+        return o.encode(packet, ctx.alloc());
+    }
+
+    /** Writes and flushes {@code packet}, then closes the connection. */
+    private void writeAndClose(MqttPacket packet) {
+        ctx.writeAndFlush(encode(packet)).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void flushNow() {
         flushPending = false;
         ctx.flush();
-    }
-
-    /** Stops reading (and decoding what was read) until the socket is writable again: see {@link #outputPaused}. */
-    private void pauseForOutput() {
-        if (outputPaused) {
-            return;
-        }
-        outputPaused = true;
-        stalledPending = -1;
-        MqttFrameDecoder d = decoder();
-        if (d != null) {
-            d.hold();
-        }
-        channel.config().setAutoRead(false); // in every state: what is read is not decoded while held
-        LOG.debug("Client '{}' does not read what it is sent: its reads are paused until it does", clientId);
-    }
-
-    /** The socket is writable again: read and decode again, what was held back first. */
-    private void resumeFromOutputPause() {
-        outputPaused = false;
-        if (state == State.CONNECTED) {
-            updateAutoRead();
-        } else if (state == State.AWAIT_CONNECT || state == State.AUTHENTICATING) {
-            channel.config().setAutoRead(true);
-        } // VERIFYING and OPENING read again when they end (finishOpening)
-        MqttFrameDecoder d = decoder();
-        if (d != null) {
-            try {
-                d.release();
-            } catch (Exception e) {
-                exceptionCaught(ctx, e);
-            }
-        }
-    }
-
-    /**
-     * At a keep-alive check while reads are paused for output: whether the socket took anything since the previous
-     * one. The first check after the pause only takes note (the pause may have begun just before it), so a client is
-     * judged on at least one whole period.
-     */
-    private boolean readsWhatItIsSent() {
-        io.netty.channel.ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
-        if (b == null) {
-            return true;
-        }
-        Object current = b.current();
-        long progress = b.currentProgress();
-        long pending = b.totalPendingWriteBytes();
-        boolean first = stalledPending < 0;
-        boolean moved = current != stalledMessage || progress != stalledProgress || pending != stalledPending;
-        stalledMessage = current;
-        stalledProgress = progress;
-        stalledPending = pending;
-        return first || moved;
-    }
-
-    /** The connection's frame decoder, {@code null} in a pipeline without one. */
-    private MqttFrameDecoder decoder() {
-        if (decoder == null) {
-            decoder = channel.pipeline().get(MqttFrameDecoder.class);
-        }
-        return decoder;
-    }
-
-    /** Whether the broker has stopped reading this connection (for any reason); on the connection's loop. */
-    public boolean isReadPaused() {
-        return outputPaused || budgetPaused || governorPaused;
-    }
-
-    /** Bytes written to this connection that the socket has not taken yet; on the connection's loop. */
-    public long pendingOutboundBytes() {
-        io.netty.channel.ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
-        return b == null ? 0 : b.totalPendingWriteBytes();
     }
 
     @Override
@@ -339,7 +282,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     @Override
     public long clientMaximumPacketSize() {
-        return clientMaximumPacketSize;
+        return out == null ? Long.MAX_VALUE : out.maximumPacketSize();
     }
 
     @Override
@@ -367,107 +310,118 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         if (state == State.CLOSED) {
             return;
         }
+        ProtocolVersion version = version();
         if (version != null && version.isV5() && state == State.CONNECTED && channel.isWritable()) {
-            DisconnectPacket d = new DisconnectPacket(reason, reasonProperties(reasonString, true));
-            if (PacketEncoder.encodedSize(d, version) > clientMaximumPacketSize) {
-                d = new DisconnectPacket(reason, Properties.EMPTY);
-            }
-            ctx.writeAndFlush(d).addListener(ChannelFutureListener.CLOSE);
+            state = State.CLOSED;
+            // a reason string the client's Maximum Packet Size has no room for is left out (OutboundPackets)
+            writeAndClose(new DisconnectPacket(reason, reasonProperties(reasonString, true)));
             // a client that stops reading now would keep the DISCONNECT, and the connection, pending for ever
-            ctx.executor().schedule(() -> {
-                channel.close();
-            }, CLOSE_GRACE_SECONDS, TimeUnit.SECONDS);
+            deadline = nonZero(sweeper.now() + CLOSE_GRACE_NANOS);
+            sweeper.schedule(this, deadline);
         } else {
             // 3.x, or a client that does not read what it is sent: a DISCONNECT would wait behind the rest
+            state = State.CLOSED;
             ctx.flush();
             channel.close();
         }
-        state = State.CLOSED;
     }
 
-    /**
-     * Properties carrying a Reason String, if the client allows it: always on CONNACK and DISCONNECT, elsewhere only
-     * when Request Problem Information is not 0 [MQTT-3.1.2-29].
-     */
-    Properties reasonProperties(String reasonString, boolean connackOrDisconnect) {
-        if (reasonString == null || !version.isV5() || !(connackOrDisconnect || problemInformation)) {
+    @Override
+    public Properties reasonProperties(String reasonString, boolean connackOrDisconnect) {
+        ProtocolVersion version = version();
+        if (reasonString == null || version == null || !version.isV5() || !(connackOrDisconnect || problemInformation)) {
             return Properties.EMPTY;
         }
         return Properties.builder().reasonString(reasonString).build();
     }
 
-    Session session() {
-        return session;
-    }
-
-    String clientId() {
-        return clientId;
-    }
-
-    Channel channel() {
-        return channel;
-    }
-
-    ChannelHandlerContext ctx() {
-        return ctx;
-    }
-
-    // ---------------------------------------------------------------- channel events
-
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        this.ctx = ctx;
-        this.channel = ctx.channel();
+    public void storeFailed(String what) {
+        LOG.debug("Client '{}' ({}): the store could not keep what its {} brought; closing the connection", clientId,
+                channel.remoteAddress(), what);
+        closeWithReason(ReasonCode.UNSPECIFIED_ERROR, STORE_FAILED);
     }
 
     @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        broker.metrics().connectionsAccepted.increment();
-        long timeoutMs = broker.config().connectTimeout().toMillis();
-        connectTimeout = ctx.executor().schedule(() -> {
-            if (state == State.AWAIT_CONNECT || state == State.AUTHENTICATING || state == State.VERIFYING) {
-                LOG.debug("{}: no CONNECT within {} ms, closing", channel.remoteAddress(), timeoutMs);
-                state = State.CLOSED;
-                channel.close();
-            }
-        }, timeoutMs, TimeUnit.MILLISECONDS);
-        ctx.fireChannelActive();
+    public void protocolError(String why) {
+        disconnect(ReasonCode.PROTOCOL_ERROR, why);
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (state == State.CLOSED) {
+    public void disconnect(ReasonCode reason, String why) {
+        broker.metrics().protocolErrors.increment();
+        LOG.info("Client '{}' ({}): {}; disconnecting with {}", clientId, channel.remoteAddress(), why, reason);
+        closeWithReason(reason, why);
+    }
+
+    // ---------------------------------------------------------------- reading, paused and resumed
+
+    /** Stops reading (and decoding what was read) until the socket is writable again: see {@link #outputPaused}. */
+    private void pauseForOutput() {
+        if (outputPaused) {
             return;
         }
-        if (msg instanceof DecodeFailure failure) {
-            onDecodeFailure(failure);
-        } else if (state == State.OPENING || state == State.VERIFYING) {
-            pendingWhileOpening.add((MqttPacket) msg);
-        } else {
-            dispatch((MqttPacket) msg);
+        outputPaused = true;
+        stall = null;
+        if (inbound != null) {
+            inbound.hold();
+        }
+        channel.config().setAutoRead(false); // in every state: what is read is not decoded while held
+        LOG.debug("Client '{}' does not read what it is sent: its reads are paused until it does", clientId);
+    }
+
+    /** The socket is writable again: read and decode again, what was held back first. */
+    private void resumeFromOutputPause() {
+        outputPaused = false;
+        if (state == State.CONNECTED) {
+            updateAutoRead();
+        } else if (state == State.AWAIT_CONNECT || state == State.AUTHENTICATING) {
+            channel.config().setAutoRead(true);
+        } // VERIFYING and OPENING read again when they end (accept)
+        if (inbound != null) {
+            try {
+                inbound.release();
+            } catch (Exception e) {
+                exceptionCaught(ctx, e);
+            }
         }
     }
 
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (flushPending) {
-            flushPending = false;
-            ctx.flush();
+    /**
+     * At a keep-alive check while reads are paused for output: whether the socket took anything since the previous
+     * one. The first check after the pause only takes note (the pause may have begun just before it), so a client is
+     * judged on at least one whole period.
+     */
+    private boolean readsWhatItIsSent() {
+        ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
+        if (b == null) {
+            return true;
         }
-        if (state == State.CONNECTED) {
-            if (routedInBatch) {
-                routedInBatch = false;
-                checkBudget();
-            }
-            if (publishedInBatch) {
-                publishedInBatch = false;
-                if (!governorPaused) {
-                    // publishers stop reading while other loops are behind with deliveries (see DeliveryGovernor);
-                    // a connection that only acknowledges or pings adds nothing to the backlog and goes on
-                    broker.governor().pauseIfOverloaded(governorPause, governorResume);
-                }
-            }
+        Object current = b.current();
+        long progress = b.currentProgress();
+        long pending = b.totalPendingWriteBytes();
+        OutputStall last = stall;
+        boolean moved = last == null || current != last.message || progress != last.progress
+                || pending != last.pending;
+        if (last == null) {
+            last = new OutputStall();
+            stall = last;
         }
+        last.message = current;
+        last.progress = progress;
+        last.pending = pending;
+        return moved;
+    }
+
+    /** Whether the broker has stopped reading this connection (for any reason); on the connection's loop. */
+    public boolean isReadPaused() {
+        return outputPaused || budgetPaused || governorPaused;
+    }
+
+    /** Bytes written to this connection that the socket has not taken yet; on the connection's loop. */
+    public long pendingOutboundBytes() {
+        ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
+        return b == null ? 0 : b.totalPendingWriteBytes();
     }
 
     /**
@@ -482,7 +436,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         QueueBudget budget = broker.queueBudget();
         long total = budget.onRouted(channel.eventLoop());
         if (!budget.isAtBudget(total) || !publishedInBatch || budgetPaused || session.queuedCount() > 0
-                || session.inflightCount() > 0 || System.nanoTime() - budgetExemptUntilNanos < 0) {
+                || session.inflightCount() > 0
+                || (flow().budgetExemptUntil != NO_DEADLINE && sweeper.now() - flow.budgetExemptUntil < 0)) {
             return;
         }
         budgetPaused = true;
@@ -491,7 +446,20 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                 clientId, total);
         if (!budgetRegistered) {
             budgetRegistered = true;
-            budget.pause(budgetResume, channel.eventLoop());
+            budget.pause(flow.budgetResume, channel.eventLoop());
+        }
+    }
+
+    private void resumeFromBudget(boolean timedOut) {
+        budgetRegistered = false;
+        if (budgetPaused) {
+            if (timedOut) {
+                // the pause ran to its limit: read for at least as long before it may be paused again
+                flow().budgetExemptUntil = nonZero(sweeper.now()
+                        + TimeUnit.MILLISECONDS.toNanos(QueueBudget.MAX_PAUSE_MS));
+            }
+            budgetPaused = false;
+            updateAutoRead();
         }
     }
 
@@ -502,12 +470,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
     }
 
-    /** Called from any loop by the DeliveryGovernor once the hand-off backlog is low again. */
-    private void resumeFromGovernor() {
-        onLoop(() -> {
-            governorPaused = false;
-            updateAutoRead();
-        });
+    /** Publishers stop reading while other loops are behind with deliveries (see DeliveryGovernor). */
+    private void pauseIfOverloaded() {
+        PublisherFlow f = flow();
+        broker.governor().pauseIfOverloaded(f.governorPause, f.governorResume);
     }
 
     /** Runs {@code task} on the connection's loop (posted); nothing when the broker is stopping. */
@@ -518,8 +484,146 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
         try {
             loop.execute(task);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             // the broker is stopping
+        }
+    }
+
+    // ---------------------------------------------------------------- deadlines
+
+    /**
+     * Called by the sweeper once the earliest deadline filed for this connection may have fallen: acts on those that
+     * have, and answers the next one ({@link #NO_DEADLINE} for none).
+     */
+    long onDeadline(long now) {
+        if (deadline != NO_DEADLINE && now - deadline >= 0) {
+            deadline = NO_DEADLINE;
+            if (state == State.CLOSED) {
+                channel.close(); // the DISCONNECT did not leave within the grace period
+            } else {
+                connectTimedOut();
+            }
+            return NO_DEADLINE;
+        }
+        if (state == State.CLOSED) {
+            return deadline;
+        }
+        if (keepAliveNanos > 0 && now - (keepAliveFrom + keepAliveNanos) >= 0) {
+            keepAliveFrom = now; // checked again one whole period later (or after the next packet)
+            keepAliveExpired();
+        }
+        return nextDeadline();
+    }
+
+    /** The earliest deadline of this connection, {@link #NO_DEADLINE} for none. */
+    long nextDeadline() {
+        long next = deadline;
+        if (state == State.CLOSED) {
+            return next;
+        }
+        if (keepAliveNanos > 0) {
+            long due = keepAliveFrom + keepAliveNanos;
+            if (next == NO_DEADLINE || due - next < 0) {
+                next = due;
+            }
+        }
+        return next;
+    }
+
+    /** {@code nanos}, moved off the value that stands for no deadline. */
+    private static long nonZero(long nanos) {
+        return nanos == NO_DEADLINE ? 1 : nanos;
+    }
+
+    private void connectTimedOut() {
+        // no CONNECT, or authentication not done, within the connect timeout
+        LOG.debug("{}: no CONNECT within {} ms, closing", channel.remoteAddress(),
+                broker.config().connectTimeout().toMillis());
+        state = State.CLOSED;
+        channel.close();
+    }
+
+    /** 1.5 times the Keep Alive passed without a packet from the client. */
+    private void keepAliveExpired() {
+        if (outputPaused && !readsWhatItIsSent()) {
+            // its PINGREQs may wait unread in the socket, but it has not taken a byte for a whole keep-alive period
+            // (1.5 times Keep Alive): dead, or not working as a client (it would not see a PINGRESP either)
+            LOG.info("Client '{}' has read nothing it was sent for a keep-alive period, disconnecting", clientId);
+            closeWithReason(ReasonCode.KEEP_ALIVE_TIMEOUT, "keep-alive timeout");
+            return;
+        }
+        if (governorPaused || budgetPaused || outputPaused) {
+            // not reading by our own choice: the client's PINGREQs wait unread in the socket, it is not silent
+            return;
+        }
+        // [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5.0) nothing received within 1.5 times the Keep Alive: close as
+        // a network failure
+        LOG.info("Client '{}' keep-alive timeout, disconnecting", clientId);
+        closeWithReason(ReasonCode.KEEP_ALIVE_TIMEOUT, "keep-alive timeout");
+    }
+
+    // ---------------------------------------------------------------- channel events
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.channel = ctx.channel();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        broker.metrics().connectionsAccepted.increment();
+        sweeper = setup.sweepers().of(channel.eventLoop());
+        deadline = nonZero(sweeper.now() + broker.config().connectTimeout().toNanos());
+        sweeper.schedule(this, deadline);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (msg instanceof DecodeFailure failure) {
+            onDecodeFailure(failure);
+        } else if (state == State.OPENING || state == State.VERIFYING) {
+            packetInBatch = true;
+            if (pendingWhileOpening == null) {
+                pendingWhileOpening = new ArrayDeque<>(2);
+            }
+            pendingWhileOpening.add((MqttPacket) msg);
+        } else {
+            packetInBatch = true;
+            inReadBatch = true; // answers are flushed once, at the end of the batch
+            dispatch((MqttPacket) msg);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        inReadBatch = false;
+        if (packetInBatch) {
+            packetInBatch = false;
+            if (keepAliveNanos > 0) {
+                keepAliveFrom = sweeper.now(); // the sweeper finds the later deadline when it comes to this one
+            }
+        }
+        if (flushPending) {
+            flushPending = false;
+            ctx.flush();
+        }
+        if (state == State.CONNECTED) {
+            if (routedInBatch) {
+                routedInBatch = false;
+                checkBudget();
+            }
+            if (publishedInBatch) {
+                publishedInBatch = false;
+                if (!governorPaused) {
+                    // a connection that only acknowledges or pings adds nothing to the backlog and goes on
+                    pauseIfOverloaded();
+                }
+            }
         }
     }
 
@@ -538,28 +642,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent && outputPaused && !readsWhatItIsSent()) {
-            // its PINGREQs may wait unread in the socket, but it has not taken a byte for a whole keep-alive period
-            // (1.5 times Keep Alive): dead, or not working as a client (it would not see a PINGRESP either)
-            LOG.info("Client '{}' has read nothing it was sent for a keep-alive period, disconnecting", clientId);
-            closeWithReason(ReasonCode.KEEP_ALIVE_TIMEOUT, "keep-alive timeout");
-            return;
-        }
-        if (evt instanceof IdleStateEvent && (governorPaused || budgetPaused || outputPaused)) {
-            // not reading by our own choice: the client's PINGREQs wait unread in the socket, it is not silent
-            return;
-        }
-        if (evt instanceof IdleStateEvent) {
-            // [MQTT-3.1.2-24] nothing received within 1.5 times the Keep Alive: close as a network failure
-            LOG.info("Client '{}' keep-alive timeout, disconnecting", clientId);
-            closeWithReason(ReasonCode.KEEP_ALIVE_TIMEOUT, "keep-alive timeout");
-            return;
-        }
-        ctx.fireUserEventTriggered(evt);
-    }
-
-    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof java.io.IOException) {
             LOG.debug("Client '{}' connection error: {}", clientId, cause.toString());
@@ -571,8 +653,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (connectTimeout != null) {
-            connectTimeout.cancel(false);
+        deadline = NO_DEADLINE;
+        if (sweeper != null) {
+            sweeper.cancel(this);
         }
         State previous = state;
         state = State.CLOSED;
@@ -593,7 +676,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                 case AUTH -> connectHandler.onAuth((AuthPacket) packet);
                 default -> {
                     // [MQTT-4.12.0-4] nothing but AUTH or DISCONNECT before the CONNACK
-                    if (packet.type() == io.starling.codec.PacketType.DISCONNECT) {
+                    if (packet.type() == PacketType.DISCONNECT) {
                         state = State.CLOSED;
                         channel.close();
                     } else {
@@ -607,20 +690,20 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             case PUBLISH -> {
                 publishedInBatch = true;
                 routedInBatch = true;
-                publishHandler.onPublish((PublishPacket) packet);
+                publishHandler().onPublish((PublishPacket) packet);
             }
             case PUBACK -> session.onPubAck(((PubAckPacket) packet).packetId());
             case PUBREC -> {
                 PubRecPacket p = (PubRecPacket) packet;
                 session.onPubRec(p.packetId(), p.reasonCode());
             }
-            case PUBREL -> publishHandler.onPubRel((PubRelPacket) packet);
+            case PUBREL -> publishHandler().onPubRel((PubRelPacket) packet);
             case PUBCOMP -> session.onPubComp(((PubCompPacket) packet).packetId());
             case SUBSCRIBE -> {
                 routedInBatch = true; // retained messages may be queued
-                subscribeHandler.onSubscribe((SubscribePacket) packet);
+                subscribeHandler().onSubscribe((SubscribePacket) packet);
             }
-            case UNSUBSCRIBE -> subscribeHandler.onUnsubscribe((UnsubscribePacket) packet);
+            case UNSUBSCRIBE -> subscribeHandler().onUnsubscribe((UnsubscribePacket) packet);
             case PINGREQ -> write(PingRespPacket.INSTANCE); // [MQTT-3.12.4-1]
             case DISCONNECT -> connectHandler.onDisconnect((DisconnectPacket) packet);
             case AUTH -> connectHandler.onAuth((AuthPacket) packet);
@@ -628,27 +711,20 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
     }
 
-    /**
-     * The store could not write what an acknowledgement of {@code what} depends on, and the protocol has no error code
-     * for it (3.x, or a PUBCOMP): the connection closes without the acknowledgement (5.0: DISCONNECT 0x80), so the
-     * client re-sends on its next connection. The store logs the failure itself; this line is at DEBUG.
-     */
-    void storeFailed(String what) {
-        LOG.debug("Client '{}' ({}): the store could not keep what its {} brought; closing the connection", clientId,
-                channel.remoteAddress(), what);
-        closeWithReason(ReasonCode.UNSPECIFIED_ERROR, STORE_FAILED);
+    private PublishHandler publishHandler() {
+        if (publishHandler == null) {
+            publishHandler = new PublishHandler(this, broker, broker.store(), broker.config(), broker.topicLimits(),
+                    broker.metrics(), sweeper::now);
+        }
+        return publishHandler;
     }
 
-    /** Ends the connection for a protocol violation: DISCONNECT 0x82 on 5.0, close on 3.x; the Will is sent. */
-    void protocolError(String why) {
-        disconnect(ReasonCode.PROTOCOL_ERROR, why);
-    }
-
-    /** Ends the connection on the server's initiative with a reason, logged once. */
-    void disconnect(ReasonCode reason, String why) {
-        broker.metrics().protocolErrors.increment();
-        LOG.info("Client '{}' ({}): {}; disconnecting with {}", clientId, channel.remoteAddress(), why, reason);
-        closeWithReason(reason, why);
+    private SubscribeHandler subscribeHandler() {
+        if (subscribeHandler == null) {
+            subscribeHandler = new SubscribeHandler(this, broker, broker.store(), broker.config(),
+                    broker.topicLimits());
+        }
+        return subscribeHandler;
     }
 
     private void onDecodeFailure(DecodeFailure f) {
@@ -660,13 +736,14 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             ReasonCode r = f.reasonCode();
             if (r == ReasonCode.UNSUPPORTED_PROTOCOL_VERSION) {
                 // [MQTT-3.1.2-2] CONNACK 0x01 (3.x) / 0x84 (5.0), then close
-                version = f.version() == ProtocolVersion.MQTT_5 ? f.version() : ProtocolVersion.MQTT_3_1_1;
+                out = OutboundPackets.plain(f.version() == ProtocolVersion.MQTT_5 ? f.version()
+                        : ProtocolVersion.MQTT_3_1_1);
                 sendConnAckAndClose(r, null);
                 return;
             }
             if (f.version() == ProtocolVersion.MQTT_5) {
                 // [MQTT-3.1.4-1] 5.0: a CONNACK with the reason code may precede the close
-                version = f.version();
+                out = OutboundPackets.plain(f.version());
                 sendConnAckAndClose(r, f.message());
                 return;
             }
@@ -677,52 +754,149 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         closeWithReason(f.reasonCode(), f.message());
     }
 
-    /** Refuses a CONNECT: CONNACK with the reason (mapped to a 3.x return code by the encoder), then close. */
-    void refuseConnect(ReasonCode reason, String why) {
+    // ---------------------------------------------------------------- ConnectPort: the CONNECT's steps
+
+    @Override
+    public State state() {
+        return state;
+    }
+
+    @Override
+    public void connecting(ProtocolVersion version) {
+        out = OutboundPackets.plain(version);
+    }
+
+    @Override
+    public void identified(String id) {
+        clientId = id;
+    }
+
+    @Override
+    public void clientLimits(int receiveMaximum, long maximumPacketSize, int topicAliasMaximum,
+            boolean problemInformation) {
+        this.clientReceiveMaximum = receiveMaximum;
+        this.out = OutboundPackets.of(out.version(), maximumPacketSize, topicAliasMaximum);
+        this.problemInformation = problemInformation;
+    }
+
+    @Override
+    public void keepAlive(int seconds) {
+        if (seconds > 0) {
+            // [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5.0) allow one and a half times the Keep Alive between
+            // packets
+            keepAliveNanos = seconds * 1_500_000_000L;
+            keepAliveFrom = sweeper.now();
+            sweeper.schedule(this, nextDeadline());
+        }
+    }
+
+    @Override
+    public void startAuthenticating() {
+        state = State.AUTHENTICATING;
+    }
+
+    @Override
+    public void startVerifying() {
+        state = State.VERIFYING;
+        channel.config().setAutoRead(false);
+    }
+
+    @Override
+    public void authorized(TopicAccess access) {
+        topicAccess = access;
+    }
+
+    @Override
+    public void startOpening() {
+        state = State.OPENING;
+        deadline = NO_DEADLINE; // the connect timeout also bounds an enhanced authentication exchange, which is over
+        channel.config().setAutoRead(false);
+        long next = nextDeadline();
+        if (next == NO_DEADLINE) {
+            sweeper.cancel(this);
+        }
+    }
+
+    @Override
+    public void sessionOpened(Session s) {
+        session = s;
+    }
+
+    @Override
+    public void accept(ConnAckPacket connAck) {
+        // flushed below with the answers to what the client pipelined (no flush task for the CONNACK alone)
+        ctx.write(encode(connAck), ctx.voidPromise());
+        state = State.CONNECTED;
+        session.resume();
+        ArrayDeque<MqttPacket> pending = pendingWhileOpening;
+        pendingWhileOpening = null;
+        while (pending != null && state == State.CONNECTED && !pending.isEmpty()) {
+            dispatch(pending.poll());
+        }
+        flushPending = false;
+        ctx.flush();
+        updateAutoRead(); // reads again, unless an answer to a pipelined packet found the socket full
+    }
+
+    @Override
+    public void abandon() {
+        state = State.CLOSED;
+    }
+
+    @Override
+    public void refuseConnect(ReasonCode reason, String why) {
         LOG.info("{}: CONNECT refused: {} ({})", channel.remoteAddress(), why, reason);
         sendConnAckAndClose(reason, why);
     }
 
-    /** Refuses a CONNECT by closing the connection, for a refusal 3.x has no return code for. */
-    void closeWithoutConnAck(String why) {
+    @Override
+    public void refuseConnectQuietly(ReasonCode reason, String why) {
+        sendConnAckAndClose(reason, why);
+    }
+
+    @Override
+    public void refuseConnect(ConnAckPacket connAck) {
+        state = State.CLOSED;
+        writeAndClose(connAck);
+    }
+
+    @Override
+    public void closeWithoutConnAck(String why) {
         LOG.info("{}: CONNECT refused: {}; closing without CONNACK", channel.remoteAddress(), why);
         state = State.CLOSED;
         channel.close();
     }
 
-    void sendConnAckAndClose(ReasonCode reason, String why) {
+    private void sendConnAckAndClose(ReasonCode reason, String why) {
         state = State.CLOSED;
-        Properties props = version != null && version.isV5() ? reasonProperties(why, true) : Properties.EMPTY;
-        // [MQTT-3.2.2-4] / [MQTT-3.2.2-6] Session Present is 0 with a refusal
-        ctx.writeAndFlush(new ConnAckPacket(false, reason, props)).addListener(ChannelFutureListener.CLOSE);
+        // [MQTT-3.2.2-4] (3.1.1) / [MQTT-3.2.2-6] (5.0) Session Present is 0 with a refusal
+        writeAndClose(new ConnAckPacket(false, reason, reasonProperties(why, true)));
     }
 
-    // ---------------------------------------------------------------- used by ConnectHandler
-
-    void cancelConnectTimeout() {
-        connectTimeout.cancel(false);
+    @Override
+    public void closeWith(DisconnectPacket disconnect) {
+        state = State.CLOSED;
+        writeAndClose(disconnect);
     }
 
-    /** Holds packets a client pipelines behind its CONNECT while its credentials are checked. */
-    void startVerifying() {
-        state = State.VERIFYING;
-        channel.config().setAutoRead(false);
+    @Override
+    public void closeOnClientDisconnect() {
+        state = State.CLOSED;
+        ctx.flush();
+        channel.close();
     }
 
-    /** Holds packets a client pipelines behind its CONNECT until the session is attached. */
-    void startOpening() {
-        state = State.OPENING;
-        channel.config().setAutoRead(false);
-    }
-
-    /** The session is attached and CONNACK written: resend, then handle what the client pipelined. */
-    void finishOpening() {
-        state = State.CONNECTED;
-        session.resume();
-        while (state == State.CONNECTED && !pendingWhileOpening.isEmpty()) {
-            dispatch(pendingWhileOpening.poll());
+    @Override
+    public void execute(Runnable task) {
+        try {
+            channel.eventLoop().execute(task);
+        } catch (RejectedExecutionException e) {
+            // the broker is stopping
         }
-        pendingWhileOpening.clear();
-        updateAutoRead(); // reads again, unless an answer to a pipelined packet found the socket full
+    }
+
+    @Override
+    public CertificateIdentity certificate() {
+        return setup.certificates().apply(channel);
     }
 }

@@ -1,11 +1,14 @@
 package io.starling.server.protocol;
 
 import io.netty.buffer.Unpooled;
+import io.starling.broker.Broker;
 import io.starling.broker.acl.Acl;
 import io.starling.broker.acl.TopicAccess;
 import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.routing.Message;
 import io.starling.broker.session.Session;
+import io.starling.broker.store.Store;
 import io.starling.broker.topic.TopicLimits;
 import io.starling.codec.DecodeException;
 import io.starling.codec.MqttStrings;
@@ -16,6 +19,7 @@ import io.starling.codec.packet.PubCompPacket;
 import io.starling.codec.packet.PubRecPacket;
 import io.starling.codec.packet.PubRelPacket;
 import io.starling.codec.packet.PublishPacket;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,18 +33,32 @@ final class PublishHandler {
     private static final Logger LOG = LoggerFactory.getLogger(PublishHandler.class);
     private static final long DENY_LOG_INTERVAL_NS = 10_000_000_000L;
 
-    private final MqttConnection connection;
+    private final ConnectionPort connection;
+    private final Broker broker;
+    private final Store store;
     private final BrokerConfig config;
     private final TopicLimits topicLimits;
+    private final BrokerMetrics metrics;
+    private final LongSupplier nanoClock;
     private long deniedSinceLog;
     private long lastDenyLogNs;
     /** Inbound Topic Alias → Topic Name (5.0), created on first use; index 0 is never used. */
     private String[] topicAliases;
 
-    PublishHandler(MqttConnection connection) {
+    /**
+     * @param broker where messages are routed
+     * @param store what acknowledgements wait for
+     * @param nanoClock the clock of the rate limit of log lines
+     */
+    PublishHandler(ConnectionPort connection, Broker broker, Store store, BrokerConfig config, TopicLimits topicLimits,
+            BrokerMetrics metrics, LongSupplier nanoClock) {
         this.connection = connection;
-        this.config = connection.broker.config();
-        this.topicLimits = connection.broker.topicLimits();
+        this.broker = broker;
+        this.store = store;
+        this.config = config;
+        this.topicLimits = topicLimits;
+        this.metrics = metrics;
+        this.nanoClock = nanoClock;
     }
 
     void onPublish(PublishPacket p) {
@@ -55,7 +73,7 @@ final class PublishHandler {
         Integer alias = props.topicAlias();
         if (alias != null) {
             if (alias == 0 || alias > config.topicAliasMaximum()) {
-                // [MQTT-3.3.2-9] [MQTT-3.3.2-10] an alias of 0 or above our Topic Alias Maximum
+                // [MQTT-3.3.2-9] [MQTT-3.3.2-10] (5.0) an alias of 0 or above our Topic Alias Maximum
                 connection.disconnect(ReasonCode.TOPIC_ALIAS_INVALID, "topic alias " + alias + " out of range");
                 return;
             }
@@ -75,12 +93,12 @@ final class PublishHandler {
             props = props.toBuilder().topicAlias(null).build();
         }
         if (p.qos() > config.maximumQos()) {
-            // [MQTT-3.2.2-11] publishing above the announced Maximum QoS
+            // [MQTT-3.2.2-11] (5.0) publishing above the announced Maximum QoS
             connection.disconnect(ReasonCode.QOS_NOT_SUPPORTED, "QoS " + p.qos() + " above maximum " + config.maximumQos());
             return;
         }
         if (p.retain() && !config.retainAvailable()) {
-            // [MQTT-3.2.2-14] RETAIN=1 while Retain Available is 0
+            // [MQTT-3.2.2-14] (5.0) RETAIN=1 while Retain Available is 0
             connection.disconnect(ReasonCode.RETAIN_NOT_SUPPORTED, "retain not available");
             return;
         }
@@ -102,15 +120,15 @@ final class PublishHandler {
                 System.currentTimeMillis());
         Session session = connection.session();
         switch (p.qos()) {
-            case 0 -> connection.broker.publish(m);
+            case 0 -> broker.publish(m);
             case 1 -> {
                 // [MQTT-4.3.2-2] PUBACK once the message is as durable as configured (0x97: retention refused, 5.0)
-                acknowledge(p, connection.broker.publish(m, v5));
+                acknowledge(p, broker.publish(m, v5));
             }
             case 2 -> {
                 if (session.inboundQos2Count() >= config.receiveMaximum() && v5
                         && !session.isAwaitingRelease(p.packetId())) {
-                    // [MQTT-3.3.4-9] more unacknowledged QoS 2 than our Receive Maximum
+                    // [MQTT-3.3.4-7] (5.0) more unacknowledged QoS 2 than our Receive Maximum
                     connection.disconnect(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "receive maximum exceeded");
                     return;
                 }
@@ -118,13 +136,13 @@ final class PublishHandler {
                 boolean[] began = {false};
                 // the packet id and the message it brought are stored together: a crash between them would make a
                 // re-sent PUBLISH look like a duplicate of a message that was never stored, or route it twice
-                connection.broker.store().atomically(() -> {
+                store.atomically(() -> {
                     if (session.beginInboundQos2(p.packetId())) {
                         began[0] = true;
-                        rc[0] = connection.broker.publish(m, v5);
+                        rc[0] = broker.publish(m, v5);
                     }
                 });
-                // [MQTT-4.3.3-2] PUBREC again for a duplicate, without routing it a second time
+                // [MQTT-4.3.3-2] (3.1.1) PUBREC again for a duplicate, without routing it a second time
                 acknowledge(p, rc[0], null, began[0]);
             }
             default -> throw new IllegalStateException("QoS " + p.qos());
@@ -134,7 +152,7 @@ final class PublishHandler {
     /**
      * A Topic Name over max-topic-length or max-topic-levels. 5.0: PUBACK/PUBREC 0x90 Topic Name invalid ("correctly
      * formed, but not accepted by this Server", 5.0 3.4.2.1), the connection stays; at QoS 0 there is no ack, so
-     * DISCONNECT 0x90. 3.x has no way to refuse a PUBLISH: the connection is closed [MQTT-3.3.5-2]. An alias set with
+     * DISCONNECT 0x90. 3.x has no way to refuse a PUBLISH: the connection is closed [MQTT-3.3.5-2] (3.1.1). An alias set with
      * the refused topic is not set.
      */
     private void refuseTopic(PublishPacket p, boolean v5, String why) {
@@ -147,7 +165,7 @@ final class PublishHandler {
 
     /** The ACL's answer if there is one; without, only {@code $SYS} is refused (read-only for every client). */
     private boolean mayPublish(String topic) {
-        TopicAccess access = connection.topicAccess;
+        TopicAccess access = connection.topicAccess();
         if (access != null) {
             return access.canPublish(topic);
         }
@@ -160,11 +178,11 @@ final class PublishHandler {
      * PUBACK/PUBREC 0x87 Not authorized (3.4.2.1, 3.5.2.1). Logged at most once per 10 s per connection.
      */
     private void notAuthorized(PublishPacket p, String topic) {
-        connection.broker.metrics().messagesNotAuthorized.increment();
-        long now = System.nanoTime();
+        metrics.messagesNotAuthorized.increment();
+        long now = nanoClock.getAsLong();
         if (lastDenyLogNs == 0 || now - lastDenyLogNs > DENY_LOG_INTERVAL_NS) {
             LOG.info("Client '{}' ({}) may not publish to '{}': dropped{}", connection.clientId(),
-                    connection.channel().remoteAddress(), topic, deniedSinceLog == 0 ? ""
+                    connection.remoteAddress(), topic, deniedSinceLog == 0 ? ""
                             : " (and " + deniedSinceLog + " other PUBLISH refused since the last report)");
             deniedSinceLog = 0;
             lastDenyLogNs = now;
@@ -183,7 +201,7 @@ final class PublishHandler {
             // the 3.x flow goes on as for an accepted message: PUBREC, then PUBREL/PUBCOMP
             connection.session().beginInboundQos2(p.packetId());
         }
-        acknowledge(p, ReasonCode.SUCCESS); // [MQTT-3.3.5-2]
+        acknowledge(p, ReasonCode.SUCCESS); // [MQTT-3.3.5-2] (3.1.1)
     }
 
     private void acknowledge(PublishPacket p, ReasonCode rc) {
@@ -202,7 +220,7 @@ final class PublishHandler {
      */
     private void acknowledge(PublishPacket p, ReasonCode rc, String reasonString, boolean beganQos2) {
         int id = p.packetId();
-        // [MQTT-3.1.2-29] a Reason String only if the client did not set Request Problem Information to 0
+        // [MQTT-3.1.2-29] (5.0) a Reason String only if the client did not set Request Problem Information to 0
         Properties props = connection.reasonProperties(reasonString, false);
         Runnable failed = () -> {
             Session session = connection.session();
@@ -213,22 +231,22 @@ final class PublishHandler {
                 connection.storeFailed("PUBLISH");
             } else if (p.qos() == 1) {
                 connection.write(new PubAckPacket(id, ReasonCode.UNSPECIFIED_ERROR,
-                        connection.reasonProperties(MqttConnection.STORE_FAILED, false)));
+                        connection.reasonProperties(ConnectionPort.STORE_FAILED, false)));
             } else {
                 connection.write(new PubRecPacket(id, ReasonCode.UNSPECIFIED_ERROR,
-                        connection.reasonProperties(MqttConnection.STORE_FAILED, false)));
+                        connection.reasonProperties(ConnectionPort.STORE_FAILED, false)));
             }
         };
         if (p.qos() == 1) {
             PubAckPacket ack = new PubAckPacket(id, rc, props);
-            connection.broker.store().whenDurable(() -> connection.write(ack), failed);
+            store.whenDurable(() -> connection.write(ack), failed);
         } else {
             PubRecPacket rec = new PubRecPacket(id, rc, props);
             if (rc.isError()) {
                 // a refused QoS 2 message is over with the PUBREC: its packet id is free again
                 connection.session().releaseInboundQos2(id);
             }
-            connection.broker.store().whenDurable(() -> connection.write(rec), failed);
+            store.whenDurable(() -> connection.write(rec), failed);
         }
     }
 
@@ -238,11 +256,11 @@ final class PublishHandler {
         boolean known = session.releaseInboundQos2(id);
         ReasonCode rc = known || !connection.version().isV5() ? ReasonCode.SUCCESS
                 : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND;
-        // [MQTT-4.3.3-2] PUBCOMP for every PUBREL; once the packet id's release is durable, so that a later PUBLISH
+        // [MQTT-4.3.3-2] (3.1.1) PUBCOMP for every PUBREL; once the packet id's release is durable, so that a later PUBLISH
         // reusing it after a crash is not taken for a duplicate. If the release was not stored, the id awaits PUBREL
         // again and the connection closes without PUBCOMP (5.0 has no error code for it): the client re-sends PUBREL.
         PubCompPacket comp = new PubCompPacket(id, rc, Properties.EMPTY);
-        connection.broker.store().whenDurable(() -> connection.write(comp), () -> {
+        store.whenDurable(() -> connection.write(comp), () -> {
             if (known) {
                 session.execute(() -> session.undoInboundQos2(id, true));
             }

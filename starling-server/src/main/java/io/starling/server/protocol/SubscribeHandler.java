@@ -4,7 +4,9 @@ import io.starling.broker.Broker;
 import io.starling.broker.acl.TopicAccess;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.session.Session;
+import io.starling.broker.store.Store;
 import io.starling.broker.topic.Subscription;
+import io.starling.broker.topic.TopicLimits;
 import io.starling.broker.topic.Topics;
 import io.starling.codec.Properties;
 import io.starling.codec.ReasonCode;
@@ -28,16 +30,26 @@ final class SubscribeHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(SubscribeHandler.class);
 
-    private final MqttConnection connection;
+    private final ConnectionPort connection;
+    private final Broker broker;
+    private final Store store;
     private final BrokerConfig config;
+    private final TopicLimits topicLimits;
 
-    SubscribeHandler(MqttConnection connection) {
+    /**
+     * @param broker where subscriptions are made and retained messages come from
+     * @param store what SUBACK and UNSUBACK wait for
+     */
+    SubscribeHandler(ConnectionPort connection, Broker broker, Store store, BrokerConfig config,
+            TopicLimits topicLimits) {
         this.connection = connection;
-        this.config = connection.broker.config();
+        this.broker = broker;
+        this.store = store;
+        this.config = config;
+        this.topicLimits = topicLimits;
     }
 
     void onSubscribe(SubscribePacket p) {
-        Broker broker = connection.broker;
         Session session = connection.session();
         boolean v5 = connection.version().isV5();
         List<Integer> ids = p.properties().subscriptionIdentifiers();
@@ -55,12 +67,12 @@ final class SubscribeHandler {
         for (TopicSubscription t : p.subscriptions()) {
             ReasonCode refusal = check(t.filter(), session);
             if (refusal != null) {
-                // a refused filter fails on its own; 3.x knows only 0x80 [MQTT-3.9.3-2]
+                // a refused filter fails on its own; 3.x knows only 0x80 [MQTT-3.9.3-2] (3.1.1)
                 codes.add(v5 ? refusal : ReasonCode.UNSPECIFIED_ERROR);
                 continue;
             }
             String group = Topics.isShared(t.filter()) ? Topics.shareName(t.filter()) : null;
-            // [MQTT-3.8.4-6] grant at most the server's Maximum QoS
+            // [MQTT-3.8.4-6] (3.1.1) grant at most the server's Maximum QoS
             int qos = Math.min(t.qos(), config.maximumQos());
             Subscription s = new Subscription(session.clientId(), t.filter(), qos, t.noLocal(),
                     t.retainAsPublished(), t.retainHandling(), subscriptionId, group);
@@ -73,8 +85,8 @@ final class SubscribeHandler {
                 retainedToSend.add(s);
             }
         }
-        // [MQTT-3.8.4-1] SUBACK with the same packet id, [MQTT-3.8.4-5] one code per filter, in order
-        broker.store().whenDurable(() -> {
+        // [MQTT-3.8.4-1] SUBACK with the same packet id, [MQTT-3.8.4-5] (3.1.1) one code per filter, in order
+        store.whenDurable(() -> {
             connection.write(new SubAckPacket(p.packetId(), codes, Properties.EMPTY));
             for (Subscription s : retainedToSend) {
                 broker.sendRetained(session, s); // [MQTT-3.3.1-6] retained messages follow the SUBACK
@@ -96,7 +108,7 @@ final class SubscribeHandler {
                 failed.add(c.isError() ? c : ReasonCode.UNSPECIFIED_ERROR);
             }
             connection.write(new SubAckPacket(p.packetId(), failed,
-                    connection.reasonProperties(MqttConnection.STORE_FAILED, false)));
+                    connection.reasonProperties(ConnectionPort.STORE_FAILED, false)));
         });
     }
 
@@ -116,8 +128,7 @@ final class SubscribeHandler {
         } else if (!Topics.isValidFilter(filter)) {
             return ReasonCode.TOPIC_FILTER_INVALID; // [MQTT-4.7.1-1..3]
         }
-        if (connection.broker.topicLimits().lengthViolation(filter) != null
-                || connection.broker.topicLimits().violation(topicFilter) != null) {
+        if (topicLimits.lengthViolation(filter) != null || topicLimits.violation(topicFilter) != null) {
             // over max-topic-length (the whole filter, $share/{group}/ included) or max-topic-levels (the filter
             // that is matched, after $share/{group}/): 0x8F "not accepted by the Server" (5.0 3.9.3)
             return ReasonCode.TOPIC_FILTER_INVALID;
@@ -125,14 +136,14 @@ final class SubscribeHandler {
         if (!config.wildcardSubscriptionsAvailable() && Topics.hasWildcard(topicFilter)) {
             return ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED;
         }
-        TopicAccess access = connection.topicAccess;
+        TopicAccess access = connection.topicAccess();
         if (access != null && !access.canSubscribe(topicFilter)) {
-            // the ACL allows reading no topic of this filter: 0x87 (5.0), 0x80 on 3.x [MQTT-3.9.3-2]
+            // the ACL allows reading no topic of this filter: 0x87 (5.0), 0x80 on 3.x [MQTT-3.9.3-2] (3.1.1)
             LOG.info("Client '{}' may not subscribe to '{}'", session.clientId(), filter);
             return ReasonCode.NOT_AUTHORIZED;
         }
         if (access != null && group != null && !access.canJoin(group, topicFilter)) {
-            // the ACL's $share/ rules do not let this client join the group: 0x87 (5.0), 0x80 on 3.x [MQTT-3.9.3-2]
+            // the ACL's $share/ rules do not let this client join the group: 0x87 (5.0), 0x80 on 3.x [MQTT-3.9.3-2] (3.1.1)
             LOG.info("Client '{}' may not join the shared subscription '{}'", session.clientId(), filter);
             return ReasonCode.NOT_AUTHORIZED;
         }
@@ -145,7 +156,6 @@ final class SubscribeHandler {
 
     void onUnsubscribe(UnsubscribePacket p) {
         Session session = connection.session();
-        Broker broker = connection.broker;
         List<ReasonCode> codes = new ArrayList<>(p.filters().size());
         List<Subscription> removed = new ArrayList<>(p.filters().size());
         for (String filter : p.filters()) {
@@ -156,7 +166,7 @@ final class SubscribeHandler {
             }
         }
         // [MQTT-3.10.4-4] UNSUBACK even when nothing was unsubscribed, [MQTT-3.10.4-5] same packet id
-        broker.store().whenDurable(
+        store.whenDurable(
                 () -> connection.write(new UnsubAckPacket(p.packetId(), codes, Properties.EMPTY)),
                 () -> {
                     // the store still has the subscriptions: they are put back, and the client is told
@@ -174,7 +184,7 @@ final class SubscribeHandler {
                         failed.add(c == ReasonCode.SUCCESS ? ReasonCode.UNSPECIFIED_ERROR : c);
                     }
                     connection.write(new UnsubAckPacket(p.packetId(), failed,
-                            connection.reasonProperties(MqttConnection.STORE_FAILED, false)));
+                            connection.reasonProperties(ConnectionPort.STORE_FAILED, false)));
                 });
     }
 }

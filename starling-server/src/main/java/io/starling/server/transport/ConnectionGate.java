@@ -80,7 +80,8 @@ public final class ConnectionGate {
         this(limits, System::nanoTime);
     }
 
-    ConnectionGate(BrokerConfig.Limits limits, LongSupplier nanoClock) {
+    /** @param nanoClock the clock of the connect rate buckets and of the log's rate limit */
+    public ConnectionGate(BrokerConfig.Limits limits, LongSupplier nanoClock) {
         this.maxConnections = limits.maxConnections();
         this.ratePerNano = limits.maxConnectRatePerAddress() / 1e9;
         this.burst = limits.effectiveConnectBurst();

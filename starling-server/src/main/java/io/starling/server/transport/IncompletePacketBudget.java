@@ -46,7 +46,11 @@ public final class IncompletePacketBudget {
         this(limit, System::nanoTime);
     }
 
-    IncompletePacketBudget(long limit, LongSupplier nanoClock) {
+    /**
+     * @param limit bytes; 0 = no bound (the bytes are still counted)
+     * @param nanoClock the clock of the log's rate limit
+     */
+    public IncompletePacketBudget(long limit, LongSupplier nanoClock) {
         if (limit < 0) {
             throw new IllegalArgumentException("limit must not be negative");
         }

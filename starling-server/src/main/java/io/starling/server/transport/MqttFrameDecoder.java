@@ -11,6 +11,8 @@ import io.starling.codec.PacketType;
 import io.starling.codec.ProtocolVersion;
 import io.starling.codec.ReasonCode;
 import io.starling.codec.packet.ConnectPacket;
+import io.starling.server.wire.DecodeFailure;
+import io.starling.server.wire.PacketFlow;
 import java.time.Duration;
 import java.util.List;
 
@@ -35,13 +37,11 @@ import java.util.List;
  * answers to everything it has sent. What is held stays in the buffer (at most what one read brought) until
  * {@link #release}. Not sharable: one per channel.
  */
-public final class MqttFrameDecoder extends ByteToMessageDecoder {
+public final class MqttFrameDecoder extends ByteToMessageDecoder implements PacketFlow {
 
-    private final int maxPacketSize;
-    private final int maxConnectPacketSize;
-    private final IncompletePacketBudget budget;
-    private final IncompletePacketGuard guard;
-    private final long timeoutSeconds;
+    private final Limits limits;
+    /** The limits on the incomplete packet held now; created with the first packet that is incomplete after a read. */
+    private IncompletePacketGuard guard;
     private ChannelHandlerContext ctx;
     private ProtocolVersion version;
     private boolean failed;
@@ -65,11 +65,29 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
      */
     public MqttFrameDecoder(int maxPacketSize, int maxConnectPacketSize, IncompletePacketBudget budget,
             Duration timeout) {
-        this.maxPacketSize = maxPacketSize;
-        this.maxConnectPacketSize = Math.min(maxPacketSize, maxConnectPacketSize);
-        this.budget = budget;
-        this.timeoutSeconds = timeout.toSeconds();
-        this.guard = new IncompletePacketGuard(budget, timeout.toNanos(), this::timedOut);
+        this(new Limits(maxPacketSize, maxConnectPacketSize, budget, timeout));
+    }
+
+    /** A decoder with limits shared by the connections of a listener (one object, not four fields each). */
+    public MqttFrameDecoder(Limits limits) {
+        this.limits = limits;
+    }
+
+    /**
+     * The limits of a listener's decoders.
+     *
+     * @param maxPacketSize largest packet accepted
+     * @param maxConnectPacketSize largest CONNECT or AUTH packet accepted (at most {@code maxPacketSize} applies)
+     * @param budget the broker's bound of bytes held for incomplete packets
+     * @param timeoutNanos time a packet may take from its first byte to its last; zero = no limit
+     */
+    public record Limits(int maxPacketSize, int maxConnectPacketSize, IncompletePacketBudget budget,
+            long timeoutNanos) {
+
+        /** @param timeout time a packet may take from its first byte to its last; zero = no limit */
+        public Limits(int maxPacketSize, int maxConnectPacketSize, IncompletePacketBudget budget, Duration timeout) {
+            this(maxPacketSize, Math.min(maxPacketSize, maxConnectPacketSize), budget, timeout.toNanos());
+        }
     }
 
     public ProtocolVersion version() {
@@ -77,6 +95,7 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
     }
 
     /** Stops decoding after the packet being handled now; the rest waits in the buffer. On the channel's loop. */
+    @Override
     public void hold() {
         held = true;
     }
@@ -91,6 +110,7 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
      * batch). On the channel's loop; from inside the decoding itself it only lifts the hold, and the running loop
      * goes on.
      */
+    @Override
     public void release() throws Exception {
         if (!held) {
             return;
@@ -122,8 +142,11 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
             return;
         }
         int incomplete = internalBuffer().readableBytes();
-        if (!guard.update(ctx, incomplete, consumed)) {
-            budget.closed(IncompletePacketBudget.Cause.BYTES, ctx.channel().remoteAddress(),
+        if (incomplete > 0 && guard == null) {
+            guard = new IncompletePacketGuard(limits.budget(), limits.timeoutNanos(), this::timedOut);
+        }
+        if (guard != null && !guard.update(ctx, incomplete, consumed)) {
+            limits.budget().closed(IncompletePacketBudget.Cause.BYTES, ctx.channel().remoteAddress(),
                     "a packet of which " + incomplete + " bytes had arrived");
             failLater(ReasonCode.SERVER_BUSY, "too many bytes held for incomplete packets on the server");
         }
@@ -167,8 +190,8 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
             fail(in, out, e.reasonCode(), e.getMessage(), version == null);
             return;
         }
-        int limit = version == null || firstByte >> 4 == PacketType.AUTH.value() ? maxConnectPacketSize
-                : maxPacketSize;
+        int limit = version == null || firstByte >> 4 == PacketType.AUTH.value() ? limits.maxConnectPacketSize()
+                : limits.maxPacketSize();
         if ((long) headerSize + remainingLength > limit) {
             // checked before the body is buffered
             fail(in, out, ReasonCode.PACKET_TOO_LARGE, (version == null ? "CONNECT" : "packet") + " of "
@@ -208,8 +231,14 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
     private void fail(ByteBuf in, List<Object> out, ReasonCode reason, String message, boolean duringConnect) {
         failed = true;
         in.skipBytes(in.readableBytes());
-        guard.release();
+        releaseGuard();
         out.add(new DecodeFailure(reason, message, version, duringConnect));
+    }
+
+    private void releaseGuard() {
+        if (guard != null) {
+            guard.release();
+        }
     }
 
     @Override
@@ -223,15 +252,16 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
         if (failed) {
             return;
         }
-        budget.closed(IncompletePacketBudget.Cause.TIMEOUT, ctx.channel().remoteAddress(), "a packet of which "
-                + internalBuffer().readableBytes() + " bytes had arrived, not complete within " + timeoutSeconds + " s");
-        failLater(ReasonCode.UNSPECIFIED_ERROR, "packet not complete within " + timeoutSeconds + " s");
+        long seconds = limits.timeoutNanos() / 1_000_000_000L;
+        limits.budget().closed(IncompletePacketBudget.Cause.TIMEOUT, ctx.channel().remoteAddress(), "a packet of which "
+                + internalBuffer().readableBytes() + " bytes had arrived, not complete within " + seconds + " s");
+        failLater(ReasonCode.UNSPECIFIED_ERROR, "packet not complete within " + seconds + " s");
     }
 
     /** Fails outside {@link #decode}: discards the cumulation and passes the (already logged) failure on. */
     private void failLater(ReasonCode reason, String message) {
         failed = true;
-        guard.release();
+        releaseGuard();
         ByteBuf cumulation = internalBuffer();
         cumulation.skipBytes(cumulation.readableBytes());
         ctx.fireChannelRead(new DecodeFailure(reason, message, version, version == null, true));
@@ -239,13 +269,13 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        guard.release();
+        releaseGuard();
         super.channelInactive(ctx);
     }
 
     @Override
     protected void handlerRemoved0(ChannelHandlerContext ctx) {
-        guard.release();
+        releaseGuard();
     }
 
     /** The version a CONNECT that failed to decode asked for, to answer in its format; null if unknown. */

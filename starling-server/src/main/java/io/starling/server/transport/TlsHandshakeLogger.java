@@ -13,13 +13,13 @@ import org.slf4j.LoggerFactory;
  * untrusted or expired one, no common protocol) is logged in one line and the connection closed, instead of
  * reaching the MQTT handler as an unexpected error with a stack trace.
  */
-final class TlsHandshakeLogger extends ChannelInboundHandlerAdapter {
+public final class TlsHandshakeLogger extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(TlsHandshakeLogger.class);
 
     private final ListenerConfig listener;
 
-    TlsHandshakeLogger(ListenerConfig listener) {
+    public TlsHandshakeLogger(ListenerConfig listener) {
         this.listener = listener;
     }
 

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import io.starling.codec.ReasonCode;
+import io.starling.server.wire.DecodeFailure;
 import java.time.Duration;
 
 /**
@@ -20,7 +21,7 @@ import java.time.Duration;
  * read from then on goes to it); before that, the HTTP request is bounded by the aggregator's 64 KiB and its time by
  * {@code connect-timeout-seconds}. Not sharable: one per channel.
  */
-final class WebSocketFrameGuard extends ChannelInboundHandlerAdapter {
+public final class WebSocketFrameGuard extends ChannelInboundHandlerAdapter {
 
     private final IncompletePacketBudget budget;
     private final IncompletePacketGuard guard;
@@ -37,7 +38,7 @@ final class WebSocketFrameGuard extends ChannelInboundHandlerAdapter {
     private long frameStart;
     private long offset;
 
-    WebSocketFrameGuard(IncompletePacketBudget budget, Duration timeout) {
+    public WebSocketFrameGuard(IncompletePacketBudget budget, Duration timeout) {
         this.budget = budget;
         this.timeoutSeconds = timeout.toSeconds();
         this.guard = new IncompletePacketGuard(budget, timeout.toNanos(), this::timedOut);

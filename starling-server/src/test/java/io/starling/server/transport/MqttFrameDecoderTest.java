@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.starling.codec.ReasonCode;
+import io.starling.server.wire.DecodeFailure;
 import io.starling.codec.packet.ConnectPacket;
 import io.starling.codec.packet.PublishPacket;
 import java.io.ByteArrayOutputStream;

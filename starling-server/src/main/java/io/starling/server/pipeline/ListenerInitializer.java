@@ -1,4 +1,4 @@
-package io.starling.server.transport;
+package io.starling.server.pipeline;
 
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -12,15 +12,26 @@ import io.starling.broker.Broker;
 import io.starling.broker.auth.ListenerSecurity;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.ListenerConfig;
+import io.starling.server.protocol.ConnectionSweepers;
 import io.starling.server.protocol.MqttConnection;
+import io.starling.server.protocol.ProtocolSetup;
+import io.starling.server.transport.ClientCertificates;
+import io.starling.server.transport.IncompletePacketBudget;
+import io.starling.server.transport.MqttFrameDecoder;
+import io.starling.server.transport.ReloadingSslContext;
+import io.starling.server.transport.TlsHandshakeLogger;
+import io.starling.server.transport.WebSocketFrameDecoder;
+import io.starling.server.transport.WebSocketFrameEncoder;
+import io.starling.server.transport.WebSocketFrameGuard;
 
 /**
  * Builds the pipeline of a new connection on one listener; the one place that knows what each listener type
- * puts in front of the MQTT handlers. Handler names, from the socket inwards (see docs/architecture.md,
- * "Transports"):
+ * puts in front of the MQTT handler, and the one that joins the two layers below it: the transport's handlers
+ * ({@code transport}) and the protocol handler ({@code protocol}), which know nothing of each other. Handler names,
+ * from the socket inwards (see docs/architecture.md, "Transports"):
  *
  * <ul>
- *   <li>{@code tcp}: {@code frameDecoder}, {@code encoder}, [{@code keepAlive}], {@code mqtt}</li>
+ *   <li>{@code tcp}: {@code frameDecoder}, {@code mqtt} (which also encodes what it writes)</li>
  *   <li>{@code tls}: {@code ssl}, {@code tlsHandshake}, then as {@code tcp}</li>
  *   <li>{@code ws}: {@code wsGuard}, {@code http}, {@code httpAggregator}, {@code webSocket}, {@code wsFrameDecoder},
  *       {@code wsFrameEncoder}, then as {@code tcp}; after the upgrade Netty replaces {@code http} with its
@@ -41,16 +52,18 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
     private final Broker broker;
     private final ChannelGroup connections;
     private final ReloadingSslContext ssl;
-    private final ListenerSecurity security;
     private final IncompletePacketBudget incomplete;
+    private final ProtocolSetup setup;
+    private final MqttFrameDecoder.Limits decoderLimits;
 
     /**
      * @param ssl the listener's TLS context, {@code null} for {@code tcp} and {@code ws}
      * @param security how the listener authenticates its clients
      * @param incomplete the broker's bound of bytes held for incomplete packets
+     * @param sweepers the deadline sweepers of the event loops (shared by all listeners)
      */
     public ListenerInitializer(ListenerConfig listener, Broker broker, ChannelGroup connections, ReloadingSslContext ssl,
-            ListenerSecurity security, IncompletePacketBudget incomplete) {
+            ListenerSecurity security, IncompletePacketBudget incomplete, ConnectionSweepers sweepers) {
         if (listener.type().secure() != (ssl != null)) {
             throw new IllegalArgumentException(listener.describe() + ": TLS context mismatch");
         }
@@ -58,8 +71,11 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
         this.broker = broker;
         this.connections = connections;
         this.ssl = ssl;
-        this.security = security;
         this.incomplete = incomplete;
+        this.setup = new ProtocolSetup(broker, security, sweepers, ClientCertificates::of);
+        BrokerConfig.Limits limits = broker.config().limits();
+        this.decoderLimits = new MqttFrameDecoder.Limits(broker.config().maxPacketSize(),
+                limits.maxConnectPacketSize(), incomplete, limits.incompletePacketTimeout());
     }
 
     public ListenerConfig listener() {
@@ -94,10 +110,7 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
                     .addLast("wsFrameDecoder", new WebSocketFrameDecoder())
                     .addLast("wsFrameEncoder", new WebSocketFrameEncoder());
         }
-        MqttConnection connection = new MqttConnection(broker, security);
-        p.addLast("frameDecoder", new MqttFrameDecoder(maxPacketSize, limits.maxConnectPacketSize(), incomplete,
-                        limits.incompletePacketTimeout()))
-                .addLast("encoder", new MqttPacketEncoder(connection::version))
-                .addLast("mqtt", connection);
+        MqttFrameDecoder decoder = new MqttFrameDecoder(decoderLimits);
+        p.addLast("frameDecoder", decoder).addLast("mqtt", new MqttConnection(setup, decoder));
     }
 }

@@ -1,4 +1,4 @@
-package io.starling.server.transport;
+package io.starling.server.wire;
 
 import io.starling.codec.ProtocolVersion;
 import io.starling.codec.ReasonCode;
