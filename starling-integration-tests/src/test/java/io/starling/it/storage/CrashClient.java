@@ -50,6 +50,8 @@ final class CrashClient {
     private int nextNumber;
     private int nextPid = 1;
     private boolean publishing;
+    /** New messages it may still send; unlimited unless {@link #paced} (the soak's publishers get a steady rate). */
+    private long credits = Long.MAX_VALUE;
     /** packet id → {number, state: 0 PUBLISH sent, 1 PUBREL sent}, in send order. */
     private final LinkedHashMap<Integer, int[]> inflight = new LinkedHashMap<>();
     private final List<Integer> acked = new ArrayList<>();
@@ -82,6 +84,22 @@ final class CrashClient {
         this.window = window;
         this.publishing = true;
         return this;
+    }
+
+    /** From now on publishes only as many new messages as {@link #credit} allows. */
+    synchronized CrashClient paced() {
+        credits = 0;
+        return this;
+    }
+
+    /** Allows {@code n} more new messages (saving at most ten such grants), and sends them if the window has room. */
+    synchronized void credit(int n) {
+        credits = Math.min(credits + n, 10L * n);
+        try {
+            fill();
+        } catch (IOException e) {
+            // the connection failed: the reader notices and reconnects, and fills the window again
+        }
     }
 
     synchronized void stopPublishing() {
@@ -342,13 +360,14 @@ final class CrashClient {
 
     /** Sends new messages while the window allows (holding the lock). */
     private void fill() throws IOException {
-        while (connected && publishing && inflight.size() < window) {
+        while (connected && publishing && inflight.size() < window && credits > 0) {
             int pid = nextPid;
             nextPid = pid == 65_535 ? 1 : pid + 1;
             if (inflight.containsKey(pid)) {
                 continue;
             }
             int n = nextNumber++;
+            credits--;
             inflight.put(pid, new int[] {n, 0});
             if (pubQos == 2) {
                 events.add("PUBLISH " + n + " id " + pid + " sent");

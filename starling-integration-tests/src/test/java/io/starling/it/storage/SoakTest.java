@@ -47,6 +47,8 @@ class SoakTest {
     private static final Logger LOG = LoggerFactory.getLogger(SoakTest.class);
     private static final Path JAR = Path.of("..", "starling-cli", "target", "starling.jar").toAbsolutePath().normalize();
     private static final String Q1 = "soak/q1";
+    /** Messages per second of each persistent publisher. */
+    private static final int RATE = 1000;
     private static final String Q2 = "soak/q2";
 
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
@@ -259,8 +261,15 @@ class SoakTest {
             await().atMost(Duration.ofSeconds(60)).until(() -> online.isConnected() && offline.isConnected()
                     && flappy.isConnected());
             offline.offline();
-            CrashClient pub1 = client("soak-pub1").publish(Q1, 1, 50).start();
-            CrashClient pub2 = client("soak-pub2").publish(Q2, 2, 50).start();
+            // a steady rate that the persistent subscribers can take (unpaced, the publishers outran them and their
+            // bounded queues dropped, as designed, which says nothing about loss)
+            CrashClient pub1 = client("soak-pub1").publish(Q1, 1, 50).paced().start();
+            CrashClient pub2 = client("soak-pub2").publish(Q2, 2, 50).paced().start();
+            background("pacer", () -> {
+                pub1.credit(RATE / 10);
+                pub2.credit(RATE / 10);
+                pause(100);
+            });
 
             Random random = new Random(42);
             AtomicLong churnCycles = new AtomicLong();
