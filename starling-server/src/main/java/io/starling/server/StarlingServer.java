@@ -28,7 +28,6 @@ import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.SecurityConfig;
 import io.starling.broker.store.InMemoryStore;
 import io.starling.broker.store.Store;
-import io.starling.store.rocksdb.FsyncMode;
 import io.starling.store.rocksdb.RocksDbConfig;
 import io.starling.store.rocksdb.RocksDbStore;
 import io.starling.store.rocksdb.StoreException;
@@ -382,7 +381,7 @@ public final class StarlingServer implements AutoCloseable {
             return new InMemoryStore();
         }
         RocksDbConfig rc = RocksDbConfig.defaults(config.dataDir())
-                .withFsync(config.fsync() == BrokerConfig.Fsync.ALWAYS ? FsyncMode.ALWAYS : FsyncMode.OS)
+                .withFsync(config.fsync())
                 .withQueueLimits(config.maxQueuedMessages(), config.maxQueuedBytes())
                 .withMaxStoredBytesTotal(config.limits().maxStoredBytesTotal());
         RocksDbStore s = RocksDbStore.open(rc);

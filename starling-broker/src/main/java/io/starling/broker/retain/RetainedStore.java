@@ -1,6 +1,6 @@
 package io.starling.broker.retain;
 
-import io.starling.broker.routing.Message;
+import io.starling.broker.message.Message;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -7,9 +7,13 @@ import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.BrokerConfig.DropPolicy;
 import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.retain.RetainedFeed;
-import io.starling.broker.routing.Message;
+import io.starling.broker.message.Delivery;
+import io.starling.broker.message.Message;
+import io.starling.broker.store.QueueOwner;
+import io.starling.broker.store.SessionRecord;
 import io.starling.broker.store.Store;
 import io.starling.broker.store.StoredInflight;
+import io.starling.broker.store.StoredQueue;
 import io.starling.broker.store.StoredSession;
 import io.starling.broker.topic.Subscription;
 import io.starling.codec.PacketEncoder;
@@ -49,10 +53,10 @@ import org.slf4j.LoggerFactory;
  * deliveries through the store ({@link #deliverStored}), each with a queue position ({@link Delivery#seq()}),
  * in position order. It holds at most {@link #STORED_WINDOW} of them in memory while connected, and none while
  * offline: the rest stay on disk, and {@link #lastStoredSeq} &gt; {@link #cursor} says so. When the memory queue
- * runs empty the next page is read ({@link Store#readQueue}) after the cursor. An offline queue thus costs no
+ * runs empty the next page is read ({@link StoredQueue#read}) after the cursor. An offline queue thus costs no
  * heap however long it grows, and a reconnecting client is fed page by page.
  */
-public final class Session {
+public final class Session implements QueueOwner, RetainedFeed.Target {
 
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
     private static final long DROP_LOG_INTERVAL_NS = 10_000_000_000L;
@@ -99,6 +103,7 @@ public final class Session {
     private final BrokerConfig config;
     private final BrokerMetrics metrics;
     private final Store store;
+    private final LargeQueues largeQueues;
     private volatile EventExecutor owner;
     /**
      * Changes with every take-over, on the owner: a connection whose attach was posted before a later take-over
@@ -107,10 +112,11 @@ public final class Session {
     private volatile int epoch;
     /** Set while {@link #resume()} re-sends the in-flight window: nothing else is sent meanwhile. */
     private boolean resuming;
-    /** Whether the session's state is written to the store; once set, stays set for the session's life. */
-    private volatile boolean storesMessages;
-    /** The store's handle of this session (its keys and counters), set by the store. */
-    private volatile Object storeHandle;
+    /**
+     * The store's record of this session's current generation; {@code null} while its state is not written to the
+     * store. Once set, stays set for the session's life (a Clean Start replaces it with the next generation's).
+     */
+    private volatile SessionRecord record;
     /** Highest stored queue position held in memory, sent or done. */
     private long cursor;
     /** Highest stored queue position known to exist; above {@link #cursor} while some are only on disk. */
@@ -138,10 +144,11 @@ public final class Session {
     private long expiryIntervalSeconds;
     private boolean discarded;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
+    private final Map<String, Subscription> subscriptionsView = java.util.Collections.unmodifiableMap(subscriptions);
     private final ArrayDeque<Delivery> queue = new ArrayDeque<>(2); // grows on demand; most sessions queue nothing
     /** Bytes of {@link #queue}; written on the owner only, read from other loops by the queue budget (opaque). */
     private long queuedBytes;
-    /** Whether this session is in {@link BrokerMetrics#largeQueues} ({@link LargeQueues}), where the budget sheds from. */
+    /** Whether this session is in {@link LargeQueues}, where the budget sheds from. */
     private boolean largeQueue;
     /** {@link QueueBudget#largeQueueBytes} for this broker's settings; 0 until first needed. */
     private long largeQueueBytes;
@@ -158,31 +165,34 @@ public final class Session {
     /** Retained messages of new subscriptions still to be handed over, a page at a time as the queue drains. */
     private ArrayDeque<RetainedFeed> retainedFeeds;
 
-    public Session(String clientId, EventExecutor owner, BrokerConfig config, BrokerMetrics metrics, Store store) {
+    public Session(String clientId, EventExecutor owner, SessionContext context) {
         this.clientId = clientId;
         this.owner = owner;
-        this.config = config;
-        this.metrics = metrics;
-        this.store = store;
+        this.config = context.config();
+        this.metrics = context.metrics();
+        this.store = context.store();
+        this.largeQueues = context.largeQueues();
     }
 
     /** Whether its QoS 1/2 deliveries, subscriptions and state go to the store; safe to call from any thread. */
     public boolean storesMessages() {
-        return storesMessages;
+        return record != null;
     }
 
-    void storesMessages(boolean v) {
-        storesMessages = v;
+    /** The store's record of this session's generation, {@code null} while it is not stored. */
+    SessionRecord record() {
+        return record;
     }
 
-    /** The store's handle of this session; for the store only. */
-    public Object storeHandle() {
-        return storeHandle;
+    /** Starts (or replaces, for a Clean Start) the store's record of this session; on the owner. */
+    void record(SessionRecord r) {
+        record = r;
     }
 
-    /** Sets the store's handle of this session; for the store only. */
-    public void storeHandle(Object handle) {
-        storeHandle = handle;
+    @Override
+    public StoredQueue storedQueue() {
+        SessionRecord r = record;
+        return r == null ? null : r.queue();
     }
 
     long disconnectedAtMillis() {
@@ -195,8 +205,7 @@ public final class Session {
 
     /** Restores the state of a session read from the store at start-up (on its owner, before it is used). */
     void restore(StoredSession st) {
-        storesMessages = true;
-        storeHandle = st.handle();
+        record = st.record();
         expiryIntervalSeconds = st.expirySeconds();
         disconnectedAtMillis = st.disconnectedAtMillis();
         for (Subscription s : st.subscriptions()) {
@@ -226,11 +235,13 @@ public final class Session {
         return clientId;
     }
 
+    @Override
     public EventExecutor owner() {
         return owner;
     }
 
     /** Runs a command on the session's owner: now if called there, else posted, following ownership changes. */
+    @Override
     public void execute(Runnable command) {
         EventExecutor o = owner;
         if (o.inEventLoop()) {
@@ -271,8 +282,57 @@ public final class Session {
         expiryIntervalSeconds = seconds;
     }
 
+    /** The subscriptions by filter as subscribed ({@code $share} prefix included); a read-only view, on the owner. */
     public Map<String, Subscription> subscriptions() {
-        return subscriptions;
+        return subscriptionsView;
+    }
+
+    /**
+     * Adds or replaces a subscription (on the owner), writing it to the store if the session is stored; the caller
+     * adds it to the subscription index. Returns the subscription with the same filter it replaced, if any.
+     */
+    public Subscription addSubscription(Subscription s) {
+        Subscription old = subscriptions.put(s.filter(), s);
+        SessionRecord r = record;
+        if (r != null) {
+            r.saveSubscription(s);
+        }
+        return old;
+    }
+
+    /**
+     * Removes the subscription to {@code filter} (on the owner), stops the hand-over of its retained messages and
+     * deletes it from the store if the session is stored; the caller removes it from the subscription index. Returns
+     * it, {@code null} if there was none.
+     */
+    public Subscription removeSubscription(String filter) {
+        Subscription old = subscriptions.remove(filter);
+        if (old == null) {
+            return null;
+        }
+        cancelRetained(filter);
+        SessionRecord r = record;
+        if (r != null) {
+            r.deleteSubscription(filter);
+        }
+        return old;
+    }
+
+    /**
+     * Puts the subscription to {@code filter} back to {@code restore} (none if {@code null}) after a store write for it
+     * failed, provided it is still {@code current} (none if {@code null}): memory only, the store still holds the old
+     * state. Returns whether it did; the caller updates the subscription index the same way.
+     */
+    public boolean restoreSubscription(String filter, Subscription current, Subscription restore) {
+        if (discarded || subscriptions.get(filter) != current) {
+            return false;
+        }
+        if (restore == null) {
+            subscriptions.remove(filter);
+        } else {
+            subscriptions.put(filter, restore);
+        }
+        return true;
     }
 
     /** Number of messages queued beyond the inflight window. */
@@ -341,7 +401,7 @@ public final class Session {
         }
         for (Delivery d : taken) {
             if (d.isStored()) {
-                store.ack(this, d); // it moves to another member, which stores it again if it keeps messages
+                record.queue().ack(d); // it moves to another member, which stores it again if it keeps messages
             }
         }
         return taken;
@@ -434,10 +494,10 @@ public final class Session {
                     inflight.remove(e.getKey());
                     metrics.messagesNotAuthorized.increment();
                     if (f.stored) {
-                        store.inflightDone(this, e.getKey());
+                        record.inflightDone(e.getKey());
                     }
                     if (f.delivery.isStored()) {
-                        store.ack(this, f.delivery);
+                        record.queue().ack(f.delivery);
                     }
                     continue;
                 }
@@ -447,7 +507,7 @@ public final class Session {
                     // its in-flight record was not stored: written again first, or a crash would bring the message
                     // back under another packet id
                     f.unrecorded = false;
-                    store.inflightSent(this, e.getKey(), f.delivery);
+                    record.inflightSent(e.getKey(), f.delivery);
                     writeWhenDurable(p, f);
                 } else if (writesWaiting > 0) {
                     writeWhenDurable(p, null); // behind one that waits for its record: keep the order
@@ -519,11 +579,11 @@ public final class Session {
         if (largeQueue) {
             if (q == 0) {
                 largeQueue = false;
-                metrics.largeQueues.remove(this);
+                largeQueues.remove(this);
             }
         } else if (q >= largeQueueBytes()) {
             largeQueue = true;
-            metrics.largeQueues.add(this);
+            largeQueues.add(this);
         }
     }
 
@@ -635,7 +695,8 @@ public final class Session {
     }
 
     /** The store refused a delivery because this session's stored queue is full: counted as dropped. */
-    public void onStoredQueueFull() {
+    @Override
+    public void storedQueueFull() {
         countDrop();
     }
 
@@ -656,6 +717,7 @@ public final class Session {
      * Sends queued messages while the window and the socket allow; reads the next page of the stored queue once the
      * queue is empty; hands over retained messages of new subscriptions while the queue has room.
      */
+    @Override
     public void drain() {
         if (resuming) {
             return; // resume() drains once the in-flight window is re-sent
@@ -718,11 +780,13 @@ public final class Session {
      * Whether {@link #deliverRetained} would send {@code d} now: the connection takes it (writable, room in the
      * in-flight window). Retained messages are not queued, so they never wait behind live ones.
      */
+    @Override
     public boolean accepts(Delivery d) {
         return connection != null && canSend(d);
     }
 
     /** Sends a retained message of a new subscription, which {@link #accepts} took (on the owner). */
+    @Override
     public void deliverRetained(Delivery d) {
         if (!discarded && connection != null) {
             send(d);
@@ -753,6 +817,7 @@ public final class Session {
      * A stored delivery from the store (on the owner), in queue order: sent or held in memory while the memory
      * window allows and nothing older is still on disk; otherwise left on disk to be paged in.
      */
+    @Override
     public void deliverStored(Delivery d) {
         if (discarded || d.seq() <= cursor) {
             return; // the session ended (the store dropped its queue), or the entry came in with a page already
@@ -776,7 +841,7 @@ public final class Session {
         pageRequested = true;
         long upTo = lastStoredSeq;
         int epoch = pageEpoch;
-        store.readQueue(this, cursor, PAGE_SIZE, page -> {
+        record.queue().read(cursor, PAGE_SIZE, this, page -> {
             if (epoch == pageEpoch) {
                 onPage(page, upTo);
             }
@@ -821,7 +886,7 @@ public final class Session {
                 LOG.debug("Not delivered to client '{}': may not read '{}'", clientId, d.message().topic());
             }
             if (d.isStored()) {
-                store.ack(this, d); // done with, as if delivered: it leaves the stored queue
+                record.queue().ack(d); // done with, as if delivered: it leaves the stored queue
             }
             return;
         }
@@ -830,7 +895,7 @@ public final class Session {
             // [MQTT-3.3.2-5] expired before onward delivery started: delete this subscriber's copy
             metrics.messagesExpired.increment();
             if (d.isStored()) {
-                store.ack(this, d);
+                record.queue().ack(d);
             }
             return;
         }
@@ -841,7 +906,7 @@ public final class Session {
             // [MQTT-3.1.2-25] too large for the client: discard it as if it had been delivered
             metrics.messagesDropped.increment();
             if (d.isStored()) {
-                store.ack(this, d);
+                record.queue().ack(d);
             }
             return;
         }
@@ -853,7 +918,7 @@ public final class Session {
                 // the packet id must survive a crash, or a re-send under another id would be a second delivery
                 // to the client: the PUBLISH leaves once its in-flight record is durable
                 f.stored = true;
-                store.inflightSent(this, packetId, d);
+                record.inflightSent(packetId, d);
                 writeWhenDurable(packet, f);
                 return;
             }
@@ -935,7 +1000,7 @@ public final class Session {
         if (f != null && f.delivery != null && f.delivery.qos() == 1) {
             inflight.remove(packetId);
             if (f.delivery.isStored()) {
-                store.ack(this, f.delivery);
+                record.queue().ack(f.delivery);
             }
             drain();
         }
@@ -952,10 +1017,10 @@ public final class Session {
         if (reason.isError()) {
             inflight.remove(packetId);
             if (f.stored) {
-                store.inflightDone(this, packetId);
+                record.inflightDone(packetId);
             }
             if (f.delivery != null && f.delivery.isStored()) {
-                store.ack(this, f.delivery);
+                record.queue().ack(f.delivery);
             }
             drain();
             return;
@@ -965,9 +1030,9 @@ public final class Session {
             if (recorded) {
                 // together: a crash between the two would either lose the PUBREL or deliver the message again
                 store.atomically(() -> {
-                    store.inflightReleased(this, packetId);
+                    record.inflightReleased(packetId);
                     if (f.delivery != null && f.delivery.isStored()) {
-                        store.ack(this, f.delivery);
+                        record.queue().ack(f.delivery);
                     }
                 });
             }
@@ -998,7 +1063,7 @@ public final class Session {
         if (f != null && f.state == OutboundState.PUBREL_SENT) {
             inflight.remove(packetId);
             if (f.stored) {
-                store.inflightDone(this, packetId);
+                record.inflightDone(packetId);
             }
             drain();
         }
@@ -1012,8 +1077,8 @@ public final class Session {
      */
     public boolean beginInboundQos2(int packetId) {
         boolean added = inboundQos2.add(packetId);
-        if (added && storesMessages) {
-            store.inboundQos2(this, packetId, true);
+        if (added && record != null) {
+            record.inboundQos2(packetId, true);
         }
         return added;
     }
@@ -1021,8 +1086,8 @@ public final class Session {
     /** PUBREL from the client: forgets the packet id; false if it was unknown. */
     public boolean releaseInboundQos2(int packetId) {
         boolean removed = inboundQos2.remove(packetId);
-        if (removed && storesMessages) {
-            store.inboundQos2(this, packetId, false);
+        if (removed && record != null) {
+            record.inboundQos2(packetId, false);
         }
         return removed;
     }

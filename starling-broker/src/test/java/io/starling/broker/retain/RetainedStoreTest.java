@@ -2,7 +2,7 @@ package io.starling.broker.retain;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.starling.broker.routing.Message;
+import io.starling.broker.message.Message;
 import io.starling.broker.topic.Topics;
 import io.starling.codec.Properties;
 import java.nio.charset.StandardCharsets;

@@ -4,7 +4,7 @@ import io.netty.buffer.Unpooled;
 import io.starling.broker.acl.Acl;
 import io.starling.broker.acl.TopicAccess;
 import io.starling.broker.config.BrokerConfig;
-import io.starling.broker.routing.Message;
+import io.starling.broker.message.Message;
 import io.starling.broker.session.Session;
 import io.starling.broker.topic.TopicLimits;
 import io.starling.codec.DecodeException;
