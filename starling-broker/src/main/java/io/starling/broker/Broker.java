@@ -20,6 +20,7 @@ import io.starling.broker.session.SessionContext;
 import io.starling.broker.session.SessionManager;
 import io.starling.broker.store.InMemoryStore;
 import io.starling.broker.store.Store;
+import io.starling.broker.time.Clock;
 import io.starling.broker.topic.Subscription;
 import io.starling.broker.topic.TopicLimits;
 import io.starling.broker.topic.SubscriptionIndex;
@@ -35,6 +36,7 @@ public final class Broker {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Broker.class);
 
     private final BrokerConfig config;
+    private final Clock clock;
     private final BrokerMetrics metrics = new BrokerMetrics();
     private final SubscriptionIndex index = new SubscriptionIndex();
     private final Store store;
@@ -61,7 +63,16 @@ public final class Broker {
      * @param acl the authorization rules; {@code null} = none (everything allowed but publishing to {@code $SYS})
      */
     public Broker(BrokerConfig config, EventExecutorGroup loops, Store store, Acl acl) {
+        this(config, loops, store, acl, Clock.SYSTEM);
+    }
+
+    /**
+     * @param acl the authorization rules; {@code null} = none (everything allowed but publishing to {@code $SYS})
+     * @param clock the time of every deadline in the engine: message and session expiry, Will delay, flapping
+     */
+    public Broker(BrokerConfig config, EventExecutorGroup loops, Store store, Acl acl, Clock clock) {
         this.config = config;
+        this.clock = clock;
         this.topicLimits = new TopicLimits(config.limits().maxTopicLength(), config.limits().maxTopicLevels());
         this.flapping = new FlapDetector(config.flapping());
         this.store = store;
@@ -69,7 +80,7 @@ public final class Broker {
         this.retained = store.retained();
         this.retained.limits(config.limits().maxRetainedMessages(), config.maxRetainedBytes(retained.payloadsOnDisk()));
         LargeQueues largeQueues = new LargeQueues();
-        this.sessions = new SessionManager(index, new SessionContext(config, metrics, largeQueues, store), this::publish,
+        this.sessions = new SessionManager(index, new SessionContext(config, metrics, largeQueues, store, clock), this::publish,
                 this::redeliverShared);
         this.queueBudget = new QueueBudget(metrics, largeQueues, sessions.all(), config.limits().maxQueuedBytesTotal());
         this.router = new Router(index, retained, sessions::get, loops, metrics, governor,
@@ -92,6 +103,11 @@ public final class Broker {
 
     public BrokerConfig config() {
         return config;
+    }
+
+    /** The engine's clock. */
+    public Clock clock() {
+        return clock;
     }
 
     public BrokerMetrics metrics() {

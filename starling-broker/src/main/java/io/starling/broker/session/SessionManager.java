@@ -10,7 +10,6 @@ import io.starling.broker.store.SessionStore;
 import io.starling.broker.store.StoredSession;
 import io.starling.broker.topic.Subscription;
 import io.starling.broker.topic.SubscriptionIndex;
-import java.util.Iterator;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.BiConsumer;
@@ -197,7 +196,7 @@ public final class SessionManager {
                     scheduleWill(session, will, Math.min(will.delaySeconds(), expiry));
                 }
             }
-            session.disconnectedAtMillis(System.currentTimeMillis());
+            session.disconnectedAtMillis(context.clock().millis());
             if (expiry > 0 && session.storesMessages()) {
                 // the Will still pending (delayed) goes with the record, to be published after a restart
                 boolean delayed = will != null && will.delaySeconds() > 0;
@@ -254,7 +253,7 @@ public final class SessionManager {
     public Runnable restore(StoredSession st, EventExecutor loop) {
         Session session = new Session(st.clientId(), loop, context);
         session.restore(st);
-        long now = System.currentTimeMillis();
+        long now = context.clock().millis();
         long expiry = st.expirySeconds();
         long left = expiry >= 0xFFFF_FFFFL ? Long.MAX_VALUE : st.disconnectedAtMillis() + expiry * 1000 - now;
         if (left <= 0) {
@@ -297,10 +296,8 @@ public final class SessionManager {
     }
 
     private void removeSubscriptions(Session session) {
-        for (Iterator<Subscription> it = session.subscriptionIterator(); it.hasNext(); ) {
-            Subscription s = it.next();
+        for (Subscription s : session.removeAllSubscriptions()) {
             index.remove(s.clientId(), s.filter());
-            it.remove();
         }
     }
 }

@@ -8,6 +8,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.store.InMemoryStore;
+import io.starling.broker.time.Clock;
 import io.starling.broker.message.Delivery;
 import io.starling.broker.message.Message;
 import io.starling.codec.Properties;
@@ -46,7 +47,7 @@ class QueueBudgetTest {
     private Session session(String id, long budget) throws Exception {
         BrokerConfig config = BrokerConfig.builder().maxQueuedBytesTotal(budget).maxQueuedMessages(100_000)
                 .queueQos0Messages(true).build();
-        Session s = new Session(id, loop, new SessionContext(config, metrics, largeQueues, new InMemoryStore()));
+        Session s = new Session(id, loop, new SessionContext(config, metrics, largeQueues, new InMemoryStore(), Clock.SYSTEM));
         sessions.add(s);
         return s;
     }
