@@ -74,15 +74,17 @@ public final class Broker {
         this.config = config;
         this.clock = clock;
         this.topicLimits = new TopicLimits(config.limits().maxTopicLength(), config.limits().maxTopicLevels());
-        this.flapping = new FlapDetector(config.flapping());
+        this.flapping = new FlapDetector(config.flapping(), clock);
         this.store = store;
         this.acl = acl;
         this.retained = store.retained();
+        this.retained.clock(clock);
         this.retained.limits(config.limits().maxRetainedMessages(), config.maxRetainedBytes(retained.payloadsOnDisk()));
         LargeQueues largeQueues = new LargeQueues();
         this.sessions = new SessionManager(index, new SessionContext(config, metrics, largeQueues, store, clock), this::publish,
                 this::redeliverShared);
-        this.queueBudget = new QueueBudget(metrics, largeQueues, sessions.all(), config.limits().maxQueuedBytesTotal());
+        this.queueBudget = new QueueBudget(metrics, largeQueues, sessions.all(), config.limits().maxQueuedBytesTotal(),
+                clock);
         this.router = new Router(index, retained, sessions::get, loops, metrics, governor,
                 config.sharedSubscriptionStrategy(), store);
         if (store.persistsSessions()) {

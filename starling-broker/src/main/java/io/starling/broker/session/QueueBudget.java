@@ -3,6 +3,7 @@ package io.starling.broker.session;
 import io.netty.util.concurrent.EventExecutor;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.metrics.BrokerMetrics;
+import io.starling.broker.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -68,6 +69,7 @@ public final class QueueBudget {
     }
 
     private final LongAdder queuedBytes;
+    private final Clock clock;
     private final BrokerMetrics metrics;
     private final LargeQueues largeQueues;
     private final Iterable<Session> allSessions;
@@ -100,9 +102,16 @@ public final class QueueBudget {
      */
     public QueueBudget(BrokerMetrics metrics, LargeQueues largeQueues, Iterable<Session> allSessions,
             long maxQueuedBytesTotal) {
+        this(metrics, largeQueues, allSessions, maxQueuedBytesTotal, Clock.SYSTEM);
+    }
+
+    /** As above, with the clock that times pauses, full scans and reports. */
+    public QueueBudget(BrokerMetrics metrics, LargeQueues largeQueues, Iterable<Session> allSessions,
+            long maxQueuedBytesTotal, Clock clock) {
         if (maxQueuedBytesTotal < 0) {
             throw new IllegalArgumentException("max-queued-bytes-total must not be negative");
         }
+        this.clock = clock;
         this.metrics = metrics;
         this.largeQueues = largeQueues;
         this.queuedBytes = metrics.queuedBytes;
@@ -116,8 +125,8 @@ public final class QueueBudget {
             // routed them, so the check after that batch may come too early to see them
             largeQueues.onJoin(s -> startChecking(s.owner()));
         }
-        this.lastReportNs = System.nanoTime() - REPORT_INTERVAL_NS;
-        this.lastFullScanNs = System.nanoTime() - FULL_SCAN_INTERVAL_NS;
+        this.lastReportNs = clock.nanos() - REPORT_INTERVAL_NS;
+        this.lastFullScanNs = clock.nanos() - FULL_SCAN_INTERVAL_NS;
     }
 
     /**
@@ -211,7 +220,7 @@ public final class QueueBudget {
      */
     public void pause(Resume resume, EventExecutor loop) {
         pauses.increment();
-        paused.add(new Paused(resume, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MAX_PAUSE_MS)));
+        paused.add(new Paused(resume, clock.nanos() + TimeUnit.MILLISECONDS.toNanos(MAX_PAUSE_MS)));
         startChecking(loop);
     }
 
@@ -236,7 +245,7 @@ public final class QueueBudget {
     private void check(EventExecutor loop) {
         long total = queuedBytes.sum();
         try {
-            long now = System.nanoTime();
+            long now = clock.nanos();
             if (total >= shedMark) {
                 shed(total, now);
             }

@@ -422,7 +422,7 @@ final class ConnectHandler {
     // ---------------------------------------------------------------- session and CONNACK
 
     private void openSession(byte[] finalAuthData) {
-        long banned = c.broker.flapping().connect(c.clientId, System.nanoTime());
+        long banned = c.broker.flapping().connect(c.clientId);
         if (banned > 0) {
             // flapping detection: 5.0 0x9F Connection rate exceeded, 3.x 0x03 Server unavailable (try again later);
             // logged at DEBUG only: the ban itself was logged when it started, and a client in a reconnect loop must
