@@ -294,7 +294,7 @@ public record BrokerConfig(
     public enum Storage {
         /** In the heap only: nothing survives a restart. */
         MEMORY,
-        /** RocksDB under {@code <data-dir>/db}; so far retained messages survive a restart (sessions follow). */
+        /** RocksDB under {@code <data-dir>/db}: retained messages and sessions that outlive their connection survive a restart. */
         ROCKSDB
     }
 
