@@ -375,27 +375,9 @@ public final class Session implements QueueOwner, RetainedFeed.Target {
         stored.clear(); // the stored queue is dropped with the rest (SessionManager starts a new generation)
     }
 
-    /** Publishes the Will after a delay (5.0 Will Delay Interval) unless cancelled or fired first. */
-    void scheduleWill(Runnable publish, long delaySeconds) {
-        timers.scheduleWill(owner, publish, delaySeconds);
-    }
-
-    /** A connection resumed the session before the Will Delay Interval passed: no Will [MQTT-3.1.3-9]. */
-    void cancelWill() {
-        timers.cancelWill();
-    }
-
-    /** The session ends before the Will Delay Interval passed: the Will goes out now (5.0 3.1.2.5). */
-    void firePendingWill() {
-        timers.fireWill();
-    }
-
-    boolean hasPendingWill() {
-        return timers.hasPendingWill();
-    }
-
-    void scheduleExpiry(Runnable onExpiry, long delaySeconds) {
-        timers.scheduleExpiry(owner, onExpiry, delaySeconds);
+    /** The session's delayed Will and expiry, scheduled on its owner (by the session manager). */
+    SessionTimers timers() {
+        return timers;
     }
 
     /**

@@ -127,7 +127,7 @@ public final class SessionManager {
             }
         }
         if (fresh) {
-            session.firePendingWill(); // a Will delayed from an earlier connection: its session ends now
+            session.timers().fireWill(); // a Will delayed from an earlier connection: its session ends now
             removeSubscriptions(session);
             session.clearState();
             SessionRecord r = session.record();
@@ -135,7 +135,7 @@ public final class SessionManager {
                 session.record(r.restart()); // the old generation is forgotten; the new one is written on attach
             }
         } else {
-            session.cancelWill();
+            session.timers().cancelWill(); // resumed within the Will Delay Interval [MQTT-3.1.3-9]
         }
         session.moveTo(conn.eventLoop());
         boolean present = !fresh;
@@ -212,7 +212,7 @@ public final class SessionManager {
 
     /** Publishes the Will after {@code delaySeconds} unless a connection resumes the session first. */
     private void scheduleWill(Session session, PendingWill will, long delaySeconds) {
-        session.scheduleWill(() -> {
+        session.timers().scheduleWill(session.owner(), () -> {
             willPublisher.accept(will.message());
             if (session.storesMessages() && !session.isDiscarded()) {
                 saveRecord(session, null); // the Will is out: forget it
@@ -222,7 +222,7 @@ public final class SessionManager {
 
     /** Ends the session after {@code seconds} unless a connection resumes it first. */
     private void scheduleExpiry(Session session, long seconds) {
-        session.scheduleExpiry(() -> {
+        session.timers().scheduleExpiry(session.owner(), () -> {
             if (session.connection() == null && !session.isDiscarded()) {
                 LOG.debug("Session '{}' expired", session.clientId());
                 metrics.sessionsExpired.increment();
@@ -233,7 +233,7 @@ public final class SessionManager {
 
     /** Ends a session (on its owner): removes subscriptions and forgets its state. */
     public void discard(Session session) {
-        session.firePendingWill();
+        session.timers().fireWill();
         removeSubscriptions(session);
         session.markDiscarded();
         SessionRecord r = session.record();
