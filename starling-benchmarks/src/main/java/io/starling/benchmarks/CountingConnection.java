@@ -3,7 +3,7 @@ package io.starling.benchmarks;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.starling.broker.session.ClientConnection;
-import io.starling.broker.session.PendingWill;
+import io.starling.broker.message.PendingWill;
 import io.starling.codec.ProtocolVersion;
 import io.starling.codec.ReasonCode;
 import io.starling.codec.packet.MqttPacket;

@@ -3,7 +3,7 @@ package io.starling.benchmarks;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.starling.broker.Broker;
 import io.starling.broker.config.BrokerConfig;
-import io.starling.broker.routing.Message;
+import io.starling.broker.message.Message;
 import io.starling.broker.session.Session;
 import io.starling.broker.topic.Subscription;
 import io.starling.codec.Properties;

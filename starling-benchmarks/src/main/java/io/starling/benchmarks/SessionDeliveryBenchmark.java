@@ -2,9 +2,10 @@ package io.starling.benchmarks;
 
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.metrics.BrokerMetrics;
-import io.starling.broker.routing.Message;
-import io.starling.broker.session.Delivery;
+import io.starling.broker.message.Message;
+import io.starling.broker.message.Delivery;
 import io.starling.broker.session.Session;
+import io.starling.broker.session.SessionContext;
 import io.starling.broker.session.SessionManager;
 import io.starling.broker.topic.SubscriptionIndex;
 import io.starling.codec.Properties;
@@ -42,8 +43,8 @@ public class SessionDeliveryBenchmark {
     @Setup
     public void setUp() {
         BrokerConfig config = BrokerConfig.builder().maxInflightMessages(1).build();
-        SessionManager manager = new SessionManager(new SubscriptionIndex(), config, new BrokerMetrics(), m -> { },
-                (d, from) -> { });
+        SessionManager manager = new SessionManager(new SubscriptionIndex(),
+                SessionContext.of(config, new BrokerMetrics()), m -> { }, (d, from) -> { });
         connection = new CountingConnection(ProtocolVersion.MQTT_5);
         manager.open("bench", true, 0, connection, (s, present) -> { });
         session = manager.get("bench");

@@ -7,16 +7,20 @@ import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.retain.RetainedFeed;
 import io.starling.broker.retain.RetainedStore;
-import io.starling.broker.store.InMemoryStore;
-import io.starling.broker.store.Store;
+import io.starling.broker.message.Delivery;
+import io.starling.broker.message.Message;
 import io.starling.broker.routing.DeliveryGovernor;
-import io.starling.broker.routing.Message;
 import io.starling.broker.routing.PublishOutcome;
 import io.starling.broker.routing.Router;
-import io.starling.broker.session.Delivery;
+import io.starling.broker.session.FlapDetector;
+import io.starling.broker.session.LargeQueues;
 import io.starling.broker.session.QueueBudget;
 import io.starling.broker.session.Session;
+import io.starling.broker.session.SessionContext;
 import io.starling.broker.session.SessionManager;
+import io.starling.broker.store.InMemoryStore;
+import io.starling.broker.store.Store;
+import io.starling.broker.time.Clock;
 import io.starling.broker.topic.Subscription;
 import io.starling.broker.topic.TopicLimits;
 import io.starling.broker.topic.SubscriptionIndex;
@@ -32,6 +36,7 @@ public final class Broker {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Broker.class);
 
     private final BrokerConfig config;
+    private final Clock clock;
     private final BrokerMetrics metrics = new BrokerMetrics();
     private final SubscriptionIndex index = new SubscriptionIndex();
     private final Store store;
@@ -44,7 +49,7 @@ public final class Broker {
     private final DeliveryGovernor governor = new DeliveryGovernor(256 * 1024, 64 * 1024);
     private final TopicLimits topicLimits;
     private final QueueBudget queueBudget;
-    private final io.starling.broker.session.FlapDetector flapping;
+    private final FlapDetector flapping;
 
     public Broker(BrokerConfig config, EventExecutorGroup loops) {
         this(config, loops, new InMemoryStore());
@@ -58,16 +63,28 @@ public final class Broker {
      * @param acl the authorization rules; {@code null} = none (everything allowed but publishing to {@code $SYS})
      */
     public Broker(BrokerConfig config, EventExecutorGroup loops, Store store, Acl acl) {
+        this(config, loops, store, acl, Clock.SYSTEM);
+    }
+
+    /**
+     * @param acl the authorization rules; {@code null} = none (everything allowed but publishing to {@code $SYS})
+     * @param clock the time of every deadline in the engine: message and session expiry, Will delay, flapping
+     */
+    public Broker(BrokerConfig config, EventExecutorGroup loops, Store store, Acl acl, Clock clock) {
         this.config = config;
+        this.clock = clock;
         this.topicLimits = new TopicLimits(config.limits().maxTopicLength(), config.limits().maxTopicLevels());
-        this.flapping = new io.starling.broker.session.FlapDetector(config.flapping());
+        this.flapping = new FlapDetector(config.flapping(), clock);
         this.store = store;
         this.acl = acl;
         this.retained = store.retained();
+        this.retained.clock(clock);
         this.retained.limits(config.limits().maxRetainedMessages(), config.maxRetainedBytes(retained.payloadsOnDisk()));
-        this.sessions = new SessionManager(index, config, metrics, this::publish,
-                this::redeliverShared, store);
-        this.queueBudget = new QueueBudget(metrics, sessions.all(), config.limits().maxQueuedBytesTotal());
+        LargeQueues largeQueues = new LargeQueues();
+        this.sessions = new SessionManager(index, new SessionContext(config, metrics, largeQueues, store, clock), this::publish,
+                this::redeliverShared);
+        this.queueBudget = new QueueBudget(metrics, largeQueues, sessions.all(), config.limits().maxQueuedBytesTotal(),
+                clock);
         this.router = new Router(index, retained, sessions::get, loops, metrics, governor,
                 config.sharedSubscriptionStrategy(), store);
         if (store.persistsSessions()) {
@@ -76,7 +93,7 @@ public final class Broker {
             List<Runnable> starts = new java.util.ArrayList<>();
             long[] queued = new long[1];
             long t0 = System.nanoTime();
-            store.recover(st -> {
+            store.sessions().recover(st -> {
                 starts.add(sessions.restore(st, loops.next()));
                 queued[0] += st.queued();
             });
@@ -88,6 +105,11 @@ public final class Broker {
 
     public BrokerConfig config() {
         return config;
+    }
+
+    /** The engine's clock. */
+    public Clock clock() {
+        return clock;
     }
 
     public BrokerMetrics metrics() {
@@ -105,7 +127,7 @@ public final class Broker {
     }
 
     /** Flapping detection: client ids that connect too often are refused for a while. */
-    public io.starling.broker.session.FlapDetector flapping() {
+    public FlapDetector flapping() {
         return flapping;
     }
 
@@ -171,19 +193,15 @@ public final class Broker {
     }
 
     /**
-     * Adds or replaces a subscription of the session (on its owner) and sends the retained messages the
-     * Retain Handling option asks for [MQTT-3.3.1-6]. Call after the SUBACK has been written, so that the
-     * retained messages follow it.
+     * Adds or replaces a subscription of the session (on its owner): in the session, which writes it to the store if
+     * it is stored, and in the subscription index, so that it matches from now on. The retained messages are not sent
+     * here: the caller asks for them with {@link #sendRetained} once the SUBACK is written.
      *
      * @return the subscription with the same filter it replaced, {@code null} if there was none
      */
     public Subscription subscribe(Session session, Subscription s) {
-        // the session's map is keyed by the filter as subscribed, $share prefix included
-        Subscription old = session.subscriptions().put(s.filter(), s);
+        Subscription old = session.addSubscription(s);
         index.add(s);
-        if (session.storesMessages()) {
-            store.saveSubscription(session, s);
-        }
         return old;
     }
 
@@ -193,14 +211,12 @@ public final class Broker {
      * later packet changed it meanwhile. Memory only: the store still holds the old state. On the session's owner.
      */
     public void restoreSubscription(Session session, String filter, Subscription current, Subscription restore) {
-        if (session.isDiscarded() || session.subscriptions().get(filter) != current) {
+        if (!session.restoreSubscription(filter, current, restore)) {
             return;
         }
         if (restore == null) {
-            session.subscriptions().remove(filter);
             index.remove(session.clientId(), filter);
         } else {
-            session.subscriptions().put(filter, restore);
             index.add(restore);
         }
     }
@@ -236,14 +252,9 @@ public final class Broker {
 
     /** Removes a subscription of the session (on its owner); returns it, {@code null} if there was none. */
     public Subscription unsubscribe(Session session, String filter) {
-        Subscription old = session.subscriptions().remove(filter);
-        if (old == null) {
-            return null;
-        }
-        session.cancelRetained(filter);
-        index.remove(session.clientId(), filter);
-        if (session.storesMessages()) {
-            store.deleteSubscription(session, filter);
+        Subscription old = session.removeSubscription(filter);
+        if (old != null) {
+            index.remove(session.clientId(), filter);
         }
         return old;
     }

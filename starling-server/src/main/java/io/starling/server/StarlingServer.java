@@ -28,7 +28,6 @@ import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.SecurityConfig;
 import io.starling.broker.store.InMemoryStore;
 import io.starling.broker.store.Store;
-import io.starling.store.rocksdb.FsyncMode;
 import io.starling.store.rocksdb.RocksDbConfig;
 import io.starling.store.rocksdb.RocksDbStore;
 import io.starling.store.rocksdb.StoreException;
@@ -128,8 +127,8 @@ public final class StarlingServer implements AutoCloseable {
         // 5.0 enhanced authentication: SCRAM-SHA-256 is built in; its users come from the config
         broker.enhancedAuth().register(new ScramSha256Authenticator(
                 InMemoryScramCredentialStore.fromPasswords(config.scramUsers())));
-        // one clock for the server's deadlines and rate limits
-        LongSupplier nanoClock = System::nanoTime;
+        // one clock for the server's deadlines and rate limits: the broker's
+        LongSupplier nanoClock = broker.clock()::nanos;
         gate = new ConnectionGate(config.limits(), nanoClock);
         incompletePackets = new IncompletePacketBudget(config.limits().maxIncompletePacketBytesTotal(), nanoClock);
         // the deadlines of all connections (connect timeout, keep-alive), one sweeper per event loop
@@ -388,7 +387,7 @@ public final class StarlingServer implements AutoCloseable {
             return new InMemoryStore();
         }
         RocksDbConfig rc = RocksDbConfig.defaults(config.dataDir())
-                .withFsync(config.fsync() == BrokerConfig.Fsync.ALWAYS ? FsyncMode.ALWAYS : FsyncMode.OS)
+                .withFsync(config.fsync())
                 .withQueueLimits(config.maxQueuedMessages(), config.maxQueuedBytes())
                 .withMaxStoredBytesTotal(config.limits().maxStoredBytesTotal());
         RocksDbStore s = RocksDbStore.open(rc);

@@ -425,12 +425,38 @@ public record BrokerConfig(
         ROCKSDB
     }
 
-    /** When a RocksDB commit counts as durable (key {@code fsync}). */
+    /** When a commit of the durable store counts as durable (key {@code fsync}). */
     public enum Fsync {
-        /** Each commit is fsynced before acknowledgements leave: survives a power loss where the disk honours fsync. */
+        /**
+         * {@code fsync: always} (default): every group commit is written to the write-ahead log and fsynced before
+         * its acknowledgements go out. An acknowledged message survives a killed process and a power cut, as far
+         * as the disk honours fsync.
+         */
         ALWAYS,
-        /** Commits are written to the operating system: survive a killed broker, not a power cut. */
-        OS
+        /**
+         * {@code fsync: os}: every group commit is written to the write-ahead log (a {@code write(2)} into the
+         * operating system's page cache) before its acknowledgements go out, without fsync. An acknowledged message
+         * survives a killed process (SIGKILL, OOM kill, JVM crash), not a power cut or a kernel crash: the commits
+         * of the last seconds before one may be lost (the store then recovers to the last intact commit).
+         */
+        OS;
+
+        /** The mode of a config value: {@code always} or {@code os}, case-insensitive, surrounding blanks ignored. */
+        public static Fsync parse(String value) {
+            switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "always":
+                    return ALWAYS;
+                case "os":
+                    return OS;
+                default:
+                    throw new IllegalArgumentException("fsync must be \"always\" or \"os\", not \"" + value + "\"");
+            }
+        }
+
+        /** The config value: {@code always} or {@code os}. */
+        public String configValue() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 
     /** How a shared subscription group chooses the member that gets a message. */

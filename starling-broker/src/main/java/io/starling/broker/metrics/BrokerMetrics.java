@@ -1,6 +1,5 @@
 package io.starling.broker.metrics;
 
-import io.starling.broker.session.LargeQueues;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Broker-wide counters. Thread-safe; cheap to increment from any event loop. */
@@ -15,8 +14,6 @@ public final class BrokerMetrics {
     public final LongAdder sessionsExpired = new LongAdder();
     /** Gauge: bytes queued over all sessions (as {@code max-queued-bytes} counts them); see QueueBudget. */
     public final LongAdder queuedBytes = new LongAdder();
-    /** The sessions with a large in-memory queue: where max-queued-bytes-total sheds from; see QueueBudget. */
-    public final LargeQueues largeQueues = new LargeQueues();
     /** Messages dropped from the largest queues because max-queued-bytes-total was reached (also in messagesDropped). */
     public final LongAdder messagesShed = new LongAdder();
     /** Stored deliveries the budget sent back from memory to the store, to be read again later (nothing lost). */

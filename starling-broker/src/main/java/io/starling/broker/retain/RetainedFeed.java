@@ -1,8 +1,8 @@
 package io.starling.broker.retain;
 
-import io.starling.broker.routing.Message;
-import io.starling.broker.session.Delivery;
-import io.starling.broker.session.Session;
+import io.netty.util.concurrent.EventExecutor;
+import io.starling.broker.message.Delivery;
+import io.starling.broker.message.Message;
 import io.starling.broker.topic.Subscription;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -10,13 +10,13 @@ import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The retained messages of one new subscription on their way to the session [MQTT-3.3.1-6], read a page at a time
- * as the session drains: the session calls {@link #pump} from {@link Session#drain()}, and a page is read only when
+ * as the session drains: the session calls {@link #pump} from {@link Target#drain()}, and a page is read only when
  * the previous one has been handed over. However many messages
  * match, the heap holds at most one page of them per subscription on top of what the session queues.
  *
  * <p>The walk over the index runs on the session's owner loop (at most {@link RetainedStore#MAX_VISITS} nodes per
  * page); payloads that are not in the heap are read by the store off the loop and come back to the owner with
- * {@link Session#execute}. Each message goes through {@link Session#deliverRetained}, which sends it as any delivery
+ * {@link Target#execute}. Each message goes through {@link Target#deliverRetained}, which sends it as any delivery
  * is sent (the ACL's read check, the QoS downgrade and message expiry apply), and only when the connection takes it:
  * live messages wait in the session's queue until the feed is done. A message whose topic was updated after the page was read
  * is skipped: the update was routed to this subscription live, and the older message must not follow it.
@@ -24,6 +24,25 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>Confined to the session's owner loop, except the store's read callback, which only posts to it.
  */
 public final class RetainedFeed {
+
+    /** The session a feed hands its messages to; every method is called on the session's owner loop. */
+    public interface Target {
+
+        /** Whether the connection takes {@code d} now (writable, room in the in-flight window). */
+        boolean accepts(Delivery d);
+
+        /** Sends a retained message that {@link #accepts} took. */
+        void deliverRetained(Delivery d);
+
+        /** Sends what the session can send, pumping its feeds again. */
+        void drain();
+
+        /** Runs {@code task} on the session's owner (now if called there), following it when it moves. */
+        void execute(Runnable task);
+
+        /** The session's owner loop. */
+        EventExecutor owner();
+    }
 
     /** Most messages one page reads. */
     static final int PAGE_MESSAGES = 256;
@@ -64,11 +83,11 @@ public final class RetainedFeed {
 
     /**
      * On the session's owner: hands the messages read so far to the session while it takes them without dropping
-     * one ({@link Session#accepts}), and starts reading the next page when none are left. Returns true once the feed
+     * one ({@link Target#accepts}), and starts reading the next page when none are left. Returns true once the feed
      * is done (every message handed over, or cancelled); false while it waits for room or for a page, after which
      * the session calls it again.
      */
-    public boolean pump(Session session) {
+    public boolean pump(Target session) {
         while (!cancelled) {
             RetainedStore.Hit h;
             while ((h = ready.peekFirst()) != null) {
@@ -126,7 +145,7 @@ public final class RetainedFeed {
     }
 
     /** Runs {@code task} on the session's owner in a later pass of its loop. */
-    private static void later(Session session, Runnable task) {
+    private static void later(Target session, Runnable task) {
         try {
             session.owner().execute(() -> session.execute(task));
         } catch (RejectedExecutionException e) {

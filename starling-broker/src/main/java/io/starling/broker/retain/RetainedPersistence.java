@@ -1,6 +1,6 @@
 package io.starling.broker.retain;
 
-import io.starling.broker.routing.Message;
+import io.starling.broker.message.Message;
 import java.util.List;
 import java.util.function.Consumer;
 

@@ -1,6 +1,7 @@
 package io.starling.broker.retain;
 
-import io.starling.broker.routing.Message;
+import io.starling.broker.message.Message;
+import io.starling.broker.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -84,6 +85,7 @@ public final class RetainedStore {
     /** Counts entries written (every update that stores a message); orders expiring entries and bounds walks. */
     private final AtomicLong written = new AtomicLong();
     private volatile long maxMessages;
+    private volatile Clock clock = Clock.SYSTEM;
     private volatile long maxBytes;
 
     /**
@@ -96,6 +98,11 @@ public final class RetainedStore {
     /** Retained messages in the heap only ({@code storage: memory}). */
     public static RetainedStore inMemory() {
         return new RetainedStore(null);
+    }
+
+    /** Sets the clock that message expiry is checked against (the broker's; the system clock until then). */
+    public void clock(Clock c) {
+        clock = c;
     }
 
     /**
@@ -371,7 +378,7 @@ public final class RetainedStore {
         if (expiring.isEmpty()) {
             return 0;
         }
-        long now = System.currentTimeMillis();
+        long now = clock.millis();
         int removed = 0;
         Iterator<ExpiringSlot> it = expiring.iterator();
         while (removed < MAX_PURGE && it.hasNext()) {
@@ -578,7 +585,7 @@ public final class RetainedStore {
     public List<Hit> next(Cursor c, int maxCount, long maxBytes) {
         List<Hit> page = new ArrayList<>(Math.min(Math.max(1, maxCount), 64));
         long pageBytes = 0;
-        long now = System.currentTimeMillis();
+        long now = clock.millis();
         int visits = 0;
         String[] f = c.filter;
         ArrayDeque<Frame> stack = c.stack;

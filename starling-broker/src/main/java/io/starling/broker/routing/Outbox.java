@@ -1,11 +1,9 @@
 package io.starling.broker.routing;
 
 import io.netty.util.concurrent.EventExecutor;
-import io.starling.broker.session.Delivery;
+import io.starling.broker.message.Delivery;
 import io.starling.broker.session.Session;
-import java.util.ArrayList;
 import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -17,9 +15,43 @@ import java.util.Map;
  */
 final class Outbox {
 
+    /** The deliveries for one target loop: {@code sessions[i]} receives {@code deliveries[i]}, in routing order. */
+    static final class Batch {
+        private Session[] sessions = new Session[8];
+        private Delivery[] deliveries = new Delivery[8];
+        private int size;
+
+        void add(Session session, Delivery delivery) {
+            if (size == sessions.length) {
+                sessions = java.util.Arrays.copyOf(sessions, size * 2);
+                deliveries = java.util.Arrays.copyOf(deliveries, size * 2);
+            }
+            sessions[size] = session;
+            deliveries[size] = delivery;
+            size++;
+        }
+
+        int size() {
+            return size;
+        }
+
+        /** Runs on the target loop; a session that moved meanwhile gets its delivery forwarded to its new owner. */
+        void deliver() {
+            for (int i = 0; i < size; i++) {
+                Session s = sessions[i];
+                Delivery d = deliveries[i];
+                if (s.owner().inEventLoop()) {
+                    s.deliver(d);
+                } else {
+                    s.execute(() -> s.deliver(d));
+                }
+            }
+        }
+    }
+
     private final EventExecutor loop;
     private final DeliveryGovernor governor;
-    private final Map<EventExecutor, List<Object>> pending = new IdentityHashMap<>();
+    private final Map<EventExecutor, Batch> pending = new IdentityHashMap<>();
     private boolean flushScheduled;
     private final Runnable flushTask = this::flush;
 
@@ -29,9 +61,7 @@ final class Outbox {
     }
 
     void add(Session session, Delivery delivery) {
-        List<Object> batch = pending.computeIfAbsent(session.owner(), k -> new ArrayList<>());
-        batch.add(session);
-        batch.add(delivery);
+        pending.computeIfAbsent(session.owner(), k -> new Batch()).add(session, delivery);
         if (!flushScheduled) {
             flushScheduled = true;
             loop.execute(flushTask);
@@ -43,33 +73,20 @@ final class Outbox {
         if (pending.isEmpty()) {
             return;
         }
-        for (Map.Entry<EventExecutor, List<Object>> e : pending.entrySet()) {
-            List<Object> batch = e.getValue();
+        for (Map.Entry<EventExecutor, Batch> e : pending.entrySet()) {
+            Batch batch = e.getValue();
             EventExecutor target = e.getKey();
             if (target == loop) {
-                deliverBatch(batch);
+                batch.deliver();
             } else {
-                int n = batch.size() / 2;
+                int n = batch.size();
                 governor.handedOver(n);
                 target.execute(() -> {
-                    deliverBatch(batch);
+                    batch.deliver();
                     governor.processed(n);
                 });
             }
         }
         pending.clear();
-    }
-
-    /** Runs on the target loop; a session that moved meanwhile gets its delivery forwarded to its new owner. */
-    static void deliverBatch(List<Object> batch) {
-        for (int i = 0; i < batch.size(); i += 2) {
-            Session s = (Session) batch.get(i);
-            Delivery d = (Delivery) batch.get(i + 1);
-            if (s.owner().inEventLoop()) {
-                s.deliver(d);
-            } else {
-                s.execute(() -> s.deliver(d));
-            }
-        }
     }
 }

@@ -4,9 +4,11 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.EventExecutorGroup;
 import io.starling.broker.config.BrokerConfig.SharedSubscriptionStrategy;
 import io.starling.broker.metrics.BrokerMetrics;
+import io.starling.broker.message.Delivery;
+import io.starling.broker.message.Message;
 import io.starling.broker.retain.RetainedStore;
-import io.starling.broker.session.Delivery;
 import io.starling.broker.session.Session;
+import io.starling.broker.store.QueueStore;
 import io.starling.broker.store.Store;
 import io.starling.broker.topic.SharedGroup;
 import io.starling.broker.topic.Subscription;
@@ -36,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * member's ordinary subscriptions; a group none of whose members may read the topic does not count as a match.
  *
  * <p>Stored sessions: a QoS 1/2 delivery to a session that keeps its messages in the store
- * ({@link Session#storesMessages()}) is not handed over directly but given to {@link Store#append}, on this
+ * ({@link Session#storesMessages()}) is not handed over directly but given to {@link QueueStore#append}, on this
  * (the publisher's) loop, so that the PUBACK/PUBREC that the publisher's handler sends through
  * {@link Store#whenDurable} follows it; the store hands it to the session once it is written.
  *
@@ -58,7 +60,8 @@ public final class Router {
     private final Function<String, Session> sessions;
     private final BrokerMetrics metrics;
     private final SharedSubscriptionStrategy strategy;
-    private final Store store;
+    /** The stored queues; {@code null} when the store keeps no session (then no session stores messages). */
+    private final QueueStore queues;
     private final Map<EventExecutor, Outbox> outboxes = new IdentityHashMap<>();
     private final SharedGroup.Members memberCheck = this::memberState;
     private final LongAdder refusedSinceLog = new LongAdder();
@@ -68,7 +71,7 @@ public final class Router {
             EventExecutorGroup loops, BrokerMetrics metrics, DeliveryGovernor governor,
             SharedSubscriptionStrategy strategy, Store store) {
         this.strategy = strategy;
-        this.store = store;
+        this.queues = store.queues();
         this.index = index;
         this.retained = retained;
         this.sessions = sessions;
@@ -132,7 +135,7 @@ public final class Router {
             }
         }
         if (matches.storedSessions != null) {
-            store.append(m, matches.storedSessions, matches.storedDeliveries);
+            queues.append(m, matches.storedSessions, matches.storedDeliveries);
         }
         return !subs.isEmpty() || sharedMatched ? PublishOutcome.MATCHED : PublishOutcome.NO_MATCH;
     }
@@ -165,7 +168,7 @@ public final class Router {
         dispatch(target, new Delivery(d.message(), qos, false, s == null ? d.subscriptionIds() : ids(s), d.group()),
                 pending);
         if (pending.storedSessions != null) {
-            store.append(d.message(), pending.storedSessions, pending.storedDeliveries);
+            queues.append(d.message(), pending.storedSessions, pending.storedDeliveries);
         }
     }
 
@@ -191,7 +194,7 @@ public final class Router {
         final String publisherId;
         final List<Subscription> subscriptions = new ArrayList<>(4);
         List<SharedGroup> groups;
-        /** Deliveries to sessions that store their messages, for {@link Store#append}; created on first use. */
+        /** Deliveries to sessions that store their messages, for {@link QueueStore#append}; created on first use. */
         List<Session> storedSessions;
         List<Delivery> storedDeliveries;
 

@@ -2,6 +2,7 @@ package io.starling.broker.session;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.starling.broker.acl.TopicAccess;
+import io.starling.broker.message.PendingWill;
 import io.starling.codec.ProtocolVersion;
 import io.starling.codec.ReasonCode;
 import io.starling.codec.packet.MqttPacket;

@@ -1,6 +1,7 @@
 package io.starling.broker.session;
 
 import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.time.Clock;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -22,6 +23,7 @@ public final class FlapDetector {
     private static final Logger LOG = LoggerFactory.getLogger(FlapDetector.class);
     static final int MAX_TRACKED = 100_000;
 
+    private final Clock clock;
     private final int maxConnects;
     private final long windowNanos;
     private final long banNanos;
@@ -34,20 +36,22 @@ public final class FlapDetector {
         long bannedUntil;
     }
 
-    public FlapDetector(BrokerConfig.Flapping config) {
+    public FlapDetector(BrokerConfig.Flapping config, Clock clock) {
+        this.clock = clock;
         this.maxConnects = config.maxConnects();
         this.windowNanos = config.window().toNanos();
         this.banNanos = config.ban().toNanos();
     }
 
     /**
-     * Counts a connect of {@code clientId} at {@code nowNanos} ({@link System#nanoTime()}); returns 0 when it may
-     * go on, otherwise the nanoseconds left of its ban.
+     * Counts a connect of {@code clientId} now (the broker's clock); returns 0 when it may go on, otherwise the
+     * nanoseconds left of its ban.
      */
-    public long connect(String clientId, long nowNanos) {
+    public long connect(String clientId) {
         if (maxConnects == 0) {
             return 0;
         }
+        long nowNanos = clock.nanos();
         if (entries.size() >= MAX_TRACKED && !entries.containsKey(clientId)) {
             sweep(nowNanos);
             if (entries.size() >= MAX_TRACKED) {

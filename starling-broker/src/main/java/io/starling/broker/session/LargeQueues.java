@@ -15,6 +15,9 @@ import java.util.function.Consumer;
  */
 public final class LargeQueues implements Iterable<Session> {
 
+    public LargeQueues() {
+    }
+
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
     private volatile Consumer<Session> onJoin;
 

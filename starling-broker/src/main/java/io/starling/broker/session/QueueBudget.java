@@ -3,6 +3,7 @@ package io.starling.broker.session;
 import io.netty.util.concurrent.EventExecutor;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.metrics.BrokerMetrics;
+import io.starling.broker.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  *       <b>low-water mark</b> (3/4 B): the queues are sorted by size and the largest brought down to a common level
  *       (a stalled subscriber's queue, which grows to its own limits, is thus the first to lose). Each session sheds
  *       on its own loop ({@link Session#shed}, posted): stored deliveries go back to the store, then QoS 0 messages,
- *       then the oldest. Candidates are the sessions in {@link BrokerMetrics#largeQueues}; if they do not hold
+ *       then the oldest. Candidates are the sessions in {@link LargeQueues}; if they do not hold
  *       enough, every session is looked at, at most once a second. Drops are counted ({@code messagesShed}) and
  *       reported in one log line at most every 10 s.</li>
  *   <li>at the <b>high-water mark</b> (B), which shedding normally keeps the total away from, connections that
@@ -68,7 +69,9 @@ public final class QueueBudget {
     }
 
     private final LongAdder queuedBytes;
+    private final Clock clock;
     private final BrokerMetrics metrics;
+    private final LargeQueues largeQueues;
     private final Iterable<Session> allSessions;
     private final long highWaterMark;
     private final long shedMark;
@@ -92,15 +95,25 @@ public final class QueueBudget {
     private long largestBytes;
 
     /**
-     * @param metrics where the sessions keep the total ({@code queuedBytes}), the large queues and the shed count
+     * @param metrics where the sessions keep the total ({@code queuedBytes}) and the shed count
+     * @param largeQueues the sessions with a large queue, where shedding looks first
      * @param allSessions every session, for the occasional full look when the large queues do not hold enough
      * @param maxQueuedBytesTotal the budget; 0 = none (nothing is ever shed or paused)
      */
-    public QueueBudget(BrokerMetrics metrics, Iterable<Session> allSessions, long maxQueuedBytesTotal) {
+    public QueueBudget(BrokerMetrics metrics, LargeQueues largeQueues, Iterable<Session> allSessions,
+            long maxQueuedBytesTotal) {
+        this(metrics, largeQueues, allSessions, maxQueuedBytesTotal, Clock.SYSTEM);
+    }
+
+    /** As above, with the clock that times pauses, full scans and reports. */
+    public QueueBudget(BrokerMetrics metrics, LargeQueues largeQueues, Iterable<Session> allSessions,
+            long maxQueuedBytesTotal, Clock clock) {
         if (maxQueuedBytesTotal < 0) {
             throw new IllegalArgumentException("max-queued-bytes-total must not be negative");
         }
+        this.clock = clock;
         this.metrics = metrics;
+        this.largeQueues = largeQueues;
         this.queuedBytes = metrics.queuedBytes;
         this.allSessions = allSessions;
         this.highWaterMark = maxQueuedBytesTotal;
@@ -110,14 +123,14 @@ public final class QueueBudget {
         if (maxQueuedBytesTotal > 0) {
             // a queue that becomes large starts the check: deliveries land on other loops after the read batch that
             // routed them, so the check after that batch may come too early to see them
-            metrics.largeQueues.onJoin(s -> startChecking(s.owner()));
+            largeQueues.onJoin(s -> startChecking(s.owner()));
         }
-        this.lastReportNs = System.nanoTime() - REPORT_INTERVAL_NS;
-        this.lastFullScanNs = System.nanoTime() - FULL_SCAN_INTERVAL_NS;
+        this.lastReportNs = clock.nanos() - REPORT_INTERVAL_NS;
+        this.lastFullScanNs = clock.nanos() - FULL_SCAN_INTERVAL_NS;
     }
 
     /**
-     * The queue size from which a session is a candidate for shedding ({@link BrokerMetrics#largeQueues}):
+     * The queue size from which a session is a candidate for shedding ({@link LargeQueues}):
      * {@link #LARGE_QUEUE_BYTES}, less for a small budget (1/256 of it) or small session queues (half of
      * {@code max-queued-bytes}, or half of {@code max-queued-messages} messages of the smallest weight), so that a
      * queue at its own limits is always a candidate. {@code Long.MAX_VALUE} without a budget.
@@ -207,7 +220,7 @@ public final class QueueBudget {
      */
     public void pause(Resume resume, EventExecutor loop) {
         pauses.increment();
-        paused.add(new Paused(resume, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MAX_PAUSE_MS)));
+        paused.add(new Paused(resume, clock.nanos() + TimeUnit.MILLISECONDS.toNanos(MAX_PAUSE_MS)));
         startChecking(loop);
     }
 
@@ -232,7 +245,7 @@ public final class QueueBudget {
     private void check(EventExecutor loop) {
         long total = queuedBytes.sum();
         try {
-            long now = System.nanoTime();
+            long now = clock.nanos();
             if (total >= shedMark) {
                 shed(total, now);
             }
@@ -255,7 +268,7 @@ public final class QueueBudget {
 
     /** Whether the check goes on: something paused, the total at the shed mark, or a large queue that may grow. */
     private boolean mustCheck(long total) {
-        return !paused.isEmpty() || total >= shedMark || !metrics.largeQueues.isEmpty();
+        return !paused.isEmpty() || total >= shedMark || !largeQueues.isEmpty();
     }
 
     private void resumePaused(long total, long now) {
@@ -281,7 +294,7 @@ public final class QueueBudget {
             return;
         }
         long need = total - lowWaterMark;
-        List<Cut> cuts = plan(metrics.largeQueues, need, minCut);
+        List<Cut> cuts = plan(largeQueues, need, minCut);
         if (planned(cuts) < need && now - lastFullScanNs >= FULL_SCAN_INTERVAL_NS) {
             lastFullScanNs = now; // the large queues do not hold enough: look at every session
             cuts = plan(allSessions, need, minCut);

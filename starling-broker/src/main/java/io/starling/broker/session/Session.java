@@ -1,104 +1,81 @@
 package io.starling.broker.session;
 
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.starling.broker.acl.TopicAccess;
 import io.starling.broker.config.BrokerConfig;
-import io.starling.broker.config.BrokerConfig.DropPolicy;
+import io.starling.broker.message.Delivery;
 import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.retain.RetainedFeed;
-import io.starling.broker.routing.Message;
+import io.starling.broker.store.QueueOwner;
+import io.starling.broker.store.SessionRecord;
 import io.starling.broker.store.Store;
-import io.starling.broker.store.StoredInflight;
+import io.starling.broker.store.StoredQueue;
 import io.starling.broker.store.StoredSession;
+import io.starling.broker.time.Clock;
 import io.starling.broker.topic.Subscription;
-import io.starling.codec.PacketEncoder;
 import io.starling.codec.Properties;
 import io.starling.codec.ReasonCode;
 import io.starling.codec.packet.MqttPacket;
 import io.starling.codec.packet.PubRelPacket;
 import io.starling.codec.packet.PublishPacket;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The state of one MQTT session: subscriptions, the outbound queue and inflight window, the inbound QoS 2
- * packet ids awaiting PUBREL, and expiry.
+ * One MQTT session, as a coordinator of its parts: its subscriptions, the memory queue ({@link OutboundQueue}), the
+ * position in its stored queue ({@link StoredQueueCursor}), the in-flight window ({@link InflightWindow}), the inbound
+ * QoS 2 packet ids ({@link InboundQos2}), the Will delay and expiry ({@link SessionTimers}), the hand-over of retained
+ * messages ({@link RetainedFeeds}) and, while a connection is attached, what of a delivery reaches it
+ * ({@link DeliveryFilter}). The session decides when a delivery is sent, queued or done, and writes to the store
+ * what must survive its connection ({@link SessionRecord}, {@link StoredQueue}).
  *
  * <p>Thread-safety: a session is owned by one event loop ({@link #owner()}) — its connection's loop while one is
- * attached, the last one afterwards — and every method except {@link #owner()}, {@link #clientId()} and
- * {@link #execute(Runnable)} must run there. Other threads post commands with {@link #execute(Runnable)}, which
- * follows the session when a takeover moves it to another loop.
- *
- * <p>Cost: one {@link ArrayDeque} entry per queued message (the message itself is shared), one map entry per
- * inflight message.
+ * attached, the last one afterwards — and every method except {@link #owner()}, {@link #clientId()},
+ * {@link #execute(Runnable)}, {@link #storesMessages()}, {@link #storedQueue()}, {@link #mayRead} and
+ * {@link #isOnline()} must run there. Other threads post commands with {@link #execute(Runnable)}, which follows the
+ * session when a takeover moves it to another loop.
  *
  * <h2>Stored queue</h2>
  *
- * A session that outlives its connection on a durable store ({@link #storesMessages()}) gets its QoS 1/2
- * deliveries through the store ({@link #deliverStored}), each with a queue position ({@link Delivery#seq()}),
- * in position order. It holds at most {@link #STORED_WINDOW} of them in memory while connected, and none while
- * offline: the rest stay on disk, and {@link #lastStoredSeq} &gt; {@link #cursor} says so. When the memory queue
- * runs empty the next page is read ({@link Store#readQueue}) after the cursor. An offline queue thus costs no
- * heap however long it grows, and a reconnecting client is fed page by page.
+ * A session that outlives its connection on a durable store ({@link #storesMessages()}) gets its QoS 1/2 deliveries
+ * through the store ({@link #deliverStored}), each with a queue position, in position order; the
+ * {@link StoredQueueCursor} decides which are held in memory and when the next page is read.
+ *
+ * <h2>The end of a delivery</h2>
+ *
+ * A delivery ends in one place, {@link #done}: acknowledged, expired, refused by the ACL or the client, too large for
+ * the client, or moved to another member of its shared-subscription group; a stored one leaves the stored queue there.
  */
-public final class Session {
+public final class Session implements QueueOwner, RetainedFeed.Target {
 
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
-    private static final long DROP_LOG_INTERVAL_NS = 10_000_000_000L;
-    /** {@link #queuedBytes}, written with opaque stores so that the queue budget can read it from another loop. */
-    private static final VarHandle QUEUED_BYTES;
 
-    static {
-        try {
-            QUEUED_BYTES = MethodHandles.lookup().findVarHandle(Session.class, "queuedBytes", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
+    /** How a delivery ended, for {@link #done}. */
+    private enum End {
+        /** Acknowledged by the client (PUBACK, or PUBREC for QoS 2). */
+        ACKNOWLEDGED,
+        /** Refused by the client (5.0 PUBREC with an error reason code). */
+        REFUSED,
+        /** The client may not read its topic. */
+        NOT_AUTHORIZED,
+        /** Expired before onward delivery started [MQTT-3.3.2-5]. */
+        EXPIRED,
+        /** Larger than the client's Maximum Packet Size [MQTT-3.1.2-25]. */
+        TOO_LARGE,
+        /** Given to another member of its shared-subscription group (5.0 4.8.2). */
+        MOVED
     }
-
-    /** States of an outbound QoS 1/2 message in the inflight window. */
-    private enum OutboundState {
-        /** PUBLISH sent, PUBACK (QoS 1) or PUBREC (QoS 2) awaited. */
-        PUBLISH_SENT,
-        /** PUBREL sent, PUBCOMP awaited. */
-        PUBREL_SENT
-    }
-
-    /** An outbound QoS 1/2 message awaiting its acknowledgement. */
-    private static final class Inflight {
-        /** The delivery; {@code null} for a PUBREL recovered from the store (the message itself is done). */
-        final Delivery delivery;
-        OutboundState state = OutboundState.PUBLISH_SENT;
-        /** Whether the store has an in-flight record of it (stored QoS 2). */
-        boolean stored;
-        /** A stored one whose record the store failed to write: written again before the PUBLISH is re-sent. */
-        boolean unrecorded;
-
-        Inflight(Delivery delivery) {
-            this.delivery = delivery;
-        }
-    }
-
-    /** Most stored deliveries held in memory while connected; the rest are paged in from the store. */
-    static final int STORED_WINDOW = 512;
-    /** Stored deliveries read from the store at a time. */
-    static final int PAGE_SIZE = 256;
 
     private final String clientId;
     private final BrokerConfig config;
     private final BrokerMetrics metrics;
     private final Store store;
+    private final Clock clock;
     private volatile EventExecutor owner;
     /**
      * Changes with every take-over, on the owner: a connection whose attach was posted before a later take-over
@@ -107,26 +84,18 @@ public final class Session {
     private volatile int epoch;
     /** Set while {@link #resume()} re-sends the in-flight window: nothing else is sent meanwhile. */
     private boolean resuming;
-    /** Whether the session's state is written to the store; once set, stays set for the session's life. */
-    private volatile boolean storesMessages;
-    /** The store's handle of this session (its keys and counters), set by the store. */
-    private volatile Object storeHandle;
-    /** Highest stored queue position held in memory, sent or done. */
-    private long cursor;
-    /** Highest stored queue position known to exist; above {@link #cursor} while some are only on disk. */
-    private long lastStoredSeq;
-    private boolean pageRequested;
-    /** Positions of recovered in-flight deliveries, not to be queued again when their page is read. */
-    private Set<Long> recoveredInflightSeqs;
-    /** Changes when the stored queue is dropped, so that a page read before that is ignored. */
-    private int pageEpoch;
+    /**
+     * The store's record of this session's current generation; {@code null} while its state is not written to the
+     * store. Once set, stays set for the session's life (a Clean Start replaces it with the next generation's).
+     */
+    private volatile SessionRecord record;
     private long disconnectedAtMillis;
     /** PUBLISH packets of this session waiting in {@link #writeWhenDurable}. */
     private int writesWaiting;
 
     private ClientConnection connection;
-    /** The attached client's rights under the ACL; {@code null} without an ACL (nothing to check). */
-    private TopicAccess access;
+    /** Checks and builds what is sent to {@link #connection}; {@code null} while none is attached. */
+    private DeliveryFilter filter;
     /**
      * The rights of the client that attached last, kept while the session is offline; read by other loops to choose
      * a shared-subscription member ({@link #mayRead}). {@code null} without an ACL, and for a session restored from
@@ -138,99 +107,38 @@ public final class Session {
     private long expiryIntervalSeconds;
     private boolean discarded;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
-    private final ArrayDeque<Delivery> queue = new ArrayDeque<>(2); // grows on demand; most sessions queue nothing
-    /** Bytes of {@link #queue}; written on the owner only, read from other loops by the queue budget (opaque). */
-    private long queuedBytes;
-    /** Whether this session is in {@link BrokerMetrics#largeQueues} ({@link LargeQueues}), where the budget sheds from. */
-    private boolean largeQueue;
-    /** {@link QueueBudget#largeQueueBytes} for this broker's settings; 0 until first needed. */
-    private long largeQueueBytes;
-    /** Messages this session's queue dropped (its own limits or the global budget). */
-    private long dropped;
-    private final LinkedHashMap<Integer, Inflight> inflight = new LinkedHashMap<>();
-    private final Set<Integer> inboundQos2 = new HashSet<>();
-    private int nextPacketId = 1;
-    private ScheduledFuture<?> expiryTask;
-    private ScheduledFuture<?> willTask;
-    private Runnable pendingWill;
-    private long droppedSinceLog;
-    private long lastDropLogNs;
-    /** Retained messages of new subscriptions still to be handed over, a page at a time as the queue drains. */
-    private ArrayDeque<RetainedFeed> retainedFeeds;
+    private final Map<String, Subscription> subscriptionsView = Collections.unmodifiableMap(subscriptions);
+    private final OutboundQueue queue;
+    private final StoredQueueCursor stored = new StoredQueueCursor();
+    private final InflightWindow inflight = new InflightWindow();
+    private final InboundQos2 inbound = new InboundQos2();
+    private final SessionTimers timers;
+    private final RetainedFeeds feeds = new RetainedFeeds();
 
-    public Session(String clientId, EventExecutor owner, BrokerConfig config, BrokerMetrics metrics, Store store) {
+    public Session(String clientId, EventExecutor owner, SessionContext context) {
         this.clientId = clientId;
         this.owner = owner;
-        this.config = config;
-        this.metrics = metrics;
-        this.store = store;
+        this.config = context.config();
+        this.metrics = context.metrics();
+        this.store = context.store();
+        this.clock = context.clock();
+        this.queue = new OutboundQueue(this, config, metrics, context.largeQueues());
+        this.timers = new SessionTimers(clock);
     }
 
-    /** Whether its QoS 1/2 deliveries, subscriptions and state go to the store; safe to call from any thread. */
-    public boolean storesMessages() {
-        return storesMessages;
-    }
-
-    void storesMessages(boolean v) {
-        storesMessages = v;
-    }
-
-    /** The store's handle of this session; for the store only. */
-    public Object storeHandle() {
-        return storeHandle;
-    }
-
-    /** Sets the store's handle of this session; for the store only. */
-    public void storeHandle(Object handle) {
-        storeHandle = handle;
-    }
-
-    long disconnectedAtMillis() {
-        return disconnectedAtMillis;
-    }
-
-    void disconnectedAtMillis(long v) {
-        disconnectedAtMillis = v;
-    }
-
-    /** Restores the state of a session read from the store at start-up (on its owner, before it is used). */
-    void restore(StoredSession st) {
-        storesMessages = true;
-        storeHandle = st.handle();
-        expiryIntervalSeconds = st.expirySeconds();
-        disconnectedAtMillis = st.disconnectedAtMillis();
-        for (Subscription s : st.subscriptions()) {
-            subscriptions.put(s.filter(), s);
-        }
-        inboundQos2.addAll(st.inboundQos2());
-        int maxId = 0;
-        for (StoredInflight f : st.inflight()) {
-            Inflight i = new Inflight(f.delivery());
-            i.stored = true;
-            if (f.delivery() == null) {
-                i.state = OutboundState.PUBREL_SENT;
-            } else {
-                if (recoveredInflightSeqs == null) {
-                    recoveredInflightSeqs = new HashSet<>();
-                }
-                recoveredInflightSeqs.add(f.delivery().seq());
-            }
-            inflight.put(f.packetId(), i);
-            maxId = Math.max(maxId, f.packetId());
-        }
-        nextPacketId = maxId == 65_535 ? 1 : maxId + 1;
-        lastStoredSeq = st.lastSeq();
-    }
+    // ---------------------------------------------------------------- identity, ownership, store record
 
     public String clientId() {
         return clientId;
     }
 
+    @Override
     public EventExecutor owner() {
         return owner;
     }
 
     /** Runs a command on the session's owner: now if called there, else posted, following ownership changes. */
+    @Override
     public void execute(Runnable command) {
         EventExecutor o = owner;
         if (o.inEventLoop()) {
@@ -255,6 +163,49 @@ public final class Session {
         return epoch;
     }
 
+    /** Whether its QoS 1/2 deliveries, subscriptions and state go to the store; safe to call from any thread. */
+    public boolean storesMessages() {
+        return record != null;
+    }
+
+    /** The store's record of this session's generation, {@code null} while it is not stored. */
+    SessionRecord record() {
+        return record;
+    }
+
+    /** Starts (or replaces, for a Clean Start) the store's record of this session; on the owner. */
+    void record(SessionRecord r) {
+        record = r;
+    }
+
+    @Override
+    public StoredQueue storedQueue() {
+        SessionRecord r = record;
+        return r == null ? null : r.queue();
+    }
+
+    long disconnectedAtMillis() {
+        return disconnectedAtMillis;
+    }
+
+    void disconnectedAtMillis(long v) {
+        disconnectedAtMillis = v;
+    }
+
+    /** Restores the state of a session read from the store at start-up (on its owner, before it is used). */
+    void restore(StoredSession st) {
+        record = st.record();
+        expiryIntervalSeconds = st.expirySeconds();
+        disconnectedAtMillis = st.disconnectedAtMillis();
+        for (Subscription s : st.subscriptions()) {
+            subscriptions.put(s.filter(), s);
+        }
+        inbound.restore(st.inboundQos2());
+        stored.restore(st.lastSeq(), inflight.restore(st.inflight()));
+    }
+
+    // ---------------------------------------------------------------- state read by the server and the manager
+
     public ClientConnection connection() {
         return connection;
     }
@@ -271,10 +222,6 @@ public final class Session {
         expiryIntervalSeconds = seconds;
     }
 
-    public Map<String, Subscription> subscriptions() {
-        return subscriptions;
-    }
-
     /** Number of messages queued beyond the inflight window. */
     public int queuedCount() {
         return queue.size();
@@ -284,20 +231,19 @@ public final class Session {
         return inflight.size();
     }
 
-    // ---------------------------------------------------------------- lifecycle (called by SessionManager)
-
-    void attach(ClientConnection c) {
-        cancelExpiry();
-        connection = c;
-        access = c.topicAccess();
-        lastAccess = access;
-        online = true;
+    /** Messages dropped from this session's queue since it was created (its own limits or the global budget). */
+    public long droppedCount() {
+        return queue.dropped();
     }
 
-    void detach() {
-        connection = null;
-        access = null;
-        online = false;
+    /** Bytes queued in memory, as last written by the owner; may be called from any thread. */
+    long queuedBytesFromAnyThread() {
+        return queue.bytesFromAnyThread();
+    }
+
+    /** The queued deliveries, oldest first (a copy, on the owner; for tests and tools). */
+    public List<Delivery> queuedDeliveries() {
+        return queue.snapshot();
     }
 
     /**
@@ -315,6 +261,84 @@ public final class Session {
         return online;
     }
 
+    // ---------------------------------------------------------------- subscriptions
+
+    /** The subscriptions by filter as subscribed ({@code $share} prefix included); a read-only view, on the owner. */
+    public Map<String, Subscription> subscriptions() {
+        return subscriptionsView;
+    }
+
+    /**
+     * Adds or replaces a subscription (on the owner), writing it to the store if the session is stored; the caller
+     * adds it to the subscription index. Returns the subscription with the same filter it replaced, if any.
+     */
+    public Subscription addSubscription(Subscription s) {
+        Subscription old = subscriptions.put(s.filter(), s);
+        SessionRecord r = record;
+        if (r != null) {
+            r.saveSubscription(s);
+        }
+        return old;
+    }
+
+    /**
+     * Removes the subscription to {@code filter} (on the owner), stops the hand-over of its retained messages and
+     * deletes it from the store if the session is stored; the caller removes it from the subscription index. Returns
+     * it, {@code null} if there was none.
+     */
+    public Subscription removeSubscription(String filter) {
+        Subscription old = subscriptions.remove(filter);
+        if (old == null) {
+            return null;
+        }
+        feeds.cancel(filter);
+        SessionRecord r = record;
+        if (r != null) {
+            r.deleteSubscription(filter);
+        }
+        return old;
+    }
+
+    /**
+     * Puts the subscription to {@code filter} back to {@code restore} (none if {@code null}) after a store write for it
+     * failed, provided it is still {@code current} (none if {@code null}): memory only, the store still holds the old
+     * state. Returns whether it did; the caller updates the subscription index the same way.
+     */
+    public boolean restoreSubscription(String filter, Subscription current, Subscription restore) {
+        if (discarded || subscriptions.get(filter) != current) {
+            return false;
+        }
+        if (restore == null) {
+            subscriptions.remove(filter);
+        } else {
+            subscriptions.put(filter, restore);
+        }
+        return true;
+    }
+
+    /** Removes every subscription (the session ends, or starts clean) and returns them, for the index. */
+    List<Subscription> removeAllSubscriptions() {
+        List<Subscription> all = new ArrayList<>(subscriptions.values());
+        subscriptions.clear();
+        return all;
+    }
+
+    // ---------------------------------------------------------------- lifecycle (called by SessionManager)
+
+    void attach(ClientConnection c) {
+        timers.cancelExpiry();
+        connection = c;
+        filter = new DeliveryFilter(c.topicAccess(), c.version(), c.clientMaximumPacketSize(), clock);
+        lastAccess = filter.access();
+        online = true;
+    }
+
+    void detach() {
+        connection = null;
+        filter = null;
+        online = false;
+    }
+
     /**
      * Removes and returns the deliveries that came through shared subscriptions and have not reached the client:
      * queued ones, and QoS 1 ones still waiting for PUBACK. Called when the connection is lost, so they can go to
@@ -322,27 +346,11 @@ public final class Session {
      * when it reconnects [MQTT-4.8.2-4], and never given to another member, even if this session ends first
      * [MQTT-4.8.2-5].
      */
-    java.util.List<Delivery> takeSharedDeliveries() {
-        java.util.List<Delivery> taken = new java.util.ArrayList<>();
-        for (Iterator<Map.Entry<Integer, Inflight>> it = inflight.entrySet().iterator(); it.hasNext(); ) {
-            Inflight f = it.next().getValue();
-            if (f.delivery != null && f.delivery.group() != null && f.delivery.qos() == 1) {
-                taken.add(f.delivery);
-                it.remove();
-            }
-        }
-        for (Iterator<Delivery> it = queue.iterator(); it.hasNext(); ) {
-            Delivery d = it.next();
-            if (d.group() != null) {
-                taken.add(d);
-                addQueuedBytes(-d.message().weight());
-                it.remove();
-            }
-        }
+    List<Delivery> takeSharedDeliveries() {
+        List<Delivery> taken = inflight.takeSharedQos1();
+        taken.addAll(queue.takeShared());
         for (Delivery d : taken) {
-            if (d.isStored()) {
-                store.ack(this, d); // it moves to another member, which stores it again if it keeps messages
-            }
+            done(d, End.MOVED); // the other member stores it again if it keeps messages
         }
         return taken;
     }
@@ -350,68 +358,26 @@ public final class Session {
     void markDiscarded() {
         discarded = true;
         online = false;
-        cancelExpiry();
-        dropRetainedFeeds();
+        timers.cancelExpiry();
+        feeds.clear();
         queue.clear();
-        addQueuedBytes(-queuedBytes);
         inflight.clear();
-        inboundQos2.clear();
+        inbound.clear();
     }
 
     /** Forgets all state, for a Clean Start on an existing session; subscriptions are removed by the caller. */
     void clearState() {
         subscriptions.clear();
-        dropRetainedFeeds();
+        feeds.clear();
         queue.clear();
-        addQueuedBytes(-queuedBytes);
-        inflight.clear();
-        inboundQos2.clear();
-        nextPacketId = 1;
-        cursor = lastStoredSeq; // the stored queue is dropped with the rest (SessionManager deletes it)
-        recoveredInflightSeqs = null;
-        pageEpoch++;
-        pageRequested = false;
+        inflight.reset();
+        inbound.clear();
+        stored.clear(); // the stored queue is dropped with the rest (SessionManager starts a new generation)
     }
 
-    /** Publishes the Will after a delay (5.0 Will Delay Interval) unless cancelled or fired first. */
-    void scheduleWill(Runnable publish, long delaySeconds) {
-        cancelWill();
-        pendingWill = publish;
-        willTask = owner.schedule(this::firePendingWill, delaySeconds, java.util.concurrent.TimeUnit.SECONDS);
-    }
-
-    /** A connection resumed the session before the Will Delay Interval passed: no Will [MQTT-3.1.3-9]. */
-    void cancelWill() {
-        if (willTask != null) {
-            willTask.cancel(false);
-            willTask = null;
-        }
-        pendingWill = null;
-    }
-
-    /** The session ends before the Will Delay Interval passed: the Will goes out now (5.0 3.1.2.5). */
-    void firePendingWill() {
-        Runnable w = pendingWill;
-        cancelWill();
-        if (w != null) {
-            w.run();
-        }
-    }
-
-    boolean hasPendingWill() {
-        return pendingWill != null;
-    }
-
-    void scheduleExpiry(Runnable onExpiry, long delaySeconds) {
-        cancelExpiry();
-        expiryTask = owner.schedule(onExpiry, delaySeconds, java.util.concurrent.TimeUnit.SECONDS);
-    }
-
-    private void cancelExpiry() {
-        if (expiryTask != null) {
-            expiryTask.cancel(false);
-            expiryTask = null;
-        }
+    /** The session's delayed Will and expiry, scheduled on its owner (by the session manager). */
+    SessionTimers timers() {
+        return timers;
     }
 
     /**
@@ -423,31 +389,27 @@ public final class Session {
         // (nor change the window while it is walked): the resends go first, in their original order
         resuming = true;
         try {
-            for (Map.Entry<Integer, Inflight> e : new java.util.ArrayList<>(inflight.entrySet())) {
-                Inflight f = e.getValue();
+            for (Map.Entry<Integer, InflightWindow.Entry> e : inflight.snapshot()) {
+                InflightWindow.Entry f = e.getValue();
+                int packetId = e.getKey();
                 if (connection == null) {
                     return; // closed meanwhile; the rest is re-sent to the next connection
                 }
-                if (f.state == OutboundState.PUBLISH_SENT && access != null
-                        && !access.canRead(f.delivery.message().topic())) {
+                if (!f.pubrelSent && !filter.mayRead(f.delivery.message().topic())) {
                     // sent to an earlier connection of this session; the client connected now may not read it
-                    inflight.remove(e.getKey());
-                    metrics.messagesNotAuthorized.increment();
+                    inflight.remove(packetId);
                     if (f.stored) {
-                        store.inflightDone(this, e.getKey());
+                        record.inflightDone(packetId);
                     }
-                    if (f.delivery.isStored()) {
-                        store.ack(this, f.delivery);
-                    }
+                    done(f.delivery, End.NOT_AUTHORIZED);
                     continue;
                 }
-                MqttPacket p = f.state == OutboundState.PUBLISH_SENT ? toPacket(f.delivery, e.getKey(), true)
-                        : PubRelPacket.of(e.getKey());
+                MqttPacket p = f.pubrelSent ? PubRelPacket.of(packetId) : filter.toPacket(f.delivery, packetId, true);
                 if (f.unrecorded) {
                     // its in-flight record was not stored: written again first, or a crash would bring the message
                     // back under another packet id
                     f.unrecorded = false;
-                    store.inflightSent(this, e.getKey(), f.delivery);
+                    record.inflightSent(packetId, f.delivery);
                     writeWhenDurable(p, f);
                 } else if (writesWaiting > 0) {
                     writeWhenDurable(p, null); // behind one that waits for its record: keep the order
@@ -471,389 +433,125 @@ public final class Session {
         if (connection == null && d.qos() == 0 && !config.queueQos0Messages()) {
             return; // QoS 0 is not kept for offline sessions unless configured
         }
-        if (connection != null && queue.isEmpty() && !feeding() && canSend(d)) {
+        if (connection != null && queue.isEmpty() && !feeds.isFeeding() && canSend(d)) {
             send(d);
             return;
         }
-        enqueue(d); // behind the retained messages of a new subscription, while they are handed over
+        queue.offer(d); // behind the retained messages of a new subscription, while they are handed over
     }
 
-    /** Whether the retained messages of a new subscription are being handed over: live deliveries wait behind them. */
-    private boolean feeding() {
-        return retainedFeeds != null && !retainedFeeds.isEmpty();
+    /**
+     * A stored delivery from the store (on the owner), in queue order: sent or held in memory while the memory
+     * window allows and nothing older is still on disk; otherwise left on disk to be paged in.
+     */
+    @Override
+    public void deliverStored(Delivery d) {
+        if (discarded || stored.isPast(d.seq())) {
+            return; // the session ended (the store dropped its queue), or the entry came in with a page already
+        }
+        if (!stored.take(d.seq(), queue.size(), connection != null)) {
+            return;
+        }
+        if (queue.isEmpty() && !feeds.isFeeding() && canSend(d)) {
+            send(d);
+            return;
+        }
+        queue.addStored(d);
+    }
+
+    /** The store refused a delivery because this session's stored queue is full: counted as dropped. */
+    @Override
+    public void storedQueueFull() {
+        queue.countDrop();
     }
 
     private boolean canSend(Delivery d) {
         return connection.isWritable() && (d.qos() == 0 || inflight.size() < window());
     }
 
+    /**
+     * The in-flight window: {@code max-inflight-messages}, and never more unacknowledged QoS 1/2 PUBLISH packets than
+     * the client's Receive Maximum (5.0 [MQTT-3.3.4-9]); other packets are never held back by it [MQTT-3.3.4-10].
+     */
     private int window() {
         return Math.min(config.maxInflightMessages(), connection.clientReceiveMaximum());
     }
 
-    private void enqueue(Delivery d) {
-        long w = d.message().weight();
-        if (queue.size() >= config.maxQueuedMessages() || queuedBytes + w > config.maxQueuedBytes()) {
-            if (config.dropPolicy() == DropPolicy.DROP_OLDEST && !queue.isEmpty()) {
-                Delivery old = queue.pollFirst();
-                addQueuedBytes(-old.message().weight());
-                countDrop();
-            } else {
-                countDrop();
-                return;
-            }
-        }
-        queue.addLast(d);
-        addQueuedBytes(w);
-    }
-
-    /**
-     * This session's queued bytes and the broker-wide total (max-queued-bytes-total) move together. A queue that
-     * reaches {@link QueueBudget#largeQueueBytes} joins the {@link LargeQueues}, where the budget looks for what to
-     * shed, and leaves them when it is empty again: a set operation per such round trip, not per message.
-     */
-    private void addQueuedBytes(long delta) {
-        long q = queuedBytes + delta;
-        QUEUED_BYTES.setOpaque(this, q);
-        metrics.queuedBytes.add(delta);
-        if (largeQueue) {
-            if (q == 0) {
-                largeQueue = false;
-                metrics.largeQueues.remove(this);
-            }
-        } else if (q >= largeQueueBytes()) {
-            largeQueue = true;
-            metrics.largeQueues.add(this);
-        }
-    }
-
-    private long largeQueueBytes() {
-        long t = largeQueueBytes;
-        if (t == 0) {
-            t = QueueBudget.largeQueueBytes(config);
-            largeQueueBytes = t;
-        }
-        return t;
-    }
-
-    /** Bytes queued in memory, as last written by the owner; may be called from any thread. */
-    long queuedBytesFromAnyThread() {
-        return (long) QUEUED_BYTES.getOpaque(this);
-    }
-
-    /** The queued deliveries, oldest first (a copy, on the owner; for tests). */
-    List<Delivery> queuedDeliveries() {
-        return List.copyOf(queue);
-    }
-
-    /** Messages dropped from this session's queue since it was created (its own limits or the global budget). */
-    public long droppedCount() {
-        return dropped;
-    }
-
-    /**
-     * max-queued-bytes-total: frees at least {@code bytes} of this session's in-memory queue, or all it can, on the
-     * owner. Without loss first: stored deliveries go back to the store, the newest first, to be paged in again when
-     * the queue has drained (not while a page read is outstanding, which would skip them). Then QoS 0 messages,
-     * oldest first; then the oldest messages of any QoS. Dropped messages are counted (messagesDropped and
-     * messagesShed) and logged by the budget; the order of what stays is unchanged.
-     *
-     * @return the bytes freed
-     */
-    long shed(long bytes) {
-        if (discarded || queue.isEmpty() || bytes <= 0) {
-            return 0;
-        }
-        long freed = pageRequested ? 0 : unloadStored(bytes);
-        if (freed < bytes) {
-            freed += dropQueued(bytes - freed, true);
-        }
-        if (freed < bytes) {
-            freed += dropQueued(bytes - freed, false);
-        }
-        return freed;
-    }
-
-    /**
-     * Removes the newest stored deliveries from memory (at least {@code bytes} if there are that many) and moves the
-     * cursor back before them, so that they are read again from the store once the queue has drained (see the
-     * class comment: {@link #lastStoredSeq} &gt; {@link #cursor} says that some are only on disk). Stored
-     * deliveries are in position order in the queue, and every position below the cursor that is not in memory is
-     * in flight or done, so the new cursor is exact.
-     */
-    private long unloadStored(long bytes) {
-        long sum = 0;
-        long from = 0;
-        for (Iterator<Delivery> it = queue.descendingIterator(); it.hasNext() && sum < bytes; ) {
-            Delivery d = it.next();
-            if (d.isStored()) {
-                sum += d.message().weight();
-                from = d.seq();
-            }
-        }
-        if (from == 0) {
-            return 0;
-        }
-        long freed = 0;
-        int count = 0;
-        for (int i = 0, n = queue.size(); i < n; i++) {
-            Delivery d = queue.pollFirst();
-            if (d.isStored() && d.seq() >= from) {
-                freed += d.message().weight();
-                count++;
-            } else {
-                queue.addLast(d);
-            }
-        }
-        lastStoredSeq = Math.max(lastStoredSeq, cursor);
-        cursor = from - 1;
-        addQueuedBytes(-freed);
-        metrics.storedUnloaded.add(count);
-        return freed;
-    }
-
-    /** Drops queued deliveries that are not stored, oldest first (only QoS 0 ones if asked), keeping the order. */
-    private long dropQueued(long bytes, boolean qos0Only) {
-        long freed = 0;
-        int count = 0;
-        for (int i = 0, n = queue.size(); i < n; i++) {
-            Delivery d = queue.pollFirst();
-            if (freed < bytes && !d.isStored() && (!qos0Only || d.qos() == 0)) {
-                freed += d.message().weight();
-                count++;
-            } else {
-                queue.addLast(d);
-            }
-        }
-        if (count > 0) {
-            addQueuedBytes(-freed);
-            dropped += count;
-            metrics.messagesDropped.add(count);
-            metrics.messagesShed.add(count);
-        }
-        return freed;
-    }
-
-    /** The store refused a delivery because this session's stored queue is full: counted as dropped. */
-    public void onStoredQueueFull() {
-        countDrop();
-    }
-
-    private void countDrop() {
-        metrics.messagesDropped.increment();
-        dropped++;
-        droppedSinceLog++;
-        long now = System.nanoTime();
-        if (lastDropLogNs == 0 || now - lastDropLogNs > DROP_LOG_INTERVAL_NS) {
-            LOG.warn("Queue of client '{}' full ({} messages, {} bytes): dropped {} message(s)", clientId,
-                    queue.size(), queuedBytes, droppedSinceLog);
-            droppedSinceLog = 0;
-            lastDropLogNs = now;
-        }
-    }
-
     /**
      * Sends queued messages while the window and the socket allow; reads the next page of the stored queue once the
-     * queue is empty; hands over retained messages of new subscriptions while the queue has room.
+     * queue is empty; hands over retained messages of new subscriptions while the connection takes them.
      */
+    @Override
     public void drain() {
         if (resuming) {
             return; // resume() drains once the in-flight window is re-sent
         }
-        if (retainedFeeds != null && connection != null) {
-            pumpRetained();
-            if (feeding()) {
+        if (feeds.any() && connection != null) {
+            feeds.pump(this);
+            if (feeds.isFeeding()) {
                 return; // what was queued meanwhile follows the retained messages
             }
         }
         while (connection != null && !queue.isEmpty()) {
-            Delivery d = queue.peekFirst();
-            if (!canSend(d)) {
+            if (!canSend(queue.peek())) {
                 break;
             }
-            queue.pollFirst();
-            addQueuedBytes(-d.message().weight());
-            send(d);
+            send(queue.poll());
         }
-        if (connection != null && queue.isEmpty() && lastStoredSeq > cursor && !pageRequested) {
+        if (connection != null && queue.isEmpty() && stored.needsPage()) {
             requestPage();
         }
     }
 
-    // ---------------------------------------------------------------- retained messages of new subscriptions
-
-    /**
-     * Starts handing over the retained messages of a new subscription (on the owner), a page at a time as the queue
-     * drains, so that however many match, none is dropped for want of room and no more are read than the queue can
-     * take. Feeds run one after the other, in the order of the subscriptions; one for the same filter that has not
-     * finished is replaced. Live messages that arrive meanwhile are queued behind them, so that a retained message
-     * never follows a newer message of its topic [MQTT-4.6.0-6].
-     */
-    public void feedRetained(RetainedFeed feed) {
-        if (discarded) {
-            return;
-        }
-        cancelRetained(feed.filter());
-        if (retainedFeeds == null) {
-            retainedFeeds = new ArrayDeque<>(2);
-        }
-        retainedFeeds.addLast(feed);
-        drain();
-    }
-
-    /** Stops handing over the retained messages of a filter (it was unsubscribed). */
-    public void cancelRetained(String filter) {
-        if (retainedFeeds != null) {
-            retainedFeeds.removeIf(f -> {
-                if (f.filter().equals(filter)) {
-                    f.cancel();
-                    return true;
-                }
-                return false;
-            });
-        }
-    }
-
-    /**
-     * Whether {@link #deliverRetained} would send {@code d} now: the connection takes it (writable, room in the
-     * in-flight window). Retained messages are not queued, so they never wait behind live ones.
-     */
-    public boolean accepts(Delivery d) {
-        return connection != null && canSend(d);
-    }
-
-    /** Sends a retained message of a new subscription, which {@link #accepts} took (on the owner). */
-    public void deliverRetained(Delivery d) {
-        if (!discarded && connection != null) {
-            send(d);
-        }
-    }
-
-    private void pumpRetained() {
-        RetainedFeed f;
-        while (retainedFeeds != null && (f = retainedFeeds.peekFirst()) != null) {
-            if (!f.pump(this)) {
-                return;
-            }
-            // a write may have drained the session from within pump (writability), which may have removed f already
-            retainedFeeds.remove(f);
-        }
-    }
-
-    private void dropRetainedFeeds() {
-        if (retainedFeeds != null) {
-            retainedFeeds.forEach(RetainedFeed::cancel);
-            retainedFeeds = null;
-        }
-    }
-
-    // ---------------------------------------------------------------- stored queue
-
-    /**
-     * A stored delivery from the store (on the owner), in queue order: sent or held in memory while the memory
-     * window allows and nothing older is still on disk; otherwise left on disk to be paged in.
-     */
-    public void deliverStored(Delivery d) {
-        if (discarded || d.seq() <= cursor) {
-            return; // the session ended (the store dropped its queue), or the entry came in with a page already
-        }
-        int window = connection == null ? 0 : STORED_WINDOW;
-        if (lastStoredSeq > cursor || queue.size() >= window) {
-            lastStoredSeq = Math.max(lastStoredSeq, d.seq()); // stays on disk until its page is read
-            return;
-        }
-        cursor = d.seq();
-        lastStoredSeq = cursor;
-        if (queue.isEmpty() && !feeding() && canSend(d)) {
-            send(d);
-            return;
-        }
-        queue.addLast(d);
-        addQueuedBytes(d.message().weight());
-    }
-
     private void requestPage() {
-        pageRequested = true;
-        long upTo = lastStoredSeq;
-        int epoch = pageEpoch;
-        store.readQueue(this, cursor, PAGE_SIZE, page -> {
-            if (epoch == pageEpoch) {
+        stored.pageRequested();
+        long upTo = stored.upTo();
+        int pageEpoch = stored.epoch();
+        record.queue().read(stored.after(), StoredQueueCursor.PAGE_SIZE, this, page -> {
+            if (pageEpoch == stored.epoch()) {
                 onPage(page, upTo);
             }
         });
     }
 
-    /**
-     * A page of the stored queue read after {@link #cursor}. A short page means the store had nothing more when it
-     * was read, so every position up to {@code upTo} (all committed before the read was asked for) is accounted for.
-     */
+    /** A page of the stored queue read after the cursor (see {@link StoredQueueCursor#pageDone}). */
     private void onPage(List<Delivery> page, long upTo) {
-        pageRequested = false;
+        stored.pageArrived();
         if (discarded) {
             return;
         }
         for (Delivery d : page) {
-            if (d.seq() <= cursor) {
-                continue;
+            if (stored.acceptFromPage(d.seq())) {
+                queue.addStored(d);
             }
-            cursor = d.seq();
-            if (recoveredInflightSeqs != null && recoveredInflightSeqs.remove(d.seq())) {
-                continue; // in flight already: it is re-sent from there
-            }
-            queue.addLast(d);
-            addQueuedBytes(d.message().weight());
         }
-        if (page.size() < PAGE_SIZE) {
-            cursor = Math.max(cursor, upTo);
-        }
-        lastStoredSeq = Math.max(lastStoredSeq, cursor);
+        stored.pageDone(page.size(), upTo);
         if (connection != null) {
             drain();
         }
     }
 
+    /** Sends a delivery the window and the socket have room for, unless the filter or the client's size refuses it. */
     private void send(Delivery d) {
-        if (access != null && !access.canRead(d.message().topic())) {
-            // the ACL: a wildcard subscription, a retained or a queued message never shows a topic the client may
-            // not read (checked per delivered topic, with the client's decision cache)
-            metrics.messagesNotAuthorized.increment();
-            if (LOG.isDebugEnabled()) {
-                LOG.debug("Not delivered to client '{}': may not read '{}'", clientId, d.message().topic());
-            }
-            if (d.isStored()) {
-                store.ack(this, d); // done with, as if delivered: it leaves the stored queue
-            }
+        DeliveryFilter.Verdict verdict = filter.check(d);
+        if (verdict != DeliveryFilter.Verdict.SEND) {
+            done(d, verdict == DeliveryFilter.Verdict.EXPIRED ? End.EXPIRED : End.NOT_AUTHORIZED);
             return;
         }
-        long now = d.message().expiresAtMillis() == Message.NEVER ? 0 : System.currentTimeMillis();
-        if (now != 0 && d.message().isExpired(now)) {
-            // [MQTT-3.3.2-5] expired before onward delivery started: delete this subscriber's copy
-            metrics.messagesExpired.increment();
-            if (d.isStored()) {
-                store.ack(this, d);
-            }
-            return;
-        }
-        int packetId = d.qos() > 0 ? allocatePacketId() : 0;
-        PublishPacket packet = toPacket(d, packetId, false);
-        long max = connection.clientMaximumPacketSize();
-        if (max != Long.MAX_VALUE && PacketEncoder.encodedSize(packet, connection.version()) > max) {
-            // [MQTT-3.1.2-25] too large for the client: discard it as if it had been delivered
-            metrics.messagesDropped.increment();
-            if (d.isStored()) {
-                store.ack(this, d);
-            }
+        int packetId = d.qos() > 0 ? inflight.allocatePacketId() : 0;
+        PublishPacket packet = filter.toPacket(d, packetId, false);
+        if (!filter.fits(packet)) {
+            done(d, End.TOO_LARGE);
             return;
         }
         metrics.messagesDelivered.increment();
         if (d.qos() > 0) {
-            Inflight f = new Inflight(d);
-            inflight.put(packetId, f);
+            InflightWindow.Entry f = inflight.add(packetId, d);
             if (d.qos() == 2 && d.isStored()) {
                 // the packet id must survive a crash, or a re-send under another id would be a second delivery
                 // to the client: the PUBLISH leaves once its in-flight record is durable
                 f.stored = true;
-                store.inflightSent(this, packetId, d);
+                record.inflightSent(packetId, d);
                 writeWhenDurable(packet, f);
                 return;
             }
@@ -865,6 +563,26 @@ public final class Session {
         connection.write(packet);
     }
 
+    /** The one end of every delivery: counted by how it ended, and removed from the stored queue if it is there. */
+    private void done(Delivery d, End end) {
+        switch (end) {
+            case NOT_AUTHORIZED -> {
+                metrics.messagesNotAuthorized.increment();
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("Not delivered to client '{}': may not read '{}'", clientId, d.message().topic());
+                }
+            }
+            case EXPIRED -> metrics.messagesExpired.increment();
+            case TOO_LARGE -> metrics.messagesDropped.increment(); // as if it had been delivered [MQTT-3.1.2-25]
+            default -> {
+                // acknowledged, refused by the client or moved: nothing to count
+            }
+        }
+        if (d.isStored()) {
+            record.queue().ack(d);
+        }
+    }
+
     /**
      * Writes a packet once what the store holds for this loop is durable. Actions of one loop run in the order they
      * were asked for, so packets written through here keep their order among themselves, and later packets of the
@@ -873,7 +591,7 @@ public final class Session {
      * closed: the message stays in flight and is re-sent to the client's next connection, after its record
      * ({@code recorded}, if given) is written again.
      */
-    private void writeWhenDurable(MqttPacket packet, Inflight recorded) {
+    private void writeWhenDurable(MqttPacket packet, InflightWindow.Entry recorded) {
         ClientConnection c = connection;
         writesWaiting++;
         store.whenDurable(() -> execute(() -> {
@@ -899,51 +617,19 @@ public final class Session {
         c.closeWithReason(ReasonCode.UNSPECIFIED_ERROR);
     }
 
-    private int allocatePacketId() {
-        while (true) {
-            int id = nextPacketId;
-            nextPacketId = id == 65_535 ? 1 : id + 1;
-            if (!inflight.containsKey(id)) {
-                return id;
-            }
-        }
-    }
-
-    private PublishPacket toPacket(Delivery d, int packetId, boolean dup) {
-        Message m = d.message();
-        Properties props = m.properties();
-        if (connection.version().isV5()) {
-            boolean expires = m.expiresAtMillis() != Message.NEVER;
-            if (!d.subscriptionIds().isEmpty() || expires) {
-                Properties.Builder b = props.toBuilder();
-                d.subscriptionIds().forEach(b::addSubscriptionIdentifier);
-                if (expires) {
-                    // [MQTT-3.3.2-6] forward the interval minus the time the message waited here
-                    b.messageExpiryInterval(Math.max(1, m.remainingExpirySeconds(System.currentTimeMillis())));
-                }
-                props = b.build();
-            }
-        } else {
-            props = Properties.EMPTY;
-        }
-        return new PublishPacket(m.topic(), d.qos(), d.retain(), dup, packetId, props, m.payload());
-    }
-
     /** PUBACK from the client: the QoS 1 message is done. */
     public void onPubAck(int packetId) {
-        Inflight f = inflight.get(packetId);
+        InflightWindow.Entry f = inflight.get(packetId);
         if (f != null && f.delivery != null && f.delivery.qos() == 1) {
             inflight.remove(packetId);
-            if (f.delivery.isStored()) {
-                store.ack(this, f.delivery);
-            }
+            done(f.delivery, End.ACKNOWLEDGED);
             drain();
         }
     }
 
     /** PUBREC from the client: answer PUBREL, or drop the message if the client refused it (5.0 reason code). */
     public void onPubRec(int packetId, ReasonCode reason) {
-        Inflight f = inflight.get(packetId);
+        InflightWindow.Entry f = inflight.get(packetId);
         if (f == null || (f.delivery != null && f.delivery.qos() != 2)) {
             connection.write(new PubRelPacket(packetId, connection.version().isV5()
                     ? ReasonCode.PACKET_IDENTIFIER_NOT_FOUND : ReasonCode.SUCCESS, Properties.EMPTY));
@@ -952,55 +638,136 @@ public final class Session {
         if (reason.isError()) {
             inflight.remove(packetId);
             if (f.stored) {
-                store.inflightDone(this, packetId);
+                record.inflightDone(packetId);
             }
-            if (f.delivery != null && f.delivery.isStored()) {
-                store.ack(this, f.delivery);
+            if (f.delivery != null) {
+                done(f.delivery, End.REFUSED);
             }
             drain();
             return;
         }
         if (f.stored) {
-            boolean recorded = f.state == OutboundState.PUBLISH_SENT;
-            if (recorded) {
-                // together: a crash between the two would either lose the PUBREL or deliver the message again
-                store.atomically(() -> {
-                    store.inflightReleased(this, packetId);
-                    if (f.delivery != null && f.delivery.isStored()) {
-                        store.ack(this, f.delivery);
-                    }
-                });
-            }
-            f.state = OutboundState.PUBREL_SENT;
-            // once PUBREL is out the client may forget the packet id: a crash must not bring the PUBLISH back
-            ClientConnection c = connection;
-            store.whenDurable(() -> execute(() -> {
-                if (connection == c) {
-                    c.write(PubRelPacket.of(packetId)); // [MQTT-4.3.3-1] PUBREL after PUBREC
-                }
-            }), () -> execute(() -> {
-                if (recorded && inflight.get(packetId) == f) {
-                    f.state = OutboundState.PUBLISH_SENT; // as the store still has it: the PUBLISH is re-sent
-                }
-                if (connection == c) {
-                    storeFailed(c);
-                }
-            }));
+            releaseStored(packetId, f);
             return;
         }
-        f.state = OutboundState.PUBREL_SENT;
+        f.pubrelSent = true;
         connection.write(PubRelPacket.of(packetId)); // [MQTT-4.3.3-1] PUBREL after PUBREC
+    }
+
+    /**
+     * PUBREC for a stored QoS 2 delivery: its PUBREL-pending state and the removal of its queue entry are stored
+     * together, and the PUBREL leaves once they are durable; once PUBREL is out the client may forget the packet id,
+     * so a crash must not bring the PUBLISH back. If the store could not write them, the PUBLISH is re-sent instead to
+     * the next connection (as the store still has it).
+     */
+    private void releaseStored(int packetId, InflightWindow.Entry f) {
+        boolean recorded = !f.pubrelSent;
+        if (recorded) {
+            // together: a crash between the two would either lose the PUBREL or deliver the message again
+            store.atomically(() -> {
+                record.inflightReleased(packetId);
+                if (f.delivery != null) {
+                    done(f.delivery, End.ACKNOWLEDGED);
+                }
+            });
+        }
+        f.pubrelSent = true;
+        ClientConnection c = connection;
+        store.whenDurable(() -> execute(() -> {
+            if (connection == c) {
+                c.write(PubRelPacket.of(packetId)); // [MQTT-4.3.3-1] PUBREL after PUBREC
+            }
+        }), () -> execute(() -> {
+            if (recorded && inflight.get(packetId) == f) {
+                f.pubrelSent = false; // as the store still has it: the PUBLISH is re-sent
+            }
+            if (connection == c) {
+                storeFailed(c);
+            }
+        }));
     }
 
     /** PUBCOMP from the client: the QoS 2 message is done. */
     public void onPubComp(int packetId) {
-        Inflight f = inflight.get(packetId);
-        if (f != null && f.state == OutboundState.PUBREL_SENT) {
+        InflightWindow.Entry f = inflight.get(packetId);
+        if (f != null && f.pubrelSent) {
             inflight.remove(packetId);
             if (f.stored) {
-                store.inflightDone(this, packetId);
+                record.inflightDone(packetId);
             }
             drain();
+        }
+    }
+
+    // ---------------------------------------------------------------- shedding (max-queued-bytes-total)
+
+    /**
+     * max-queued-bytes-total: frees at least {@code bytes} of this session's in-memory queue, or all it can, on the
+     * owner. Without loss first: stored deliveries go back to the store, the newest first, to be paged in again when
+     * the queue has drained (not while a page read is outstanding, which would skip them). Then QoS 0 messages,
+     * oldest first; then the oldest messages of any QoS. Dropped messages are counted (messagesDropped and
+     * messagesShed) and logged by the budget; the order of what stays is unchanged.
+     *
+     * @return the bytes freed
+     */
+    long shed(long bytes) {
+        if (discarded || queue.isEmpty() || bytes <= 0) {
+            return 0;
+        }
+        long freed = 0;
+        if (!stored.isPageRequested()) {
+            long before = queue.bytes();
+            long from = queue.unloadStored(bytes);
+            if (from != 0) {
+                stored.unloaded(from);
+                freed = before - queue.bytes();
+            }
+        }
+        if (freed < bytes) {
+            freed += queue.dropUnstored(bytes - freed, true);
+        }
+        if (freed < bytes) {
+            freed += queue.dropUnstored(bytes - freed, false);
+        }
+        return freed;
+    }
+
+    // ---------------------------------------------------------------- retained messages of new subscriptions
+
+    /**
+     * Starts handing over the retained messages of a new subscription (on the owner), a page at a time as the queue
+     * drains, so that however many match, none is dropped for want of room and no more are read than the queue can
+     * take. Feeds run one after the other, in the order of the subscriptions; one for the same filter that has not
+     * finished is replaced. Live messages that arrive meanwhile are queued behind them, so that a retained message
+     * never follows a newer message of its topic [MQTT-4.6.0-6].
+     */
+    public void feedRetained(RetainedFeed feed) {
+        if (discarded) {
+            return;
+        }
+        feeds.add(feed);
+        drain();
+    }
+
+    /** Stops handing over the retained messages of a filter (it was unsubscribed). */
+    public void cancelRetained(String filter) {
+        feeds.cancel(filter);
+    }
+
+    /**
+     * Whether {@link #deliverRetained} would send {@code d} now: the connection takes it (writable, room in the
+     * in-flight window). Retained messages are not queued, so they never wait behind live ones.
+     */
+    @Override
+    public boolean accepts(Delivery d) {
+        return connection != null && canSend(d);
+    }
+
+    /** Sends a retained message of a new subscription, which {@link #accepts} took (on the owner). */
+    @Override
+    public void deliverRetained(Delivery d) {
+        if (!discarded && connection != null) {
+            send(d);
         }
     }
 
@@ -1008,21 +775,23 @@ public final class Session {
 
     /**
      * Records an inbound QoS 2 packet id; false when it is already awaiting PUBREL, i.e. the PUBLISH is a
-     * duplicate that must be acknowledged but not routed again [MQTT-4.3.3-2].
+     * duplicate that must be acknowledged but not routed again (3.1.1 [MQTT-4.3.3-2], 5.0 [MQTT-4.3.3-10]).
      */
     public boolean beginInboundQos2(int packetId) {
-        boolean added = inboundQos2.add(packetId);
-        if (added && storesMessages) {
-            store.inboundQos2(this, packetId, true);
+        boolean added = inbound.begin(packetId);
+        SessionRecord r = record;
+        if (added && r != null) {
+            r.inboundQos2(packetId, true);
         }
         return added;
     }
 
     /** PUBREL from the client: forgets the packet id; false if it was unknown. */
     public boolean releaseInboundQos2(int packetId) {
-        boolean removed = inboundQos2.remove(packetId);
-        if (removed && storesMessages) {
-            store.inboundQos2(this, packetId, false);
+        boolean removed = inbound.release(packetId);
+        SessionRecord r = record;
+        if (removed && r != null) {
+            r.inboundQos2(packetId, false);
         }
         return removed;
     }
@@ -1033,24 +802,15 @@ public final class Session {
      * be routed again, not taken for a duplicate). Memory only: it now says what the store holds.
      */
     public void undoInboundQos2(int packetId, boolean awaiting) {
-        if (awaiting) {
-            inboundQos2.add(packetId);
-        } else {
-            inboundQos2.remove(packetId);
-        }
+        inbound.set(packetId, awaiting);
     }
 
     /** Whether an inbound QoS 2 packet id awaits PUBREL. */
     public boolean isAwaitingRelease(int packetId) {
-        return inboundQos2.contains(packetId);
+        return inbound.isAwaitingRelease(packetId);
     }
 
     public int inboundQos2Count() {
-        return inboundQos2.size();
-    }
-
-    /** For iteration by the session manager when the session ends. */
-    Iterator<Subscription> subscriptionIterator() {
-        return subscriptions.values().iterator();
+        return inbound.size();
     }
 }

@@ -1,15 +1,15 @@
 package io.starling.broker.session;
 
 import io.netty.util.concurrent.EventExecutor;
-import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.message.Delivery;
+import io.starling.broker.message.Message;
+import io.starling.broker.message.PendingWill;
 import io.starling.broker.metrics.BrokerMetrics;
-import io.starling.broker.store.InMemoryStore;
-import io.starling.broker.store.Store;
+import io.starling.broker.store.SessionRecord;
+import io.starling.broker.store.SessionStore;
 import io.starling.broker.store.StoredSession;
 import io.starling.broker.topic.Subscription;
 import io.starling.broker.topic.SubscriptionIndex;
-import io.starling.broker.routing.Message;
-import java.util.Iterator;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.BiConsumer;
@@ -38,32 +38,33 @@ public final class SessionManager {
 
     private final ConcurrentMap<String, Session> sessions = new ConcurrentHashMap<>();
     private final SubscriptionIndex index;
-    private final BrokerConfig config;
+    private final SessionContext context;
     private final BrokerMetrics metrics;
     private final Consumer<Message> willPublisher;
     private final BiConsumer<Delivery, String> sharedRedelivery;
-    private final Store store;
-
-    /** As below, with a store that persists no session. */
-    public SessionManager(SubscriptionIndex index, BrokerConfig config, BrokerMetrics metrics,
-            Consumer<Message> willPublisher, BiConsumer<Delivery, String> sharedRedelivery) {
-        this(index, config, metrics, willPublisher, sharedRedelivery, new InMemoryStore());
-    }
+    /** Where sessions that outlive their connection are kept; {@code null} when the store keeps none. */
+    private final SessionStore stored;
 
     /**
+     * @param context what the sessions share: settings, counters, the large queues and the store (where sessions
+     *     that outlive their connection are kept, if it keeps any)
      * @param willPublisher publishes Will Messages
      * @param sharedRedelivery hands a shared-subscription delivery to another member of its group than the
      *     given client id (used when a member's connection is lost)
-     * @param store where sessions that outlive their connection are kept
      */
-    public SessionManager(SubscriptionIndex index, BrokerConfig config, BrokerMetrics metrics,
-            Consumer<Message> willPublisher, BiConsumer<Delivery, String> sharedRedelivery, Store store) {
-        this.store = store;
+    public SessionManager(SubscriptionIndex index, SessionContext context, Consumer<Message> willPublisher,
+            BiConsumer<Delivery, String> sharedRedelivery) {
         this.index = index;
-        this.config = config;
-        this.metrics = metrics;
+        this.context = context;
+        this.metrics = context.metrics();
+        this.stored = context.store().sessions();
         this.willPublisher = willPublisher;
         this.sharedRedelivery = sharedRedelivery;
+    }
+
+    /** The settings, counters and store the sessions share. */
+    public SessionContext context() {
+        return context;
     }
 
     public Session get(String clientId) {
@@ -89,7 +90,7 @@ public final class SessionManager {
         EventExecutor loop = conn.eventLoop();
         Session[] created = new Session[1];
         Session session = sessions.computeIfAbsent(clientId, id -> {
-            created[0] = new Session(id, loop, config, metrics, store);
+            created[0] = new Session(id, loop, context);
             return created[0];
         });
         if (session == created[0]) {
@@ -126,14 +127,15 @@ public final class SessionManager {
             }
         }
         if (fresh) {
-            session.firePendingWill(); // a Will delayed from an earlier connection: its session ends now
+            session.timers().fireWill(); // a Will delayed from an earlier connection: its session ends now
             removeSubscriptions(session);
             session.clearState();
-            if (session.storesMessages()) {
-                store.deleteSession(session, false);
+            SessionRecord r = session.record();
+            if (r != null) {
+                session.record(r.restart()); // the old generation is forgotten; the new one is written on attach
             }
         } else {
-            session.cancelWill();
+            session.timers().cancelWill(); // resumed within the Will Delay Interval [MQTT-3.1.3-9]
         }
         session.moveTo(conn.eventLoop());
         boolean present = !fresh;
@@ -155,10 +157,14 @@ public final class SessionManager {
         }
         session.attach(conn);
         session.expiryIntervalSeconds(expiryIntervalSeconds);
-        if (store.persistsSessions() && (expiryIntervalSeconds > 0 || session.storesMessages())) {
+        if (stored != null && (expiryIntervalSeconds > 0 || session.storesMessages())) {
             // a session that outlives its connection is stored from now on; the CONNACK waits for it
-            store.saveSession(session, 0, conn.peekWill()); // gives the session its store handle first
-            session.storesMessages(true);
+            SessionRecord r = session.record();
+            if (r == null) {
+                r = stored.create(session.clientId());
+            }
+            r.save(expiryIntervalSeconds, 0, conn.peekWill(), session.subscriptions().values());
+            session.record(r);
         }
         callback.onOpened(session, present);
     }
@@ -190,11 +196,11 @@ public final class SessionManager {
                     scheduleWill(session, will, Math.min(will.delaySeconds(), expiry));
                 }
             }
-            session.disconnectedAtMillis(System.currentTimeMillis());
+            session.disconnectedAtMillis(context.clock().millis());
             if (expiry > 0 && session.storesMessages()) {
                 // the Will still pending (delayed) goes with the record, to be published after a restart
                 boolean delayed = will != null && will.delaySeconds() > 0;
-                store.saveSession(session, session.disconnectedAtMillis(), delayed ? will : null);
+                saveRecord(session, delayed ? will : null);
             }
             if (expiry == 0) {
                 discard(session);
@@ -206,17 +212,17 @@ public final class SessionManager {
 
     /** Publishes the Will after {@code delaySeconds} unless a connection resumes the session first. */
     private void scheduleWill(Session session, PendingWill will, long delaySeconds) {
-        session.scheduleWill(() -> {
+        session.timers().scheduleWill(session.owner(), () -> {
             willPublisher.accept(will.message());
             if (session.storesMessages() && !session.isDiscarded()) {
-                store.saveSession(session, session.disconnectedAtMillis(), null); // the Will is out: forget it
+                saveRecord(session, null); // the Will is out: forget it
             }
         }, delaySeconds);
     }
 
     /** Ends the session after {@code seconds} unless a connection resumes it first. */
     private void scheduleExpiry(Session session, long seconds) {
-        session.scheduleExpiry(() -> {
+        session.timers().scheduleExpiry(session.owner(), () -> {
             if (session.connection() == null && !session.isDiscarded()) {
                 LOG.debug("Session '{}' expired", session.clientId());
                 metrics.sessionsExpired.increment();
@@ -227,12 +233,13 @@ public final class SessionManager {
 
     /** Ends a session (on its owner): removes subscriptions and forgets its state. */
     public void discard(Session session) {
-        session.firePendingWill();
+        session.timers().fireWill();
         removeSubscriptions(session);
         session.markDiscarded();
-        if (session.storesMessages()) {
+        SessionRecord r = session.record();
+        if (r != null) {
             // before the registry entry goes: a new session of the same client id writes its record after this
-            store.deleteSession(session, true);
+            r.end();
         }
         sessions.remove(session.clientId(), session);
     }
@@ -244,9 +251,9 @@ public final class SessionManager {
      * once every session is restored, so that Wills reach the subscribers of sessions restored after it.
      */
     public Runnable restore(StoredSession st, EventExecutor loop) {
-        Session session = new Session(st.clientId(), loop, config, metrics, store);
+        Session session = new Session(st.clientId(), loop, context);
         session.restore(st);
-        long now = System.currentTimeMillis();
+        long now = context.clock().millis();
         long expiry = st.expirySeconds();
         long left = expiry >= 0xFFFF_FFFFL ? Long.MAX_VALUE : st.disconnectedAtMillis() + expiry * 1000 - now;
         if (left <= 0) {
@@ -258,7 +265,7 @@ public final class SessionManager {
                 LOG.debug("Session '{}' expired while the broker was stopped", st.clientId());
                 metrics.sessionsExpired.increment();
                 session.markDiscarded();
-                store.deleteSession(session, true);
+                st.record().end();
             });
         }
         sessions.put(st.clientId(), session);
@@ -271,7 +278,7 @@ public final class SessionManager {
                 long willLeft = st.disconnectedAtMillis() + will.delaySeconds() * 1000 - now;
                 if (willLeft <= 0) {
                     willPublisher.accept(will.message());
-                    store.saveSession(session, st.disconnectedAtMillis(), null);
+                    saveRecord(session, null);
                 } else {
                     scheduleWill(session, will, Math.max(1, Math.min(willLeft, left) / 1000));
                 }
@@ -282,11 +289,15 @@ public final class SessionManager {
         });
     }
 
+    /** Writes the record of a disconnected session (housekeeping: nothing waits for it). */
+    private static void saveRecord(Session session, PendingWill will) {
+        session.record().save(session.expiryIntervalSeconds(), session.disconnectedAtMillis(), will,
+                session.subscriptions().values());
+    }
+
     private void removeSubscriptions(Session session) {
-        for (Iterator<Subscription> it = session.subscriptionIterator(); it.hasNext(); ) {
-            Subscription s = it.next();
+        for (Subscription s : session.removeAllSubscriptions()) {
             index.remove(s.clientId(), s.filter());
-            it.remove();
         }
     }
 }

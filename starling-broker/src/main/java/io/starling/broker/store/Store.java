@@ -1,32 +1,27 @@
 package io.starling.broker.store;
 
 import io.starling.broker.retain.RetainedStore;
-import io.starling.broker.routing.Message;
-import io.starling.broker.session.Delivery;
-import io.starling.broker.session.PendingWill;
-import io.starling.broker.session.Session;
-import io.starling.broker.topic.Subscription;
-import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * The storage SPI: what the broker keeps beyond a connection, and the durability barrier that acknowledgements
- * wait for. {@link InMemoryStore} ({@code storage: memory}) keeps only retained messages and persists no session;
- * the RocksDB store ({@code storage: rocksdb}) implements every method.
+ * wait for. It is split by concern: {@link #retained()} (retained messages), {@link #sessions()} (session records,
+ * subscriptions and in-flight state, one {@link SessionRecord} per session generation), {@link #queues()} (the
+ * per-session queues of QoS 1/2 messages, {@link StoredQueue}). {@link InMemoryStore} ({@code storage: memory})
+ * keeps only retained messages and persists no session; the RocksDB store ({@code storage: rocksdb}) keeps all.
  *
  * <h2>What is stored</h2>
  *
- * Only sessions that outlive their connection (Session Expiry Interval &gt; 0, or Clean Session 0 on 3.1.1) —
- * {@link Session#storesMessages()} — are written: their record ({@link #saveSession}), subscriptions, queued
- * QoS 1/2 deliveries ({@link #append}), outbound QoS 2 state and inbound QoS 2 packet ids. Clean sessions and
- * QoS 0 deliveries never touch the store.
+ * Only sessions that outlive their connection (Session Expiry Interval &gt; 0, or Clean Session 0 on 3.1.1) are
+ * written: their record, subscriptions, queued QoS 1/2 deliveries ({@link QueueStore#append}), outbound QoS 2 state
+ * and inbound QoS 2 packet ids. Clean sessions and QoS 0 deliveries never touch the store. The store knows nothing
+ * of the broker's session object: it talks to a {@link QueueOwner} and hands out typed per-session handles.
  *
  * <h2>Threads and ordering</h2>
  *
- * Every method except {@link #recover} and {@link #close} is called on an event loop and returns at once: the
- * writes are queued to the store's committer. {@link #whenDurable} orders after every write the calling thread
- * queued before, so a PUBACK given through it follows the {@link #append} of the message it acknowledges (made on
- * the same thread by the router). Session writes are made on the session's owner loop.
+ * Every write is called on an event loop and returns at once: the writes are queued to the store's committer.
+ * {@link #whenDurable} orders after every write the calling thread queued before, so a PUBACK given through it
+ * follows the {@link QueueStore#append} of the message it acknowledges (made on the same thread by the router).
+ * A session's writes are made on the session's owner loop.
  */
 public interface Store extends AutoCloseable {
 
@@ -60,79 +55,19 @@ public interface Store extends AutoCloseable {
         writes.run();
     }
 
+    /** The stored sessions; {@code null} when the store keeps none (then {@link #queues()} is {@code null} too). */
+    default SessionStore sessions() {
+        return null;
+    }
+
+    /** The stored queues of the sessions that {@link #sessions()} keeps; {@code null} when it keeps none. */
+    default QueueStore queues() {
+        return null;
+    }
+
     /** Whether sessions that outlive their connection are stored (and recovered after a restart). */
     default boolean persistsSessions() {
-        return false;
-    }
-
-    /**
-     * Reads the stored sessions at start-up, before any connection is accepted (blocking). Queued messages stay on
-     * disk: each session learns only how far its queue goes ({@link StoredSession#lastSeq()}) and pages it in with
-     * {@link #readQueue} when it has a connection to send to.
-     */
-    default void recover(Consumer<StoredSession> sink) {
-    }
-
-    /**
-     * Writes the session's record (on its owner): its expiry, when it was disconnected ({@code 0} while
-     * connected) and its Will. The first call for a session also writes its current subscriptions.
-     */
-    default void saveSession(Session session, long disconnectedAtMillis, PendingWill will) {
-    }
-
-    /**
-     * Forgets everything stored for the session (on its owner): record, subscriptions, queue, in-flight state.
-     * With {@code ended} the session is over and later writes for it are ignored; otherwise (Clean Start on a
-     * resumed session) it goes on with an empty state.
-     */
-    default void deleteSession(Session session, boolean ended) {
-    }
-
-    default void saveSubscription(Session session, Subscription subscription) {
-    }
-
-    default void deleteSubscription(Session session, String filter) {
-    }
-
-    /**
-     * Stores a published QoS 1/2 message once, with one queue entry per delivery, then hands each delivery, now
-     * {@link Delivery#isStored() stored}, to its session with {@link Session#deliverStored} on the session's
-     * owner, in queue order. Called by the router on the publisher's loop; {@code sessions.get(i)} receives
-     * {@code deliveries.get(i)}. A session whose stored queue is full does not get the message (counted as
-     * dropped).
-     */
-    default void append(Message message, List<Session> sessions, List<Delivery> deliveries) {
-    }
-
-    /**
-     * A stored delivery is done (acknowledged, expired, dropped or moved): its queue entry goes. Housekeeping: no
-     * acknowledgement depends on it; if it is lost in a failed commit, the delivery comes back after a restart.
-     */
-    default void ack(Session session, Delivery delivery) {
-    }
-
-    /** A stored QoS 2 delivery was sent as PUBLISH with this packet id. */
-    default void inflightSent(Session session, int packetId, Delivery delivery) {
-    }
-
-    /** PUBREC arrived for a stored QoS 2 delivery: PUBREL is pending for this packet id. */
-    default void inflightReleased(Session session, int packetId) {
-    }
-
-    /** PUBCOMP arrived: the packet id is free. */
-    default void inflightDone(Session session, int packetId) {
-    }
-
-    /** An inbound QoS 2 packet id now awaits PUBREL ({@code awaiting}), or no longer does. */
-    default void inboundQos2(Session session, int packetId, boolean awaiting) {
-    }
-
-    /**
-     * Reads up to {@code limit} stored deliveries of the session after queue position {@code afterSeq}, in order,
-     * and passes them to {@code onOwner} on the session's owner; an empty list when there are none.
-     */
-    default void readQueue(Session session, long afterSeq, int limit, Consumer<List<Delivery>> onOwner) {
-        session.execute(() -> onOwner.accept(List.of()));
+        return sessions() != null;
     }
 
     @Override

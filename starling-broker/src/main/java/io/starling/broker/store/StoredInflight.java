@@ -1,6 +1,6 @@
 package io.starling.broker.store;
 
-import io.starling.broker.session.Delivery;
+import io.starling.broker.message.Delivery;
 
 /**
  * An outbound QoS 2 message of a recovered session that had been sent and not completed.

@@ -1,6 +1,6 @@
 package io.starling.broker.store;
 
-import io.starling.broker.session.PendingWill;
+import io.starling.broker.message.PendingWill;
 import io.starling.broker.topic.Subscription;
 import java.util.List;
 
@@ -17,9 +17,9 @@ import java.util.List;
  * @param inboundQos2 inbound QoS 2 packet ids awaiting PUBREL
  * @param lastSeq highest position in its stored queue, 0 when empty
  * @param queued number of stored queue entries
- * @param handle the store's own handle, to be set on the restored session
+ * @param record the store's handle of its generation, for the restored session's later writes
  */
 public record StoredSession(String clientId, long expirySeconds, long disconnectedAtMillis, PendingWill will,
         List<Subscription> subscriptions, List<StoredInflight> inflight, List<Integer> inboundQos2, long lastSeq,
-        long queued, Object handle) {
+        long queued, SessionRecord record) {
 }

@@ -2,7 +2,8 @@ package io.starling.broker.retain;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.starling.broker.routing.Message;
+import io.starling.broker.message.Message;
+import io.starling.broker.time.ManualClock;
 import io.starling.broker.topic.Topics;
 import io.starling.codec.Properties;
 import java.nio.charset.StandardCharsets;
@@ -370,6 +371,33 @@ class RetainedStoreTest {
         assertThat(match("e/past")).isEmpty();
         assertThat(sut.size()).as("removed when the walk found it").isEqualTo(1);
         assertThat(match("e/#")).containsExactly("e/future");
+    }
+
+    /** 5.0 3.3.2.3.3 on the broker's clock: a retained message is returned until its expiry, not after. */
+    @Test
+    void aRetainedMessageExpiresAtItsDeadlineAndNotBefore() {
+        ManualClock clock = new ManualClock(1_700_000_000_000L);
+        sut.clock(clock);
+        assertThat(sut.update(expiring("d/x", clock.millis() + 10_000))).isTrue();
+        clock.advance(9_999, TimeUnit.MILLISECONDS);
+        assertThat(match("d/#")).containsExactly("d/x");
+        clock.advance(1, TimeUnit.MILLISECONDS);
+        assertThat(match("d/#")).as("expired at its deadline").isEmpty();
+        assertThat(sut.size()).isZero();
+    }
+
+    /** Expired messages are purged before the limits refuse an update, on the broker's clock. */
+    @Test
+    void thePurgeBeforeARefusalUsesTheBrokersClock() {
+        ManualClock clock = new ManualClock(1_700_000_000_000L);
+        sut.clock(clock);
+        sut.limits(1, 0);
+        assertThat(sut.update(expiring("p/1", clock.millis() + 5_000))).isTrue();
+        clock.advance(4_999, TimeUnit.MILLISECONDS);
+        assertThat(sut.update(msg("p/2", "v"))).as("p/1 has not expired: the limit refuses p/2").isFalse();
+        clock.advance(2, TimeUnit.MILLISECONDS);
+        assertThat(sut.update(msg("p/2", "v"))).as("p/1 expired: purged to make room").isTrue();
+        assertThat(match("p/#")).containsExactly("p/2");
     }
 
     @Test

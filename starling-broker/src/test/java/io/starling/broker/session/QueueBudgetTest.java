@@ -7,8 +7,10 @@ import io.netty.util.concurrent.DefaultEventExecutor;
 import io.netty.util.concurrent.EventExecutor;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.metrics.BrokerMetrics;
-import io.starling.broker.routing.Message;
 import io.starling.broker.store.InMemoryStore;
+import io.starling.broker.time.Clock;
+import io.starling.broker.message.Delivery;
+import io.starling.broker.message.Message;
 import io.starling.codec.Properties;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -30,6 +32,7 @@ class QueueBudgetTest {
 
     private final EventExecutor loop = new DefaultEventExecutor();
     private final BrokerMetrics metrics = new BrokerMetrics();
+    private final LargeQueues largeQueues = new LargeQueues();
     private final List<Session> sessions = new ArrayList<>();
 
     @AfterEach
@@ -38,13 +41,13 @@ class QueueBudgetTest {
     }
 
     private QueueBudget budget(long bytes) {
-        return new QueueBudget(metrics, sessions, bytes);
+        return new QueueBudget(metrics, largeQueues, sessions, bytes);
     }
 
     private Session session(String id, long budget) throws Exception {
         BrokerConfig config = BrokerConfig.builder().maxQueuedBytesTotal(budget).maxQueuedMessages(100_000)
                 .queueQos0Messages(true).build();
-        Session s = new Session(id, loop, config, metrics, new InMemoryStore());
+        Session s = new Session(id, loop, new SessionContext(config, metrics, largeQueues, new InMemoryStore(), Clock.SYSTEM));
         sessions.add(s);
         return s;
     }
@@ -72,7 +75,7 @@ class QueueBudgetTest {
         for (int i = 0; i < 90; i++) {
             deliver(s, i, i % 2); // QoS 0 at even indexes, QoS 1 at odd ones: 90,000 bytes
         }
-        assertThat(metrics.largeQueues).containsExactly(s);
+        assertThat(largeQueues).containsExactly(s);
         QueueBudget budget = budget(100_000); // shed at 87,500 down to 75,000
         budget.onRouted(loop);
         await().atMost(Duration.ofSeconds(10)).until(() -> bytes(s) <= 75_000);
@@ -101,7 +104,7 @@ class QueueBudgetTest {
         assertThat(queued(s, -1)).containsExactly(3, 4, 5, 6, 7, 8, 9);
         assertThat(loop.submit(s::droppedCount).get()).isEqualTo(13);
         assertThat(loop.submit(() -> s.shed(100_000)).get()).isEqualTo(7000); // all it has
-        assertThat(metrics.largeQueues).isEmpty(); // empty again: no longer a candidate
+        assertThat(largeQueues).isEmpty(); // empty again: no longer a candidate
         assertThat(metrics.queuedBytes.sum()).isZero();
     }
 
@@ -140,7 +143,7 @@ class QueueBudgetTest {
             Message m = Message.published("t", 1, false, new byte[900 - 65], Properties.EMPTY, "pub", 0);
             loop.submit(() -> s.deliver(new Delivery(m, 1, false, List.of()))).get();
         }
-        assertThat(metrics.largeQueues).isEmpty();
+        assertThat(largeQueues).isEmpty();
         assertThat(metrics.queuedBytes.sum()).isEqualTo(270_000);
         QueueBudget budget = budget(256_000);
         budget.onRouted(loop);
@@ -190,7 +193,7 @@ class QueueBudgetTest {
         for (int i = 0; i < 100; i++) {
             deliver(s, i, 1);
         }
-        assertThat(metrics.largeQueues).isEmpty();
+        assertThat(largeQueues).isEmpty();
         assertThat(budget.onRouted(loop)).isZero();
         assertThat(budget.isExhausted()).isFalse();
     }

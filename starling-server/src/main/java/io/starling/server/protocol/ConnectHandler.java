@@ -16,8 +16,8 @@ import io.starling.broker.auth.ListenerSecurity;
 import io.starling.broker.Broker;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.ListenerConfig;
-import io.starling.broker.routing.Message;
-import io.starling.broker.session.PendingWill;
+import io.starling.broker.message.Message;
+import io.starling.broker.message.PendingWill;
 import io.starling.broker.session.Session;
 import io.starling.broker.store.Store;
 import io.starling.codec.Properties;
@@ -419,7 +419,7 @@ final class ConnectHandler {
     // ---------------------------------------------------------------- session and CONNACK
 
     private void openSession(byte[] finalAuthData) {
-        long banned = broker.flapping().connect(c.clientId(), nanoClock.getAsLong());
+        long banned = broker.flapping().connect(c.clientId());
         if (banned > 0) {
             // flapping detection: 5.0 0x9F Connection rate exceeded, 3.x 0x03 Server unavailable (try again later);
             // logged at DEBUG only: the ban itself was logged when it started, and a client in a reconnect loop must
@@ -456,7 +456,7 @@ final class ConnectHandler {
             p = p.toBuilder().willDelayInterval(null).build();
         }
         return new PendingWill(Message.published(w.topic(), w.qos(), w.retain(), w.payload(), p, c.clientId(),
-                System.currentTimeMillis()), delay == null ? 0 : delay);
+                broker.clock().millis()), delay == null ? 0 : delay);
     }
 
     private void onSessionOpened(Session s, boolean present, byte[] finalAuthData) {

@@ -10,7 +10,7 @@ import io.starling.broker.Broker;
 import io.starling.broker.acl.TopicAccess;
 import io.starling.broker.auth.CertificateIdentity;
 import io.starling.broker.session.ClientConnection;
-import io.starling.broker.session.PendingWill;
+import io.starling.broker.message.PendingWill;
 import io.starling.broker.session.QueueBudget;
 import io.starling.broker.session.Session;
 import io.starling.codec.PacketType;

@@ -5,8 +5,8 @@ import io.starling.broker.Broker;
 import io.starling.broker.acl.Acl;
 import io.starling.broker.acl.TopicAccess;
 import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.message.Message;
 import io.starling.broker.metrics.BrokerMetrics;
-import io.starling.broker.routing.Message;
 import io.starling.broker.session.Session;
 import io.starling.broker.store.Store;
 import io.starling.broker.topic.TopicLimits;
@@ -117,7 +117,7 @@ final class PublishHandler {
             return;
         }
         Message m = Message.published(topic, p.qos(), p.retain(), p.payload(), props, connection.clientId(),
-                System.currentTimeMillis());
+                broker.clock().millis());
         Session session = connection.session();
         switch (p.qos()) {
             case 0 -> broker.publish(m);

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * multi-producer single-consumer queue and returns at once; it never blocks and never touches RocksDB. The
  * committer thread drains whatever has queued (while the previous commit was being fsynced, typically), puts
  * the writes into one {@link WriteBatch}, commits it with one {@code RocksDB.write} (with {@code sync} in
- * {@link FsyncMode#ALWAYS}), then posts the actions of the barriers drained with it to their event loops. The
+ * {@code fsync: always}), then posts the actions of the barriers drained with it to their event loops. The
  * batch grows with the load: one fsync per batch, not per message.
  *
  * <h2>Barriers</h2>

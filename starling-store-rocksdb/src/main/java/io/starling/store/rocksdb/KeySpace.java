@@ -18,17 +18,17 @@ public enum KeySpace {
      * (schema version 2).
      */
     RETAINED_INDEX("retained-index", false),
-    /** Sessions: client id → session record (expiry, will). Reserved. */
+    /** Sessions: client id → session record (expiry, will). */
     SESSIONS("sessions", false),
-    /** Subscriptions: client id, filter → subscription options. Reserved. */
+    /** Subscriptions: session prefix, filter → subscription options. */
     SUBSCRIPTIONS("subscriptions", false),
-    /** Messages, each stored once however many sessions queue it: message id → message record. Reserved. */
+    /** Messages, each stored once however many sessions queue it: message id → message record. */
     MESSAGES("messages", true),
-    /** Per-session queues of message references: client id, sequence → message id. Reserved. */
+    /** Per-session queues of message references: session prefix, sequence → message id. */
     QUEUES("queues", true),
-    /** Outbound in-flight state (QoS 1/2, PUBREL pending): client id, packet id → state. Reserved. */
+    /** Outbound in-flight state (QoS 1/2, PUBREL pending): session prefix, packet id → state. */
     INFLIGHT("inflight", true),
-    /** Inbound QoS 2 packet ids awaiting PUBREL: client id, packet id → nothing. Reserved. */
+    /** Inbound QoS 2 packet ids awaiting PUBREL: session prefix, packet id → nothing. */
     INBOUND_QOS2("inbound-qos2", true);
 
     private final String columnFamily;

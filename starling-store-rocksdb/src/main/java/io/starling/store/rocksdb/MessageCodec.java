@@ -1,6 +1,6 @@
 package io.starling.store.rocksdb;
 
-import io.starling.broker.routing.Message;
+import io.starling.broker.message.Message;
 import io.starling.codec.Properties;
 import io.starling.codec.UserProperty;
 import java.nio.BufferUnderflowException;

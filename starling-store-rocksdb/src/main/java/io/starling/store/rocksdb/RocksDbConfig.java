@@ -1,5 +1,6 @@
 package io.starling.store.rocksdb;
 
+import io.starling.broker.config.BrokerConfig.Fsync;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -18,7 +19,7 @@ import java.util.Objects;
  * @param maxStoredBytesTotal most bytes (message weights) stored in all queues together
  *     ({@code max-stored-bytes-total}); 0 = no bound beyond the per-session one
  */
-public record RocksDbConfig(Path dataDir, FsyncMode fsync, long blockCacheBytes, long writeBufferBytes, int maxBatchOps,
+public record RocksDbConfig(Path dataDir, Fsync fsync, long blockCacheBytes, long writeBufferBytes, int maxBatchOps,
         long maxQueuedMessages, long maxQueuedBytes, long maxStoredBytesTotal) {
 
     public static final long DEFAULT_BLOCK_CACHE_BYTES = 64L << 20;
@@ -44,12 +45,12 @@ public record RocksDbConfig(Path dataDir, FsyncMode fsync, long blockCacheBytes,
 
     /** Defaults: {@code fsync: always}, 64 MiB block cache, 32 MiB of write buffers. */
     public static RocksDbConfig defaults(Path dataDir) {
-        return new RocksDbConfig(dataDir, FsyncMode.ALWAYS, DEFAULT_BLOCK_CACHE_BYTES, DEFAULT_WRITE_BUFFER_BYTES,
+        return new RocksDbConfig(dataDir, Fsync.ALWAYS, DEFAULT_BLOCK_CACHE_BYTES, DEFAULT_WRITE_BUFFER_BYTES,
                 DEFAULT_MAX_BATCH_OPS, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_QUEUED_BYTES,
                 DEFAULT_MAX_STORED_BYTES_TOTAL);
     }
 
-    public RocksDbConfig withFsync(FsyncMode mode) {
+    public RocksDbConfig withFsync(Fsync mode) {
         return new RocksDbConfig(dataDir, mode, blockCacheBytes, writeBufferBytes, maxBatchOps, maxQueuedMessages,
                 maxQueuedBytes, maxStoredBytesTotal);
     }

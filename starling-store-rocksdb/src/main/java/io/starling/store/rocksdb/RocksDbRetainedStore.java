@@ -2,7 +2,7 @@ package io.starling.store.rocksdb;
 
 import io.starling.broker.retain.RetainedPersistence;
 import io.starling.broker.retain.RetainedStore;
-import io.starling.broker.routing.Message;
+import io.starling.broker.message.Message;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -1,17 +1,13 @@
 package io.starling.store.rocksdb;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.starling.broker.config.BrokerConfig.Fsync;
 import io.starling.broker.retain.RetainedStore;
-import io.starling.broker.routing.Message;
-import io.starling.broker.session.Delivery;
-import io.starling.broker.session.PendingWill;
-import io.starling.broker.session.Session;
+import io.starling.broker.store.QueueStore;
+import io.starling.broker.store.SessionStore;
 import io.starling.broker.store.Store;
 import io.starling.broker.store.StoreStatus;
-import io.starling.broker.store.StoredSession;
-import io.starling.broker.topic.Subscription;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +19,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiConsumer;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
@@ -54,7 +49,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The durable {@link Store} ({@code storage: rocksdb}): one embedded RocksDB under {@code <dataDir>/db}, written
- * by a single committer thread with natural group commit ({@link Committer}).
+ * by a single committer thread with natural group commit ({@link Committer}). This class opens and tunes the
+ * database and closes it; the stores it opens are their own classes: the retained messages
+ * ({@link RocksDbRetainedStore}), the sessions ({@link SessionStorage}, one {@link Generation} per session
+ * generation) and their queues ({@link StoredQueues}).
  *
  * <h2>Layout</h2>
  *
@@ -63,14 +61,14 @@ import org.slf4j.LoggerFactory;
  *  ├─ default (META)          "schema-version" → i32 (2)
  *  ├─ retained                topic (UTF-8) → message record ({@link MessageCodec})
  *  ├─ retained-index          topic (UTF-8) → size, expiry ({@link RocksDbRetainedStore}); read at start-up
- *  ├─ sessions        [res.]  client id → session record (expiry, will)
- *  ├─ subscriptions   [res.]  cid ∥ filter (UTF-8) → subscription options
- *  ├─ messages        [res.]  message id (i64) → message record, stored once however many queues hold it
- *  ├─ queues          [res.]  cid ∥ seq (i64) → message id; SingleDeleted when acknowledged
- *  ├─ inflight        [res.]  cid ∥ packet id (u16) → outbound QoS 1/2 state (PUBLISH sent / PUBREL pending)
- *  └─ inbound-qos2    [res.]  cid ∥ packet id (u16) → empty: QoS 2 ids awaiting PUBREL
- * cid = u16 length ∥ client id (UTF-8), so one client's keys are contiguous; integers big-endian, so keys sort
- * numerically. [res.] = created with every database, not written yet (sessions are still kept in memory).
+ *  ├─ sessions                client id → session record (expiry, disconnection time, generation, Will)
+ *  ├─ subscriptions           prefix ∥ filter (UTF-8) → subscription options
+ *  ├─ messages                message id (i64) → message record, stored once however many queues hold it
+ *  ├─ queues                  prefix ∥ seq (i64) → message id and delivery options; SingleDeleted when done
+ *  ├─ inflight                prefix ∥ packet id (u16) → outbound QoS 2 state (PUBLISH sent / PUBREL pending)
+ *  └─ inbound-qos2            prefix ∥ packet id (u16) → empty: QoS 2 ids awaiting PUBREL
+ * prefix = u16 length ∥ client id (UTF-8) ∥ i64 generation, so one session generation's keys are contiguous;
+ * integers big-endian, so keys sort numerically. The session spaces are described in {@link SessionStorage}.
  * </pre>
  *
  * <p>Column families rather than key prefixes, so that each key space has its own compaction and filter
@@ -103,7 +101,7 @@ import org.slf4j.LoggerFactory;
  * <h2>Durability</h2>
  *
  * {@link #whenDurable(Runnable, Runnable)} runs its action once the calling thread's writes are committed:
- * {@link FsyncMode#ALWAYS} fsyncs the WAL with every group commit, {@link FsyncMode#OS} only writes it to the
+ * {@link Fsync#ALWAYS} fsyncs the WAL with every group commit, {@link Fsync#OS} only writes it to the
  * page cache. Thread-safe; no method blocks an event loop (only {@link #open} and {@link #close} do I/O).
  *
  * <h2>Failures</h2>
@@ -170,69 +168,21 @@ public final class RocksDbStore implements Store {
         Path dataDir = config.dataDir().toAbsolutePath().normalize();
         Path dbDir = dataDir.resolve("db");
         RocksDB.loadLibrary();
-        try {
-            Files.createDirectories(dbDir);
-        } catch (IOException e) {
-            throw new StoreException(StoreException.Reason.IO, "cannot create the data directory " + dbDir + " (" + e
-                    + "); check the path and its permissions, or start with another --data-dir", e);
-        }
-        boolean exists = Files.exists(dbDir.resolve("CURRENT"));
-        if (!exists) {
-            checkNoStrayFiles(dataDir, dbDir);
-        }
+        boolean exists = prepareDirectory(dataDir, dbDir);
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         RocksDB db = null;
         try {
             Cache cache = track(resources, new LRUCache(config.blockCacheBytes() + config.writeBufferBytes()));
-            WriteBufferManager wbm = track(resources, new WriteBufferManager(config.writeBufferBytes(), cache));
-            // with an SstFileManager, RocksDB resumes by itself from a full disk once there is room again
-            SstFileManager files;
-            try {
-                files = track(resources, new SstFileManager(Env.getDefault()));
-            } catch (RocksDBException e) {
-                throw new StoreException(StoreException.Reason.IO, "cannot start RocksDB's file manager for " + dbDir + " ("
-                        + e.getMessage() + ")", e);
-            }
-            DBOptions dbOptions = track(resources, new DBOptions()
-                    .setCreateIfMissing(true)
-                    .setCreateMissingColumnFamilies(true)
-                    .setWriteBufferManager(wbm)
-                    .setSstFileManager(files)
-                    // a rarely written column family must not keep old WAL files alive: flush it past this size
-                    .setMaxTotalWalSize(Math.max(64L << 20, 4 * config.writeBufferBytes()))
-                    .setMaxBackgroundJobs(2)
-                    .setBytesPerSync(1L << 20)
-                    .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
-                    .setKeepLogFileNum(5)
-                    .setMaxLogFileSize(8L << 20));
-            // an existing database is opened with the column families it has, and only given the missing ones of
-            // this version once its schema version has been checked: a foreign or newer database is not changed
+            DBOptions dbOptions = dbOptions(config, dbDir, cache, resources);
             Map<KeySpace, ColumnFamilyOptions> options = new EnumMap<>(KeySpace.class);
             for (KeySpace space : KeySpace.values()) {
                 options.put(space, track(resources, columnFamilyOptions(space, config, cache, resources)));
             }
-            List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+            // an existing database is opened with the column families it has, and only given the missing ones of
+            // this version once its schema version has been checked: a foreign or newer database is not changed
             List<String> unknown = new ArrayList<>();
-            if (exists) {
-                List<byte[]> names = new ArrayList<>(listColumnFamilies(dataDir, dbDir));
-                if (names.stream().noneMatch(n -> KeySpace.ofColumnFamily(n) == KeySpace.META)) {
-                    // a broken CURRENT lists nothing: let RocksDB.open say what is wrong
-                    names.add(0, KeySpace.META.columnFamilyBytes());
-                }
-                for (byte[] name : names) {
-                    KeySpace space = KeySpace.ofColumnFamily(name);
-                    if (space == null) {
-                        // a newer version's column family: RocksDB opens a database only with all of them
-                        unknown.add(new String(name, StandardCharsets.UTF_8));
-                    }
-                    descriptors.add(new ColumnFamilyDescriptor(name,
-                            space != null ? options.get(space) : track(resources, new ColumnFamilyOptions())));
-                }
-            } else {
-                for (KeySpace space : KeySpace.values()) {
-                    descriptors.add(new ColumnFamilyDescriptor(space.columnFamilyBytes(), options.get(space)));
-                }
-            }
+            List<ColumnFamilyDescriptor> descriptors = exists
+                    ? existingFamilies(dataDir, dbDir, options, unknown, resources) : newFamilies(options);
             List<ColumnFamilyHandle> handleList = new ArrayList<>();
             try {
                 db = RocksDB.open(dbOptions, dbDir.toString(), descriptors, handleList);
@@ -247,52 +197,141 @@ public final class RocksDbStore implements Store {
                     handles.put(space, handleList.get(i));
                 }
             }
-            int schema = checkSchema(dataDir, db, handles.get(KeySpace.META), handleList, exists, unknown);
-            for (KeySpace space : KeySpace.values()) {
-                if (!handles.containsKey(space)) {
-                    try {
-                        handles.put(space, track(resources, db.createColumnFamily(
-                                new ColumnFamilyDescriptor(space.columnFamilyBytes(), options.get(space)))));
-                    } catch (RocksDBException e) {
-                        throw new StoreException(StoreException.Reason.IO, "cannot create the column family "
-                                + space.columnFamily() + " in " + dbDir + " (" + e.getMessage() + "); check that the"
-                                + " directory is writable and the disk is not full", e);
-                    }
-                }
-            }
+            int schema = Schema.check(dataDir, db, handles.get(KeySpace.META), handleList, exists, unknown);
+            createMissingFamilies(dbDir, db, handles, options, resources);
             if (schema < SCHEMA_VERSION) {
-                migrate(dataDir, db, handles, schema);
+                Schema.migrate(dataDir, db, handles, schema);
             }
-            WriteOptions writeOptions = track(resources, new WriteOptions().setSync(config.fsync() == FsyncMode.ALWAYS));
-            StoreHealth health = new StoreHealth(dbDir);
-            Committer committer = new Committer(db, writeOptions, config.maxBatchOps(), CLOSE_DEADLINE_NANOS, health,
-                    "starling-store-committer");
-            committer.probe(handles.get(KeySpace.META), PROBE_KEY);
-            // closed before the database in close(); at a failed open nothing has read yet
-            RocksDbRetainedStore retainedDisk = track(resources, new RocksDbRetainedStore(db, committer,
-                    handles.get(KeySpace.RETAINED), handles.get(KeySpace.RETAINED_INDEX)));
-            RetainedStore retained = new RetainedStore(retainedDisk);
-            long t0 = System.nanoTime();
-            loadRetained(dataDir, db, handles, retained);
-            long loadMs = (System.nanoTime() - t0) / 1_000_000;
-            SessionStorage sessionStorage;
-            try {
-                sessionStorage = new SessionStorage(db, committer, handles, config.maxQueuedMessages(),
-                        config.maxQueuedBytes(), config.maxStoredBytesTotal());
-            } catch (RocksDBException e) {
-                throw corrupt(dataDir, "cannot read the queue position counter: " + e.getMessage(), e);
-            }
-            committer.background(sessionStorage);
-            RocksDbStore store = new RocksDbStore(config, dbDir, db, handles, resources, committer, health, retainedDisk,
-                    retained, sessionStorage);
-            committer.start();
-            LOG.info("store opened in {} ({} retained messages, their index read in {} ms; fsync: {})", dbDir,
-                    retained.size(), loadMs, config.fsync().configValue());
-            return store;
+            return start(config, dataDir, dbDir, db, handles, resources);
         } catch (RuntimeException | Error e) {
             closeAll(resources, db);
             throw e;
         }
+    }
+
+    /** Creates the database directory if needed; returns whether a database exists in it. */
+    private static boolean prepareDirectory(Path dataDir, Path dbDir) {
+        try {
+            Files.createDirectories(dbDir);
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Reason.IO, "cannot create the data directory " + dbDir + " (" + e
+                    + "); check the path and its permissions, or start with another --data-dir", e);
+        }
+        boolean exists = Files.exists(dbDir.resolve("CURRENT"));
+        if (!exists) {
+            checkNoStrayFiles(dataDir, dbDir);
+        }
+        return exists;
+    }
+
+    /** Database-wide options: memory bounded by the cache ({@link WriteBufferManager}), WAL and log sizes. */
+    private static DBOptions dbOptions(RocksDbConfig config, Path dbDir, Cache cache, Deque<AutoCloseable> resources) {
+        WriteBufferManager wbm = track(resources, new WriteBufferManager(config.writeBufferBytes(), cache));
+        // with an SstFileManager, RocksDB resumes by itself from a full disk once there is room again
+        SstFileManager files;
+        try {
+            files = track(resources, new SstFileManager(Env.getDefault()));
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Reason.IO, "cannot start RocksDB's file manager for " + dbDir + " ("
+                    + e.getMessage() + ")", e);
+        }
+        return track(resources, new DBOptions()
+                .setCreateIfMissing(true)
+                .setCreateMissingColumnFamilies(true)
+                .setWriteBufferManager(wbm)
+                .setSstFileManager(files)
+                // a rarely written column family must not keep old WAL files alive: flush it past this size
+                .setMaxTotalWalSize(Math.max(64L << 20, 4 * config.writeBufferBytes()))
+                .setMaxBackgroundJobs(2)
+                .setBytesPerSync(1L << 20)
+                .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
+                .setKeepLogFileNum(5)
+                .setMaxLogFileSize(8L << 20));
+    }
+
+    /** The column families of a new database: every key space of this version. */
+    private static List<ColumnFamilyDescriptor> newFamilies(Map<KeySpace, ColumnFamilyOptions> options) {
+        List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+        for (KeySpace space : KeySpace.values()) {
+            descriptors.add(new ColumnFamilyDescriptor(space.columnFamilyBytes(), options.get(space)));
+        }
+        return descriptors;
+    }
+
+    /**
+     * The column families an existing database has (RocksDB opens a database only with all of them); those this
+     * version does not know are added to {@code unknown}.
+     */
+    private static List<ColumnFamilyDescriptor> existingFamilies(Path dataDir, Path dbDir,
+            Map<KeySpace, ColumnFamilyOptions> options, List<String> unknown, Deque<AutoCloseable> resources) {
+        List<byte[]> names = new ArrayList<>(listColumnFamilies(dataDir, dbDir));
+        if (names.stream().noneMatch(n -> KeySpace.ofColumnFamily(n) == KeySpace.META)) {
+            // a broken CURRENT lists nothing: let RocksDB.open say what is wrong
+            names.add(0, KeySpace.META.columnFamilyBytes());
+        }
+        List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+        for (byte[] name : names) {
+            KeySpace space = KeySpace.ofColumnFamily(name);
+            if (space == null) {
+                // a newer version's column family
+                unknown.add(new String(name, StandardCharsets.UTF_8));
+            }
+            descriptors.add(new ColumnFamilyDescriptor(name,
+                    space != null ? options.get(space) : track(resources, new ColumnFamilyOptions())));
+        }
+        return descriptors;
+    }
+
+    /** Creates the column families of this version that an older database lacks (after its schema was checked). */
+    private static void createMissingFamilies(Path dbDir, RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles,
+            Map<KeySpace, ColumnFamilyOptions> options, Deque<AutoCloseable> resources) {
+        for (KeySpace space : KeySpace.values()) {
+            if (!handles.containsKey(space)) {
+                try {
+                    handles.put(space, track(resources, db.createColumnFamily(
+                            new ColumnFamilyDescriptor(space.columnFamilyBytes(), options.get(space)))));
+                } catch (RocksDBException e) {
+                    throw new StoreException(StoreException.Reason.IO, "cannot create the column family "
+                            + space.columnFamily() + " in " + dbDir + " (" + e.getMessage() + "); check that the"
+                            + " directory is writable and the disk is not full", e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Starts the stores on an open database: the committer, the retained messages (their index loaded), the sessions
+     * and their queues.
+     */
+    private static RocksDbStore start(RocksDbConfig config, Path dataDir, Path dbDir, RocksDB db,
+            Map<KeySpace, ColumnFamilyHandle> handles, Deque<AutoCloseable> resources) {
+        WriteOptions writeOptions = track(resources, new WriteOptions().setSync(config.fsync() == Fsync.ALWAYS));
+        StoreHealth health = new StoreHealth(dbDir);
+        Committer committer = new Committer(db, writeOptions, config.maxBatchOps(), CLOSE_DEADLINE_NANOS, health,
+                "starling-store-committer");
+        committer.probe(handles.get(KeySpace.META), PROBE_KEY);
+        // closed before the database in close(); at a failed open nothing has read yet
+        RocksDbRetainedStore retainedDisk = track(resources, new RocksDbRetainedStore(db, committer,
+                handles.get(KeySpace.RETAINED), handles.get(KeySpace.RETAINED_INDEX)));
+        RetainedStore retained = new RetainedStore(retainedDisk);
+        long t0 = System.nanoTime();
+        loadRetained(dataDir, db, handles, retained);
+        long loadMs = (System.nanoTime() - t0) / 1_000_000;
+        StoredQueues queues;
+        try {
+            queues = new StoredQueues(db, committer, handles, config.maxQueuedMessages(), config.maxQueuedBytes(),
+                    config.maxStoredBytesTotal());
+        } catch (RocksDBException e) {
+            throw corrupt(dataDir, "cannot read the queue position counter: " + e.getMessage(), e);
+        }
+        SessionStorage sessions = new SessionStorage(dataDir, db, committer, handles, queues);
+        committer.background(sessions.deleter);
+        RocksDbStore store = new RocksDbStore(config, dbDir, db, handles, resources, committer, health, retainedDisk,
+                retained, sessions);
+        committer.start();
+        LOG.info("store opened in {} ({} retained messages, their index read in {} ms; fsync: {})", dbDir,
+                retained.size(), loadMs, config.fsync().configValue());
+        return store;
     }
 
     private static ColumnFamilyOptions columnFamilyOptions(KeySpace space, RocksDbConfig config, Cache cache,
@@ -378,121 +417,10 @@ public final class RocksDbStore implements Store {
                 + "); check that it is readable and writable and the disk is not full", e);
     }
 
-    private static StoreException corrupt(Path dataDir, String detail, Throwable cause) {
+    static StoreException corrupt(Path dataDir, String detail, Throwable cause) {
         return new StoreException(StoreException.Reason.CORRUPT, "data directory " + dataDir + " is corrupt (" + detail
                 + "); restore it from a backup, or move it away to start with an empty one (the sessions, queued and"
                 + " retained messages in it are then lost)", cause);
-    }
-
-    /** Checks the schema version, writing the current one into a new database; returns the version found. */
-    private static int checkSchema(Path dataDir, RocksDB db, ColumnFamilyHandle meta, List<ColumnFamilyHandle> all,
-            boolean existed, List<String> unknownFamilies) {
-        try {
-            byte[] version = db.get(meta, SCHEMA_VERSION_KEY);
-            if (version == null) {
-                if (existed && !isEmpty(db, all)) {
-                    throw new StoreException(StoreException.Reason.FOREIGN, "data directory " + dataDir + " holds a database"
-                            + " that was not written by Starling (it has no schema version); move it away, or start with"
-                            + " another --data-dir");
-                }
-                writeSchemaVersion(db, meta);
-                return SCHEMA_VERSION;
-            }
-            if (version.length != 4) {
-                throw corrupt(dataDir, "its schema version is " + version.length + " bytes long, not 4", null);
-            }
-            int v = ByteBuffer.wrap(version).getInt();
-            if (v > SCHEMA_VERSION) {
-                throw new StoreException(StoreException.Reason.INCOMPATIBLE, "data directory " + dataDir + " was written by"
-                        + " a newer version of Starling (schema version " + v + "; this version reads up to " + SCHEMA_VERSION
-                        + "); run that newer version, or start with another --data-dir");
-            }
-            if (v < 1) {
-                throw corrupt(dataDir, "its schema version is " + v, null);
-            }
-            if (!unknownFamilies.isEmpty()) {
-                LOG.warn("data directory {} has column families this version does not know: {}", dataDir, unknownFamilies);
-            }
-            return v;
-        } catch (RocksDBException e) {
-            throw corrupt(dataDir, "cannot read its schema version: " + e.getMessage(), e);
-        }
-    }
-
-    private static void writeSchemaVersion(RocksDB db, ColumnFamilyHandle meta) throws RocksDBException {
-        try (WriteOptions sync = new WriteOptions().setSync(true)) {
-            db.put(meta, sync, SCHEMA_VERSION_KEY, ByteBuffer.allocate(4).putInt(SCHEMA_VERSION).array());
-        }
-    }
-
-    /**
-     * Brings a database of an older schema version to this one, then records the new version (synced). A crash in
-     * the middle leaves the old version recorded, and the migration runs again: each step is idempotent. From version
-     * 1: session keys get their generation (0) and session records their new format, one session per atomic batch
-     * ({@link SessionStorage#migrateFromVersion1}); the {@code retained-index} that start-up reads instead of the
-     * retained records is built from them (which reads every payload once).
-     */
-    private static void migrate(Path dataDir, RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles, int from) {
-        long t0 = System.nanoTime();
-        try {
-            long rewritten = 0;
-            long retained = 0;
-            if (from < 2) {
-                rewritten += SessionStorage.migrateFromVersion1(db, handles);
-                retained = buildRetainedIndex(dataDir, db, handles);
-            }
-            db.syncWal();
-            writeSchemaVersion(db, handles.get(KeySpace.META));
-            LOG.info("data directory {} migrated from schema version {} to {} ({} session records rewritten, index of {}"
-                    + " retained message(s) built) in {} ms", dataDir, from, SCHEMA_VERSION, rewritten, retained,
-                    (System.nanoTime() - t0) / 1_000_000);
-        } catch (RocksDBException e) {
-            throw new StoreException(StoreException.Reason.IO, "migrating data directory " + dataDir + " from schema version "
-                    + from + " to " + SCHEMA_VERSION + " failed (" + e.getMessage() + "); check that it is writable and"
-                    + " the disk is not full, then start again (the migration starts over)", e);
-        }
-    }
-
-    private static boolean isEmpty(RocksDB db, List<ColumnFamilyHandle> all) {
-        for (ColumnFamilyHandle h : all) {
-            try (RocksIterator it = db.newIterator(h)) {
-                it.seekToFirst();
-                if (it.isValid()) {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
-
-    /** Builds the {@code retained-index} from the retained records (schema version 1 had none); returns their number. */
-    private static long buildRetainedIndex(Path dataDir, RocksDB db, Map<KeySpace, ColumnFamilyHandle> handles)
-            throws RocksDBException {
-        ColumnFamilyHandle records = handles.get(KeySpace.RETAINED);
-        ColumnFamilyHandle index = handles.get(KeySpace.RETAINED_INDEX);
-        long n = 0;
-        try (RocksIterator it = db.newIterator(records); WriteBatch batch = new WriteBatch();
-                WriteOptions plain = new WriteOptions()) {
-            for (it.seekToFirst(); it.isValid(); it.next()) {
-                byte[] key = it.key();
-                Message m;
-                try {
-                    m = MessageCodec.decode(it.value());
-                } catch (IllegalArgumentException e) {
-                    throw corrupt(dataDir, "the retained message of topic \"" + new String(key, StandardCharsets.UTF_8)
-                            + "\" cannot be read: " + e.getMessage(), e);
-                }
-                batch.put(index, key, RocksDbRetainedStore.indexEntry(RetainedStore.sizeOf(m), m.expiresAtMillis()));
-                n++;
-                if (batch.count() >= 10_000) {
-                    db.write(plain, batch);
-                    batch.clear();
-                }
-            }
-            it.status();
-            db.write(plain, batch);
-        }
-        return n;
     }
 
     /**
@@ -566,23 +494,13 @@ public final class RocksDbStore implements Store {
     }
 
     @Override
-    public boolean persistsSessions() {
-        return true;
+    public SessionStore sessions() {
+        return sessions;
     }
 
-    /**
-     * Reads the stored sessions (blocking, before connections are accepted) and deletes entries that belong to no
-     * session.
-     *
-     * @throws StoreException if a record cannot be read
-     */
     @Override
-    public void recover(Consumer<StoredSession> sink) {
-        try {
-            sessions.recover(sink);
-        } catch (RocksDBException | IllegalArgumentException | java.nio.BufferUnderflowException e) {
-            throw corrupt(dbDir.getParent(), "reading the stored sessions failed: " + e.getMessage(), e);
-        }
+    public QueueStore queues() {
+        return sessions.queues;
     }
 
     @Override
@@ -595,65 +513,9 @@ public final class RocksDbStore implements Store {
         }
     }
 
-    @Override
-    public void saveSession(Session session, long disconnectedAtMillis, PendingWill will) {
-        sessions.saveSession(session, disconnectedAtMillis, will);
-    }
-
-    @Override
-    public void deleteSession(Session session, boolean ended) {
-        sessions.deleteSession(session, ended);
-    }
-
-    @Override
-    public void saveSubscription(Session session, Subscription subscription) {
-        sessions.saveSubscription(session, subscription);
-    }
-
-    @Override
-    public void deleteSubscription(Session session, String filter) {
-        sessions.deleteSubscription(session, filter);
-    }
-
-    @Override
-    public void append(Message message, List<Session> targets, List<Delivery> deliveries) {
-        sessions.append(message, targets, deliveries);
-    }
-
-    @Override
-    public void ack(Session session, Delivery delivery) {
-        sessions.ack(session, delivery);
-    }
-
-    @Override
-    public void inflightSent(Session session, int packetId, Delivery delivery) {
-        sessions.inflightSent(session, packetId, delivery);
-    }
-
-    @Override
-    public void inflightReleased(Session session, int packetId) {
-        sessions.inflightReleased(session, packetId);
-    }
-
-    @Override
-    public void inflightDone(Session session, int packetId) {
-        sessions.inflightDone(session, packetId);
-    }
-
-    @Override
-    public void inboundQos2(Session session, int packetId, boolean awaiting) {
-        sessions.inboundQos2(session, packetId, awaiting);
-    }
-
-    @Override
-    public void readQueue(Session session, long afterSeq, int limit, Consumer<List<Delivery>> onOwner) {
-        sessions.readQueue(session, afterSeq, limit, onOwner);
-    }
-
-
     /**
      * Runs {@code action} once every write that the calling thread queued before this call is committed (with
-     * fsync in {@link FsyncMode#ALWAYS}): on the calling thread's Netty event loop (found with Netty's
+     * fsync in {@link Fsync#ALWAYS}): on the calling thread's Netty event loop (found with Netty's
      * {@code ThreadExecutorMap}), or on the committer thread when called from a thread that is not an event loop.
      * If the calling thread has nothing pending and no earlier action of it is still to run, it runs at once, inline.
      * Actions of one thread run in the order they were passed. If a critical write the calling thread queued since its
@@ -756,7 +618,7 @@ public final class RocksDbStore implements Store {
         return dbDir;
     }
 
-    /** Group commits so far (one {@code RocksDB.write}, and one fsync in {@link FsyncMode#ALWAYS}, each). */
+    /** Group commits so far (one {@code RocksDB.write}, and one fsync in {@link Fsync#ALWAYS}, each). */
     public long commitCount() {
         return committer.batches();
     }
@@ -768,7 +630,7 @@ public final class RocksDbStore implements Store {
 
     /**
      * Commits what is queued, stops the committer, syncs the WAL (so that a clean shutdown is durable in
-     * {@link FsyncMode#OS} too) and closes the database. Later writes are dropped. Blocks: call it once the event
+     * {@link Fsync#OS} too) and closes the database. Later writes are dropped. Blocks: call it once the event
      * loops have stopped.
      */
     @Override

@@ -1,7 +1,8 @@
 package io.starling.store.rocksdb;
 
+import io.starling.broker.config.BrokerConfig.Fsync;
 import io.netty.util.concurrent.DefaultEventExecutor;
-import io.starling.broker.routing.Message;
+import io.starling.broker.message.Message;
 import io.starling.codec.Properties;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,7 +24,7 @@ public final class CrashChild {
 
     public static void main(String[] args) throws Exception {
         Path dataDir = Path.of(args[0]);
-        FsyncMode mode = FsyncMode.parse(args[1]);
+        Fsync mode = Fsync.parse(args[1]);
         Path acked = Path.of(args[2]);
         long first = Long.parseLong(args[3]);
         RocksDbStore store = RocksDbStore.open(RocksDbConfig.defaults(dataDir).withFsync(mode));

@@ -1,8 +1,9 @@
 package io.starling.store.rocksdb;
 
+import io.starling.broker.config.BrokerConfig.Fsync;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.starling.broker.routing.Message;
+import io.starling.broker.message.Message;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,8 +30,8 @@ class CrashTest {
     }
 
     @ParameterizedTest
-    @EnumSource(FsyncMode.class)
-    void acknowledgedWritesSurviveSigkill(FsyncMode mode) throws Exception {
+    @EnumSource(Fsync.class)
+    void acknowledgedWritesSurviveSigkill(Fsync mode) throws Exception {
         Path dataDir = dir.resolve("data");
         long next = 0;
         for (int cycle = 0; cycle < 3; cycle++) {

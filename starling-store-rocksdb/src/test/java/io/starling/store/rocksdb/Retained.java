@@ -1,7 +1,7 @@
 package io.starling.store.rocksdb;
 
 import io.starling.broker.retain.RetainedStore;
-import io.starling.broker.routing.Message;
+import io.starling.broker.message.Message;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.util.concurrent.DefaultEventExecutor;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.EventExecutor;
-import io.starling.broker.routing.Message;
+import io.starling.broker.message.Message;
 import io.starling.codec.Properties;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

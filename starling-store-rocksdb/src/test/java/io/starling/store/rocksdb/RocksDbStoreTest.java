@@ -1,5 +1,6 @@
 package io.starling.store.rocksdb;
 
+import io.starling.broker.config.BrokerConfig.Fsync;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.channel.EventLoop;
@@ -39,8 +40,8 @@ class RocksDbStoreTest {
      * its round's writes are readable; after a reopen every write is there.
      */
     @ParameterizedTest
-    @EnumSource(FsyncMode.class)
-    void groupCommitRunsEveryActionOnceAfterItsWrites(FsyncMode mode) throws Exception {
+    @EnumSource(Fsync.class)
+    void groupCommitRunsEveryActionOnceAfterItsWrites(Fsync mode) throws Exception {
         int loops = 8;
         int rounds = 300;
         int writesPerRound = 3;
@@ -221,7 +222,7 @@ class RocksDbStoreTest {
 
     @Test
     void closeCommitsWhatIsQueuedAndDropsLaterWrites() {
-        RocksDbStore store = RocksDbStore.open(RocksDbConfig.defaults(dir).withFsync(FsyncMode.OS));
+        RocksDbStore store = RocksDbStore.open(RocksDbConfig.defaults(dir).withFsync(Fsync.OS));
         for (int i = 0; i < 1000; i++) {
             store.put(KeySpace.QUEUES, key("q" + i), key("v"));
         }
@@ -243,7 +244,7 @@ class RocksDbStoreTest {
      */
     @Test
     void closeGivesUpOnABacklogAfterItsDeadline() throws Exception {
-        RocksDbStore store = RocksDbStore.open(RocksDbConfig.defaults(dir).withFsync(FsyncMode.OS));
+        RocksDbStore store = RocksDbStore.open(RocksDbConfig.defaults(dir).withFsync(Fsync.OS));
         AtomicInteger ran = new AtomicInteger();
         int tasks = 30_000;
         for (int i = 0; i < tasks; i++) {
@@ -266,8 +267,8 @@ class RocksDbStoreTest {
 
     @Test
     void fsyncModeParsesConfigValues() {
-        assertThat(FsyncMode.parse("always")).isEqualTo(FsyncMode.ALWAYS);
-        assertThat(FsyncMode.parse(" OS ")).isEqualTo(FsyncMode.OS);
-        assertThat(FsyncMode.OS.configValue()).isEqualTo("os");
+        assertThat(Fsync.parse("always")).isEqualTo(Fsync.ALWAYS);
+        assertThat(Fsync.parse(" OS ")).isEqualTo(Fsync.OS);
+        assertThat(Fsync.OS.configValue()).isEqualTo("os");
     }
 }

@@ -3,7 +3,7 @@ package io.starling.store.rocksdb;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.starling.broker.routing.Message;
+import io.starling.broker.message.Message;
 import io.starling.codec.Properties;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

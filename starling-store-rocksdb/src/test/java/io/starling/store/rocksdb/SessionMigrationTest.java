@@ -2,7 +2,7 @@ package io.starling.store.rocksdb;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.starling.broker.routing.Message;
+import io.starling.broker.message.Message;
 import io.starling.broker.store.StoredSession;
 import io.starling.codec.Properties;
 import java.nio.ByteBuffer;
@@ -72,13 +72,13 @@ class SessionMigrationTest {
                 db.put(subscriptions, cat(v1Prefix("a"), "a/#".getBytes(StandardCharsets.UTF_8)), sub);
                 Message m = new Message("home/x", 1, false, "hi".getBytes(StandardCharsets.UTF_8), Properties.EMPTY,
                         "pub", Message.NEVER);
-                db.put(messages, SessionStorage.longKey(5), MessageCodec.encode(m));
-                db.put(queues, cat(v1Prefix("alice"), SessionStorage.longKey(10)), queueEntry(5));
-                db.put(queues, cat(v1Prefix("alice"), SessionStorage.longKey(11)), queueEntry(5));
+                db.put(messages, SessionKeys.longKey(5), MessageCodec.encode(m));
+                db.put(queues, cat(v1Prefix("alice"), SessionKeys.longKey(10)), queueEntry(5));
+                db.put(queues, cat(v1Prefix("alice"), SessionKeys.longKey(11)), queueEntry(5));
                 db.put(inbound, cat(v1Prefix("alice"), new byte[] {0, 9}), new byte[0]);
                 // left over from a session that ended: no record
                 db.put(subscriptions, cat(v1Prefix("gone"), "g/#".getBytes(StandardCharsets.UTF_8)), sub);
-                db.put(queues, cat(v1Prefix("gone"), SessionStorage.longKey(12)), queueEntry(5));
+                db.put(queues, cat(v1Prefix("gone"), SessionKeys.longKey(12)), queueEntry(5));
             } finally {
                 handles.forEach(ColumnFamilyHandle::close);
             }
@@ -87,7 +87,7 @@ class SessionMigrationTest {
 
     private Map<String, StoredSession> recover(RocksDbStore store) {
         Map<String, StoredSession> out = new java.util.TreeMap<>();
-        store.recover(s -> out.put(s.clientId(), s));
+        store.sessions().recover(s -> out.put(s.clientId(), s));
         return out;
     }
 

@@ -1,4 +1,4 @@
-package io.starling.broker.routing;
+package io.starling.broker.message;
 
 import io.starling.codec.Properties;
 

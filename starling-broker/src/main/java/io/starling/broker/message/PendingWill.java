@@ -1,6 +1,5 @@
-package io.starling.broker.session;
+package io.starling.broker.message;
 
-import io.starling.broker.routing.Message;
 
 /**
  * A Will that a connection hands to the session manager when it ends without a normal DISCONNECT.

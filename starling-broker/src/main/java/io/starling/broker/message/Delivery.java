@@ -1,6 +1,5 @@
-package io.starling.broker.session;
+package io.starling.broker.message;
 
-import io.starling.broker.routing.Message;
 import io.starling.broker.topic.SharedGroup;
 import java.util.List;
 

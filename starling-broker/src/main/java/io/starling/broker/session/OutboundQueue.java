@@ -1,0 +1,247 @@
+package io.starling.broker.session;
+
+import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.config.BrokerConfig.DropPolicy;
+import io.starling.broker.message.Delivery;
+import io.starling.broker.metrics.BrokerMetrics;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A session's in-memory queue of deliveries waiting for the in-flight window or the socket: bounded by
+ * {@code max-queued-messages} and {@code max-queued-bytes} with the {@code drop-policy}, its bytes counted in the
+ * broker-wide total ({@link BrokerMetrics#queuedBytes}) that the {@link QueueBudget} watches, and shed from when the
+ * budget says so. A queue that reaches {@link QueueBudget#largeQueueBytes} joins the {@link LargeQueues}, where the
+ * budget looks for what to shed, and leaves them when it is empty again: a set operation per such round trip, not per
+ * message.
+ *
+ * <p>Cost: one {@link ArrayDeque} entry per queued message (the message itself is shared). Confined to the session's
+ * owner loop, except {@link #bytesFromAnyThread()}.
+ */
+final class OutboundQueue {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OutboundQueue.class);
+    private static final long DROP_LOG_INTERVAL_NS = 10_000_000_000L;
+    /** {@link #bytes}, written with opaque stores so that the queue budget can read it from another loop. */
+    private static final VarHandle BYTES;
+
+    static {
+        try {
+            BYTES = MethodHandles.lookup().findVarHandle(OutboundQueue.class, "bytes", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final Session session;
+    private final BrokerConfig config;
+    private final BrokerMetrics metrics;
+    private final LargeQueues largeQueues;
+    private final ArrayDeque<Delivery> queue = new ArrayDeque<>(2); // grows on demand; most sessions queue nothing
+    /** Bytes of {@link #queue}; written on the owner only, read from other loops by the queue budget (opaque). */
+    private long bytes;
+    /** Whether the session is in {@link #largeQueues}. */
+    private boolean large;
+    /** {@link QueueBudget#largeQueueBytes} for this broker's settings; 0 until first needed. */
+    private long largeQueueBytes;
+    /** Messages dropped (its own limits or the global budget). */
+    private long dropped;
+    private long droppedSinceLog;
+    private long lastDropLogNs;
+
+    OutboundQueue(Session session, BrokerConfig config, BrokerMetrics metrics, LargeQueues largeQueues) {
+        this.session = session;
+        this.config = config;
+        this.metrics = metrics;
+        this.largeQueues = largeQueues;
+    }
+
+    boolean isEmpty() {
+        return queue.isEmpty();
+    }
+
+    int size() {
+        return queue.size();
+    }
+
+    /** Bytes queued, as the queue limits count them ({@code Message.weight()} per delivery); on the owner. */
+    long bytes() {
+        return bytes;
+    }
+
+    /** Bytes queued, as last written by the owner; may be called from any thread. */
+    long bytesFromAnyThread() {
+        return (long) BYTES.getOpaque(this);
+    }
+
+    /** Messages dropped from this queue since it was created (its own limits or the global budget). */
+    long dropped() {
+        return dropped;
+    }
+
+    Delivery peek() {
+        return queue.peekFirst();
+    }
+
+    /** Removes and returns the oldest delivery. */
+    Delivery poll() {
+        Delivery d = queue.pollFirst();
+        addBytes(-d.message().weight());
+        return d;
+    }
+
+    /**
+     * Queues a delivery within the queue's limits: when full, {@code drop-oldest} drops the oldest to make room,
+     * {@code drop-new} (and an empty queue) drops {@code d}. Each drop is counted.
+     */
+    void offer(Delivery d) {
+        long w = d.message().weight();
+        if (queue.size() >= config.maxQueuedMessages() || bytes + w > config.maxQueuedBytes()) {
+            if (config.dropPolicy() == DropPolicy.DROP_OLDEST && !queue.isEmpty()) {
+                Delivery old = queue.pollFirst();
+                addBytes(-old.message().weight());
+                countDrop();
+            } else {
+                countDrop();
+                return;
+            }
+        }
+        queue.addLast(d);
+        addBytes(w);
+    }
+
+    /** Queues a stored delivery paged in from the store: the stored queue's own limits have admitted it already. */
+    void addStored(Delivery d) {
+        queue.addLast(d);
+        addBytes(d.message().weight());
+    }
+
+    /** Forgets everything queued. */
+    void clear() {
+        queue.clear();
+        addBytes(-bytes);
+    }
+
+    /** Removes and returns the deliveries that came through shared subscriptions, in queue order. */
+    List<Delivery> takeShared() {
+        List<Delivery> taken = new ArrayList<>();
+        for (Iterator<Delivery> it = queue.iterator(); it.hasNext(); ) {
+            Delivery d = it.next();
+            if (d.group() != null) {
+                taken.add(d);
+                addBytes(-d.message().weight());
+                it.remove();
+            }
+        }
+        return taken;
+    }
+
+    /** The queued deliveries, oldest first (a copy; for tests). */
+    List<Delivery> snapshot() {
+        return List.copyOf(queue);
+    }
+
+    /** Counts a delivery that was not queued (the stored queue refused it): as a drop of this queue. */
+    void countDrop() {
+        metrics.messagesDropped.increment();
+        dropped++;
+        droppedSinceLog++;
+        long now = System.nanoTime();
+        if (lastDropLogNs == 0 || now - lastDropLogNs > DROP_LOG_INTERVAL_NS) {
+            LOG.warn("Queue of client '{}' full ({} messages, {} bytes): dropped {} message(s)", session.clientId(),
+                    queue.size(), bytes, droppedSinceLog);
+            droppedSinceLog = 0;
+            lastDropLogNs = now;
+        }
+    }
+
+    /**
+     * Removes the newest stored deliveries (at least {@code bytes} if there are that many), keeping the order of the
+     * rest; returns the position of the oldest one removed, 0 if there was none. Stored deliveries are in position
+     * order in the queue, so every stored one from that position on is gone from memory. Counted as unloaded.
+     */
+    long unloadStored(long bytes) {
+        long sum = 0;
+        long from = 0;
+        for (Iterator<Delivery> it = queue.descendingIterator(); it.hasNext() && sum < bytes; ) {
+            Delivery d = it.next();
+            if (d.isStored()) {
+                sum += d.message().weight();
+                from = d.seq();
+            }
+        }
+        if (from == 0) {
+            return 0;
+        }
+        long freed = 0;
+        int count = 0;
+        for (int i = 0, n = queue.size(); i < n; i++) {
+            Delivery d = queue.pollFirst();
+            if (d.isStored() && d.seq() >= from) {
+                freed += d.message().weight();
+                count++;
+            } else {
+                queue.addLast(d);
+            }
+        }
+        addBytes(-freed);
+        metrics.storedUnloaded.add(count);
+        return from;
+    }
+
+    /**
+     * Drops queued deliveries that are not stored, oldest first (only QoS 0 ones if asked), keeping the order, until
+     * {@code bytes} are freed; counted as dropped and shed. Returns the bytes freed.
+     */
+    long dropUnstored(long bytes, boolean qos0Only) {
+        long freed = 0;
+        int count = 0;
+        for (int i = 0, n = queue.size(); i < n; i++) {
+            Delivery d = queue.pollFirst();
+            if (freed < bytes && !d.isStored() && (!qos0Only || d.qos() == 0)) {
+                freed += d.message().weight();
+                count++;
+            } else {
+                queue.addLast(d);
+            }
+        }
+        if (count > 0) {
+            addBytes(-freed);
+            dropped += count;
+            metrics.messagesDropped.add(count);
+            metrics.messagesShed.add(count);
+        }
+        return freed;
+    }
+
+    /** This queue's bytes and the broker-wide total move together; see the class comment for the large queues. */
+    private void addBytes(long delta) {
+        long q = bytes + delta;
+        BYTES.setOpaque(this, q);
+        metrics.queuedBytes.add(delta);
+        if (large) {
+            if (q == 0) {
+                large = false;
+                largeQueues.remove(session);
+            }
+        } else if (q >= largeQueueBytes()) {
+            large = true;
+            largeQueues.add(session);
+        }
+    }
+
+    private long largeQueueBytes() {
+        long t = largeQueueBytes;
+        if (t == 0) {
+            t = QueueBudget.largeQueueBytes(config);
+            largeQueueBytes = t;
+        }
+        return t;
+    }
+}
