@@ -46,9 +46,11 @@ import org.slf4j.LoggerFactory;
  *
  * A barrier answers for the writes its thread queued since the thread's previous barrier: the writes an
  * acknowledgement depends on are queued just before it, on the same thread, by the same call. When a commit fails
- * (disk full, I/O error), its writes are lost; every barrier drained with it, and every later barrier whose writes
- * include a lost <em>critical</em> one, runs its failure action instead ({@link #whenDurable(Runnable, Runnable)}):
- * nothing that depends on a lost write is ever acknowledged. Writes are critical unless queued as housekeeping
+ * (disk full, I/O error), its writes are lost; every barrier whose writes include a lost <em>critical</em> one, in
+ * that batch or an earlier one, runs its failure action instead ({@link #whenDurable(Runnable, Runnable)}):
+ * nothing that depends on a lost write is ever acknowledged, and a barrier that depends on none (its thread
+ * queued only housekeeping since its previous barrier) is answered even when its batch failed for others.
+ * Writes are critical unless queued as housekeeping
  * ({@link #housekeeping}): deletions of what was delivered or has ended, whose loss only means that something comes
  * back after a restart, never that something acknowledged goes missing. So while the disk is full, clean sessions
  * and QoS 0 keep working even on loops shared with stored sessions.
@@ -474,11 +476,19 @@ final class Committer {
                     }
                 }
                 batch.reset();
+                if (!ok) {
+                    for (Producer p : touched) {
+                        if (p.batchCritical > 0) {
+                            p.lostCritical = p.batchCritical;
+                        }
+                    }
+                }
                 int refused = 0;
                 for (Barrier b : barriers) {
-                    // a barrier of a failed batch fails; one of a good batch fails if a critical write of its
-                    // thread since the thread's previous barrier was lost in an earlier failed batch
-                    boolean durable = ok && b.producer.lostCritical < b.from;
+                    // a barrier fails if a critical write of its thread since the thread's previous barrier was
+                    // lost, in this batch or an earlier one; a thread whose writes since then were housekeeping only
+                    // (or none) depends on nothing that was lost, even if the batch failed for others' writes
+                    boolean durable = b.producer.lostCritical < b.from;
                     if (!durable) {
                         refused++;
                     }
@@ -487,9 +497,6 @@ final class Committer {
                 health.refused(refused);
                 barriers.clear();
                 for (Producer p : touched) {
-                    if (!ok && p.batchCritical > 0) {
-                        p.lostCritical = p.batchCritical;
-                    }
                     p.done = p.batchMax;
                     p.touched = false;
                 }

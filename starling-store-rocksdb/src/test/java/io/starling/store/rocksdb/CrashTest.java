@@ -2,11 +2,13 @@ package io.starling.store.rocksdb;
 
 import io.starling.broker.config.BrokerConfig.Fsync;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.starling.broker.message.Message;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -43,14 +45,12 @@ class CrashTest {
                     .redirectOutput(dir.resolve("child-" + cycle + ".log").toFile())
                     .start();
             try {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (ackedNumbers(acked).size() < 500 && System.nanoTime() < deadline && child.isAlive()) {
-                    Thread.sleep(20);
-                }
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+                        .until(() -> !child.isAlive() || ackedNumbers(acked).size() >= 500);
                 Path log = dir.resolve("child-" + cycle + ".log");
                 assertThat(child.isAlive()).as("child still running; its log: %s", Files.exists(log) ? Files.readString(log) : "")
                         .isTrue();
-                Thread.sleep(ThreadLocalRandom.current().nextInt(100));
+                Thread.sleep(ThreadLocalRandom.current().nextInt(100)); // a random kill point, not a wait
             } finally {
                 child.destroyForcibly();
                 child.waitFor(30, TimeUnit.SECONDS);

@@ -1,12 +1,14 @@
 package io.starling.store.rocksdb;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -49,10 +51,8 @@ class RocksDbStoreErrorsTest {
                 .redirectOutput(dir.resolve("child.log").toFile())
                 .start();
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while ((!Files.exists(acked) || Files.size(acked) == 0) && System.nanoTime() < deadline && child.isAlive()) {
-                Thread.sleep(20);
-            }
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> !child.isAlive() || (Files.exists(acked) && Files.size(acked) > 0));
             assertThat(child.isAlive()).isTrue();
             assertThatThrownBy(() -> RocksDbStore.open(dir.resolve("data")))
                     .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.LOCKED))

@@ -2,6 +2,7 @@ package io.starling.store.rocksdb;
 
 import io.starling.broker.config.BrokerConfig.Fsync;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -11,6 +12,7 @@ import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.EventExecutor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +86,8 @@ class RocksDbStoreTest {
                 }
             }
             assertThat(done.await(60, TimeUnit.SECONDS)).as("all actions ran").isTrue();
-            Thread.sleep(100);
+            long expected = (long) loops * rounds * writesPerRound;
+            await().atMost(Duration.ofSeconds(10)).until(() -> store.committedWrites() == expected);
             commits = store.commitCount();
             writes = store.committedWrites();
         } finally {
