@@ -246,11 +246,7 @@ public final class RawClient implements AutoCloseable {
                 if (timeoutAllowed) {
                     return -1;
                 }
-                if (in.available() <= 0) {
-                    throw new UncheckedIOException(new SocketTimeoutException("packet incomplete at the deadline"));
-                }
-                // the packet began just before the deadline and its next byte has arrived: it is not incomplete
-                left = 1;
+                throw new UncheckedIOException(new SocketTimeoutException("packet incomplete at the deadline"));
             }
             socket.setSoTimeout((int) Math.max(1, Duration.ofNanos(left).toMillis()));
             int b = in.read();
