@@ -24,7 +24,8 @@ import javax.crypto.spec.SecretKeySpec;
  * at 210,000), so it never runs on an event loop: it goes to a small bounded {@code verifier} executor (see
  * {@link #newVerifierExecutor}), queued per client address and taken in turn when it is a {@link VerifierPool}; a
  * full queue refuses the client (CONNACK 0x89 / 0x03) rather than let work pile up. Cancelling the returned stage
- * stops a verification that has not started; one that has started completes with its result.
+ * stops a verification that has not started and gives its place in the queue back; one that has started completes
+ * with its result.
  * Successful verifications are cached, keyed by the file's version, the user name and an HMAC-SHA-256 of the
  * password under a random key made at start (so the cache holds no password and nothing that can be checked
  * against guesses without that key): a reconnecting client costs one map lookup. A reload empties the cache, so a
@@ -124,8 +125,11 @@ public final class PasswordFileAuthenticator implements Authenticator {
         };
         try {
             if (verifier instanceof VerifierPool pool) {
-                // queued per address and taken in turn: one address's burst does not hold up the others
-                pool.execute(request.remoteAddress() == null ? null : request.remoteAddress().getAddress(), check);
+                // queued per address and taken in turn: one address's burst does not hold up the others; a check
+                // cancelled while it waits leaves the queue at once, so abandoned logins hold no place in it
+                Object address = request.remoteAddress() == null ? null : request.remoteAddress().getAddress();
+                result.onCancel(() -> pool.remove(address, check));
+                pool.execute(address, check);
             } else {
                 verifier.execute(check);
             }
@@ -145,6 +149,12 @@ public final class PasswordFileAuthenticator implements Authenticator {
         private static final int RUNNING = 1;
         private static final int CANCELLED = 2;
         private final AtomicInteger state = new AtomicInteger(QUEUED);
+        private volatile Runnable onCancel;
+
+        /** Runs {@code action} when this is cancelled while queued (set before the check is queued). */
+        void onCancel(Runnable action) {
+            onCancel = action;
+        }
 
         /** True if the check may run: it has not been cancelled. */
         boolean start() {
@@ -153,7 +163,14 @@ public final class PasswordFileAuthenticator implements Authenticator {
 
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
-            return state.compareAndSet(QUEUED, CANCELLED) && super.cancel(mayInterruptIfRunning);
+            if (!state.compareAndSet(QUEUED, CANCELLED)) {
+                return false;
+            }
+            Runnable action = onCancel;
+            if (action != null) {
+                action.run();
+            }
+            return super.cancel(mayInterruptIfRunning);
         }
     }
 

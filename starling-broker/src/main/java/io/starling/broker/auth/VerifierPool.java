@@ -103,6 +103,31 @@ public final class VerifierPool extends AbstractExecutorService {
         }
     }
 
+    /**
+     * Takes {@code task} out of the queue if it is still waiting there under {@code key}, so that a check nobody
+     * waits for any more (the client went away) gives its place back at once rather than when its turn comes.
+     *
+     * @return true if it was waiting and is removed
+     */
+    public boolean remove(Object key, Runnable task) {
+        Object k = key == null ? NO_KEY : key;
+        lock.lock();
+        try {
+            ArrayDeque<Runnable> q = queues.get(k);
+            if (q == null || !q.removeFirstOccurrence(task)) {
+                return false;
+            }
+            queued--;
+            if (q.isEmpty()) {
+                queues.remove(k);
+                turns.remove(k);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Tasks waiting (not running). */
     public int queued() {
         lock.lock();

@@ -149,11 +149,15 @@ class PasswordFileAuthenticatorTest {
         assertThatThrownBy(rejected::get).isInstanceOf(ExecutionException.class)
                 .hasCauseInstanceOf(RejectedExecutionException.class);
         first.cancel(false);
+        // the cancelled check gave its place back: another one fits in the queue
+        CompletableFuture<AuthResult> after = a.authenticate(r).toCompletableFuture();
+        assertThat(after).isNotCompletedExceptionally();
         long before = a.verifications();
         release.countDown();
         verifier.shutdown();
         assertThat(verifier.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(a.verifications()).as("the cancelled request was skipped").isEqualTo(before + 3);
+        assertThat(a.verifications()).as("the cancelled request was skipped").isEqualTo(before + 4);
+        assertThat(after.join()).isEqualTo(AuthResult.allow("alice"));
     }
 
     // A verification that has started is not stopped by cancelling its stage: it completes with its result, so that

@@ -75,6 +75,44 @@ class VerifierPoolTest {
     }
 
     @Test
+    void aRemovedTaskGivesBackItsPlace() throws Exception {
+        block();
+        List<Runnable> tasks = new ArrayList<>();
+        List<String> ran = Collections.synchronizedList(new ArrayList<>());
+        for (int i = 0; i < 8; i++) {
+            int n = i;
+            Runnable t = () -> ran.add("burst-" + n);
+            tasks.add(t);
+            pool.execute("burst", t);
+        }
+        assertThat(pool.remove("burst", tasks.get(3))).isTrue();
+        assertThat(pool.remove("burst", tasks.get(3))).as("already removed").isFalse();
+        assertThat(pool.remove("other", tasks.get(4))).as("under another key").isFalse();
+        assertThat(pool.queued()).isEqualTo(7);
+        pool.execute("burst", () -> ran.add("late"));
+        release.countDown();
+        pool.shutdown();
+        assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(ran).containsExactly("burst-0", "burst-1", "burst-2", "burst-4", "burst-5", "burst-6", "burst-7",
+                "late");
+    }
+
+    @Test
+    void aKeyWhoseLastTaskIsRemovedLeavesTheTurns() throws Exception {
+        block();
+        Runnable only = () -> { };
+        pool.execute("gone", only);
+        List<String> ran = Collections.synchronizedList(new ArrayList<>());
+        pool.execute("stays", () -> ran.add("stays"));
+        assertThat(pool.remove("gone", only)).isTrue();
+        release.countDown();
+        pool.shutdown();
+        assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(ran).containsExactly("stays");
+        assertThat(pool.queued()).isZero();
+    }
+
+    @Test
     void shutdownNowDropsWhatWaits() throws Exception {
         block();
         pool.execute("a", () -> { });
