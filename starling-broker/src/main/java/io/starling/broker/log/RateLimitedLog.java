@@ -5,6 +5,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.event.Level;
@@ -31,9 +33,12 @@ import org.slf4j.event.Level;
  * <p>Time comes from a {@link LongSupplier} of nanoseconds, {@link System#nanoTime} by default, so tests can drive
  * it by hand.
  *
- * <p>Thread-safety: thread-safe; each event takes this object's lock briefly (a clock read and a counter update),
- * and the line itself is written outside the lock. Owned by whatever produces the events: one per kind of line,
- * kept for the life of its owner (one per connection for a per-connection limit, one per broker for a global one).
+ * <p>Thread-safety: thread-safe. An event that is only counted costs a clock read, a volatile read and a
+ * {@link LongAdder} increment: no lock and, for up to three arguments, no allocation (the fixed-arity overloads
+ * build the argument array only for a line that is written), so it may sit on a path that a flood drives. The
+ * kinds of {@link #logKind} are counted under this object's lock. Owned by whatever produces the events: one per
+ * kind of line, kept for the life of its owner (one per connection for a per-connection limit, one per broker for a
+ * global one).
  */
 public final class RateLimitedLog {
 
@@ -43,10 +48,10 @@ public final class RateLimitedLog {
     private final String suffix;
     private final LongSupplier nanoClock;
 
-    private boolean loggedOnce;
-    private long lastLineNanos;
-    private long suppressed;
-    private long total;
+    /** The earliest time the next line may be written; taken (moved on by the interval) by the event that writes. */
+    private final AtomicLong nextLineNanos;
+    private final LongAdder suppressed = new LongAdder();
+    private final LongAdder total = new LongAdder();
     /** Events per kind since the last line (the kinds seen in that time, in the order first seen). */
     private final Map<String, long[]> kinds = new LinkedHashMap<>();
 
@@ -65,6 +70,7 @@ public final class RateLimitedLog {
         }
         this.intervalNanos = interval.toNanos();
         this.suffix = "at most one such line every " + describe(interval);
+        this.nextLineNanos = new AtomicLong(nanoClock.getAsLong());
     }
 
     /** A log with the system clock ({@link System#nanoTime}). */
@@ -80,18 +86,51 @@ public final class RateLimitedLog {
      * @return true if a line was written (or would have been, had the level been enabled)
      */
     public boolean log(String format, Object... args) {
-        long left;
-        synchronized (this) {
-            total++;
-            if (!due()) {
-                suppressed++;
-                return false;
-            }
-            left = suppressed;
-            suppressed = 0;
+        if (!due()) {
+            return false;
         }
-        write(format, args, left == 0 ? "(" + suffix + ")" : "(and " + left + " more since the last line; " + suffix + ")");
+        write(format, args, tail(suppressed.sumThenReset()));
         return true;
+    }
+
+    /** {@link #log(String, Object...)} without an argument. */
+    public boolean log(String format) {
+        if (!due()) {
+            return false;
+        }
+        write(format, new Object[0], tail(suppressed.sumThenReset()));
+        return true;
+    }
+
+    /** {@link #log(String, Object...)} with one argument, which allocates nothing for an event only counted. */
+    public boolean log(String format, Object arg) {
+        if (!due()) {
+            return false;
+        }
+        write(format, new Object[] {arg}, tail(suppressed.sumThenReset()));
+        return true;
+    }
+
+    /** {@link #log(String, Object...)} with two arguments, which allocates nothing for an event only counted. */
+    public boolean log(String format, Object arg1, Object arg2) {
+        if (!due()) {
+            return false;
+        }
+        write(format, new Object[] {arg1, arg2}, tail(suppressed.sumThenReset()));
+        return true;
+    }
+
+    /** {@link #log(String, Object...)} with three arguments, which allocates nothing for an event only counted. */
+    public boolean log(String format, Object arg1, Object arg2, Object arg3) {
+        if (!due()) {
+            return false;
+        }
+        write(format, new Object[] {arg1, arg2, arg3}, tail(suppressed.sumThenReset()));
+        return true;
+    }
+
+    private String tail(long left) {
+        return left == 0 ? "(" + suffix + ")" : "(and " + left + " more since the last line; " + suffix + ")";
     }
 
     /**
@@ -106,10 +145,8 @@ public final class RateLimitedLog {
         Objects.requireNonNull(kind, "kind");
         String counts;
         synchronized (this) {
-            total++;
             kinds.computeIfAbsent(kind, k -> new long[1])[0]++;
             if (!due()) {
-                suppressed++;
                 return false;
             }
             StringBuilder sb = new StringBuilder("(since the last line: ");
@@ -120,30 +157,34 @@ public final class RateLimitedLog {
             }
             counts = sb.append("; ").append(suffix).append(')').toString();
             kinds.clear();
-            suppressed = 0;
+            suppressed.reset();
         }
         write(format, args, counts);
         return true;
     }
 
     /** Events counted but not logged since the last line. */
-    public synchronized long suppressed() {
-        return suppressed;
+    public long suppressed() {
+        return suppressed.sum();
     }
 
     /** All events counted, logged or not. */
-    public synchronized long total() {
-        return total;
+    public long total() {
+        return total.sum();
     }
 
-    /** Whether a line is due now; if so, the line's time is taken. Called under the lock. */
+    /**
+     * Counts the event and tells whether a line is due for it: the interval has passed since the last line (or none
+     * was written) and no other thread took this line first. An event with no line is counted as suppressed.
+     */
     private boolean due() {
+        total.increment();
         long now = nanoClock.getAsLong();
-        if (loggedOnce && now - lastLineNanos < intervalNanos) {
+        long next = nextLineNanos.get();
+        if (now - next < 0 || !nextLineNanos.compareAndSet(next, now + intervalNanos)) {
+            suppressed.increment();
             return false;
         }
-        loggedOnce = true;
-        lastLineNanos = now;
         return true;
     }
 
@@ -167,8 +208,8 @@ public final class RateLimitedLog {
     }
 
     @Override
-    public synchronized String toString() {
-        return "RateLimitedLog[every " + describe(Duration.ofNanos(intervalNanos)) + ", " + suppressed
-                + " suppressed, " + total + " in all]";
+    public String toString() {
+        return "RateLimitedLog[every " + describe(Duration.ofNanos(intervalNanos)) + ", " + suppressed()
+                + " suppressed, " + total() + " in all]";
     }
 }
