@@ -2,14 +2,13 @@ package io.starling.server;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
@@ -23,9 +22,10 @@ import io.starling.broker.auth.InMemoryScramCredentialStore;
 import io.starling.broker.auth.ListenerSecurity;
 import io.starling.broker.auth.PasswordFileAuthenticator;
 import io.starling.broker.auth.ScramSha256Authenticator;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.SecurityConfig;
+import io.starling.broker.session.ClientConnection;
+import io.starling.broker.session.Session;
 import io.starling.broker.store.InMemoryStore;
 import io.starling.broker.store.Store;
 import io.starling.store.rocksdb.RocksDbConfig;
@@ -35,7 +35,6 @@ import io.starling.codec.ReasonCode;
 import io.starling.broker.config.ListenerConfig;
 import io.starling.server.pipeline.ListenerInitializer;
 import io.starling.server.protocol.ConnectionSweepers;
-import io.starling.server.protocol.MqttConnection;
 import io.starling.server.transport.ConnectionGate;
 import io.starling.server.transport.IncompletePacketBudget;
 import io.starling.server.transport.ReloadingSslContext;
@@ -68,6 +67,11 @@ import org.slf4j.LoggerFactory;
 public final class StarlingServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(StarlingServer.class);
+    /**
+     * The receive-buffer sizing policy of every connection (a policy holds no per-connection state: each channel
+     * takes its own handle from it), instead of a policy object per connection.
+     */
+    private static final AdaptiveRecvByteBufAllocator RECV_ALLOCATOR = new AdaptiveRecvByteBufAllocator();
 
     /** How often the certificate files of TLS listeners are checked for changes. */
     public static final int TLS_RELOAD_INTERVAL_SECONDS = 2;
@@ -80,7 +84,6 @@ public final class StarlingServer implements AutoCloseable {
     private final Broker broker;
     private final Store store;
     private final List<Channel> serverChannels = new ArrayList<>();
-    private final ChannelGroup connections = new DefaultChannelGroup("mqtt-connections", GlobalEventExecutor.INSTANCE);
     private final List<Integer> ports = new ArrayList<>();
     private final List<ReloadingSslContext> tlsContexts = new ArrayList<>();
     private final ConnectionGate gate;
@@ -151,7 +154,9 @@ public final class StarlingServer implements AutoCloseable {
                         .handler(gate.handler(l))
                         .childOption(ChannelOption.TCP_NODELAY, true)
                         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
-                        .childHandler(new ListenerInitializer(l, broker, connections, ssl, security.get(i),
+                        // one allocator policy object for all connections (each still has its own handle)
+                        .childOption(ChannelOption.RECVBUF_ALLOCATOR, RECV_ALLOCATOR)
+                        .childHandler(new ListenerInitializer(l, broker, ssl, security.get(i),
                                 incompletePackets, sweepers));
                 Channel ch;
                 try {
@@ -365,13 +370,17 @@ public final class StarlingServer implements AutoCloseable {
         for (Channel ch : serverChannels) {
             ch.close().syncUninterruptibly();
         }
-        for (Channel ch : connections) {
-            MqttConnection c = ch.pipeline().get(MqttConnection.class);
-            if (c != null) {
-                ch.eventLoop().execute(() -> c.closeWithReason(ReasonCode.SERVER_SHUTTING_DOWN));
-            }
+        // connected clients get DISCONNECT 0x8B (5.0) through their sessions; connections still at CONNECT close
+        // with their event loops. No registry of channels: a connection costs no entry for this.
+        for (Session s : broker.sessions().all()) {
+            s.execute(() -> {
+                ClientConnection c = s.connection();
+                if (c != null) {
+                    c.closeWithReason(ReasonCode.SERVER_SHUTTING_DOWN);
+                }
+            });
         }
-        connections.newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        awaitConnectionsClosed(TimeUnit.SECONDS.toNanos(5));
         shutdownGroups();
         stopVerifier();
         store.close(); // after the loops: nothing writes any more; RocksDB syncs its log
@@ -393,6 +402,28 @@ public final class StarlingServer implements AutoCloseable {
         RocksDbStore s = RocksDbStore.open(rc);
         LOG.info("Storage: RocksDB in {} (fsync {})", s.dbDir(), rc.fsync().configValue());
         return s;
+    }
+
+    /** Waits until the connections that had a session have closed (at most {@code nanos}). */
+    private void awaitConnectionsClosed(long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        while (gate.openConnections() > 0 && anyOnline() && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private boolean anyOnline() {
+        for (Session s : broker.sessions().all()) {
+            if (s.isOnline()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void shutdownGroups() {

@@ -2,7 +2,6 @@ package io.starling.server.pipeline;
 
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -50,7 +49,6 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
 
     private final ListenerConfig listener;
     private final Broker broker;
-    private final ChannelGroup connections;
     private final ReloadingSslContext ssl;
     private final IncompletePacketBudget incomplete;
     private final ProtocolSetup setup;
@@ -62,14 +60,13 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
      * @param incomplete the broker's bound of bytes held for incomplete packets
      * @param sweepers the deadline sweepers of the event loops (shared by all listeners)
      */
-    public ListenerInitializer(ListenerConfig listener, Broker broker, ChannelGroup connections, ReloadingSslContext ssl,
+    public ListenerInitializer(ListenerConfig listener, Broker broker, ReloadingSslContext ssl,
             ListenerSecurity security, IncompletePacketBudget incomplete, ConnectionSweepers sweepers) {
         if (listener.type().secure() != (ssl != null)) {
             throw new IllegalArgumentException(listener.describe() + ": TLS context mismatch");
         }
         this.listener = listener;
         this.broker = broker;
-        this.connections = connections;
         this.ssl = ssl;
         this.incomplete = incomplete;
         this.setup = new ProtocolSetup(broker, security, sweepers, ClientCertificates::of);
@@ -84,7 +81,6 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
 
     @Override
     protected void initChannel(SocketChannel ch) {
-        connections.add(ch);
         ChannelPipeline p = ch.pipeline();
         if (ssl != null) {
             // the context current at accept time: a reload affects new connections only

@@ -1,14 +1,17 @@
 package io.starling.server.transport;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.ListenerConfig;
+import io.starling.broker.log.RateLimitedLog;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,6 +19,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Admission of new connections, decided at accept time on the server channel, before the connection is registered
@@ -23,7 +27,10 @@ import org.slf4j.LoggerFactory;
  * per-listener {@code max-connections} and the connect rate of the source address ({@code
  * max-connect-rate-per-address}, a token bucket per {@link InetAddress}). A refused connection is closed at once,
  * without a CONNACK: the client sees the TCP connection end (docs/security.md, Limits). Refusals are counted and logged at
- * most once every {@link #LOG_INTERVAL_NANOS} nanoseconds.
+ * most once every {@link #LOG_INTERVAL}, with the counts per limit since the last line.
+ *
+ * <p>Memory: an admitted connection costs no object here. Its release when it closes is one listener shared by all
+ * connections of its listener (it finds what to release from the channel's server channel), not a closure each.
  *
  * <p>Thread-safety: {@link #handler} returns a sharable handler for one listener's server channel; it runs on the
  * boss loop. Connection counts are atomics (connections are released from worker loops); the rate buckets are
@@ -33,8 +40,8 @@ public final class ConnectionGate {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionGate.class);
 
-    /** Refusals are logged at most once per this interval (10 s), with the counts since the last line. */
-    static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
+    /** Refusals are logged at most once per this interval, with the counts since the last line. */
+    static final Duration LOG_INTERVAL = Duration.ofSeconds(10);
 
     /** At most this many source addresses have a rate bucket; the least recently seen is forgotten first. */
     static final int MAX_TRACKED_ADDRESSES = 65_536;
@@ -45,10 +52,11 @@ public final class ConnectionGate {
         LISTENER_MAX_CONNECTIONS("listener max-connections"),
         CONNECT_RATE("max-connect-rate-per-address");
 
-        private final String key;
+        /** How the refusal reads in the log line's counts. */
+        private final String label;
 
         Refusal(String key) {
-            this.key = key;
+            this.label = "over " + key;
         }
     }
 
@@ -60,10 +68,7 @@ public final class ConnectionGate {
     private final LongAdder refusedTotal = new LongAdder();
     /** Access-ordered: the eldest entry is the address seen least recently. Guarded by {@code this}. */
     private final LinkedHashMap<InetAddress, Bucket> buckets = new LinkedHashMap<>(16, 0.75f, true);
-    /** Guarded by {@code this}. */
-    private final long[] refusedSinceLog = new long[Refusal.values().length];
-    private long lastLogNanos;
-    private boolean loggedOnce;
+    private final RateLimitedLog refusals;
 
     /** A token bucket: {@code tokens} as of {@code lastNanos}. */
     private static final class Bucket {
@@ -86,6 +91,7 @@ public final class ConnectionGate {
         this.ratePerNano = limits.maxConnectRatePerAddress() / 1e9;
         this.burst = limits.effectiveConnectBurst();
         this.nanoClock = nanoClock;
+        this.refusals = new RateLimitedLog(LOG, Level.WARN, LOG_INTERVAL, nanoClock);
     }
 
     /** Client connections open now (admitted and not yet closed), over all listeners. */
@@ -111,9 +117,12 @@ public final class ConnectionGate {
     /**
      * Decides on one accepted connection; on admission counts it until its channel closes.
      *
+     * @param listenerOpen the listener's count of open connections
+     * @param listenerMax the listener's {@code max-connections} (0 = none)
+     * @param release the listener's shared close listener, which gives back what admission counted
      * @return null when admitted, else why not
      */
-    Refusal admit(Channel child, AtomicInteger listenerOpen, int listenerMax) {
+    Refusal admit(Channel child, AtomicInteger listenerOpen, int listenerMax, ChannelFutureListener release) {
         if (ratePerNano > 0) {
             InetAddress address = addressOf(child.remoteAddress());
             if (address != null && !takeToken(address)) {
@@ -137,13 +146,16 @@ public final class ConnectionGate {
         // the channel is not registered yet: the listener runs on its event loop when it closes. (Should its
         // registration fail, Netty closes it without completing the close future; that happens only while the
         // worker loops shut down, when the counts no longer matter.)
-        child.closeFuture().addListener(f -> {
-            open.decrementAndGet();
-            if (listenerMax > 0) {
-                listenerOpen.decrementAndGet();
-            }
-        });
+        child.closeFuture().addListener(release);
         return null;
+    }
+
+    /** Gives back what {@link #admit} counted for a connection of a listener: called once, when it closes. */
+    private void release(AtomicInteger listenerOpen, int listenerMax) {
+        open.decrementAndGet();
+        if (listenerMax > 0) {
+            listenerOpen.decrementAndGet();
+        }
     }
 
     private static InetAddress addressOf(SocketAddress a) {
@@ -192,29 +204,8 @@ public final class ConnectionGate {
 
     private void refused(Refusal why, Channel child, ListenerConfig listener) {
         refusedTotal.increment();
-        long now = nanoClock.getAsLong();
-        String line = null;
-        synchronized (this) {
-            refusedSinceLog[why.ordinal()]++;
-            if (!loggedOnce || now - lastLogNanos >= LOG_INTERVAL_NANOS) {
-                StringBuilder sb = new StringBuilder();
-                for (Refusal r : Refusal.values()) {
-                    if (refusedSinceLog[r.ordinal()] > 0) {
-                        sb.append(sb.length() == 0 ? "" : ", ").append(refusedSinceLog[r.ordinal()]).append(" over ")
-                                .append(r.key);
-                        refusedSinceLog[r.ordinal()] = 0;
-                    }
-                }
-                line = sb.toString();
-                loggedOnce = true;
-                lastLogNanos = now;
-            }
-        }
-        if (line != null) {
-            LOG.warn("Connections refused at accept ({}); latest from {} on the {} listener {}; at most one such line"
-                    + " every {} s", line, child.remoteAddress(), listener.type().configName(), child.localAddress(),
-                    LOG_INTERVAL_NANOS / 1_000_000_000L);
-        }
+        refusals.logKind(why.label, "Connections refused at accept; latest from {} on the {} listener {}",
+                child.remoteAddress(), listener.type().configName(), child.localAddress());
     }
 
     /** Admission on one listener's server channel: sees each accepted child channel before it is registered. */
@@ -222,15 +213,19 @@ public final class ConnectionGate {
     private final class AcceptHandler extends ChannelInboundHandlerAdapter {
         private final ListenerConfig listener;
         private final AtomicInteger listenerOpen = new AtomicInteger();
+        /** One for all connections of the listener: an admitted connection adds no closure of its own. */
+        private final ChannelFutureListener release;
 
         AcceptHandler(ListenerConfig listener) {
             this.listener = listener;
+            int max = listener.maxConnections();
+            this.release = f -> release(listenerOpen, max);
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof Channel child) {
-                Refusal why = admit(child, listenerOpen, listener.maxConnections());
+                Refusal why = admit(child, listenerOpen, listener.maxConnections(), release);
                 if (why != null) {
                     // not registered with a worker loop: close the socket here, nothing of it is read
                     child.unsafe().closeForcibly();
