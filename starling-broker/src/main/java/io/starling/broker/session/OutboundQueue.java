@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
  * budget looks for what to shed, and leaves them when it is empty again: a set operation per such round trip, not per
  * message.
  *
- * <p>Cost: one {@link ArrayDeque} entry per queued message (the message itself is shared). Confined to the session's
- * owner loop, except {@link #bytesFromAnyThread()}.
+ * <p>Cost: one {@link ArrayDeque} entry per queued message (the message itself is shared); the deque is made for the
+ * first message and kept. Confined to the session's owner loop, except {@link #bytesFromAnyThread()}.
  */
 final class OutboundQueue {
 
@@ -43,7 +43,8 @@ final class OutboundQueue {
     private final BrokerConfig config;
     private final BrokerMetrics metrics;
     private final LargeQueues largeQueues;
-    private final ArrayDeque<Delivery> queue = new ArrayDeque<>(2); // grows on demand; most sessions queue nothing
+    /** Made for the first message; grows on demand (most sessions queue nothing, or little). */
+    private ArrayDeque<Delivery> queue;
     /** Bytes of {@link #queue}; written on the owner only, read from other loops by the queue budget (opaque). */
     private long bytes;
     /** Whether the session is in {@link #largeQueues}. */
@@ -63,11 +64,18 @@ final class OutboundQueue {
     }
 
     boolean isEmpty() {
-        return queue.isEmpty();
+        return queue == null || queue.isEmpty();
     }
 
     int size() {
-        return queue.size();
+        return queue == null ? 0 : queue.size();
+    }
+
+    private ArrayDeque<Delivery> deque() {
+        if (queue == null) {
+            queue = new ArrayDeque<>(2);
+        }
+        return queue;
     }
 
     /** Bytes queued, as the queue limits count them ({@code Message.weight()} per delivery); on the owner. */
@@ -86,7 +94,7 @@ final class OutboundQueue {
     }
 
     Delivery peek() {
-        return queue.peekFirst();
+        return queue == null ? null : queue.peekFirst();
     }
 
     /** Removes and returns the oldest delivery. */
@@ -102,8 +110,8 @@ final class OutboundQueue {
      */
     void offer(Delivery d) {
         long w = d.message().weight();
-        if (queue.size() >= config.maxQueuedMessages() || bytes + w > config.maxQueuedBytes()) {
-            if (config.dropPolicy() == DropPolicy.DROP_OLDEST && !queue.isEmpty()) {
+        if (size() >= config.maxQueuedMessages() || bytes + w > config.maxQueuedBytes()) {
+            if (config.dropPolicy() == DropPolicy.DROP_OLDEST && !isEmpty()) {
                 Delivery old = queue.pollFirst();
                 addBytes(-old.message().weight());
                 countDrop();
@@ -112,25 +120,30 @@ final class OutboundQueue {
                 return;
             }
         }
-        queue.addLast(d);
+        deque().addLast(d);
         addBytes(w);
     }
 
     /** Queues a stored delivery paged in from the store: the stored queue's own limits have admitted it already. */
     void addStored(Delivery d) {
-        queue.addLast(d);
+        deque().addLast(d);
         addBytes(d.message().weight());
     }
 
     /** Forgets everything queued. */
     void clear() {
-        queue.clear();
+        if (queue != null) {
+            queue.clear();
+        }
         addBytes(-bytes);
     }
 
     /** Removes and returns the deliveries that came through shared subscriptions, in queue order. */
     List<Delivery> takeShared() {
         List<Delivery> taken = new ArrayList<>();
+        if (queue == null) {
+            return taken;
+        }
         for (Iterator<Delivery> it = queue.iterator(); it.hasNext(); ) {
             Delivery d = it.next();
             if (d.group() != null) {
@@ -144,7 +157,7 @@ final class OutboundQueue {
 
     /** The queued deliveries, oldest first (a copy; for tests). */
     List<Delivery> snapshot() {
-        return List.copyOf(queue);
+        return queue == null ? List.of() : List.copyOf(queue);
     }
 
     /** Counts a delivery that was not queued (the stored queue refused it): as a drop of this queue. */
@@ -155,7 +168,7 @@ final class OutboundQueue {
         long now = System.nanoTime();
         if (lastDropLogNs == 0 || now - lastDropLogNs > DROP_LOG_INTERVAL_NS) {
             LOG.warn("Queue of client '{}' full ({} messages, {} bytes): dropped {} message(s)", session.clientId(),
-                    queue.size(), bytes, droppedSinceLog);
+                    size(), bytes, droppedSinceLog);
             droppedSinceLog = 0;
             lastDropLogNs = now;
         }
@@ -169,6 +182,9 @@ final class OutboundQueue {
     long unloadStored(long bytes) {
         long sum = 0;
         long from = 0;
+        if (queue == null) {
+            return 0;
+        }
         for (Iterator<Delivery> it = queue.descendingIterator(); it.hasNext() && sum < bytes; ) {
             Delivery d = it.next();
             if (d.isStored()) {
@@ -202,7 +218,7 @@ final class OutboundQueue {
     long dropUnstored(long bytes, boolean qos0Only) {
         long freed = 0;
         int count = 0;
-        for (int i = 0, n = queue.size(); i < n; i++) {
+        for (int i = 0, n = size(); i < n; i++) {
             Delivery d = queue.pollFirst();
             if (freed < bytes && !d.isStored() && (!qos0Only || d.qos() == 0)) {
                 freed += d.message().weight();

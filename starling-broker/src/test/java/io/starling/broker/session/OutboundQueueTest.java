@@ -137,4 +137,17 @@ class OutboundQueueTest {
         assertThat(q.unloadStored(1000)).as("nothing stored is left").isZero();
         assertThat(tags(q)).containsExactly(2);
     }
+
+    @Test
+    void aQueueThatNeverHeldAMessageAnswersAsEmpty() {
+        OutboundQueue q = queue(BrokerConfig.builder().build());
+        assertThat(q.isEmpty()).isTrue();
+        assertThat(q.peek()).isNull();
+        assertThat(q.snapshot()).isEmpty();
+        assertThat(q.takeShared()).isEmpty();
+        assertThat(q.unloadStored(100)).isZero();
+        assertThat(q.dropUnstored(100, false)).isZero();
+        q.clear();
+        assertThat(metrics.queuedBytes.sum()).isZero();
+    }
 }
