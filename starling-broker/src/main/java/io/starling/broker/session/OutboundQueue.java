@@ -4,14 +4,17 @@ import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.BrokerConfig.DropPolicy;
 import io.starling.broker.message.Delivery;
 import io.starling.broker.metrics.BrokerMetrics;
+import io.starling.broker.log.RateLimitedLog;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * A session's in-memory queue of deliveries waiting for the in-flight window or the socket: bounded by
@@ -22,12 +25,13 @@ import org.slf4j.LoggerFactory;
  * message.
  *
  * <p>Cost: one {@link ArrayDeque} entry per queued message (the message itself is shared); the deque is made for the
- * first message and kept. Confined to the session's owner loop, except {@link #bytesFromAnyThread()}.
+ * first message and kept, and the log of drops for the first drop. Confined to the session's owner loop, except
+ * {@link #bytesFromAnyThread()}.
  */
 final class OutboundQueue {
 
     private static final Logger LOG = LoggerFactory.getLogger(OutboundQueue.class);
-    private static final long DROP_LOG_INTERVAL_NS = 10_000_000_000L;
+    private static final Duration DROP_LOG_INTERVAL = Duration.ofSeconds(10);
     /** {@link #bytes}, written with opaque stores so that the queue budget can read it from another loop. */
     private static final VarHandle BYTES;
 
@@ -53,8 +57,8 @@ final class OutboundQueue {
     private long largeQueueBytes;
     /** Messages dropped (its own limits or the global budget). */
     private long dropped;
-    private long droppedSinceLog;
-    private long lastDropLogNs;
+    /** At most one line about this queue's drops every {@link #DROP_LOG_INTERVAL}; made at the first drop. */
+    private RateLimitedLog dropLog;
 
     OutboundQueue(Session session, BrokerConfig config, BrokerMetrics metrics, LargeQueues largeQueues) {
         this.session = session;
@@ -164,14 +168,18 @@ final class OutboundQueue {
     void countDrop() {
         metrics.messagesDropped.increment();
         dropped++;
-        droppedSinceLog++;
-        long now = System.nanoTime();
-        if (lastDropLogNs == 0 || now - lastDropLogNs > DROP_LOG_INTERVAL_NS) {
-            LOG.warn("Queue of client '{}' full ({} messages, {} bytes): dropped {} message(s)", session.clientId(),
-                    size(), bytes, droppedSinceLog);
-            droppedSinceLog = 0;
-            lastDropLogNs = now;
+        RateLimitedLog log = dropLog;
+        if (log == null) {
+            log = new RateLimitedLog(LOG, Level.WARN, DROP_LOG_INTERVAL, session.context().clock()::nanos);
+            dropLog = log;
         }
+        log.log("Queue of client '{}' full ({}): dropped a message", session.clientId(), this);
+    }
+
+    /** How full the queue is, for the log: its messages and bytes when the line is written. */
+    @Override
+    public String toString() {
+        return size() + " messages, " + bytes + " bytes";
     }
 
     /**

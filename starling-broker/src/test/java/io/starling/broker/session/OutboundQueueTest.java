@@ -150,4 +150,15 @@ class OutboundQueueTest {
         q.clear();
         assertThat(metrics.queuedBytes.sum()).isZero();
     }
+
+    @Test
+    void itsDescriptionForTheDropLineIsItsFillWhenWritten() {
+        OutboundQueue q = queue(BrokerConfig.builder().maxQueuedMessages(2).build());
+        assertThat(q).hasToString("0 messages, 0 bytes");
+        q.offer(delivery(1, 1));
+        q.offer(delivery(1, 2));
+        q.offer(delivery(1, 3)); // dropped, and logged with the fill below
+        assertThat(q).hasToString("2 messages, 200 bytes");
+        assertThat(q.dropped()).isEqualTo(1);
+    }
 }
