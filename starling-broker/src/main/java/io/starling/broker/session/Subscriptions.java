@@ -27,7 +27,7 @@ final class Subscriptions {
     /** A read-only view of the subscriptions by filter; an empty map while there has never been one. */
     Map<String, Subscription> view() {
         if (byFilter == null) {
-            return Map.of();
+            return Collections.emptyMap();
         }
         if (view == null) {
             view = Collections.unmodifiableMap(byFilter);
