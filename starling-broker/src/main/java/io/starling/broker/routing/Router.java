@@ -3,6 +3,7 @@ package io.starling.broker.routing;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.EventExecutorGroup;
 import io.starling.broker.config.BrokerConfig.SharedSubscriptionStrategy;
+import io.starling.broker.log.RateLimitedLog;
 import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.message.Delivery;
 import io.starling.broker.message.Message;
@@ -13,16 +14,16 @@ import io.starling.broker.store.Store;
 import io.starling.broker.topic.SharedGroup;
 import io.starling.broker.topic.Subscription;
 import io.starling.broker.topic.SubscriptionIndex;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Routes a published message: updates the retained store, matches the subscription index, works out each
@@ -53,7 +54,6 @@ import org.slf4j.LoggerFactory;
 public final class Router {
 
     private static final Logger LOG = LoggerFactory.getLogger(Router.class);
-    private static final long REFUSAL_LOG_INTERVAL_NS = 10_000_000_000L;
 
     private final SubscriptionIndex index;
     private final RetainedStore retained;
@@ -64,8 +64,16 @@ public final class Router {
     private final QueueStore queues;
     private final Map<EventExecutor, Outbox> outboxes = new IdentityHashMap<>();
     private final SharedGroup.Members memberCheck = this::memberState;
-    private final LongAdder refusedSinceLog = new LongAdder();
-    private final AtomicLong lastRefusalLogNs = new AtomicLong(System.nanoTime() - REFUSAL_LOG_INTERVAL_NS);
+    /** Refused retentions: at most one line every 10 s for the whole broker, the rest counted. */
+    private final RateLimitedLog refusalLog = new RateLimitedLog(LOG, Level.WARN, Duration.ofSeconds(10));
+    /** The retained store's fill and limits as the refusal line shows them, read when a line is written. */
+    private final Object retainedLimits = new Object() {
+        @Override
+        public String toString() {
+            return retained.size() + " messages, " + retained.bytes() + " bytes; max-retained-messages "
+                    + retained.maxMessages() + ", max-retained-bytes " + retained.maxBytes();
+        }
+    };
 
     public Router(SubscriptionIndex index, RetainedStore retained, Function<String, Session> sessions,
             EventExecutorGroup loops, BrokerMetrics metrics, DeliveryGovernor governor,
@@ -143,16 +151,8 @@ public final class Router {
     /** Counts a refused retention and logs it, at most one line every 10 s for the whole broker. */
     private void retainRefused(Message m) {
         metrics.retainedRefused.increment();
-        refusedSinceLog.increment();
-        long now = System.nanoTime();
-        long last = lastRefusalLogNs.get();
-        if (now - last >= REFUSAL_LOG_INTERVAL_NS && lastRefusalLogNs.compareAndSet(last, now)) {
-            LOG.warn("Retained messages at their limit ({} messages, {} bytes; max-retained-messages {},"
-                    + " max-retained-bytes {}): refused to retain {} message(s) since the last report, the latest on"
-                    + " '{}' from client '{}'; at most one such line every 10 s", retained.size(), retained.bytes(),
-                    retained.maxMessages(), retained.maxBytes(), refusedSinceLog.sumThenReset(), m.topic(),
-                    m.publisherId());
-        }
+        refusalLog.log("Retained messages at their limit ({}): refused to retain a message, the latest on '{}' from"
+                + " client '{}'", retainedLimits, m.topic(), m.publisherId());
     }
 
     /**

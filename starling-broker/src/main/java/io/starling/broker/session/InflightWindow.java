@@ -13,7 +13,8 @@ import java.util.Set;
 /**
  * A session's outbound QoS 1/2 messages awaiting acknowledgement, by packet id, in the order they were sent (the order
  * they are re-sent in when the session is resumed [MQTT-4.4.0-1]), and the allocation of packet ids that are not in
- * use. Cost: one map entry per in-flight message. Confined to the session's owner loop.
+ * use. Cost: one map entry per in-flight message; the map is made for the first one and kept. Confined to the session's
+ * owner loop.
  */
 final class InflightWindow {
 
@@ -33,19 +34,27 @@ final class InflightWindow {
         }
     }
 
-    private final LinkedHashMap<Integer, Entry> entries = new LinkedHashMap<>();
+    /** {@code null} until the first message is in flight. */
+    private LinkedHashMap<Integer, Entry> entries;
     private int nextPacketId = 1;
 
     int size() {
-        return entries.size();
+        return entries == null ? 0 : entries.size();
     }
 
     Entry get(int packetId) {
-        return entries.get(packetId);
+        return entries == null ? null : entries.get(packetId);
     }
 
     Entry remove(int packetId) {
-        return entries.remove(packetId);
+        return entries == null ? null : entries.remove(packetId);
+    }
+
+    private LinkedHashMap<Integer, Entry> entries() {
+        if (entries == null) {
+            entries = new LinkedHashMap<>();
+        }
+        return entries;
     }
 
     /** A packet id not in use, the next after the last one given (1 to 65,535, then round again). */
@@ -53,7 +62,7 @@ final class InflightWindow {
         while (true) {
             int id = nextPacketId;
             nextPacketId = id == 65_535 ? 1 : id + 1;
-            if (!entries.containsKey(id)) {
+            if (entries == null || !entries.containsKey(id)) {
                 return id;
             }
         }
@@ -62,7 +71,7 @@ final class InflightWindow {
     /** A PUBLISH of {@code d} was sent with {@code packetId}. */
     Entry add(int packetId, Delivery d) {
         Entry e = new Entry(d);
-        entries.put(packetId, e);
+        entries().put(packetId, e);
         return e;
     }
 
@@ -81,7 +90,7 @@ final class InflightWindow {
             } else {
                 seqs.add(f.delivery().seq());
             }
-            entries.put(f.packetId(), e);
+            entries().put(f.packetId(), e);
             maxId = Math.max(maxId, f.packetId());
         }
         nextPacketId = maxId == 65_535 ? 1 : maxId + 1;
@@ -94,6 +103,9 @@ final class InflightWindow {
      */
     List<Delivery> takeSharedQos1() {
         List<Delivery> taken = new ArrayList<>();
+        if (entries == null) {
+            return taken;
+        }
         for (Iterator<Entry> it = entries.values().iterator(); it.hasNext(); ) {
             Entry e = it.next();
             if (e.delivery != null && e.delivery.group() != null && e.delivery.qos() == 1) {
@@ -106,16 +118,18 @@ final class InflightWindow {
 
     /** The entries in the order they were sent (a copy: the caller may change the window while it walks it). */
     List<Map.Entry<Integer, Entry>> snapshot() {
-        return new ArrayList<>(entries.entrySet());
+        return entries == null ? new ArrayList<>() : new ArrayList<>(entries.entrySet());
     }
 
     void clear() {
-        entries.clear();
+        if (entries != null) {
+            entries.clear();
+        }
     }
 
     /** Forgets everything and starts packet ids again from 1 (Clean Start). */
     void reset() {
-        entries.clear();
+        clear();
         nextPacketId = 1;
     }
 }

@@ -4,14 +4,17 @@ import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.BrokerConfig.DropPolicy;
 import io.starling.broker.message.Delivery;
 import io.starling.broker.metrics.BrokerMetrics;
+import io.starling.broker.log.RateLimitedLog;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * A session's in-memory queue of deliveries waiting for the in-flight window or the socket: bounded by
@@ -21,13 +24,14 @@ import org.slf4j.LoggerFactory;
  * budget looks for what to shed, and leaves them when it is empty again: a set operation per such round trip, not per
  * message.
  *
- * <p>Cost: one {@link ArrayDeque} entry per queued message (the message itself is shared). Confined to the session's
- * owner loop, except {@link #bytesFromAnyThread()}.
+ * <p>Cost: one {@link ArrayDeque} entry per queued message (the message itself is shared); the deque is made for the
+ * first message and kept, and the log of drops for the first drop. Confined to the session's owner loop, except
+ * {@link #bytesFromAnyThread()}.
  */
 final class OutboundQueue {
 
     private static final Logger LOG = LoggerFactory.getLogger(OutboundQueue.class);
-    private static final long DROP_LOG_INTERVAL_NS = 10_000_000_000L;
+    private static final Duration DROP_LOG_INTERVAL = Duration.ofSeconds(10);
     /** {@link #bytes}, written with opaque stores so that the queue budget can read it from another loop. */
     private static final VarHandle BYTES;
 
@@ -43,7 +47,8 @@ final class OutboundQueue {
     private final BrokerConfig config;
     private final BrokerMetrics metrics;
     private final LargeQueues largeQueues;
-    private final ArrayDeque<Delivery> queue = new ArrayDeque<>(2); // grows on demand; most sessions queue nothing
+    /** Made for the first message; grows on demand (most sessions queue nothing, or little). */
+    private ArrayDeque<Delivery> queue;
     /** Bytes of {@link #queue}; written on the owner only, read from other loops by the queue budget (opaque). */
     private long bytes;
     /** Whether the session is in {@link #largeQueues}. */
@@ -52,8 +57,8 @@ final class OutboundQueue {
     private long largeQueueBytes;
     /** Messages dropped (its own limits or the global budget). */
     private long dropped;
-    private long droppedSinceLog;
-    private long lastDropLogNs;
+    /** At most one line about this queue's drops every {@link #DROP_LOG_INTERVAL}; made at the first drop. */
+    private RateLimitedLog dropLog;
 
     OutboundQueue(Session session, BrokerConfig config, BrokerMetrics metrics, LargeQueues largeQueues) {
         this.session = session;
@@ -63,11 +68,18 @@ final class OutboundQueue {
     }
 
     boolean isEmpty() {
-        return queue.isEmpty();
+        return queue == null || queue.isEmpty();
     }
 
     int size() {
-        return queue.size();
+        return queue == null ? 0 : queue.size();
+    }
+
+    private ArrayDeque<Delivery> deque() {
+        if (queue == null) {
+            queue = new ArrayDeque<>(2);
+        }
+        return queue;
     }
 
     /** Bytes queued, as the queue limits count them ({@code Message.weight()} per delivery); on the owner. */
@@ -86,7 +98,7 @@ final class OutboundQueue {
     }
 
     Delivery peek() {
-        return queue.peekFirst();
+        return queue == null ? null : queue.peekFirst();
     }
 
     /** Removes and returns the oldest delivery. */
@@ -102,8 +114,8 @@ final class OutboundQueue {
      */
     void offer(Delivery d) {
         long w = d.message().weight();
-        if (queue.size() >= config.maxQueuedMessages() || bytes + w > config.maxQueuedBytes()) {
-            if (config.dropPolicy() == DropPolicy.DROP_OLDEST && !queue.isEmpty()) {
+        if (size() >= config.maxQueuedMessages() || bytes + w > config.maxQueuedBytes()) {
+            if (config.dropPolicy() == DropPolicy.DROP_OLDEST && !isEmpty()) {
                 Delivery old = queue.pollFirst();
                 addBytes(-old.message().weight());
                 countDrop();
@@ -112,25 +124,30 @@ final class OutboundQueue {
                 return;
             }
         }
-        queue.addLast(d);
+        deque().addLast(d);
         addBytes(w);
     }
 
     /** Queues a stored delivery paged in from the store: the stored queue's own limits have admitted it already. */
     void addStored(Delivery d) {
-        queue.addLast(d);
+        deque().addLast(d);
         addBytes(d.message().weight());
     }
 
     /** Forgets everything queued. */
     void clear() {
-        queue.clear();
+        if (queue != null) {
+            queue.clear();
+        }
         addBytes(-bytes);
     }
 
     /** Removes and returns the deliveries that came through shared subscriptions, in queue order. */
     List<Delivery> takeShared() {
         List<Delivery> taken = new ArrayList<>();
+        if (queue == null) {
+            return taken;
+        }
         for (Iterator<Delivery> it = queue.iterator(); it.hasNext(); ) {
             Delivery d = it.next();
             if (d.group() != null) {
@@ -144,21 +161,25 @@ final class OutboundQueue {
 
     /** The queued deliveries, oldest first (a copy; for tests). */
     List<Delivery> snapshot() {
-        return List.copyOf(queue);
+        return queue == null ? List.of() : List.copyOf(queue);
     }
 
     /** Counts a delivery that was not queued (the stored queue refused it): as a drop of this queue. */
     void countDrop() {
         metrics.messagesDropped.increment();
         dropped++;
-        droppedSinceLog++;
-        long now = System.nanoTime();
-        if (lastDropLogNs == 0 || now - lastDropLogNs > DROP_LOG_INTERVAL_NS) {
-            LOG.warn("Queue of client '{}' full ({} messages, {} bytes): dropped {} message(s)", session.clientId(),
-                    queue.size(), bytes, droppedSinceLog);
-            droppedSinceLog = 0;
-            lastDropLogNs = now;
+        RateLimitedLog log = dropLog;
+        if (log == null) {
+            log = new RateLimitedLog(LOG, Level.WARN, DROP_LOG_INTERVAL, session.context().clock()::nanos);
+            dropLog = log;
         }
+        log.log("Queue of client '{}' full ({}): dropped a message", session.clientId(), this);
+    }
+
+    /** How full the queue is, for the log: its messages and bytes when the line is written. */
+    @Override
+    public String toString() {
+        return size() + " messages, " + bytes + " bytes";
     }
 
     /**
@@ -169,6 +190,9 @@ final class OutboundQueue {
     long unloadStored(long bytes) {
         long sum = 0;
         long from = 0;
+        if (queue == null) {
+            return 0;
+        }
         for (Iterator<Delivery> it = queue.descendingIterator(); it.hasNext() && sum < bytes; ) {
             Delivery d = it.next();
             if (d.isStored()) {
@@ -202,7 +226,7 @@ final class OutboundQueue {
     long dropUnstored(long bytes, boolean qos0Only) {
         long freed = 0;
         int count = 0;
-        for (int i = 0, n = queue.size(); i < n; i++) {
+        for (int i = 0, n = size(); i < n; i++) {
             Delivery d = queue.pollFirst();
             if (freed < bytes && !d.isStored() && (!qos0Only || d.qos() == 0)) {
                 freed += d.message().weight();

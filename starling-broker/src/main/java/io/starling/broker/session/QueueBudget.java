@@ -2,8 +2,10 @@ package io.starling.broker.session;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.log.RateLimitedLog;
 import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -15,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The global memory budget for undelivered messages ({@code max-queued-bytes-total}): the bytes queued in memory in
@@ -52,7 +55,6 @@ public final class QueueBudget {
     public static final long MAX_PAUSE_MS = 1000;
     /** Upper bound of {@link #largeQueueBytes}: queues from this size are candidates for shedding. */
     public static final long LARGE_QUEUE_BYTES = 16 * 1024;
-    private static final long REPORT_INTERVAL_NS = TimeUnit.SECONDS.toNanos(10);
     private static final long FULL_SCAN_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
     /** A shed round whose tasks have not all run after this long (a loop shutting down) no longer blocks the next. */
     private static final long ROUND_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(1);
@@ -83,12 +85,13 @@ public final class QueueBudget {
     private final LongAdder pauses = new LongAdder();
     private final LongAdder pausesTimedOut = new LongAdder();
     private final LongAdder rounds = new LongAdder();
+    /** What shedding and pauses did: at most one line every 10 s (on the broker's clock). */
+    private final RateLimitedLog reportLog;
 
     // confined to the check, which runs on one loop at a time (handed over through {@link #checking})
     private AtomicInteger round;
     private long roundStartedNs;
     private long lastFullScanNs;
-    private long lastReportNs;
     private long reportedShed;
     private long reportedTimeouts;
     private String largestClientId;
@@ -125,7 +128,7 @@ public final class QueueBudget {
             // routed them, so the check after that batch may come too early to see them
             largeQueues.onJoin(s -> startChecking(s.owner()));
         }
-        this.lastReportNs = clock.nanos() - REPORT_INTERVAL_NS;
+        this.reportLog = new RateLimitedLog(LOG, Level.WARN, Duration.ofSeconds(10), clock::nanos);
         this.lastFullScanNs = clock.nanos() - FULL_SCAN_INTERVAL_NS;
     }
 
@@ -250,7 +253,7 @@ public final class QueueBudget {
                 shed(total, now);
             }
             resumePaused(total, now);
-            report(now);
+            report();
         } catch (RuntimeException e) {
             // never leave paused connections without a checker: the next check runs as usual
             LOG.warn("max-queued-bytes-total: check failed", e);
@@ -372,21 +375,18 @@ public final class QueueBudget {
         return cuts;
     }
 
-    private void report(long now) {
-        if (now - lastReportNs < REPORT_INTERVAL_NS) {
-            return;
-        }
+    private void report() {
         long shedNow = metrics.messagesShed.sum();
         long timeoutsNow = pausesTimedOut.sum();
         if (shedNow == reportedShed && timeoutsNow == reportedTimeouts) {
             return;
         }
-        LOG.warn("max-queued-bytes-total ({} bytes) reached: {} message(s) dropped from the largest queues "
+        if (reportLog.log("max-queued-bytes-total ({} bytes) reached: {} message(s) dropped from the largest queues "
                 + "(largest: client '{}', {} bytes queued), {} publisher pause(s) ended by the {} ms limit, "
-                + "{} bytes queued now; at most one such line every 10 s", highWaterMark, shedNow - reportedShed,
-                largestClientId, largestBytes, timeoutsNow - reportedTimeouts, MAX_PAUSE_MS, queuedBytes.sum());
-        reportedShed = shedNow;
-        reportedTimeouts = timeoutsNow;
-        lastReportNs = now;
+                + "{} bytes queued now", highWaterMark, shedNow - reportedShed, largestClientId, largestBytes,
+                timeoutsNow - reportedTimeouts, MAX_PAUSE_MS, queuedBytes.sum())) {
+            reportedShed = shedNow;
+            reportedTimeouts = timeoutsNow;
+        }
     }
 }

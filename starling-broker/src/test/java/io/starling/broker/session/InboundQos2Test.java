@@ -38,4 +38,26 @@ class InboundQos2Test {
         ids.clear();
         assertThat(ids.size()).isZero();
     }
+
+    @Test
+    void noIdAwaitsReleaseBeforeTheFirst() {
+        assertThat(ids.size()).isZero();
+        assertThat(ids.isAwaitingRelease(1)).isFalse();
+        assertThat(ids.release(1)).isFalse();
+        ids.set(1, false);
+        ids.restore(List.of());
+        ids.clear();
+        assertThat(ids.size()).isZero();
+    }
+
+    @Test
+    void changesAreWrittenToTheRecordOfAStoredSession() {
+        FakeSessionParts.Record record = new FakeSessionParts.Record();
+        assertThat(ids.begin(5, record)).isTrue();
+        assertThat(ids.begin(5, record)).as("a duplicate writes nothing").isFalse();
+        assertThat(ids.release(6, record)).isFalse();
+        assertThat(ids.release(5, record)).isTrue();
+        assertThat(ids.begin(7, null)).as("not stored").isTrue();
+        assertThat(record.writes).containsExactly("inboundQos2 5 true", "inboundQos2 5 false");
+    }
 }

@@ -5,6 +5,7 @@ import static io.starling.broker.session.Deliveries.shared;
 import static io.starling.broker.session.Deliveries.stored;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.starling.broker.message.Delivery;
 import io.starling.broker.store.StoredInflight;
 import java.util.List;
 import java.util.Map;
@@ -75,6 +76,19 @@ class InflightWindowTest {
         assertThat(window.allocatePacketId()).as("clear keeps the sequence").isEqualTo(3);
         window.reset();
         assertThat(window.size()).isZero();
+        assertThat(window.allocatePacketId()).isEqualTo(1);
+    }
+
+    @Test
+    void aWindowThatNeverHadAMessageAnswersAsEmpty() {
+        assertThat(window.size()).isZero();
+        assertThat(window.get(1)).isNull();
+        assertThat(window.remove(1)).isNull();
+        assertThat(window.snapshot()).isEmpty();
+        List<Delivery> taken = window.takeSharedQos1();
+        assertThat(taken).isEmpty();
+        taken.add(delivery(1, 1)); // the session adds the queue's shared deliveries to it
+        window.clear();
         assertThat(window.allocatePacketId()).isEqualTo(1);
     }
 }

@@ -137,4 +137,28 @@ class OutboundQueueTest {
         assertThat(q.unloadStored(1000)).as("nothing stored is left").isZero();
         assertThat(tags(q)).containsExactly(2);
     }
+
+    @Test
+    void aQueueThatNeverHeldAMessageAnswersAsEmpty() {
+        OutboundQueue q = queue(BrokerConfig.builder().build());
+        assertThat(q.isEmpty()).isTrue();
+        assertThat(q.peek()).isNull();
+        assertThat(q.snapshot()).isEmpty();
+        assertThat(q.takeShared()).isEmpty();
+        assertThat(q.unloadStored(100)).isZero();
+        assertThat(q.dropUnstored(100, false)).isZero();
+        q.clear();
+        assertThat(metrics.queuedBytes.sum()).isZero();
+    }
+
+    @Test
+    void itsDescriptionForTheDropLineIsItsFillWhenWritten() {
+        OutboundQueue q = queue(BrokerConfig.builder().maxQueuedMessages(2).build());
+        assertThat(q).hasToString("0 messages, 0 bytes");
+        q.offer(delivery(1, 1));
+        q.offer(delivery(1, 2));
+        q.offer(delivery(1, 3)); // dropped, and logged with the fill below
+        assertThat(q).hasToString("2 messages, 200 bytes");
+        assertThat(q.dropped()).isEqualTo(1);
+    }
 }

@@ -4,12 +4,14 @@ import static io.starling.store.rocksdb.SessionKeys.longKey;
 import static io.starling.store.rocksdb.SessionKeys.queueEntry;
 import static io.starling.store.rocksdb.SessionKeys.queueKey;
 
+import io.starling.broker.log.RateLimitedLog;
 import io.starling.broker.message.Delivery;
 import io.starling.broker.message.Message;
 import io.starling.broker.store.QueueOwner;
 import io.starling.broker.store.QueueStore;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +20,7 @@ import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The stored queues of all sessions: messages stored once however many queues refer to them ({@code messages}), and
@@ -32,7 +35,6 @@ final class StoredQueues implements QueueStore {
     private static final Logger LOG = LoggerFactory.getLogger(StoredQueues.class);
     private static final byte[] NEXT_SEQ_KEY = "next-seq".getBytes(StandardCharsets.UTF_8);
     private static final long SEQ_BLOCK = 1L << 20;
-    private static final long DROP_LOG_INTERVAL_NS = 10_000_000_000L;
 
     private final RocksDB db;
     private final Committer committer;
@@ -53,7 +55,8 @@ final class StoredQueues implements QueueStore {
     private long droppedFull;
     private long nextSeq;
     private long seqLimit;
-    private long lastDropLogNs;
+    /** Refused deliveries: at most one line every 10 s, the rest counted (committer). */
+    private final RateLimitedLog dropLog = new RateLimitedLog(LOG, Level.WARN, Duration.ofSeconds(10));
 
     StoredQueues(RocksDB db, Committer committer, Map<KeySpace, ColumnFamilyHandle> handles, long maxQueuedMessages,
             long maxQueuedBytes, long maxStoredBytesTotal) throws RocksDBException {
@@ -165,12 +168,8 @@ final class StoredQueues implements QueueStore {
     }
 
     private void logDrop(Generation g) {
-        long now = System.nanoTime();
-        if (lastDropLogNs == 0 || now - lastDropLogNs > DROP_LOG_INTERVAL_NS) {
-            lastDropLogNs = now;
-            LOG.warn("Stored queue of client '{}' full ({} messages, {} bytes; {} bytes in all stored queues): refusing new"
-                    + " messages ({} so far)", g.clientId, g.count, g.bytes, storedBytesTotal, droppedFull);
-        }
+        dropLog.log("Stored queue of client '{}' full ({} messages, {} bytes; {} bytes in all stored queues): refusing new"
+                + " messages ({} so far)", g.clientId, g.count, g.bytes, storedBytesTotal, droppedFull);
     }
 
     /** A queue entry as a delivery, with its message read from the messages column family; null if it is gone. */
