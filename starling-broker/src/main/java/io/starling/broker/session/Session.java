@@ -12,6 +12,9 @@ import io.starling.broker.topic.Subscription;
 import io.starling.codec.ReasonCode;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One MQTT session, as a coordinator of its parts: its {@link Subscriptions}, its outbound deliveries
@@ -37,6 +40,8 @@ import java.util.Map;
  * stored-queue cursor, the retained feeds and the timers are made when first needed.
  */
 public final class Session implements QueueOwner, RetainedFeed.Target {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
 
     private final String clientId;
     private final SessionContext context;
@@ -93,14 +98,25 @@ public final class Session implements QueueOwner, RetainedFeed.Target {
         return owner;
     }
 
-    /** Runs a command on the session's owner: now if called there, else posted, following ownership changes. */
+    /**
+     * Runs a command on the session's owner: now if called there, else posted, following ownership changes. Once the
+     * owner's loop is shutting down (the broker stops) a posted command is dropped: nothing is sent any more, and what
+     * it would have delivered stays in the store for the session's next start.
+     */
     @Override
     public void execute(Runnable command) {
         EventExecutor o = owner;
         if (o.inEventLoop()) {
             command.run();
-        } else {
+            return;
+        }
+        try {
             o.execute(() -> execute(command));
+        } catch (RejectedExecutionException e) {
+            if (!o.isShuttingDown()) {
+                throw e;
+            }
+            LOG.debug("Client '{}': event loop shut down, dropping a task for the session", clientId);
         }
     }
 
