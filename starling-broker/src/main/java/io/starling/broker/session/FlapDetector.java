@@ -13,8 +13,10 @@ import org.slf4j.LoggerFactory;
  * fighting over one client id or a client stuck in a reconnect loop; what keeps such churn from hurting others is
  * that a take-over is cheap, not this.
  *
- * <p>Memory: one small entry per client id seen in the current window; beyond {@link #MAX_TRACKED} ids, entries
- * whose window has passed are swept, and if that is not enough new ids are not tracked (detection fails open).
+ * <p>Memory: one small entry per client id that connected within about the last two windows: entries whose window
+ * has passed (and whose ban, if any, has ended) are swept once a window, on a connect, so a long-lived connection
+ * does not keep one. Beyond {@link #MAX_TRACKED} ids they are swept at once, and if that is not enough new ids are
+ * not tracked (detection fails open).
  *
  * <p>Thread-safety: any thread; one map operation per CONNECT.
  */
@@ -41,6 +43,7 @@ public final class FlapDetector {
         this.maxConnects = config.maxConnects();
         this.windowNanos = config.window().toNanos();
         this.banNanos = config.ban().toNanos();
+        this.lastSweep.set(clock.nanos());
     }
 
     /**
@@ -52,6 +55,9 @@ public final class FlapDetector {
             return 0;
         }
         long nowNanos = clock.nanos();
+        if (nowNanos - lastSweep.get() > windowNanos) {
+            sweep(nowNanos); // once a window: ids that have not connected for a window hold no entry
+        }
         if (entries.size() >= MAX_TRACKED && !entries.containsKey(clientId)) {
             sweep(nowNanos);
             if (entries.size() >= MAX_TRACKED) {

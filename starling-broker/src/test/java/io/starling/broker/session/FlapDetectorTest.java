@@ -52,6 +52,26 @@ class FlapDetectorTest {
         assertThat(detector.tracked()).isEqualTo(2);
     }
 
+    // an idle long-lived connection keeps no entry: once a window has passed, the next connect of anyone sweeps it
+    @Test
+    void idsThatDidNotConnectForAWindowAreForgotten() {
+        connectAllowed(2);
+        assertThat(detector.connect("other")).isZero();
+        assertThat(detector.tracked()).isEqualTo(2);
+        clock.advance(10_001, TimeUnit.MILLISECONDS);
+        assertThat(detector.connect("third")).isZero();
+        assertThat(detector.tracked()).as("only the id that just connected").isEqualTo(1);
+    }
+
+    @Test
+    void aBannedIdIsKeptUntilItsBanEnds() {
+        connectAllowed(3);
+        assertThat(detector.connect("c")).isPositive();
+        clock.advance(30_000, TimeUnit.MILLISECONDS);
+        assertThat(detector.connect("other")).isZero();
+        assertThat(detector.connect("c")).as("the sweep kept the ban").isEqualTo(TimeUnit.SECONDS.toNanos(30));
+    }
+
     @Test
     void offDetectsNothing() {
         FlapDetector off = new FlapDetector(BrokerConfig.Flapping.OFF, clock);
