@@ -76,14 +76,17 @@ final class Closer {
         closeWithReason(c, ReasonCode.UNSPECIFIED_ERROR, null);
     }
 
-    /**
-     * 1.5 times the Keep Alive passed without a packet from a client that is read, or ({@code readsNothing}) without
-     * a byte taken by a client paused for output.
-     */
-    static void keepAliveExpired(MqttConnection c, boolean readsNothing) {
-        if (readsNothing) {
+    /** 1.5 times the Keep Alive passed without a packet from the client; {@code gate} is the connection's, or null. */
+    static void keepAliveExpired(MqttConnection c, ReadGate gate) {
+        if (gate != null && gate.readsNothingItIsSent()) {
+            // its PINGREQs may wait unread in the socket, but it has not taken a byte for a whole keep-alive period
+            // (1.5 times Keep Alive): dead, or not working as a client (it would not see a PINGRESP either)
             LOG.info("Client '{}' has read nothing it was sent for a keep-alive period, disconnecting", c.clientId());
+        } else if (gate != null && gate.isPaused()) {
+            return; // not reading by our own choice: the client's PINGREQs wait unread in the socket, it is not silent
         } else {
+            // [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5.0) nothing received within 1.5 times the Keep Alive: close
+            // as a network failure
             LOG.info("Client '{}' keep-alive timeout, disconnecting", c.clientId());
         }
         closeWithReason(c, ReasonCode.KEEP_ALIVE_TIMEOUT, "keep-alive timeout");

@@ -1,9 +1,7 @@
 package io.starling.server.protocol;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.EventExecutor;
 import io.starling.broker.Broker;
 import io.starling.broker.acl.TopicAccess;
@@ -12,23 +10,13 @@ import io.starling.broker.message.PendingWill;
 import io.starling.broker.session.ClientConnection;
 import io.starling.broker.session.QueueBudget;
 import io.starling.broker.session.Session;
-import io.starling.codec.PacketType;
 import io.starling.codec.Properties;
 import io.starling.codec.ProtocolVersion;
 import io.starling.codec.ReasonCode;
-import io.starling.codec.packet.AuthPacket;
 import io.starling.codec.packet.ConnAckPacket;
-import io.starling.codec.packet.ConnectPacket;
 import io.starling.codec.packet.DisconnectPacket;
 import io.starling.codec.packet.MqttPacket;
-import io.starling.codec.packet.PingRespPacket;
-import io.starling.codec.packet.PubAckPacket;
-import io.starling.codec.packet.PubCompPacket;
-import io.starling.codec.packet.PubRecPacket;
-import io.starling.codec.packet.PubRelPacket;
 import io.starling.codec.packet.PublishPacket;
-import io.starling.codec.packet.SubscribePacket;
-import io.starling.codec.packet.UnsubscribePacket;
 import io.starling.codec.packet.Will;
 import io.starling.server.wire.DecodeFailure;
 import io.starling.server.wire.PacketFlow;
@@ -37,33 +25,21 @@ import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * One client connection: the protocol state machine (its {@link State}, changed in this class only), the dispatch
- * of each packet to its handler, the connection's deadlines (connect timeout, keep-alive, the grace period of a
- * closing connection; checked by its loop's {@link ConnectionSweeper}), and writing (the packets are encoded by
+ * One client connection: its channel's events, what the client negotiated, and writing (the packets are encoded by
  * {@link OutboundPackets}; writes are flushed once per read batch, or once per pass of the loop for writes made by
- * tasks: the connection itself is that flush task, {@link #run}).
+ * tasks: the connection itself is that flush task, {@link #run}). Its state machine and deadlines are in its base
+ * class {@link ConnectionState}, the only place the state changes.
  *
- * <p>Its other jobs are in classes of their own: {@link ConnectHandler} (CONNECT, AUTH; sees this connection as a
- * {@link ConnectPort}; dropped once connected unless the client may re-authenticate), {@link PublishHandler}
- * (PUBLISH, PUBREL) and {@link SubscribeHandler} (SUBSCRIBE, UNSUBSCRIBE), which see it as a {@link ConnectionPort}
- * and are created with the first packet they handle; {@link ReadGate} (when reads are paused and resumed, created
- * the first time that may happen); {@link Closer} (how the connection ends: refusals, DISCONNECT reasons, the Will;
- * stateless). The acknowledgements of outbound messages go straight to the session.
+ * <p>Its other jobs are in classes of their own: {@link PacketDispatch} (which handler gets each packet);
+ * {@link ConnectHandler} (CONNECT, AUTH; sees this connection as a {@link ConnectPort}; dropped once connected unless
+ * the client may re-authenticate), {@link PublishHandler} and {@link SubscribeHandler}, which see it as a
+ * {@link ConnectionPort} and are created with the first packet they handle; {@link ReadGate} (reads paused and
+ * resumed; created the first time that may happen); {@link Closer} (how the connection ends). Nothing of these is
+ * created for an idle connection beyond what it needed to connect.
  *
  * <p>Thread-safety: everything runs on the channel's event loop, which also owns the attached session.
  */
-public final class MqttConnection extends ChannelInboundHandlerAdapter implements ClientConnection, ConnectPort,
-        Runnable {
-
-    /** {@link #onDeadline}: no deadline left. */
-    static final long NO_DEADLINE = 0;
-
-    /**
-     * AWAIT_CONNECT → [AUTHENTICATING (5.0 AUTH exchange) | VERIFYING (credentials checked off the loop)] → OPENING →
-     * CONNECTED → CLOSED. Packets pipelined behind the CONNECT are held while VERIFYING and OPENING. CLOSED is entered
-     * as soon as the connection is to end (what it still writes may take until the close grace period).
-     */
-    enum State { AWAIT_CONNECT, AUTHENTICATING, VERIFYING, OPENING, CONNECTED, CLOSED }
+public final class MqttConnection extends ConnectionState implements ClientConnection, ConnectPort, Runnable {
 
     private final ProtocolSetup setup;
     /** The transport's decoding of this connection, to hold it while the client does not read; may be null. */
@@ -74,9 +50,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private SubscribeHandler subscribeHandler;
     /** Created the first time reads may be paused: a publishing read batch, or an answer to a full socket. */
     private ReadGate gate;
-    private ChannelHandlerContext ctx;
-    private Channel channel;
-    private State state = State.AWAIT_CONNECT;
     /** How packets are encoded for this client; {@code null} before its CONNECT. */
     private OutboundPackets out;
     private String clientId;
@@ -100,23 +73,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private boolean publishedInBatch;
     /** A PUBLISH or SUBSCRIBE arrived in the current read batch: messages may have been queued. */
     private boolean routedInBatch;
-
-    // ---- deadlines (see ConnectionSweeper), on the clock of the loop's sweeper
-    private ConnectionSweeper sweeper;
-    /** This connection in its sweeper's wheel: links and slot; slot -1 while not filed. */
-    MqttConnection sweepPrev;
-    MqttConnection sweepNext;
-    int sweepSlot = -1;
-    /**
-     * The connect timeout until the client is authenticated (AWAIT_CONNECT, AUTHENTICATING, VERIFYING); in CLOSED,
-     * the end of the grace period of a DISCONNECT, after which the connection is closed whether or not it has left;
-     * {@link #NO_DEADLINE} otherwise.
-     */
-    private long deadline = NO_DEADLINE;
-    /** 1.5 times the Keep Alive in nanoseconds; 0 = no keep-alive. */
-    private long keepAliveNanos;
-    /** When the keep-alive period started: the last read batch with a packet, or the last expiry check. */
-    private long keepAliveFrom;
 
     /**
      * @param inbound the transport's decoder of this connection (held while the client does not read what it is
@@ -149,12 +105,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     @Override
     public SocketAddress remoteAddress() {
-        return channel.remoteAddress();
+        return channel().remoteAddress();
     }
 
     @Override
     public EventExecutor eventLoop() {
-        return channel.eventLoop();
+        return channel().eventLoop();
     }
 
     @Override
@@ -176,18 +132,20 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     public boolean isWritable() {
         // nothing goes out before CONNACK [MQTT-3.2.0-1]: while the session is attached but CONNACK still waits for
         // the store (or authentication), deliveries queue and resume() sends them after it
-        return state == State.CONNECTED && channel.isWritable();
+        return state() == State.CONNECTED && channel().isWritable();
     }
 
     @Override
     public void write(MqttPacket packet) {
-        if (state == State.CLOSED) {
+        if (state() == State.CLOSED) {
             return;
         }
         boolean publish = packet instanceof PublishPacket;
         if (publish && gate != null) {
             gate.onPublishWritten();
         }
+        ChannelHandlerContext ctx = ctx();
+        Channel channel = channel();
         ctx.write(encode(packet), ctx.voidPromise());
         if (!channel.isWritable()) {
             // over the high-water mark: hand the bytes to the socket now rather than at the end of the batch
@@ -217,14 +175,15 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
     }
 
-    private Object encode(MqttPacket packet) {
+    @Override
+    Object encode(MqttPacket packet) {
         OutboundPackets o = out != null ? out : OutboundPackets.plain(ProtocolVersion.MQTT_3_1_1);
-        return o.encode(packet, ctx.alloc());
+        return o.encode(packet, ctx().alloc());
     }
 
     private void flushNow() {
         flushPending = false;
-        ctx.flush();
+        ctx().flush();
     }
 
     @Override
@@ -243,7 +202,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     /** Bytes written to this connection that the socket has not taken yet; on the connection's loop. */
     public long pendingOutboundBytes() {
-        return ReadGate.pendingOutboundBytes(channel);
+        return ReadGate.pendingOutboundBytes(channel());
     }
 
     // ---------------------------------------------------------------- ending (decided by the Closer)
@@ -285,123 +244,39 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         return Closer.pendingWill(will, clientId, setup.broker());
     }
 
-    /** CLOSED: the channel is closed, without a flush. */
-    void end() {
-        state = State.CLOSED;
-        channel.close();
+    @Override
+    void connectTimedOut() {
+        Closer.connectTimedOut(this);
     }
 
-    /** CLOSED: what was written goes out, then the channel is closed. */
-    void endAfterFlush() {
-        state = State.CLOSED;
-        ctx.flush();
-        channel.close();
-    }
-
-    /**
-     * CLOSED: writes and flushes {@code last}, and closes the channel once it has left; with a {@code graceNanos}
-     * (not 0), closes it anyway when that has passed.
-     */
-    void endWith(MqttPacket last, long graceNanos) {
-        state = State.CLOSED;
-        ctx.writeAndFlush(encode(last)).addListener(ChannelFutureListener.CLOSE);
-        if (graceNanos != 0) {
-            deadline = nonZero(sweeper.now() + graceNanos);
-            sweeper.schedule(this, deadline);
-        }
-    }
-
-    // ---------------------------------------------------------------- deadlines
-
-    /**
-     * Called by the sweeper once the earliest deadline filed for this connection may have fallen: acts on those that
-     * have, and answers the next one ({@link #NO_DEADLINE} for none).
-     */
-    long onDeadline(long now) {
-        if (deadline != NO_DEADLINE && now - deadline >= 0) {
-            deadline = NO_DEADLINE;
-            if (state == State.CLOSED) {
-                channel.close(); // the DISCONNECT did not leave within the grace period
-            } else {
-                Closer.connectTimedOut(this);
-            }
-            return NO_DEADLINE;
-        }
-        if (state == State.CLOSED) {
-            return deadline;
-        }
-        if (keepAliveNanos > 0 && now - (keepAliveFrom + keepAliveNanos) >= 0) {
-            keepAliveFrom = now; // checked again one whole period later (or after the next packet)
-            keepAliveExpired();
-        }
-        return nextDeadline();
-    }
-
-    /** The earliest deadline of this connection, {@link #NO_DEADLINE} for none. */
-    long nextDeadline() {
-        long next = deadline;
-        if (state == State.CLOSED) {
-            return next;
-        }
-        if (keepAliveNanos > 0) {
-            long due = keepAliveFrom + keepAliveNanos;
-            if (next == NO_DEADLINE || due - next < 0) {
-                next = due;
-            }
-        }
-        return next;
-    }
-
-    /** {@code nanos}, moved off the value that stands for no deadline. */
-    static long nonZero(long nanos) {
-        return nanos == NO_DEADLINE ? 1 : nanos;
-    }
-
-    /** 1.5 times the Keep Alive passed without a packet from the client. */
-    private void keepAliveExpired() {
-        if (gate != null && gate.readsNothingItIsSent()) {
-            // its PINGREQs may wait unread in the socket, but it has not taken a byte for a whole keep-alive period
-            // (1.5 times Keep Alive): dead, or not working as a client (it would not see a PINGRESP either)
-            Closer.keepAliveExpired(this, true);
-        } else if (gate == null || !gate.isPaused()) {
-            // (when paused, not reading is our own choice: the client's PINGREQs wait unread in the socket)
-            // [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5.0) nothing received within 1.5 times the Keep Alive:
-            // closed as a network failure
-            Closer.keepAliveExpired(this, false);
-        }
+    @Override
+    void keepAliveExpired() {
+        Closer.keepAliveExpired(this, gate);
     }
 
     // ---------------------------------------------------------------- channel events
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        this.ctx = ctx;
-        this.channel = ctx.channel();
-    }
-
-    @Override
     public void channelActive(ChannelHandlerContext ctx) {
         broker().metrics().connectionsAccepted.increment();
-        sweeper = setup.sweepers().of(channel.eventLoop());
-        deadline = nonZero(sweeper.now() + broker().config().connectTimeout().toNanos());
-        sweeper.schedule(this, deadline);
+        awaitConnect(setup.sweepers().of(ctx.channel().eventLoop()), broker().config().connectTimeout().toNanos());
         ctx.fireChannelActive();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (state == State.CLOSED) {
+        if (state() == State.CLOSED) {
             return;
         }
         if (msg instanceof DecodeFailure failure) {
             Closer.decodeFailed(this, failure);
-        } else if (state == State.OPENING || state == State.VERIFYING) {
+        } else if (state() == State.OPENING || state() == State.VERIFYING) {
             packetInBatch = true;
             connectHandler.hold((MqttPacket) msg);
         } else {
             packetInBatch = true;
             inReadBatch = true; // answers are flushed once, at the end of the batch
-            dispatch((MqttPacket) msg);
+            PacketDispatch.dispatch(this, (MqttPacket) msg);
         }
     }
 
@@ -410,38 +285,32 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         inReadBatch = false;
         if (packetInBatch) {
             packetInBatch = false;
-            if (keepAliveNanos > 0) {
-                keepAliveFrom = sweeper.now(); // the sweeper finds the later deadline when it comes to this one
-            }
+            packetsReceived();
         }
         if (flushPending) {
             flushPending = false;
             ctx.flush();
         }
-        if (state == State.CONNECTED) {
-            if (routedInBatch) {
-                routedInBatch = false;
-                QueueBudget budget = broker().queueBudget();
-                long total = budget.onRouted(channel.eventLoop());
-                if (publishedInBatch) {
-                    gate().checkBudget(budget, total);
-                }
-            }
+        if (routedInBatch && state() == State.CONNECTED) {
+            // messages may have been queued: the queue budget, and, after a PUBLISH, the governor may pause reads
+            routedInBatch = false;
+            QueueBudget budget = broker().queueBudget();
+            long total = budget.onRouted(channel().eventLoop());
             if (publishedInBatch) {
                 publishedInBatch = false;
-                gate().pauseIfOverloaded(broker());
+                gate().afterPublishing(budget, total, broker());
             }
         }
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (channel.isWritable()) {
+        if (channel().isWritable()) {
             if (gate != null && gate.isOutputPaused()) {
                 // what the client sent first (its acknowledgements free the inflight window), then its queue
                 gate.resumeFromOutputPause();
             }
-            if (state == State.CONNECTED && channel.isWritable()) {
+            if (state() == State.CONNECTED && channel().isWritable()) {
                 session.drain();
             }
         }
@@ -455,12 +324,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        deadline = NO_DEADLINE;
-        if (sweeper != null) {
-            sweeper.cancel(this);
-        }
-        State previous = state;
-        state = State.CLOSED;
+        State previous = inactive();
         if (connectHandler != null) {
             connectHandler.onClosed();
         }
@@ -468,65 +332,34 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         ctx.fireChannelInactive();
     }
 
-    // ---------------------------------------------------------------- dispatch
+    // ---------------------------------------------------------------- for PacketDispatch, the ReadGate and the Closer
 
-    private void dispatch(MqttPacket packet) {
-        if (state == State.AWAIT_CONNECT || state == State.AUTHENTICATING) {
-            switch (packet.type()) {
-                case CONNECT -> connectHandler.onConnect((ConnectPacket) packet);
-                case AUTH -> connectHandler.onAuth((AuthPacket) packet);
-                default -> {
-                    // [MQTT-4.12.0-4] nothing but AUTH or DISCONNECT before the CONNACK
-                    if (packet.type() == PacketType.DISCONNECT) {
-                        end();
-                    } else {
-                        Closer.refuse(this, ReasonCode.PROTOCOL_ERROR, packet.type() + " during authentication", true);
-                    }
-                }
-            }
-            return;
-        }
-        switch (packet.type()) {
-            case PUBLISH -> {
-                publishedInBatch = true;
-                routedInBatch = true;
-                publishHandler().onPublish((PublishPacket) packet);
-            }
-            case PUBACK -> session.onPubAck(((PubAckPacket) packet).packetId());
-            case PUBREC -> {
-                PubRecPacket p = (PubRecPacket) packet;
-                session.onPubRec(p.packetId(), p.reasonCode());
-            }
-            case PUBREL -> publishHandler().onPubRel((PubRelPacket) packet);
-            case PUBCOMP -> session.onPubComp(((PubCompPacket) packet).packetId());
-            case SUBSCRIBE -> {
-                routedInBatch = true; // retained messages may be queued
-                subscribeHandler().onSubscribe((SubscribePacket) packet);
-            }
-            case UNSUBSCRIBE -> subscribeHandler().onUnsubscribe((UnsubscribePacket) packet);
-            case PINGREQ -> write(PingRespPacket.INSTANCE); // [MQTT-3.12.4-1]
-            case DISCONNECT -> Closer.clientDisconnected(this, (DisconnectPacket) packet, expiryWasZero);
-            case AUTH -> {
-                if (connectHandler != null) {
-                    connectHandler.onAuth((AuthPacket) packet);
-                } else {
-                    protocolError(ConnectHandler.notTheMethodOfConnect((AuthPacket) packet));
-                }
-            }
-            default -> protocolError("unexpected " + packet.type() + " from a client");
-        }
+    /** The CONNECT's handler; {@code null} once connected unless the client may re-authenticate. */
+    ConnectHandler connectHandler() {
+        return connectHandler;
     }
 
-    private PublishHandler publishHandler() {
+    /** A PUBLISH ({@code published}) or SUBSCRIBE was handled in this read batch: messages may have been queued. */
+    void routed(boolean published) {
+        routedInBatch = true;
+        publishedInBatch |= published;
+    }
+
+    /** The session expiry of the CONNECT was 0 (a 5.0 DISCONNECT may not change it). */
+    boolean expiryWasZero() {
+        return expiryWasZero;
+    }
+
+    PublishHandler publishHandler() {
         if (publishHandler == null) {
             Broker broker = broker();
             publishHandler = new PublishHandler(this, broker, broker.store(), broker.config(), broker.topicLimits(),
-                    broker.metrics(), sweeper::now);
+                    broker.metrics(), this::now);
         }
         return publishHandler;
     }
 
-    private SubscribeHandler subscribeHandler() {
+    SubscribeHandler subscribeHandler() {
         if (subscribeHandler == null) {
             Broker broker = broker();
             subscribeHandler = new SubscribeHandler(this, broker, broker.store(), broker.config(),
@@ -542,23 +375,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         return gate;
     }
 
-    // ---------------------------------------------------------------- for the ReadGate and the Closer
-
     Broker broker() {
         return setup.broker();
-    }
-
-    Channel channel() {
-        return channel;
-    }
-
-    ChannelHandlerContext ctx() {
-        return ctx;
-    }
-
-    /** The clock of the deadlines. */
-    long now() {
-        return sweeper.now();
     }
 
     /** The connection's read gate, {@code null} until reads could first be paused; for tests. */
@@ -567,11 +385,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     }
 
     // ---------------------------------------------------------------- ConnectPort: the CONNECT's steps
-
-    @Override
-    public State state() {
-        return state;
-    }
 
     @Override
     public void connecting(ProtocolVersion version) {
@@ -592,28 +405,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     }
 
     @Override
-    public void keepAlive(int seconds) {
-        if (seconds > 0) {
-            // [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5.0) allow one and a half times the Keep Alive between
-            // packets
-            keepAliveNanos = seconds * 1_500_000_000L;
-            keepAliveFrom = sweeper.now();
-            sweeper.schedule(this, nextDeadline());
-        }
-    }
-
-    @Override
-    public void startAuthenticating() {
-        state = State.AUTHENTICATING;
-    }
-
-    @Override
-    public void startVerifying() {
-        state = State.VERIFYING;
-        channel.config().setAutoRead(false);
-    }
-
-    @Override
     public void authorized(TopicAccess access) {
         topicAccess = access;
     }
@@ -622,13 +413,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     public void startOpening(Will will, boolean expiryWasZero) {
         this.will = will;
         this.expiryWasZero = expiryWasZero;
-        state = State.OPENING;
-        deadline = NO_DEADLINE; // the connect timeout also bounds an enhanced authentication exchange, which is over
-        channel.config().setAutoRead(false);
-        long next = nextDeadline();
-        if (next == NO_DEADLINE) {
-            sweeper.cancel(this);
-        }
+        opening();
     }
 
     @Override
@@ -639,29 +424,25 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     @Override
     public void accept(ConnAckPacket connAck) {
         // flushed below with the answers to what the client pipelined (no flush task for the CONNACK alone)
+        ChannelHandlerContext ctx = ctx();
         ctx.write(encode(connAck), ctx.voidPromise());
-        state = State.CONNECTED;
+        connected();
         ArrayDeque<MqttPacket> pending = connectHandler.takeHeld();
         if (!connectHandler.mayReauthenticate()) {
             connectHandler = null; // what is needed of the CONNECT from now on is kept here
         }
         session.resume();
-        while (pending != null && state == State.CONNECTED && !pending.isEmpty()) {
-            dispatch(pending.poll());
+        while (pending != null && state() == State.CONNECTED && !pending.isEmpty()) {
+            PacketDispatch.dispatch(this, pending.poll());
         }
         flushPending = false;
         ctx.flush();
         // reads again, unless an answer to a pipelined packet found the socket full
         if (gate != null) {
             gate.updateAutoRead();
-        } else if (state == State.CONNECTED) {
-            channel.config().setAutoRead(true);
+        } else if (state() == State.CONNECTED) {
+            channel().config().setAutoRead(true);
         }
-    }
-
-    @Override
-    public void abandon() {
-        state = State.CLOSED;
     }
 
     @Override
@@ -697,7 +478,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     @Override
     public void execute(Runnable task) {
         try {
-            channel.eventLoop().execute(task);
+            channel().eventLoop().execute(task);
         } catch (RejectedExecutionException e) {
             // the broker is stopping
         }
@@ -705,6 +486,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     @Override
     public CertificateIdentity certificate() {
-        return setup.certificates().apply(channel);
+        return setup.certificates().apply(channel());
     }
 }

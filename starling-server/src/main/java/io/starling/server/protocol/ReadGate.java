@@ -47,7 +47,7 @@ final class ReadGate {
     /** Reading stopped because an answer was written while the socket was not writable. */
     private boolean outputPaused;
     /** Not paused by the QueueBudget before this time; {@link MqttConnection#NO_DEADLINE} when never paused to its limit. */
-    private long budgetExemptUntil = MqttConnection.NO_DEADLINE;
+    private long budgetExemptUntil = ConnectionState.NO_DEADLINE;
     /**
      * While {@link #outputPaused}, the outbound buffer at the last keep-alive check (its first message, that message's
      * progress and the bytes pending); {@link #stallNoted} false before the first check.
@@ -159,6 +159,15 @@ final class ReadGate {
     }
 
     /**
+     * After a read batch with a PUBLISH, given the {@code total} queued over all sessions: the queue budget, then the
+     * DeliveryGovernor, may stop reading the connection.
+     */
+    void afterPublishing(QueueBudget budget, long total, Broker broker) {
+        checkBudget(budget, total);
+        pauseIfOverloaded(broker);
+    }
+
+    /**
      * max-queued-bytes-total, after a read batch with a PUBLISH, given the {@code total} queued over all sessions: at
      * the budget, the connection stops being read until shedding has brought the total down, for at most
      * {@link QueueBudget#MAX_PAUSE_MS}. Only a pure publisher at this moment: one whose session has messages queued or
@@ -166,10 +175,10 @@ final class ReadGate {
      * is resumed as soon as a message is written to it ({@link #onPublishWritten}). A pause that ran to its limit
      * exempts the connection for as long again.
      */
-    void checkBudget(QueueBudget budget, long total) {
+    private void checkBudget(QueueBudget budget, long total) {
         Session session = c.session();
         if (!budget.isAtBudget(total) || budgetPaused || session.queuedCount() > 0 || session.inflightCount() > 0
-                || (budgetExemptUntil != MqttConnection.NO_DEADLINE && c.now() - budgetExemptUntil < 0)) {
+                || (budgetExemptUntil != ConnectionState.NO_DEADLINE && c.now() - budgetExemptUntil < 0)) {
             return;
         }
         budgetPaused = true;
@@ -187,7 +196,7 @@ final class ReadGate {
         if (budgetPaused) {
             if (timedOut) {
                 // the pause ran to its limit: read for at least as long before it may be paused again
-                budgetExemptUntil = MqttConnection.nonZero(c.now() + TimeUnit.MILLISECONDS.toNanos(QueueBudget.MAX_PAUSE_MS));
+                budgetExemptUntil = ConnectionState.nonZero(c.now() + TimeUnit.MILLISECONDS.toNanos(QueueBudget.MAX_PAUSE_MS));
             }
             budgetPaused = false;
             updateAutoRead();
@@ -198,7 +207,7 @@ final class ReadGate {
      * After a read batch with a PUBLISH: publishers stop reading while other loops are behind with deliveries (see
      * DeliveryGovernor); a connection that only acknowledges or pings adds nothing to the backlog and goes on.
      */
-    void pauseIfOverloaded(Broker broker) {
+    private void pauseIfOverloaded(Broker broker) {
         if (!governorPaused) {
             broker.governor().pauseIfOverloaded(governorPause, governorResume);
         }
