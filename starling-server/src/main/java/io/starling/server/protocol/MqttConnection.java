@@ -354,7 +354,7 @@ public final class MqttConnection extends ConnectionState implements ClientConne
         if (publishHandler == null) {
             Broker broker = broker();
             publishHandler = new PublishHandler(this, broker, broker.store(), broker.config(), broker.topicLimits(),
-                    broker.metrics(), this::now);
+                    broker.metrics(), setup.sweepers().nanoClock());
         }
         return publishHandler;
     }
