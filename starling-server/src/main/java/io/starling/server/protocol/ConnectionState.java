@@ -10,7 +10,8 @@ import io.starling.codec.packet.MqttPacket;
  * The state machine of a connection, in one place: its {@link State}, every transition, and the deadlines that end a
  * state (the connect timeout until the client is authenticated, the keep-alive while it is open, the grace period of
  * a DISCONNECT once it is closing), checked by the loop's {@link ConnectionSweeper}, whose wheel links connections
- * through the fields here (no node objects).
+ * through the fields here (no node objects); the sweeper itself is looked up when a deadline is filed or withdrawn,
+ * which happens a few times in a connection's life, not per packet.
  *
  * <p>The base class of {@link MqttConnection}, which decides when to move on (what the packets and its
  * {@link ConnectHandler} say) and acts on a deadline that falls ({@link #connectTimedOut}, {@link #keepAliveExpired});
@@ -34,7 +35,6 @@ abstract class ConnectionState extends ChannelInboundHandlerAdapter {
     private Channel channel;
     private State state = State.AWAIT_CONNECT;
 
-    private ConnectionSweeper sweeper;
     /** This connection in its sweeper's wheel: links and slot; slot -1 while not filed. */
     ConnectionState sweepPrev;
     ConnectionState sweepNext;
@@ -69,6 +69,14 @@ abstract class ConnectionState extends ChannelInboundHandlerAdapter {
         return state;
     }
 
+    /** The deadlines' clock and the sweeper of each loop (looked up when a deadline is filed or withdrawn). */
+    abstract ConnectionSweepers sweepers();
+
+    /** The sweeper of this connection's loop. */
+    private ConnectionSweeper sweeper() {
+        return sweepers().of(channel.eventLoop());
+    }
+
     /** The packet encoded for this client. */
     abstract Object encode(MqttPacket packet);
 
@@ -80,9 +88,9 @@ abstract class ConnectionState extends ChannelInboundHandlerAdapter {
 
     // ---------------------------------------------------------------- transitions
 
-    /** The channel is active: the connect timeout starts, on the clock of {@code sweeper}. */
-    final void awaitConnect(ConnectionSweeper sweeper, long connectTimeoutNanos) {
-        this.sweeper = sweeper;
+    /** The channel is active: the connect timeout starts. */
+    final void awaitConnect(long connectTimeoutNanos) {
+        ConnectionSweeper sweeper = sweeper();
         deadline = nonZero(sweeper.now() + connectTimeoutNanos);
         sweeper.schedule(this, deadline);
     }
@@ -104,8 +112,8 @@ abstract class ConnectionState extends ChannelInboundHandlerAdapter {
         deadline = NO_DEADLINE; // the connect timeout also bounds an enhanced authentication exchange, which is over
         channel.config().setAutoRead(false);
         long next = nextDeadline();
-        if (next == NO_DEADLINE) {
-            sweeper.cancel(this);
+        if (next == NO_DEADLINE && sweepSlot >= 0) {
+            sweeper().cancel(this);
         }
     }
 
@@ -140,6 +148,7 @@ abstract class ConnectionState extends ChannelInboundHandlerAdapter {
         state = State.CLOSED;
         ctx.writeAndFlush(encode(last)).addListener(ChannelFutureListener.CLOSE);
         if (graceNanos != 0) {
+            ConnectionSweeper sweeper = sweeper();
             deadline = nonZero(sweeper.now() + graceNanos);
             sweeper.schedule(this, deadline);
         }
@@ -148,8 +157,8 @@ abstract class ConnectionState extends ChannelInboundHandlerAdapter {
     /** The channel has closed: CLOSED, no deadline left; answers the state it was in. */
     final State inactive() {
         deadline = NO_DEADLINE;
-        if (sweeper != null) {
-            sweeper.cancel(this);
+        if (sweepSlot >= 0) {
+            sweeper().cancel(this);
         }
         State previous = state;
         state = State.CLOSED;
@@ -160,7 +169,7 @@ abstract class ConnectionState extends ChannelInboundHandlerAdapter {
 
     /** The clock of the deadlines. */
     final long now() {
-        return sweeper.now();
+        return sweepers().nanoClock().getAsLong();
     }
 
     /** Starts the keep-alive of the CONNECT (seconds, 0 = none), counted from now. */
@@ -168,6 +177,7 @@ abstract class ConnectionState extends ChannelInboundHandlerAdapter {
         if (seconds > 0) {
             // [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5.0) allow one and a half times the Keep Alive between
             // packets
+            ConnectionSweeper sweeper = sweeper();
             keepAliveNanos = seconds * 1_500_000_000L;
             keepAliveFrom = sweeper.now();
             sweeper.schedule(this, nextDeadline());
@@ -177,7 +187,7 @@ abstract class ConnectionState extends ChannelInboundHandlerAdapter {
     /** A read batch with a packet ended: the keep-alive period starts again (the sweeper finds the later deadline). */
     final void packetsReceived() {
         if (keepAliveNanos > 0) {
-            keepAliveFrom = sweeper.now();
+            keepAliveFrom = now();
         }
     }
 

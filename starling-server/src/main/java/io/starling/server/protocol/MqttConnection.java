@@ -33,7 +33,7 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>Its other jobs are in classes of their own: {@link PacketDispatch} (which handler gets each packet);
  * {@link ConnectHandler} (CONNECT, AUTH; sees this connection as a {@link ConnectPort}; dropped once connected unless
  * the client may re-authenticate), {@link PublishHandler} and {@link SubscribeHandler}, which see it as a
- * {@link ConnectionPort} and are created with the first packet they handle; {@link ReadGate} (reads paused and
+ * {@link ConnectionPort} (the first is created with the first PUBLISH, the second is stateless); {@link ReadGate} (reads paused and
  * resumed; created the first time that may happen); {@link Closer} (how the connection ends). Nothing of these is
  * created for an idle connection beyond what it needed to connect.
  *
@@ -47,7 +47,6 @@ public final class MqttConnection extends ConnectionState implements ClientConne
     /** Until CONNACK; afterwards only for a client that may re-authenticate (5.0 enhanced authentication). */
     private ConnectHandler connectHandler;
     private PublishHandler publishHandler;
-    private SubscribeHandler subscribeHandler;
     /** Created the first time reads may be paused: a publishing read batch, or an answer to a full socket. */
     private ReadGate gate;
     /** How packets are encoded for this client; {@code null} before its CONNECT. */
@@ -259,7 +258,7 @@ public final class MqttConnection extends ConnectionState implements ClientConne
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         broker().metrics().connectionsAccepted.increment();
-        awaitConnect(setup.sweepers().of(ctx.channel().eventLoop()), broker().config().connectTimeout().toNanos());
+        awaitConnect(broker().config().connectTimeout().toNanos());
         ctx.fireChannelActive();
     }
 
@@ -359,15 +358,6 @@ public final class MqttConnection extends ConnectionState implements ClientConne
         return publishHandler;
     }
 
-    SubscribeHandler subscribeHandler() {
-        if (subscribeHandler == null) {
-            Broker broker = broker();
-            subscribeHandler = new SubscribeHandler(this, broker, broker.store(), broker.config(),
-                    broker.topicLimits());
-        }
-        return subscribeHandler;
-    }
-
     private ReadGate gate() {
         if (gate == null) {
             gate = new ReadGate(this, inbound);
@@ -377,6 +367,11 @@ public final class MqttConnection extends ConnectionState implements ClientConne
 
     Broker broker() {
         return setup.broker();
+    }
+
+    @Override
+    ConnectionSweepers sweepers() {
+        return setup.sweepers();
     }
 
     /** The connection's read gate, {@code null} until reads could first be paused; for tests. */

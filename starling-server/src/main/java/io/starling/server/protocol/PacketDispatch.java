@@ -52,9 +52,9 @@ final class PacketDispatch {
             case PUBCOMP -> session.onPubComp(((PubCompPacket) packet).packetId());
             case SUBSCRIBE -> {
                 c.routed(false); // retained messages may be queued
-                c.subscribeHandler().onSubscribe((SubscribePacket) packet);
+                SubscribeHandler.onSubscribe(c, c.broker(), (SubscribePacket) packet);
             }
-            case UNSUBSCRIBE -> c.subscribeHandler().onUnsubscribe((UnsubscribePacket) packet);
+            case UNSUBSCRIBE -> SubscribeHandler.onUnsubscribe(c, c.broker(), (UnsubscribePacket) packet);
             case PINGREQ -> c.write(PingRespPacket.INSTANCE); // [MQTT-3.12.4-1]
             case DISCONNECT -> Closer.clientDisconnected(c, (DisconnectPacket) packet, c.expiryWasZero());
             case AUTH -> {
