@@ -223,7 +223,11 @@ final class ConnectHandler {
                     LOG.warn("Blocking {} after too many failed logins ({}): its CONNECTs are refused for a while",
                             address, limiter);
                 }
-                c.execute(() -> onAuthResult(result, error));
+                try {
+                    c.eventLoop().execute(() -> onAuthResult(result, error));
+                } catch (RejectedExecutionException e) {
+                    // the broker is stopping
+                }
             });
             return;
         }

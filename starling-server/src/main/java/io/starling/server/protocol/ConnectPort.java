@@ -88,9 +88,6 @@ interface ConnectPort extends ConnectionPort, ClientConnection {
     /** Ends a connected client's connection with the caller's DISCONNECT (re-authentication failed). */
     void closeWith(DisconnectPacket disconnect);
 
-    /** Runs {@code task} on the connection's event loop (posted); nothing when the broker is stopping. */
-    void execute(Runnable task);
-
     /** The names of the client's verified certificate, {@code null} without one. */
     CertificateIdentity certificate();
 }

@@ -22,7 +22,6 @@ import io.starling.server.wire.DecodeFailure;
 import io.starling.server.wire.PacketFlow;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * One client connection: its channel's events, what the client negotiated, and writing (the packets are encoded by
@@ -468,15 +467,6 @@ public final class MqttConnection extends ConnectionState implements ClientConne
     @Override
     public void closeWith(DisconnectPacket disconnect) {
         endWith(disconnect, 0);
-    }
-
-    @Override
-    public void execute(Runnable task) {
-        try {
-            channel().eventLoop().execute(task);
-        } catch (RejectedExecutionException e) {
-            // the broker is stopping
-        }
     }
 
     @Override
