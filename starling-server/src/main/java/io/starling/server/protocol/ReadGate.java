@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.util.concurrent.EventExecutor;
 import io.starling.broker.Broker;
+import io.starling.broker.routing.DeliveryGovernor;
 import io.starling.broker.session.QueueBudget;
 import io.starling.broker.session.Session;
 import io.starling.server.wire.PacketFlow;
@@ -25,13 +26,15 @@ import org.slf4j.LoggerFactory;
  * It also tells, at a keep-alive check, a client paused for output that reads slowly from one that reads nothing.
  *
  * <p>Created by {@link MqttConnection} the first time one of these applies (its first publishing read batch, or its
- * first answer that finds the socket full), so an idle connection has none. Its log lines are the connection's
- * (logged under {@link MqttConnection}'s logger).
+ * first answer that finds the socket full), so an idle connection has none; what it needs only once a pause has
+ * happened (the resume callbacks, the record of a stalled output) is created then. The gate itself is the
+ * governor's pause callback ({@link #run}). Its log lines are the connection's (logged under
+ * {@link MqttConnection}'s logger).
  *
  * <p>Thread-safety: the channel's event loop only; the governor's and the budget's resume callbacks, which may be
  * called from any thread, post to it.
  */
-final class ReadGate {
+final class ReadGate implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
 
@@ -48,25 +51,22 @@ final class ReadGate {
     private boolean outputPaused;
     /** Not paused by the QueueBudget before this time; {@link MqttConnection#NO_DEADLINE} when never paused to its limit. */
     private long budgetExemptUntil = ConnectionState.NO_DEADLINE;
-    /**
-     * While {@link #outputPaused}, the outbound buffer at the last keep-alive check (its first message, that message's
-     * progress and the bytes pending); {@link #stallNoted} false before the first check.
-     */
-    private boolean stallNoted;
-    private Object stallMessage;
-    private long stallProgress;
-    private long stallPending;
+    /** While {@link #outputPaused}: the outbound buffer at the last keep-alive check; {@code null} before it. */
+    private OutputStall stall;
+    /** Called from any loop by the DeliveryGovernor once the hand-off backlog is low again; created for the first pause. */
+    private Runnable governorResume;
+    /** Called from any loop by the QueueBudget; created for the first pause. */
+    private QueueBudget.Resume budgetResume;
 
-    private final Runnable governorPause = () -> {
-        governorPaused = true;
-        updateAutoRead();
-    };
-    // called from any loop by the DeliveryGovernor once the hand-off backlog is low again
-    private final Runnable governorResume = () -> onLoop(() -> {
-        governorPaused = false;
-        updateAutoRead();
-    });
-    private final QueueBudget.Resume budgetResume = timedOut -> onLoop(() -> resumeFromBudget(timedOut));
+    /**
+     * The outbound buffer of a connection paused for output at a keep-alive check: its first message, that message's
+     * progress and the bytes pending, to tell a client that reads slowly from one that reads nothing.
+     */
+    private static final class OutputStall {
+        Object message;
+        long progress;
+        long pending;
+    }
 
     ReadGate(MqttConnection connection, PacketFlow inbound) {
         this.c = connection;
@@ -97,8 +97,7 @@ final class ReadGate {
             return;
         }
         outputPaused = true;
-        stallNoted = false;
-        stallMessage = null;
+        stall = null;
         if (inbound != null) {
             inbound.hold();
         }
@@ -140,11 +139,15 @@ final class ReadGate {
         Object current = b.current();
         long progress = b.currentProgress();
         long pending = b.totalPendingWriteBytes();
-        boolean moved = !stallNoted || current != stallMessage || progress != stallProgress || pending != stallPending;
-        stallNoted = true;
-        stallMessage = current;
-        stallProgress = progress;
-        stallPending = pending;
+        OutputStall last = stall;
+        boolean moved = last == null || current != last.message || progress != last.progress || pending != last.pending;
+        if (last == null) {
+            last = new OutputStall();
+            stall = last;
+        }
+        last.message = current;
+        last.progress = progress;
+        last.pending = pending;
         return !moved;
     }
 
@@ -187,6 +190,9 @@ final class ReadGate {
                 c.clientId(), total);
         if (!budgetRegistered) {
             budgetRegistered = true;
+            if (budgetResume == null) {
+                budgetResume = timedOut -> onLoop(() -> resumeFromBudget(timedOut));
+            }
             budget.pause(budgetResume, c.channel().eventLoop());
         }
     }
@@ -208,9 +214,23 @@ final class ReadGate {
      * DeliveryGovernor); a connection that only acknowledges or pings adds nothing to the backlog and goes on.
      */
     private void pauseIfOverloaded(Broker broker) {
-        if (!governorPaused) {
-            broker.governor().pauseIfOverloaded(governorPause, governorResume);
+        DeliveryGovernor governor = broker.governor();
+        if (!governorPaused && governor.isOverloaded()) {
+            if (governorResume == null) {
+                governorResume = () -> onLoop(() -> {
+                    governorPaused = false;
+                    updateAutoRead();
+                });
+            }
+            governor.pauseIfOverloaded(this, governorResume);
         }
+    }
+
+    /** The DeliveryGovernor's pause callback: stops reading, on the loop (called from {@link #pauseIfOverloaded}). */
+    @Override
+    public void run() {
+        governorPaused = true;
+        updateAutoRead();
     }
 
     /** Reads while neither the DeliveryGovernor, the QueueBudget nor an unread output holds the connection. */
