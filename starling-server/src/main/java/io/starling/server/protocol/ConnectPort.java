@@ -12,7 +12,7 @@ import io.starling.codec.packet.Will;
 
 /**
  * What {@link ConnectHandler} may ask of its connection on top of {@link ConnectionPort}: the steps of the
- * connection's state machine (which lives in {@link MqttConnection}, the only class that changes it) and what the
+ * connection's state machine (which lives in {@link ConnectionState}, the only class that changes it) and what the
  * CONNECT negotiated; and the connection as the session manager sees it ({@link ClientConnection}), to open the
  * session for it. Everything on the connection's event loop.
  */
