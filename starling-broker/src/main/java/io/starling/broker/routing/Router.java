@@ -151,8 +151,8 @@ public final class Router {
     /** Counts a refused retention and logs it, at most one line every 10 s for the whole broker. */
     private void retainRefused(Message m) {
         metrics.retainedRefused.increment();
-        refusalLog.log("Retained messages at their limit ({}): refused to retain a message, the latest on '{}' from"
-                + " client '{}'", retainedLimits, m.topic(), m.publisherId());
+        refusalLog.log("Retained messages at their limit ({}): refused to retain the message on '{}' from client '{}'",
+                retainedLimits, m.topic(), m.publisherId());
     }
 
     /**

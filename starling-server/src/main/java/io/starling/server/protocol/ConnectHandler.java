@@ -16,8 +16,6 @@ import io.starling.broker.auth.ListenerSecurity;
 import io.starling.broker.Broker;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.ListenerConfig;
-import io.starling.broker.message.Message;
-import io.starling.broker.message.PendingWill;
 import io.starling.broker.session.Session;
 import io.starling.broker.store.Store;
 import io.starling.codec.Properties;
@@ -27,10 +25,12 @@ import io.starling.codec.packet.AuthPacket;
 import io.starling.codec.packet.ConnAckPacket;
 import io.starling.codec.packet.ConnectPacket;
 import io.starling.codec.packet.DisconnectPacket;
+import io.starling.codec.packet.MqttPacket;
 import io.starling.codec.packet.Will;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -42,9 +42,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * CONNECT, enhanced authentication (AUTH, 5.0 section 4.12, re-authentication included) and DISCONNECT of one
- * connection: client identifier rules, keep-alive, session expiry, the Will, the server's capabilities announced
- * in CONNACK, and opening the session. Runs on the connection's event loop.
+ * CONNECT and enhanced authentication (AUTH, 5.0 section 4.12, re-authentication included) of one connection:
+ * client identifier rules, keep-alive, session expiry, the Will, the server's capabilities announced in CONNACK, and
+ * opening the session; it also holds the packets pipelined behind the CONNECT until CONNACK. CONNECT-time state:
+ * the connection drops it once connected, unless the client may re-authenticate ({@link #mayReauthenticate}).
+ * Runs on the connection's event loop.
  */
 final class ConnectHandler {
 
@@ -66,11 +68,12 @@ final class ConnectHandler {
     private Integer serverKeepAlive;
     private Long cappedSessionExpiry;
     private long sessionExpiry;
-    private boolean sessionExpiryWasZero;
     private String authenticatedUser;
     private CompletableFuture<AuthResult> pendingAuth;
     private CertificateIdentity certificate;
     private boolean certificateRead;
+    /** Packets pipelined behind the CONNECT while VERIFYING/OPENING; created for the first one. */
+    private ArrayDeque<MqttPacket> held;
 
     /**
      * @param security how the listener authenticates clients
@@ -154,7 +157,6 @@ final class ConnectHandler {
             Duration d = config.v3SessionExpiry();
             sessionExpiry = d == null ? 0xFFFF_FFFFL : Math.max(1, d.toSeconds());
         }
-        sessionExpiryWasZero = sessionExpiry == 0;
         startKeepAlive(p.keepAliveSeconds());
         if (version.isV5() && props.authenticationMethod() != null) {
             startEnhancedAuth(props.authenticationMethod(), props.authenticationData());
@@ -221,7 +223,11 @@ final class ConnectHandler {
                     LOG.warn("Blocking {} after too many failed logins ({}): its CONNECTs are refused for a while",
                             address, limiter);
                 }
-                c.execute(() -> onAuthResult(result, error));
+                try {
+                    c.eventLoop().execute(() -> onAuthResult(result, error));
+                } catch (RejectedExecutionException e) {
+                    // the broker is stopping
+                }
             });
             return;
         }
@@ -348,7 +354,7 @@ final class ConnectHandler {
         String method = a.properties().authenticationMethod();
         if (authMethod == null || !authMethod.equals(method)) {
             // [MQTT-4.12.0-5] / [MQTT-4.12.1-1] AUTH only with the method chosen at CONNECT
-            fail("AUTH with method " + method + ", not the one of CONNECT");
+            fail(notTheMethodOfConnect(a));
             return;
         }
         if (c.state() == MqttConnection.State.CONNECTED && a.reasonCode() == ReasonCode.RE_AUTHENTICATE
@@ -362,6 +368,31 @@ final class ConnectHandler {
             return;
         }
         onAuthStep(exchange.step(a.properties().authenticationData()));
+    }
+
+    /** Why an AUTH with another method than the CONNECT's (or none) is refused. */
+    static String notTheMethodOfConnect(AuthPacket a) {
+        return "AUTH with method " + a.properties().authenticationMethod() + ", not the one of CONNECT";
+    }
+
+    /** Whether the client may re-authenticate (it connected with an authentication method): kept once connected. */
+    boolean mayReauthenticate() {
+        return authMethod != null;
+    }
+
+    /** Holds a packet pipelined behind the CONNECT until CONNACK. */
+    void hold(MqttPacket packet) {
+        if (held == null) {
+            held = new ArrayDeque<>(2);
+        }
+        held.add(packet);
+    }
+
+    /** The packets held behind the CONNECT, in order ({@code null} for none); no longer held. */
+    ArrayDeque<MqttPacket> takeHeld() {
+        ArrayDeque<MqttPacket> h = held;
+        held = null;
+        return h;
     }
 
     private void fail(String why) {
@@ -412,10 +443,6 @@ final class ConnectHandler {
         return Properties.builder().authenticationMethod(authMethod).authenticationData(data).build();
     }
 
-    String authenticatedUser() {
-        return authenticatedUser;
-    }
-
     // ---------------------------------------------------------------- session and CONNACK
 
     private void openSession(byte[] finalAuthData) {
@@ -429,34 +456,9 @@ final class ConnectHandler {
                     + Math.max(1, banned / 1_000_000_000L) + " s");
             return;
         }
-        willPacket = connect.will();
-        c.startOpening();
+        c.startOpening(connect.will(), sessionExpiry == 0);
         broker.sessions().open(c.clientId(), connect.cleanStart(), sessionExpiry, c,
                 (s, present) -> onSessionOpened(s, present, finalAuthData));
-    }
-
-    private Will willPacket;
-
-    /** The Will as a message to publish now, or {@code null}; taken once. */
-    PendingWill takeWill() {
-        PendingWill w = peekWill();
-        willPacket = null;
-        return w;
-    }
-
-    /** The Will as a message to publish now, or {@code null}; not taken. */
-    PendingWill peekWill() {
-        Will w = willPacket;
-        if (w == null) {
-            return null;
-        }
-        Properties p = w.properties();
-        Long delay = p.willDelayInterval();
-        if (delay != null) {
-            p = p.toBuilder().willDelayInterval(null).build();
-        }
-        return new PendingWill(Message.published(w.topic(), w.qos(), w.retain(), w.payload(), p, c.clientId(),
-                broker.clock().millis()), delay == null ? 0 : delay);
     }
 
     private void onSessionOpened(Session s, boolean present, byte[] finalAuthData) {
@@ -464,14 +466,14 @@ final class ConnectHandler {
         if (c.state() != MqttConnection.State.OPENING) {
             // the client went away while the session was being opened
             c.abandon();
-            broker.sessions().onConnectionClosed(s, c, takeWill());
+            broker.sessions().onConnectionClosed(s, c, c.takeWill());
             return;
         }
         // the record of a stored session (written when it was attached) is durable before CONNACK
         store.whenDurable(() -> {
             if (c.state() != MqttConnection.State.OPENING) {
                 c.abandon();
-                broker.sessions().onConnectionClosed(s, c, takeWill());
+                broker.sessions().onConnectionClosed(s, c, c.takeWill());
                 return;
             }
             // [MQTT-3.2.2-1..3] Session Present: 1 only when an existing session is resumed
@@ -481,7 +483,7 @@ final class ConnectHandler {
         }, () -> {
             // the session's record was not stored: refused as "server unavailable" (3.x: 0x03), so the client tries
             // again later; it never connected, so there is no Will to publish
-            willPacket = null;
+            c.discardWill();
             if (c.state() == MqttConnection.State.OPENING) {
                 c.refuseConnect(ReasonCode.SERVER_UNAVAILABLE, "the broker could not store the session");
             } else {
@@ -546,27 +548,5 @@ final class ConnectHandler {
             b.authenticationMethod(authMethod).authenticationData(finalAuthData);
         }
         return b.build();
-    }
-
-    // ---------------------------------------------------------------- DISCONNECT
-
-    void onDisconnect(DisconnectPacket d) {
-        if (c.version().isV5()) {
-            Long newExpiry = d.properties().sessionExpiryInterval();
-            if (newExpiry != null) {
-                if (sessionExpiryWasZero && newExpiry != 0) {
-                    // [MQTT-3.14.2-2] (5.0) expiry 0 at CONNECT cannot be changed at DISCONNECT
-                    c.protocolError("session expiry changed from 0 at DISCONNECT");
-                    return;
-                }
-                c.session().expiryIntervalSeconds(Math.min(newExpiry, config.maxSessionExpirySeconds()));
-            }
-            if (d.reasonCode() != ReasonCode.DISCONNECT_WITH_WILL_MESSAGE) {
-                willPacket = null; // [MQTT-3.14.4-3] (5.0) a normal DISCONNECT discards the Will
-            }
-        } else {
-            willPacket = null; // [MQTT-3.1.2-10] (3.1.1) the Will is removed on DISCONNECT
-        }
-        c.closeOnClientDisconnect(); // [MQTT-3.14.4-1] (3.1.1) the sender of DISCONNECT expects the connection to close
     }
 }

@@ -8,10 +8,11 @@ import io.starling.codec.ProtocolVersion;
 import io.starling.codec.ReasonCode;
 import io.starling.codec.packet.ConnAckPacket;
 import io.starling.codec.packet.DisconnectPacket;
+import io.starling.codec.packet.Will;
 
 /**
  * What {@link ConnectHandler} may ask of its connection on top of {@link ConnectionPort}: the steps of the
- * connection's state machine (which lives in {@link MqttConnection}, the only class that changes it) and what the
+ * connection's state machine (which lives in {@link ConnectionState}, the only class that changes it) and what the
  * CONNECT negotiated; and the connection as the session manager sees it ({@link ClientConnection}), to open the
  * session for it. Everything on the connection's event loop.
  */
@@ -53,8 +54,12 @@ interface ConnectPort extends ConnectionPort, ClientConnection {
     /** The client's rights under the ACL, once it is authenticated ({@code null} without an ACL). */
     void authorized(TopicAccess access);
 
-    /** → OPENING: the session is being opened; the connect timeout no longer applies; packets are held. */
-    void startOpening();
+    /**
+     * → OPENING: the session is being opened; the connect timeout no longer applies; packets are held. From now on
+     * the connection keeps the CONNECT's Will ({@code null} for none), to publish should it end without a normal
+     * DISCONNECT, and whether the CONNECT's session expiry was 0 (which a 5.0 DISCONNECT may not change).
+     */
+    void startOpening(Will will, boolean sessionExpiryWasZero);
 
     /** The session was attached to this connection. */
     void sessionOpened(Session session);
@@ -64,6 +69,9 @@ interface ConnectPort extends ConnectionPort, ClientConnection {
 
     /** The client went away while its session was being opened: nothing more happens on this connection. */
     void abandon();
+
+    /** The Will is not to be published (the session could not be stored: the client never connected). */
+    void discardWill();
 
     /** Refuses the CONNECT: CONNACK with the reason (a 3.x return code where 3.x has one), then close; logged. */
     void refuseConnect(ReasonCode reason, String why);
@@ -79,12 +87,6 @@ interface ConnectPort extends ConnectionPort, ClientConnection {
 
     /** Ends a connected client's connection with the caller's DISCONNECT (re-authentication failed). */
     void closeWith(DisconnectPacket disconnect);
-
-    /** The client sent DISCONNECT: what was written goes out, then the connection closes [MQTT-3.14.4-1] (3.1.1). */
-    void closeOnClientDisconnect();
-
-    /** Runs {@code task} on the connection's event loop (posted); nothing when the broker is stopping. */
-    void execute(Runnable task);
 
     /** The names of the client's verified certificate, {@code null} without one. */
     CertificateIdentity certificate();

@@ -9,12 +9,12 @@ import java.util.function.LongSupplier;
  * The deadlines of the connections of one event loop (connect timeout, keep-alive, the grace period of a closing
  * connection), checked by one periodic task per loop instead of a timer per connection: a hashed timer wheel of
  * {@link #SLOTS} slots of {@link #TICK_NANOS}, whose entries are the connections themselves (two links and a tick
- * in {@link MqttConnection}, no node objects).
+ * in {@link ConnectionState}, no node objects).
  *
- * <p>A connection is filed under the tick at or after its earliest deadline ({@link MqttConnection#nextDeadline},
+ * <p>A connection is filed under the tick at or after its earliest deadline ({@link ConnectionState#nextDeadline},
  * which only moves later while it is filed, as packets arrive). Each run walks the slots of
  * the ticks passed since the previous run and of the tick in progress, and asks each connection whose deadline has
- * fallen ({@link MqttConnection#onDeadline}); the connection checks its own deadlines against the clock and answers
+ * fallen ({@link ConnectionState#onDeadline}); the connection checks its own deadlines against the clock and answers
  * with its next one: a client that sent a packet meanwhile is simply filed again, later. So a deadline is acted on
  * at the first run at or after it, never before: at most one tick late with the periodic runs. A packet costs the
  * connection one clock read per read batch and nothing here.
@@ -32,7 +32,7 @@ public final class ConnectionSweeper {
 
     private final LongSupplier nanoClock;
     private final long origin;
-    private final MqttConnection[] heads = new MqttConnection[SLOTS];
+    private final ConnectionState[] heads = new ConnectionState[SLOTS];
     /** The last tick whose slot has been processed. */
     private long processed;
     private int size;
@@ -69,12 +69,12 @@ public final class ConnectionSweeper {
     }
 
     /** Files {@code c} under {@code deadline} (a {@link #now} value), moving it if it was filed already. */
-    void schedule(MqttConnection c, long deadline) {
+    void schedule(ConnectionState c, long deadline) {
         if (c.sweepSlot >= 0) {
             unlink(c);
         }
         int slot = slotOf(deadline);
-        MqttConnection head = heads[slot];
+        ConnectionState head = heads[slot];
         c.sweepSlot = slot;
         c.sweepPrev = null;
         c.sweepNext = head;
@@ -86,7 +86,7 @@ public final class ConnectionSweeper {
     }
 
     /** Removes {@code c} if it is filed. */
-    void cancel(MqttConnection c) {
+    void cancel(ConnectionState c) {
         if (c.sweepSlot >= 0) {
             unlink(c);
         }
@@ -115,16 +115,16 @@ public final class ConnectionSweeper {
     }
 
     private void process(int slot, long now) {
-        MqttConnection c = heads[slot];
+        ConnectionState c = heads[slot];
         while (c != null) {
-            MqttConnection next = c.sweepNext;
+            ConnectionState next = c.sweepNext;
             long due = c.nextDeadline();
-            if (due == MqttConnection.NO_DEADLINE) {
+            if (due == ConnectionState.NO_DEADLINE) {
                 unlink(c);
             } else if (due - now <= 0) {
                 unlink(c);
                 long deadline = c.onDeadline(now);
-                if (deadline != MqttConnection.NO_DEADLINE) {
+                if (deadline != ConnectionState.NO_DEADLINE) {
                     // later than now: filed at the head of its slot, so not met again in this walk
                     schedule(c, deadline);
                 }
@@ -135,9 +135,9 @@ public final class ConnectionSweeper {
         }
     }
 
-    private void unlink(MqttConnection c) {
-        MqttConnection prev = c.sweepPrev;
-        MqttConnection next = c.sweepNext;
+    private void unlink(ConnectionState c) {
+        ConnectionState prev = c.sweepPrev;
+        ConnectionState next = c.sweepNext;
         if (prev != null) {
             prev.sweepNext = next;
         } else {

@@ -5,6 +5,7 @@ import io.starling.broker.Broker;
 import io.starling.broker.acl.Acl;
 import io.starling.broker.acl.TopicAccess;
 import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.log.RateLimitedLog;
 import io.starling.broker.message.Message;
 import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.session.Session;
@@ -19,9 +20,11 @@ import io.starling.codec.packet.PubCompPacket;
 import io.starling.codec.packet.PubRecPacket;
 import io.starling.codec.packet.PubRelPacket;
 import io.starling.codec.packet.PublishPacket;
+import java.time.Duration;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Inbound PUBLISH and PUBREL of one connection: topic alias resolution, the server's limits (Maximum QoS, Retain
@@ -31,7 +34,7 @@ import org.slf4j.LoggerFactory;
 final class PublishHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(PublishHandler.class);
-    private static final long DENY_LOG_INTERVAL_NS = 10_000_000_000L;
+    private static final Duration DENY_LOG_INTERVAL = Duration.ofSeconds(10);
 
     private final ConnectionPort connection;
     private final Broker broker;
@@ -40,8 +43,8 @@ final class PublishHandler {
     private final TopicLimits topicLimits;
     private final BrokerMetrics metrics;
     private final LongSupplier nanoClock;
-    private long deniedSinceLog;
-    private long lastDenyLogNs;
+    /** The log line of refused PUBLISH packets, rate-limited per connection; created with the first refusal. */
+    private RateLimitedLog deniedLog;
     /** Inbound Topic Alias → Topic Name (5.0), created on first use; index 0 is never used. */
     private String[] topicAliases;
 
@@ -179,16 +182,11 @@ final class PublishHandler {
      */
     private void notAuthorized(PublishPacket p, String topic) {
         metrics.messagesNotAuthorized.increment();
-        long now = nanoClock.getAsLong();
-        if (lastDenyLogNs == 0 || now - lastDenyLogNs > DENY_LOG_INTERVAL_NS) {
-            LOG.info("Client '{}' ({}) may not publish to '{}': dropped{}", connection.clientId(),
-                    connection.remoteAddress(), topic, deniedSinceLog == 0 ? ""
-                            : " (and " + deniedSinceLog + " other PUBLISH refused since the last report)");
-            deniedSinceLog = 0;
-            lastDenyLogNs = now;
-        } else {
-            deniedSinceLog++;
+        if (deniedLog == null) {
+            deniedLog = new RateLimitedLog(LOG, Level.INFO, DENY_LOG_INTERVAL, nanoClock);
         }
+        deniedLog.log("Client '{}' ({}) may not publish to '{}': dropped", connection.clientId(),
+                connection.remoteAddress(), topic);
         boolean v5 = connection.version().isV5();
         if (p.qos() == 0) {
             return; // nothing to answer

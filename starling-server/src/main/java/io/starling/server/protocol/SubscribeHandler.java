@@ -23,33 +23,21 @@ import org.slf4j.LoggerFactory;
 /**
  * SUBSCRIBE and UNSUBSCRIBE of one connection: filter validation, the server's capabilities (wildcards,
  * subscription identifiers, shared subscriptions, Maximum QoS), the ACL, the per-client subscription quota, SUBACK,
- * and the retained messages that follow it (each checked against the ACL as it is delivered, in the session). Runs
- * on the connection's event loop.
+ * and the retained messages that follow it (each checked against the ACL as it is delivered, in the session).
+ * Stateless (static methods, the connection and its broker passed in): a connection that subscribed keeps nothing of
+ * it here. Runs on the connection's event loop.
  */
 final class SubscribeHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(SubscribeHandler.class);
 
-    private final ConnectionPort connection;
-    private final Broker broker;
-    private final Store store;
-    private final BrokerConfig config;
-    private final TopicLimits topicLimits;
-
-    /**
-     * @param broker where subscriptions are made and retained messages come from
-     * @param store what SUBACK and UNSUBACK wait for
-     */
-    SubscribeHandler(ConnectionPort connection, Broker broker, Store store, BrokerConfig config,
-            TopicLimits topicLimits) {
-        this.connection = connection;
-        this.broker = broker;
-        this.store = store;
-        this.config = config;
-        this.topicLimits = topicLimits;
+    private SubscribeHandler() {
     }
 
-    void onSubscribe(SubscribePacket p) {
+    /** @param broker where subscriptions are made and retained messages come from (its store: what SUBACK waits for) */
+    static void onSubscribe(ConnectionPort connection, Broker broker, SubscribePacket p) {
+        Store store = broker.store();
+        BrokerConfig config = broker.config();
         Session session = connection.session();
         boolean v5 = connection.version().isV5();
         List<Integer> ids = p.properties().subscriptionIdentifiers();
@@ -65,7 +53,7 @@ final class SubscribeHandler {
         // what each granted filter replaced (null: nothing), to put it back if the store does not keep the new one
         List<Subscription[]> made = new ArrayList<>(p.subscriptions().size());
         for (TopicSubscription t : p.subscriptions()) {
-            ReasonCode refusal = check(t.filter(), session);
+            ReasonCode refusal = check(connection, broker, t.filter(), session);
             if (refusal != null) {
                 // a refused filter fails on its own; 3.x knows only 0x80 [MQTT-3.9.3-2] (3.1.1)
                 codes.add(v5 ? refusal : ReasonCode.UNSPECIFIED_ERROR);
@@ -113,7 +101,9 @@ final class SubscribeHandler {
     }
 
     /** Why a filter is refused (5.0 reason code), or {@code null} when it is accepted. */
-    private ReasonCode check(String filter, Session session) {
+    private static ReasonCode check(ConnectionPort connection, Broker broker, String filter, Session session) {
+        BrokerConfig config = broker.config();
+        TopicLimits topicLimits = broker.topicLimits();
         String topicFilter = filter;
         String group = null;
         if (Topics.isShared(filter)) {
@@ -154,7 +144,9 @@ final class SubscribeHandler {
         return null;
     }
 
-    void onUnsubscribe(UnsubscribePacket p) {
+    /** @param broker where subscriptions are removed (its store: what UNSUBACK waits for) */
+    static void onUnsubscribe(ConnectionPort connection, Broker broker, UnsubscribePacket p) {
+        Store store = broker.store();
         Session session = connection.session();
         List<ReasonCode> codes = new ArrayList<>(p.filters().size());
         List<Subscription> removed = new ArrayList<>(p.filters().size());

@@ -1,10 +1,14 @@
 package io.starling.server.transport;
 
+import io.starling.broker.log.RateLimitedLog;
 import java.net.SocketAddress;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The broker-wide bound of {@code max-incomplete-packet-bytes-total}: bytes received and buffered for packets (and
@@ -12,16 +16,17 @@ import org.slf4j.LoggerFactory;
  * {@link IncompletePacketGuard#CHUNK}s while it holds an incomplete packet, so the shared counter is touched once
  * per chunk of growth, not per read or per message; a connection whose reservation would take the total over the
  * bound is closed. Also the one place that logs such closes (and those of {@code incomplete-packet-timeout-seconds}):
- * one WARN line at most every {@link #LOG_INTERVAL_NANOS}, with the counts since the last line.
+ * one WARN line at most every {@link #LOG_INTERVAL} ({@link RateLimitedLog}), with the counts of each cause since
+ * the last line.
  *
- * <p>Thread-safety: thread-safe; a CAS loop on one counter, and a lock only to log.
+ * <p>Thread-safety: thread-safe; a CAS loop on one counter; a close is counted under the log's lock.
  */
 public final class IncompletePacketBudget {
 
     private static final Logger LOG = LoggerFactory.getLogger(IncompletePacketBudget.class);
 
-    /** Closes are logged at most once per this interval (10 s). */
-    static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
+    /** Closes are logged at most once per this interval. */
+    static final Duration LOG_INTERVAL = Duration.ofSeconds(10);
 
     /** Why a connection was closed with an incomplete packet. */
     public enum Cause {
@@ -32,12 +37,11 @@ public final class IncompletePacketBudget {
     }
 
     private final long limit;
-    private final LongSupplier nanoClock;
     private final AtomicLong held = new AtomicLong();
-    private final long[] closedSinceLog = new long[Cause.values().length];
-    private final long[] closedTotal = new long[Cause.values().length];
-    private long lastLogNanos;
-    private boolean loggedOnce;
+    private final AtomicLongArray closedTotal = new AtomicLongArray(Cause.values().length);
+    private final RateLimitedLog closedLog;
+    /** How each cause reads in the log line. */
+    private final String[] kinds = new String[Cause.values().length];
 
     /**
      * @param limit bytes; 0 = no bound (the bytes are still counted)
@@ -55,7 +59,9 @@ public final class IncompletePacketBudget {
             throw new IllegalArgumentException("limit must not be negative");
         }
         this.limit = limit;
-        this.nanoClock = nanoClock;
+        this.closedLog = new RateLimitedLog(LOG, Level.WARN, LOG_INTERVAL, nanoClock);
+        kinds[Cause.BYTES.ordinal()] = "over max-incomplete-packet-bytes-total of " + limit + " bytes";
+        kinds[Cause.TIMEOUT.ordinal()] = "over incomplete-packet-timeout-seconds";
     }
 
     /** A budget without a bound, for tests and tools. */
@@ -74,8 +80,8 @@ public final class IncompletePacketBudget {
     }
 
     /** How many connections were closed for this cause since the start. */
-    public synchronized long closed(Cause cause) {
-        return closedTotal[cause.ordinal()];
+    public long closed(Cause cause) {
+        return closedTotal.get(cause.ordinal());
     }
 
     /** Reserves {@code bytes} more; false (and nothing reserved) if that would exceed the bound. */
@@ -98,28 +104,9 @@ public final class IncompletePacketBudget {
 
     /** Counts a connection closed for {@code cause} and logs, at most once per interval. */
     void closed(Cause cause, SocketAddress remote, String detail) {
-        long now = nanoClock.getAsLong();
-        String line = null;
-        long bytes = 0;
-        long timeouts = 0;
-        synchronized (this) {
-            closedSinceLog[cause.ordinal()]++;
-            closedTotal[cause.ordinal()]++;
-            if (!loggedOnce || now - lastLogNanos >= LOG_INTERVAL_NANOS) {
-                loggedOnce = true;
-                lastLogNanos = now;
-                bytes = closedSinceLog[Cause.BYTES.ordinal()];
-                timeouts = closedSinceLog[Cause.TIMEOUT.ordinal()];
-                closedSinceLog[Cause.BYTES.ordinal()] = 0;
-                closedSinceLog[Cause.TIMEOUT.ordinal()] = 0;
-                line = detail;
-            }
-        }
-        if (line != null) {
-            LOG.warn("Connections closed with an incomplete packet ({} over max-incomplete-packet-bytes-total of {} bytes,"
-                    + " {} over incomplete-packet-timeout-seconds); latest {}: {}; at most one such line every {} s",
-                    bytes, limit, timeouts, remote, line, LOG_INTERVAL_NANOS / 1_000_000_000L);
-        }
+        closedTotal.incrementAndGet(cause.ordinal());
+        closedLog.logKind(kinds[cause.ordinal()], "Connections closed with an incomplete packet; latest {}: {}", remote,
+                detail);
     }
 
     @Override

@@ -145,6 +145,15 @@ final class EmbeddedClient implements AutoCloseable {
         assertThat(out).isNull();
     }
 
+    /**
+     * Makes the channel (un)writable as a socket whose client stops (or starts again) reading would: the change of
+     * writability is fired through the pipeline.
+     */
+    void writable(boolean writable) {
+        channel.unsafe().outboundBuffer().setUserDefinedWritability(1, writable);
+        channel.runPendingTasks();
+    }
+
     boolean isOpen() {
         channel.runPendingTasks();
         return channel.isOpen();
