@@ -3,6 +3,7 @@ package io.starling.cli;
 import io.starling.cli.bench.BenchCommand;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
 /** The {@code starling} command. With no subcommand it runs the broker with its embedded defaults. */
 @Command(name = "starling", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Starling MQTT broker")
-public final class Main implements Runnable {
+public final class Main implements Callable<Integer> {
 
     /** The subcommands, in the order {@code starling --help} lists them. */
     private static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
@@ -53,8 +54,9 @@ public final class Main implements Runnable {
         return cl;
     }
 
+    /** No subcommand: the broker, with its exit status (a broker that cannot start exits with 1 or 2). */
     @Override
-    public void run() {
-        new BrokerCommand().call();
+    public Integer call() {
+        return new BrokerCommand().call();
     }
 }
