@@ -17,6 +17,9 @@ import picocli.CommandLine.Option;
 @Command(name = "broker", mixinStandardHelpOptions = true, description = "Run the MQTT broker (the default)")
 final class BrokerCommand implements Callable<Integer> {
 
+    /** Set once a broker has started in this process. */
+    private static volatile boolean ran;
+
     @Option(names = "--config", description = "YAML config file (see docs/configuration.md)")
     Path config;
 
@@ -80,6 +83,7 @@ final class BrokerCommand implements Callable<Integer> {
             System.err.println("starling: cannot start: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
             return 1;
         }
+        ran = true;
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
@@ -91,6 +95,11 @@ final class BrokerCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** Whether a broker was started in this process: its return means the process is shutting down. */
+    static boolean ran() {
+        return ran;
     }
 
     private static List<ListenerConfig> listenersOf(BrokerConfig.Builder b) {

@@ -77,7 +77,7 @@ public final class PubCommand implements Callable<Integer> {
             err.println("starling pub: " + e.getMessage());
             return 2;
         }
-        try (Transport transport = new Transport(1);
+        try (Transport transport = Transport.forOneConnection();
                 MqttClient client = MqttClient.connect(transport, conn.host(), conn.port(), connect, opts.timeoutMillis)) {
             if (opts.debug) {
                 err.println("connected to " + conn.host() + ":" + conn.port() + " as " + connect.clientId());

@@ -74,7 +74,7 @@ public final class SubCommand implements Callable<Integer> {
             return 2;
         }
         BlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
-        try (Transport transport = new Transport(1);
+        try (Transport transport = Transport.forOneConnection();
                 MqttClient client = MqttClient.connect(transport, conn.host(), conn.port(), connect, opts.timeoutMillis)) {
             client.onMessage(inbox::add);
             client.closedFuture().thenAccept(inbox::add);

@@ -48,7 +48,7 @@ class CliTest {
 
     /** Runs {@code starling ARGS} in this thread; {@code out} and {@code err} are readable while it runs. */
     static Result run(StringWriter out, StringWriter err, String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = Main.commandLine(args);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         int code = cl.execute(args);
@@ -57,6 +57,27 @@ class CliTest {
 
     static Result run(String... args) {
         return run(new StringWriter(), new StringWriter(), args);
+    }
+
+    @Test
+    void versionSubcommandAndOptionPrintTheBuildsVersion() {
+        Result sub = run("version");
+        assertThat(sub.code()).as(sub.err()).isZero();
+        assertThat(sub.out().strip()).matches("Starling \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?")
+                .isEqualTo(Version.line());
+        Result opt = run("--version");
+        assertThat(opt.code()).as(opt.err()).isZero();
+        assertThat(opt.out()).isEqualTo(sub.out());
+    }
+
+    @Test
+    void helpListsEverySubcommandAndASubcommandsHelpNamesItsPath() {
+        Result all = run("--help");
+        assertThat(all.code()).as(all.err()).isZero();
+        assertThat(all.out()).contains("broker", "pub", "sub", "passwd", "bench", "version");
+        Result pub = run("pub", "--help");
+        assertThat(pub.code()).as(pub.err()).isZero();
+        assertThat(pub.out()).startsWith("Usage: starling pub ");
     }
 
     @Test

@@ -58,7 +58,7 @@ class ConnectOptionsTest {
 
     @Test
     void everyConnectingCommandHasTheSharedOptionsAndNoOtherHas() {
-        Map<String, CommandLine> found = commandsWithConnectOptions(new CommandLine(new Main()), "", new TreeMap<>());
+        Map<String, CommandLine> found = commandsWithConnectOptions(Main.commandLine(), "", new TreeMap<>());
 
         assertThat(found.keySet()).containsExactlyInAnyOrderElementsOf(CONNECTING);
     }
@@ -69,7 +69,7 @@ class ConnectOptionsTest {
             List<String> args = new ArrayList<>(List.of(path.split(" ")));
             args.addAll(SHARED);
             args.addAll(REQUIRED.getOrDefault(path, List.of()));
-            ParseResult parsed = new CommandLine(new Main()).parseArgs(args.toArray(String[]::new));
+            ParseResult parsed = Main.commandLine().parseArgs(args.toArray(String[]::new));
             while (parsed.hasSubcommand()) {
                 parsed = parsed.subcommand();
             }
@@ -90,7 +90,7 @@ class ConnectOptionsTest {
         for (String path : CONNECTING) {
             List<String> args = new ArrayList<>(List.of(path.split(" ")));
             args.addAll(REQUIRED.getOrDefault(path, List.of()));
-            ParseResult parsed = new CommandLine(new Main()).parseArgs(args.toArray(String[]::new));
+            ParseResult parsed = Main.commandLine().parseArgs(args.toArray(String[]::new));
             while (parsed.hasSubcommand()) {
                 parsed = parsed.subcommand();
             }
@@ -111,7 +111,7 @@ class ConnectOptionsTest {
             List<String> args = new ArrayList<>(List.of(path.split(" ")));
             args.add("--help");
             StringWriter out = new StringWriter();
-            CommandLine cl = new CommandLine(new Main());
+            CommandLine cl = Main.commandLine();
             cl.setOut(new PrintWriter(out, true));
 
             assertThat(cl.execute(args.toArray(String[]::new))).as(path).isZero();
@@ -128,7 +128,7 @@ class ConnectOptionsTest {
             args.addAll(List.of("-p", "1", "-k", "65536"));
             args.addAll(REQUIRED.getOrDefault(path, List.of()));
             StringWriter err = new StringWriter();
-            CommandLine cl = new CommandLine(new Main());
+            CommandLine cl = Main.commandLine();
             cl.setOut(new PrintWriter(new StringWriter(), true));
             cl.setErr(new PrintWriter(err, true));
 
@@ -140,7 +140,7 @@ class ConnectOptionsTest {
     @Test
     void benchRefusesMqtt31AsBefore() {
         StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = Main.commandLine();
         cl.setErr(new PrintWriter(err, true));
 
         assertThat(cl.execute("bench", "pairs", "-p", "1", "-V", "31")).isEqualTo(2);

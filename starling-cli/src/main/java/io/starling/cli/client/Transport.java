@@ -34,12 +34,25 @@ public final class Transport implements AutoCloseable {
     private final Class<? extends SocketChannel> channelClass;
     private final boolean epoll;
 
-    /** A transport with {@code threads} event loops (at least one). */
+    /** A transport with {@code threads} event loops (at least one), on epoll where it is available. */
     public Transport(int threads) {
-        epoll = Epoll.isAvailable();
+        this(threads, Epoll.isAvailable());
+    }
+
+    private Transport(int threads, boolean epoll) {
+        this.epoll = epoll;
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         group = new MultiThreadIoEventLoopGroup(Math.max(1, threads), io);
         channelClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+    }
+
+    /**
+     * A transport for the one connection of a command-line client (pub, sub): one NIO event loop. Epoll would
+     * gain nothing for one connection, and loading its native library (unpacked from the jar each time) would
+     * add to the start-up of every command.
+     */
+    public static Transport forOneConnection() {
+        return new Transport(1, false);
     }
 
     /** "epoll" or "nio". */
