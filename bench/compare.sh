@@ -118,7 +118,7 @@ specs = [
     ("s3", "fan-out 1→500, QoS 0, 64 B: deliveries/s", "delivered_per_s", "higher", "≥ 1.5×"),
     ("s4", "20 pairs, QoS 2, 256 B: msg/s", "delivered_per_s", "higher", "≥ 1.3×"),
     ("s4", "20 pairs, QoS 2: p99 latency (ms)", "latency_p99_ms", "lower", "≤ Mosquitto"),
-    ("s5", "10,000 idle connections: bytes per connection (RSS delta)", "broker_bytes_per_conn", "lower", "≤ 2 KB"),
+    ("s5", "10,000 idle connections: bytes per connection (RSS delta)", "broker_bytes_per_conn", "lower", "≤ 1,200 B"),
     ("s5", "10,000 idle connections: time to all CONNACKs (s)", "time_to_all_s", "lower", ""),
 ]
 out = []
