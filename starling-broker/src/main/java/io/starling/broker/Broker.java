@@ -43,6 +43,12 @@ public final class Broker {
     private final EnhancedAuthRegistry enhancedAuth = new EnhancedAuthRegistry();
     private final Acl acl;
     private final RetainedStore retained;
+    /**
+     * The retained {@code $SYS} messages, apart from the clients' ones: in the heap only, never written to the store,
+     * and not counted against {@code max-retained-messages} or {@code max-retained-bytes}. Clients cannot publish to
+     * {@code $SYS}, and only a filter whose first level is {@code $SYS} matches a {@code $SYS} topic [MQTT-4.7.2-1].
+     */
+    private final RetainedStore systemRetained = RetainedStore.inMemory();
     private final SessionManager sessions;
     private final Router router;
     /** Up to 256k deliveries in hand-off between loops before publishers are paused. */
@@ -80,6 +86,7 @@ public final class Broker {
         this.retained = store.retained();
         this.retained.clock(clock);
         this.retained.limits(config.limits().maxRetainedMessages(), config.maxRetainedBytes(retained.payloadsOnDisk()));
+        this.systemRetained.clock(clock);
         LargeQueues largeQueues = new LargeQueues();
         this.sessions = new SessionManager(index, new SessionContext(config, metrics, largeQueues, store, clock), this::publish,
                 this::redeliverShared);
@@ -161,6 +168,11 @@ public final class Broker {
         return retained;
     }
 
+    /** The retained {@code $SYS} messages the broker publishes about itself (heap only, no limits, not stored). */
+    public RetainedStore systemRetained() {
+        return systemRetained;
+    }
+
     private void redeliverShared(Delivery d, String fromClientId) {
         router.redeliverShared(d, fromClientId);
     }
@@ -171,6 +183,21 @@ public final class Broker {
      */
     public boolean publish(Message m) {
         return router.publish(m);
+    }
+
+    /**
+     * Publishes a message of the broker about itself, on a {@code $SYS} topic (call on an event loop): retained in
+     * {@link #systemRetained()} if its RETAIN flag is set, routed to the matching subscriptions as any message (the
+     * ACL decides who reads it), and not counted as a message received. False if no subscription matched.
+     */
+    public boolean publishSystem(Message m) {
+        if (!Acl.isSystemTopic(m.topic())) {
+            throw new IllegalArgumentException("not a $SYS topic: " + m.topic());
+        }
+        if (m.retain()) {
+            systemRetained.update(m);
+        }
+        return router.publishSystem(m) == PublishOutcome.MATCHED;
     }
 
     /**
@@ -230,7 +257,9 @@ public final class Broker {
         if (s.isShared()) {
             return;
         }
-        session.feedRetained(new RetainedFeed(retained, s, config.maxQueuedMessages()));
+        // a filter matches $SYS topics only if its first level is $SYS, and then it matches nothing else
+        RetainedStore from = Acl.isSystemTopic(s.filter()) ? systemRetained : retained;
+        session.feedRetained(new RetainedFeed(from, s, config.maxQueuedMessages()));
     }
 
     /**

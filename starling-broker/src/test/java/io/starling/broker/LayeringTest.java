@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  *   <li>{@code store}: the storage SPI, which knows no session object;</li>
  *   <li>{@code session}: sessions, their queues and windows, the session manager;</li>
  *   <li>{@code routing}: matching a published message to sessions and handing it over;</li>
- *   <li>{@code Broker} on top, which wires them together.</li>
+ *   <li>{@code Broker}, which wires them together;</li>
+ *   <li>{@code sys} on top: the {@code $SYS} topics, published through the {@code Broker}.</li>
  * </ul>
  * A package may use only those below it, and no two packages depend on each other, directly or through others.
  */
@@ -52,6 +53,7 @@ class LayeringTest {
                 .layer("Session").definedBy("io.starling.broker.session..")
                 .layer("Routing").definedBy("io.starling.broker.routing..")
                 .layer("Broker").definedBy("io.starling.broker")
+                .layer("Sys").definedBy("io.starling.broker.sys..")
 
                 .whereLayer("Log").mayNotAccessAnyLayer()
                 .whereLayer("Time").mayNotAccessAnyLayer()
@@ -69,6 +71,9 @@ class LayeringTest {
                         "Metrics", "Config", "Log", "Time")
                 .whereLayer("Broker").mayOnlyAccessLayers("Routing", "Session", "Store", "Retain", "Acl", "Auth",
                         "Message", "Topic", "Metrics", "Config", "Log", "Time")
+                .whereLayer("Sys").mayNotBeAccessedByAnyLayer()
+                .whereLayer("Sys").mayOnlyAccessLayers("Broker", "Session", "Retain", "Message", "Topic", "Metrics", "Config",
+                        "Time")
                 .check(CLASSES);
     }
 }

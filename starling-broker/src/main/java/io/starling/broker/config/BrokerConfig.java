@@ -37,6 +37,7 @@ import java.time.Duration;
  * @param limits limits against misbehaving clients that have no older key of their own (see {@link Limits})
  * @param security password file, ACL file and the rate limit of failed logins
  * @param flapping flapping detection: client ids that connect too often are refused for a while
+ * @param sysIntervalSeconds how often the broker publishes its state under {@code $SYS/broker/}; 0 = never
  */
 public record BrokerConfig(
         String bindAddress,
@@ -58,9 +59,16 @@ public record BrokerConfig(
         Capabilities capabilities,
         Limits limits,
         SecurityConfig security,
-        Flapping flapping) {
+        Flapping flapping,
+        int sysIntervalSeconds) {
+
+    /** The default of {@code sys-interval-seconds}. */
+    public static final int DEFAULT_SYS_INTERVAL_SECONDS = 10;
 
     public BrokerConfig {
+        if (sysIntervalSeconds < 0) {
+            throw new IllegalArgumentException("sys-interval-seconds must not be negative");
+        }
         sessions = sessions == null ? SessionLimits.DEFAULTS : sessions;
         capabilities = capabilities == null ? Capabilities.DEFAULTS : capabilities;
         flapping = flapping == null ? Flapping.DEFAULTS : flapping;
@@ -545,6 +553,7 @@ public record BrokerConfig(
         private long maxRetainedBytes = Limits.DEFAULTS.maxRetainedBytes();
         private SecurityConfig security = SecurityConfig.defaults();
         private Flapping flapping = Flapping.DEFAULTS;
+        private int sysIntervalSeconds = DEFAULT_SYS_INTERVAL_SECONDS;
 
         private Builder() {
         }
@@ -594,6 +603,7 @@ public record BrokerConfig(
             maxRetainedBytes = c.limits.maxRetainedBytes();
             security = c.security;
             flapping = c.flapping;
+            sysIntervalSeconds = c.sysIntervalSeconds;
         }
 
         public Builder bindAddress(String v) {
@@ -795,6 +805,12 @@ public record BrokerConfig(
             return this;
         }
 
+        /** How often the broker publishes its state under {@code $SYS/broker/} ({@code sys-interval-seconds}); 0 = never. */
+        public Builder sysIntervalSeconds(int v) {
+            sysIntervalSeconds = v;
+            return this;
+        }
+
         /** The flapping detection set so far. */
         public Flapping flapping() {
             return flapping;
@@ -884,7 +900,7 @@ public record BrokerConfig(
                     new Limits(maxConnections, maxConnectRatePerAddress, connectBurstPerAddress, maxTopicLength,
                             maxTopicLevels, maxQueuedBytesTotal, maxStoredBytesTotal, incompleteBytes,
                             incompletePacketTimeout, maxConnectPacketSize, maxRetainedMessages, maxRetainedBytes),
-                    security, flapping);
+                    security, flapping, sysIntervalSeconds);
         }
     }
 }

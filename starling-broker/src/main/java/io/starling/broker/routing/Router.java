@@ -112,6 +112,18 @@ public final class Router {
                 return PublishOutcome.RETAIN_REFUSED;
             }
         }
+        return route(m);
+    }
+
+    /**
+     * Routes a message the broker publishes about itself ({@code $SYS}) to every matching session: not counted as
+     * received, and the retained store is left alone (the caller keeps the retained {@code $SYS} messages apart).
+     */
+    public PublishOutcome publishSystem(Message m) {
+        return route(m);
+    }
+
+    private PublishOutcome route(Message m) {
         Matches matches = new Matches(m.publisherId());
         index.match(m.topic(), matches);
         boolean sharedMatched = false;

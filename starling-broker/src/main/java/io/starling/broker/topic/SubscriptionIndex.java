@@ -28,62 +28,85 @@ public final class SubscriptionIndex {
     private final Node root = new Node(null, null);
     private final Map<String, Map<String, Subscription>> exact = new ConcurrentHashMap<>();
     private final Object writeLock = new Object();
+    /** Subscriptions indexed (a client's subscription to a filter counts once); written under {@link #writeLock}. */
+    private volatile long size;
 
     /** Adds or replaces the subscription of {@code s.clientId()} to {@code s.filter()}; returns the old one. */
     public Subscription add(Subscription s) {
-        String filter = s.topicFilter();
         synchronized (writeLock) {
-            if (!s.isShared() && !Topics.hasWildcard(filter)) {
-                return exact.computeIfAbsent(filter, k -> new ConcurrentHashMap<>()).put(s.clientId(), s);
+            Subscription old = addLocked(s);
+            if (old == null) {
+                size++;
             }
-            Node node = root;
-            for (String level : levels(filter)) {
-                Node parent = node;
-                node = parent.children.computeIfAbsent(level, l -> new Node(parent, l));
-            }
-            if (s.isShared()) {
-                return node.groups.computeIfAbsent(s.shareGroup(), g -> new SharedGroup(g, filter)).put(s);
-            }
-            return node.subscriptions.put(s.clientId(), s);
+            return old;
         }
+    }
+
+    /** Subscriptions indexed now, ordinary and shared (each member of a group counts); from any thread. */
+    public long size() {
+        return size;
+    }
+
+    private Subscription addLocked(Subscription s) {
+        String filter = s.topicFilter();
+        if (!s.isShared() && !Topics.hasWildcard(filter)) {
+            return exact.computeIfAbsent(filter, k -> new ConcurrentHashMap<>()).put(s.clientId(), s);
+        }
+        Node node = root;
+        for (String level : levels(filter)) {
+            Node parent = node;
+            node = parent.children.computeIfAbsent(level, l -> new Node(parent, l));
+        }
+        if (s.isShared()) {
+            return node.groups.computeIfAbsent(s.shareGroup(), g -> new SharedGroup(g, filter)).put(s);
+        }
+        return node.subscriptions.put(s.clientId(), s);
     }
 
     /** Removes the subscription of a client to a filter as subscribed; returns it, or {@code null} if none. */
     public Subscription remove(String clientId, String filter) {
-        String group = Topics.isShared(filter) ? Topics.shareName(filter) : null;
-        String topicFilter = group == null ? filter : filter.substring(Topics.SHARE_PREFIX.length() + group.length() + 1);
         synchronized (writeLock) {
-            if (group == null && !Topics.hasWildcard(topicFilter)) {
-                Map<String, Subscription> subs = exact.get(topicFilter);
-                if (subs == null) {
-                    return null;
-                }
-                Subscription old = subs.remove(clientId);
-                if (subs.isEmpty()) {
-                    exact.remove(topicFilter);
-                }
-                return old;
+            Subscription old = removeLocked(clientId, filter);
+            if (old != null) {
+                size--;
             }
-            Node node = root;
-            for (String level : levels(topicFilter)) {
-                node = node.children.get(level);
-                if (node == null) {
-                    return null;
-                }
-            }
-            Subscription old;
-            if (group == null) {
-                old = node.subscriptions.remove(clientId);
-            } else {
-                SharedGroup g = node.groups.get(group);
-                old = g == null ? null : g.remove(clientId);
-                if (g != null && g.isEmpty()) {
-                    node.groups.remove(group);
-                }
-            }
-            prune(node);
             return old;
         }
+    }
+
+    private Subscription removeLocked(String clientId, String filter) {
+        String group = Topics.isShared(filter) ? Topics.shareName(filter) : null;
+        String topicFilter = group == null ? filter : filter.substring(Topics.SHARE_PREFIX.length() + group.length() + 1);
+        if (group == null && !Topics.hasWildcard(topicFilter)) {
+            Map<String, Subscription> subs = exact.get(topicFilter);
+            if (subs == null) {
+                return null;
+            }
+            Subscription old = subs.remove(clientId);
+            if (subs.isEmpty()) {
+                exact.remove(topicFilter);
+            }
+            return old;
+        }
+        Node node = root;
+        for (String level : levels(topicFilter)) {
+            node = node.children.get(level);
+            if (node == null) {
+                return null;
+            }
+        }
+        Subscription old;
+        if (group == null) {
+            old = node.subscriptions.remove(clientId);
+        } else {
+            SharedGroup g = node.groups.get(group);
+            old = g == null ? null : g.remove(clientId);
+            if (g != null && g.isEmpty()) {
+                node.groups.remove(group);
+            }
+        }
+        prune(node);
+        return old;
     }
 
     /** Calls {@code sink} with every ordinary subscription whose filter matches the topic name (groups skipped). */
