@@ -28,6 +28,7 @@ import io.starling.broker.session.ClientConnection;
 import io.starling.broker.session.Session;
 import io.starling.broker.store.InMemoryStore;
 import io.starling.broker.store.Store;
+import io.starling.broker.sys.SysTopics;
 import io.starling.store.rocksdb.RocksDbConfig;
 import io.starling.store.rocksdb.RocksDbStore;
 import io.starling.store.rocksdb.StoreException;
@@ -94,6 +95,7 @@ public final class StarlingServer implements AutoCloseable {
     private final Acl acl;
     private ScheduledFuture<?> tlsReload;
     private ScheduledFuture<?> securityReload;
+    private final SysTopics sysTopics;
 
     private StarlingServer(BrokerConfig config, Authenticator authenticator) throws InterruptedException {
         List<ListenerConfig> listeners = config.effectiveListeners();
@@ -189,6 +191,9 @@ public final class StarlingServer implements AutoCloseable {
             securityReload = bossGroup.next().scheduleWithFixedDelay(this::reloadSecurityFiles,
                     SECURITY_RELOAD_INTERVAL_SECONDS, SECURITY_RELOAD_INTERVAL_SECONDS, TimeUnit.SECONDS);
         }
+        // $SYS/broker/...: every sys-interval-seconds on one worker loop, uptime counted from here
+        sysTopics = new SysTopics(broker);
+        sysTopics.start(workerGroup.next());
         LOG.info("Starling started: {} listener(s), {} transport, {} event loops", listeners.size(),
                 epoll ? "epoll" : "nio", loopCount(workerGroup));
     }
@@ -361,6 +366,7 @@ public final class StarlingServer implements AutoCloseable {
      */
     @Override
     public void close() {
+        sysTopics.stop();
         if (tlsReload != null) {
             tlsReload.cancel(false);
         }

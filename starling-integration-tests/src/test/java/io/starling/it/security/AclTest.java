@@ -232,13 +232,16 @@ class AclTest {
             assertThat(alice.publish("$SYS/broker/clients", "fake")).isEqualTo(acked(kind, false));
             assertThat(alice.publish("$SYS/broker/retained", "fake", 1, true)).isEqualTo(acked(kind, false));
             assertThat(alice.publish(marker, "end")).isZero();
-            assertThat(reader.until(marker)).isEmpty();
+            // what the broker itself publishes under $SYS/broker/ may come; nothing of alice's
+            assertThat(reader.until(marker)).extracting(Msg::topic).allMatch(t -> t.startsWith("$SYS/broker/"))
+                    .doesNotContain("$SYS/broker/clients", "$SYS/broker/retained");
         }
         try (SecClient late = observer()) {
             assertThat(late.subscribe("$SYS/#")).isEqualTo(1);
             assertThat(late.subscribe("marker/late")).isEqualTo(1);
             late.publish("marker/late", "end");
-            assertThat(late.until("marker/late")).as("no retained $SYS message was stored").isEmpty();
+            assertThat(late.until("marker/late")).as("no retained $SYS message of a client was stored")
+                    .extracting(Msg::topic).doesNotContain("$SYS/broker/clients", "$SYS/broker/retained");
         }
     }
 

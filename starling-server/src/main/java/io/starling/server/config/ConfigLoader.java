@@ -96,6 +96,7 @@ public final class ConfigLoader {
             case "validate-utf8-payloads" -> b.validateUtf8Payloads(bool(v));
             case "max-subscriptions-per-client" -> b.maxSubscriptionsPerClient(integer(v));
             case "io-threads" -> b.ioThreads(integer(v));
+            case "sys-interval-seconds" -> b.sysIntervalSeconds(integer(v));
             case "storage" -> b.storage(BrokerConfig.Storage.valueOf(string(v).toUpperCase(Locale.ROOT)));
             case "fsync" -> b.fsync(BrokerConfig.Fsync.valueOf(string(v).toUpperCase(Locale.ROOT)));
             case "scram-users" -> {
