@@ -1,11 +1,15 @@
 package io.starling.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.starling.broker.config.BrokerConfig;
 import io.starling.server.StarlingServer;
+import io.starling.server.config.ConfigLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +21,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The {@code $SYS/broker/...} topics, read with {@code mosquitto_sub} from a broker that publishes them every second:
@@ -120,6 +125,19 @@ class SysTopicsTest {
             seen.add(m);
         } while (!m.topic().equals("it/sys/marker"));
         assertThat(seen).extracting(Msg::topic).noneMatch(t -> t.startsWith("$"));
+    }
+
+    @Test
+    void theConfigKeyIsReadAndChecked(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("starling.yaml");
+        Files.writeString(file, "storage: memory\n");
+        assertThat(ConfigLoader.load(file).build().sysIntervalSeconds()).isEqualTo(10);
+        Files.writeString(file, "sys-interval-seconds: 0\n");
+        assertThat(ConfigLoader.load(file).build().sysIntervalSeconds()).isZero();
+        Files.writeString(file, "sys-interval-seconds: 60\n");
+        assertThat(ConfigLoader.load(file).build().sysIntervalSeconds()).isEqualTo(60);
+        Files.writeString(file, "sys-interval-seconds: -1\n");
+        assertThatThrownBy(() -> ConfigLoader.load(file).build()).hasMessageContaining("sys-interval-seconds");
     }
 
     @Test
