@@ -39,6 +39,7 @@ public final class SysTopics {
     private final LoadAverage received;
     private final LoadAverage sent;
     private final LoadAverage connections;
+    private final LoadAverage dropped;
     private final Map<String, String> published = new HashMap<>();
     private long maxConnected;
     private volatile ScheduledFuture<?> task;
@@ -57,6 +58,7 @@ public final class SysTopics {
         this.received = new LoadAverage(m.messagesReceived.sum(), now);
         this.sent = new LoadAverage(m.messagesDelivered.sum(), now);
         this.connections = new LoadAverage(m.connectionsAccepted.sum(), now);
+        this.dropped = new LoadAverage(m.messagesDropped.sum(), now);
     }
 
     /** The version line of {@code $SYS/broker/version}, e.g. {@code starling 0.1.0}. */
@@ -110,9 +112,11 @@ public final class SysTopics {
         maxConnected = Math.max(maxConnected, connected);
         long messagesReceived = m.messagesReceived.sum();
         long messagesSent = m.messagesDelivered.sum();
+        long messagesDropped = m.messagesDropped.sum();
         received.update(messagesReceived, now);
         sent.update(messagesSent, now);
         connections.update(m.connectionsAccepted.sum(), now);
+        dropped.update(messagesDropped, now);
         Map<String, String> v = new LinkedHashMap<>();
         v.put("uptime", TimeUnit.NANOSECONDS.toSeconds(now - startNanos) + " seconds");
         v.put("clients/connected", Long.toString(connected));
@@ -120,15 +124,21 @@ public final class SysTopics {
         v.put("clients/total", Long.toString(total));
         v.put("clients/maximum", Long.toString(maxConnected));
         v.put("clients/expired", Long.toString(m.sessionsExpired.sum()));
+        // Starling counts Application Messages (PUBLISH), not packets of every type: the same under both names
         v.put("messages/received", Long.toString(messagesReceived));
         v.put("messages/sent", Long.toString(messagesSent));
-        v.put("publish/messages/dropped", Long.toString(m.messagesDropped.sum()));
+        v.put("publish/messages/received", Long.toString(messagesReceived));
+        v.put("publish/messages/sent", Long.toString(messagesSent));
+        v.put("publish/messages/dropped", Long.toString(messagesDropped));
         v.put("store/messages/bytes", Long.toString(m.queuedBytes.sum()));
         v.put("subscriptions/count", Long.toString(broker.subscriptionIndex().size()));
         v.put("retained messages/count", Long.toString(broker.retained().size()));
         for (int i = 0; i < LOAD_WINDOWS.length; i++) {
             v.put("load/messages/received/" + LOAD_WINDOWS[i], load(received.average(i)));
             v.put("load/messages/sent/" + LOAD_WINDOWS[i], load(sent.average(i)));
+            v.put("load/publish/received/" + LOAD_WINDOWS[i], load(received.average(i)));
+            v.put("load/publish/sent/" + LOAD_WINDOWS[i], load(sent.average(i)));
+            v.put("load/publish/dropped/" + LOAD_WINDOWS[i], load(dropped.average(i)));
             v.put("load/connections/" + LOAD_WINDOWS[i], load(connections.average(i)));
         }
         return v;

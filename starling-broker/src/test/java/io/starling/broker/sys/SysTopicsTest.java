@@ -42,6 +42,10 @@ class SysTopicsTest {
         assertThat(value("uptime")).isEqualTo("42 seconds");
         assertThat(value("messages/received")).isEqualTo("5");
         assertThat(value("messages/sent")).isEqualTo("7");
+        assertThat(value("publish/messages/received")).isEqualTo("5");
+        assertThat(value("publish/messages/sent")).isEqualTo("7");
+        assertThat(value("load/publish/received/5min")).isEqualTo(value("load/messages/received/5min"));
+        assertThat(value("load/publish/dropped/15min")).isEqualTo("0.00");
         assertThat(value("subscriptions/count")).isEqualTo("2");
         assertThat(value("retained messages/count")).isEqualTo("1");
         assertThat(value("clients/connected")).isEqualTo("0");
