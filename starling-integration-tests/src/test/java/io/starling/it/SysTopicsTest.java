@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.retain.RetainedStore;
 import io.starling.server.StarlingServer;
 import io.starling.server.config.ConfigLoader;
 import java.nio.file.Files;
@@ -125,6 +126,29 @@ class SysTopicsTest {
             seen.add(m);
         } while (!m.topic().equals("it/sys/marker"));
         assertThat(seen).extracting(Msg::topic).noneMatch(t -> t.startsWith("$"));
+    }
+
+    @Test
+    void sysMessagesAreRetainedApartAndNeverStored() throws Exception {
+        TestClient pub = clients.connect(ClientKind.PAHO_V311);
+        String topic = Names.topic("sys-retained");
+        pub.publish(topic, "kept".getBytes(java.nio.charset.StandardCharsets.UTF_8), 1, true);
+        await().atMost(Duration.ofSeconds(10)).until(() -> broker.server().broker().systemRetained().size() > 10);
+        assertThat(sysEntries(broker.server().broker().retained())).isEmpty();
+        assertThat(sysEntries(broker.server().broker().systemRetained())).contains("$SYS/broker/uptime");
+        broker.restart(); // RocksDB: the clients' retained messages come back, no $SYS one among them
+        assertThat(sysEntries(broker.server().broker().retained())).isEmpty();
+        RetainedStore.Cursor c = broker.server().broker().retained().cursor(topic);
+        assertThat(broker.server().broker().retained().next(c, 10, Long.MAX_VALUE)).hasSize(1);
+    }
+
+    private static List<String> sysEntries(RetainedStore store) {
+        RetainedStore.Cursor c = store.cursor("$SYS/#");
+        List<String> topics = new ArrayList<>();
+        while (!c.exhausted()) {
+            store.next(c, 100, Long.MAX_VALUE).forEach(h -> topics.add(h.topic()));
+        }
+        return topics;
     }
 
     @Test
