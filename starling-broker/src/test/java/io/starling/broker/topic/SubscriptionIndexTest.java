@@ -52,6 +52,22 @@ class SubscriptionIndexTest {
     }
 
     @Test
+    void sizeCountsEachClientsSubscriptionToAFilterOnce() {
+        sut.add(sub("a", "x/y"));
+        sut.add(sub("b", "x/y"));
+        sut.add(sub("a", "x/#"));
+        sut.add(new Subscription("a", "x/#", 2, false, false, 0, 0)); // replaces
+        sut.add(new Subscription("c", "$share/g/x/#", 1, false, false, 0, 0, "g"));
+        sut.add(new Subscription("d", "$share/g/x/#", 1, false, false, 0, 0, "g"));
+        assertThat(sut.size()).isEqualTo(5);
+        assertThat(sut.remove("a", "x/y")).isNotNull();
+        assertThat(sut.remove("a", "x/y")).isNull();
+        assertThat(sut.remove("c", "$share/g/x/#")).isNotNull();
+        assertThat(sut.remove("z", "x/#")).isNull();
+        assertThat(sut.size()).isEqualTo(3);
+    }
+
+    @Test
     void removeStopsMatchingAndPrunesNodes() {
         sut.add(sub("c", "a/+/c"));
         sut.add(sub("d", "a/b"));
