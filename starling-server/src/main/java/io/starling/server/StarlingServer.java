@@ -33,6 +33,8 @@ import io.starling.store.rocksdb.RocksDbStore;
 import io.starling.store.rocksdb.StoreException;
 import io.starling.codec.ReasonCode;
 import io.starling.broker.config.ListenerConfig;
+import io.starling.server.admin.AdminContext;
+import io.starling.server.admin.AdminServer;
 import io.starling.server.pipeline.ListenerInitializer;
 import io.starling.server.protocol.ConnectionSweepers;
 import io.starling.server.transport.ConnectionGate;
@@ -94,6 +96,12 @@ public final class StarlingServer implements AutoCloseable {
     private final Acl acl;
     private ScheduledFuture<?> tlsReload;
     private ScheduledFuture<?> securityReload;
+    /** The admin listener; {@code null} when the config has none. */
+    private AdminServer admin;
+    /** Set once the store recovered and every MQTT listener is bound; cleared when closing begins. */
+    private volatile boolean ready;
+    private final long startNanos = System.nanoTime();
+    private final List<AdminContext.BoundListener> bound = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private StarlingServer(BrokerConfig config, Authenticator authenticator) throws InterruptedException {
         List<ListenerConfig> listeners = config.effectiveListeners();
@@ -109,6 +117,9 @@ public final class StarlingServer implements AutoCloseable {
             // refuse before anything starts: a listener others can reach needs authentication or explicit consent
             for (ListenerSecurity s : security) {
                 checkExposure(s);
+            }
+            if (config.admin().enabled()) {
+                AdminServer.checkBind(config.admin());
             }
         } catch (RuntimeException e) {
             stopVerifier();
@@ -139,6 +150,11 @@ public final class StarlingServer implements AutoCloseable {
         Class<? extends ServerSocketChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         try {
+            if (config.admin().enabled()) {
+                // before the MQTT listeners: /health/ready answers 503 until they are all bound
+                admin = AdminServer.start(config.admin(), new AdminContext(broker, gate, incompletePackets,
+                        () -> ready, () -> List.copyOf(bound), startNanos));
+            }
             for (int i = 0; i < listeners.size(); i++) {
                 ListenerConfig l = listeners.get(i);
                 ReloadingSslContext ssl = l.type().secure() ? new ReloadingSslContext(l) : null;
@@ -169,12 +185,16 @@ public final class StarlingServer implements AutoCloseable {
                 serverChannels.add(ch);
                 int port = ((InetSocketAddress) ch.localAddress()).getPort();
                 ports.add(port);
+                bound.add(new AdminContext.BoundListener(l.type().configName(), l.bind(), port));
                 LOG.info("Starling listening for MQTT on {} ({}:{}{})", l.type().configName(), l.bind(), port,
                         l.type().webSocket() ? l.path() : "");
             }
         } catch (RuntimeException | InterruptedException e) {
             for (Channel ch : serverChannels) {
                 ch.close().syncUninterruptibly();
+            }
+            if (admin != null) {
+                admin.close();
             }
             shutdownGroups();
             store.close();
@@ -189,6 +209,7 @@ public final class StarlingServer implements AutoCloseable {
             securityReload = bossGroup.next().scheduleWithFixedDelay(this::reloadSecurityFiles,
                     SECURITY_RELOAD_INTERVAL_SECONDS, SECURITY_RELOAD_INTERVAL_SECONDS, TimeUnit.SECONDS);
         }
+        ready = true;
         LOG.info("Starling started: {} listener(s), {} transport, {} event loops", listeners.size(),
                 epoll ? "epoll" : "nio", loopCount(workerGroup));
     }
@@ -341,6 +362,16 @@ public final class StarlingServer implements AutoCloseable {
         return List.copyOf(ports);
     }
 
+    /** The port the admin listener is bound to (the ephemeral one when the config said 0); -1 without one. */
+    public int adminPort() {
+        return admin == null ? -1 : admin.port();
+    }
+
+    /** Whether the broker serves clients: its store recovered and every MQTT listener bound, not closing. */
+    public boolean ready() {
+        return ready;
+    }
+
     public Broker broker() {
         return broker;
     }
@@ -361,6 +392,7 @@ public final class StarlingServer implements AutoCloseable {
      */
     @Override
     public void close() {
+        ready = false; // /health/ready answers 503 from now on
         if (tlsReload != null) {
             tlsReload.cancel(false);
         }
@@ -381,6 +413,9 @@ public final class StarlingServer implements AutoCloseable {
             });
         }
         awaitConnectionsClosed(TimeUnit.SECONDS.toNanos(5));
+        if (admin != null) {
+            admin.close();
+        }
         shutdownGroups();
         stopVerifier();
         store.close(); // after the loops: nothing writes any more; RocksDB syncs its log

@@ -37,6 +37,7 @@ import java.time.Duration;
  * @param limits limits against misbehaving clients that have no older key of their own (see {@link Limits})
  * @param security password file, ACL file and the rate limit of failed logins
  * @param flapping flapping detection: client ids that connect too often are refused for a while
+ * @param admin the admin listener (metrics, health checks); {@link AdminConfig#OFF} unless asked for
  */
 public record BrokerConfig(
         String bindAddress,
@@ -58,7 +59,8 @@ public record BrokerConfig(
         Capabilities capabilities,
         Limits limits,
         SecurityConfig security,
-        Flapping flapping) {
+        Flapping flapping,
+        AdminConfig admin) {
 
     public BrokerConfig {
         sessions = sessions == null ? SessionLimits.DEFAULTS : sessions;
@@ -69,6 +71,7 @@ public record BrokerConfig(
             limits = Limits.DEFAULTS;
         }
         security = security == null ? SecurityConfig.defaults() : security;
+        admin = admin == null ? AdminConfig.OFF : admin;
     }
 
     /**
@@ -545,6 +548,9 @@ public record BrokerConfig(
         private long maxRetainedBytes = Limits.DEFAULTS.maxRetainedBytes();
         private SecurityConfig security = SecurityConfig.defaults();
         private Flapping flapping = Flapping.DEFAULTS;
+        private AdminConfig admin = AdminConfig.OFF;
+        /** Whether {@code admin} was set, rather than left at the embedded default. */
+        private boolean adminSet;
 
         private Builder() {
         }
@@ -594,6 +600,8 @@ public record BrokerConfig(
             maxRetainedBytes = c.limits.maxRetainedBytes();
             security = c.security;
             flapping = c.flapping;
+            admin = c.admin;
+            adminSet = true;
         }
 
         public Builder bindAddress(String v) {
@@ -789,6 +797,23 @@ public record BrokerConfig(
             return this;
         }
 
+        /** The admin listener; {@link AdminConfig#OFF} (the default of this builder) for none. */
+        public Builder admin(AdminConfig v) {
+            admin = v;
+            adminSet = true;
+            return this;
+        }
+
+        /** The admin listener set so far. */
+        public AdminConfig admin() {
+            return admin;
+        }
+
+        /** Whether {@link #admin(AdminConfig)} was called (a config file's {@code admin} section, say). */
+        public boolean adminSet() {
+            return adminSet;
+        }
+
         /** Flapping detection; {@link Flapping#OFF} for none. */
         public Builder flapping(Flapping v) {
             flapping = v;
@@ -884,7 +909,7 @@ public record BrokerConfig(
                     new Limits(maxConnections, maxConnectRatePerAddress, connectBurstPerAddress, maxTopicLength,
                             maxTopicLevels, maxQueuedBytesTotal, maxStoredBytesTotal, incompleteBytes,
                             incompletePacketTimeout, maxConnectPacketSize, maxRetainedMessages, maxRetainedBytes),
-                    security, flapping);
+                    security, flapping, admin);
         }
     }
 }
