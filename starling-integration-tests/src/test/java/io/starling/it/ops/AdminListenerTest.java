@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.starling.broker.config.AdminConfig;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.server.StarlingServer;
+import io.starling.server.config.ConfigLoader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -218,6 +219,29 @@ class AdminListenerTest {
         assertThat(post.body()).contains("\"error\":");
         HttpResponse<String> delete = send(s, HttpRequest.newBuilder(uri(s, "/health/ready")).DELETE());
         assertThat(delete.statusCode()).isEqualTo(405);
+    }
+
+    @Test
+    void theAdminSectionOfTheConfigFile() throws Exception {
+        Path file = tmp.resolve("starling.yaml");
+        Files.writeString(file, "port: 0\nstorage: memory\nadmin:\n  bind: 127.0.0.1\n  port: 0\n");
+        BrokerConfig.Builder b = ConfigLoader.load(file);
+        assertThat(b.adminSet()).isTrue();
+        assertThat(b.admin()).isEqualTo(AdminConfig.loopback(0));
+        StarlingServer s = StarlingServer.start(b.dataDir(tmp.resolve("data")).build());
+        open.add(s);
+        assertThat(get(s, "/health/live").statusCode()).isEqualTo(200);
+
+        Files.writeString(file, "admin:\n  enabled: false\n");
+        assertThat(ConfigLoader.load(file).admin().enabled()).isFalse();
+        Files.writeString(file, "port: 1884\n");
+        assertThat(ConfigLoader.load(file).adminSet()).as("no section: the command's default applies").isFalse();
+        Files.writeString(file, "admin:\n  colour: red\n");
+        assertThatThrownBy(() -> ConfigLoader.load(file)).isInstanceOf(ConfigLoader.ConfigException.class)
+                .hasMessageContaining("key 'admin'").hasMessageContaining("colour");
+        Files.writeString(file, "admin:\n  port: 70000\n");
+        assertThatThrownBy(() -> ConfigLoader.load(file)).isInstanceOf(ConfigLoader.ConfigException.class)
+                .hasMessageContaining("port must be 0..65535");
     }
 
     @Test
