@@ -119,7 +119,8 @@ public final class StarlingServer implements AutoCloseable {
                 checkExposure(s);
             }
             if (config.admin().enabled()) {
-                AdminServer.checkBind(config.admin());
+                // before the store: /health/live answers and /health/ready says 503 while a large store recovers
+                admin = AdminServer.start(config.admin(), () -> ready, startNanos);
             }
         } catch (RuntimeException e) {
             stopVerifier();
@@ -128,6 +129,7 @@ public final class StarlingServer implements AutoCloseable {
         try {
             store = openStore(config); // a data directory that cannot be used stops the start-up here
         } catch (RuntimeException e) {
+            closeAdmin();
             stopVerifier();
             throw e;
         }
@@ -137,7 +139,15 @@ public final class StarlingServer implements AutoCloseable {
         // one loop per core: more loops only add hand-offs between them (see docs/architecture.md)
         int ioThreads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
         workerGroup = new MultiThreadIoEventLoopGroup(ioThreads, io);
-        broker = new Broker(config, workerGroup, store, acl);
+        try {
+            broker = new Broker(config, workerGroup, store, acl); // recovers the sessions of the store
+        } catch (RuntimeException e) {
+            closeAdmin();
+            shutdownGroups();
+            store.close();
+            stopVerifier();
+            throw e;
+        }
         // 5.0 enhanced authentication: SCRAM-SHA-256 is built in; its users come from the config
         broker.enhancedAuth().register(new ScramSha256Authenticator(
                 InMemoryScramCredentialStore.fromPasswords(config.scramUsers())));
@@ -150,10 +160,8 @@ public final class StarlingServer implements AutoCloseable {
         Class<? extends ServerSocketChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         try {
-            if (config.admin().enabled()) {
-                // before the MQTT listeners: /health/ready answers 503 until they are all bound
-                admin = AdminServer.start(config.admin(), new AdminContext(broker, gate, incompletePackets,
-                        () -> ready, () -> List.copyOf(bound), startNanos));
+            if (admin != null) {
+                admin.attach(new AdminContext(broker, gate, incompletePackets, () -> List.copyOf(bound)));
             }
             for (int i = 0; i < listeners.size(); i++) {
                 ListenerConfig l = listeners.get(i);
@@ -193,9 +201,7 @@ public final class StarlingServer implements AutoCloseable {
             for (Channel ch : serverChannels) {
                 ch.close().syncUninterruptibly();
             }
-            if (admin != null) {
-                admin.close();
-            }
+            closeAdmin();
             shutdownGroups();
             store.close();
             stopVerifier();
@@ -413,9 +419,7 @@ public final class StarlingServer implements AutoCloseable {
             });
         }
         awaitConnectionsClosed(TimeUnit.SECONDS.toNanos(5));
-        if (admin != null) {
-            admin.close();
-        }
+        closeAdmin();
         shutdownGroups();
         stopVerifier();
         store.close(); // after the loops: nothing writes any more; RocksDB syncs its log
@@ -459,6 +463,12 @@ public final class StarlingServer implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    private void closeAdmin() {
+        if (admin != null) {
+            admin.close();
+        }
     }
 
     private void shutdownGroups() {

@@ -10,6 +10,8 @@ import io.starling.server.StarlingServer;
 import io.starling.server.config.ConfigLoader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -242,6 +244,24 @@ class AdminListenerTest {
         Files.writeString(file, "admin:\n  port: 70000\n");
         assertThatThrownBy(() -> ConfigLoader.load(file)).isInstanceOf(ConfigLoader.ConfigException.class)
                 .hasMessageContaining("port must be 0..65535");
+    }
+
+    /** The admin listener starts before the store opens; a store that cannot be opened takes it down again. */
+    @Test
+    void aStoreThatCannotBeOpenedReleasesTheAdminPort() throws Exception {
+        BrokerConfig.Builder rocks = BrokerConfig.builder().bindAddress("127.0.0.1").port(0)
+                .dataDir(tmp.resolve("rocks")).storage(BrokerConfig.Storage.ROCKSDB);
+        StarlingServer first = StarlingServer.start(rocks.build());
+        open.add(first);
+        int adminPort;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            adminPort = probe.getLocalPort();
+        }
+        BrokerConfig second = rocks.admin(AdminConfig.loopback(adminPort)).build();
+        assertThatThrownBy(() -> open.add(StarlingServer.start(second))).hasMessageContaining("rocks");
+        try (ServerSocket again = new ServerSocket(adminPort, 1, InetAddress.getLoopbackAddress())) {
+            assertThat(again.getLocalPort()).as("the admin port is free again").isEqualTo(adminPort);
+        }
     }
 
     @Test

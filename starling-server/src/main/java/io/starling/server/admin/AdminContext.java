@@ -4,22 +4,20 @@ import io.starling.broker.Broker;
 import io.starling.server.transport.ConnectionGate;
 import io.starling.server.transport.IncompletePacketBudget;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * What the admin listener reads of a running broker. Everything here is read from the admin event loop, so each
+ * What the admin listener reads of a running broker, once its store has recovered (see
+ * {@link AdminServer#attach}). Everything here is read from the admin event loop, so each
  * value must be safe to read from any thread (counters, atomics, concurrent maps).
  *
  * @param broker the engine: its counters, sessions, retained messages and store
  * @param gate admission of connections: open and refused connections
  * @param incompletePackets bytes held for incomplete packets, connections closed for them
- * @param ready whether the broker serves clients: its store recovered and every MQTT listener bound
  * @param listeners the MQTT listeners bound so far
- * @param startNanos {@link System#nanoTime()} when the broker started, for the uptime
  */
 public record AdminContext(Broker broker, ConnectionGate gate, IncompletePacketBudget incompletePackets,
-        BooleanSupplier ready, Supplier<List<BoundListener>> listeners, long startNanos) {
+        Supplier<List<BoundListener>> listeners) {
 
     /**
      * One bound MQTT listener.

@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,11 +47,24 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     static final List<String> PATHS = List.of("/metrics", "/health/live", "/health/ready", "/api/v1/overview");
 
     private final PrometheusMeterRegistry registry;
-    private final AdminContext ctx;
+    private final BooleanSupplier ready;
+    private final long startNanos;
+    /** The broker's figures; {@code null} until its store has recovered. */
+    private volatile AdminContext ctx;
 
-    AdminHandler(PrometheusMeterRegistry registry, AdminContext ctx) {
+    /**
+     * @param ready whether the broker serves clients: its store recovered and every MQTT listener bound
+     * @param startNanos {@link System#nanoTime()} when the broker began to start, for the uptime
+     */
+    AdminHandler(PrometheusMeterRegistry registry, BooleanSupplier ready, long startNanos) {
         this.registry = registry;
-        this.ctx = ctx;
+        this.ready = ready;
+        this.startNanos = startNanos;
+    }
+
+    /** From now on the overview shows the broker of {@code c}. */
+    void attach(AdminContext c) {
+        ctx = c;
     }
 
     @Override
@@ -96,7 +110,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             case "/metrics" -> response(HttpResponseStatus.OK, PROMETHEUS_CONTENT_TYPE,
                     registry.scrape().getBytes(StandardCharsets.UTF_8));
             case "/health/live" -> json(HttpResponseStatus.OK, Map.of("status", "UP"));
-            case "/health/ready" -> ctx.ready().getAsBoolean()
+            case "/health/ready" -> ready.getAsBoolean()
                     ? json(HttpResponseStatus.OK, Map.of("status", "UP"))
                     : json(HttpResponseStatus.SERVICE_UNAVAILABLE, Map.of("status", "DOWN"));
             default -> json(HttpResponseStatus.OK, overview());
@@ -106,10 +120,14 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     /** The body of {@code /api/v1/overview}. */
     private Map<String, Object> overview() {
         Map<String, Object> o = new LinkedHashMap<>();
-        o.put("status", ctx.ready().getAsBoolean() ? "UP" : "DOWN");
-        o.put("uptimeSeconds", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - ctx.startNanos()));
+        o.put("status", ready.getAsBoolean() ? "UP" : "DOWN");
+        o.put("uptimeSeconds", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNanos));
+        AdminContext c = ctx;
+        if (c == null) {
+            return o; // the store is still recovering
+        }
         List<Map<String, Object>> listeners = new ArrayList<>();
-        for (AdminContext.BoundListener l : ctx.listeners().get()) {
+        for (AdminContext.BoundListener l : c.listeners().get()) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("type", l.type());
             m.put("bind", l.bind());
@@ -117,10 +135,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             listeners.add(m);
         }
         o.put("listeners", listeners);
-        o.put("connectionsOpen", ctx.gate().openConnections());
-        o.put("sessions", ctx.broker().sessions().count());
-        o.put("retainedMessages", ctx.broker().retained().size());
-        o.put("storeWritable", ctx.broker().store().status().writable());
+        o.put("connectionsOpen", c.gate().openConnections());
+        o.put("sessions", c.broker().sessions().count());
+        o.put("retainedMessages", c.broker().retained().size());
+        o.put("storeWritable", c.broker().store().status().writable());
         return o;
     }
 

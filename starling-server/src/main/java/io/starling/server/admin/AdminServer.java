@@ -20,6 +20,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,11 +46,12 @@ public final class AdminServer implements AutoCloseable {
     private final Channel channel;
     private final StarlingMetrics metrics;
     private final PrometheusMeterRegistry registry;
+    private final AdminHandler handler;
 
-    private AdminServer(AdminConfig config, AdminContext ctx) throws InterruptedException {
+    private AdminServer(AdminConfig config, BooleanSupplier ready, long startNanos) throws InterruptedException {
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        metrics = new StarlingMetrics(registry, ctx);
-        AdminHandler handler = new AdminHandler(registry, ctx);
+        metrics = new StarlingMetrics(registry);
+        handler = new AdminHandler(registry, ready, startNanos);
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("starling-admin"), NioIoHandler.newFactory());
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
@@ -79,14 +81,25 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /**
-     * Starts the admin listener of {@code config} (which must be enabled) on its own event loop.
+     * Starts the admin listener of {@code config} (which must be enabled) on its own event loop. Until
+     * {@link #attach} it serves the health checks and the JVM's metrics only: it starts before the store is opened,
+     * so that {@code /health/live} answers while a large store recovers.
      *
+     * @param ready whether the broker serves clients: its store recovered and every MQTT listener bound
+     * @param startNanos {@link System#nanoTime()} when the broker began to start, for the uptime
      * @throws IllegalArgumentException for a bind address other than loopback
      * @throws IllegalStateException when the port cannot be bound
      */
-    public static AdminServer start(AdminConfig config, AdminContext ctx) throws InterruptedException {
+    public static AdminServer start(AdminConfig config, BooleanSupplier ready, long startNanos)
+            throws InterruptedException {
         checkBind(config);
-        return new AdminServer(config, ctx);
+        return new AdminServer(config, ready, startNanos);
+    }
+
+    /** Adds the broker's metrics and figures, once its store has recovered. Called once. */
+    public void attach(AdminContext ctx) {
+        StarlingMetrics.bindBroker(registry, ctx);
+        handler.attach(ctx);
     }
 
     /** Refuses a bind address other than loopback: the admin listener has no TLS and no credentials yet. */

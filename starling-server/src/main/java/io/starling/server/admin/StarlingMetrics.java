@@ -31,8 +31,21 @@ final class StarlingMetrics implements AutoCloseable {
 
     private final JvmGcMetrics gc = new JvmGcMetrics();
 
-    /** Registers every meter of the broker of {@code ctx} with {@code registry}. */
-    StarlingMetrics(MeterRegistry registry, AdminContext ctx) {
+    /** Registers the meters of the process with {@code registry}: the JVM's and Netty's direct memory. */
+    StarlingMetrics(MeterRegistry registry) {
+        gauge(registry, "starling.netty.direct.memory.used", "bytes", ByteBufAllocator.DEFAULT,
+                StarlingMetrics::usedDirectMemory, "direct memory used by Netty's buffers");
+
+        new JvmMemoryMetrics().bindTo(registry);
+        gc.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+    }
+
+    /** Registers the meters of the broker of {@code ctx} with {@code registry}. */
+    static void bindBroker(MeterRegistry registry, AdminContext ctx) {
         Broker broker = ctx.broker();
         BrokerMetrics m = broker.metrics();
         counter(registry, "starling.connections.accepted", m.connectionsAccepted,
@@ -93,16 +106,6 @@ final class StarlingMetrics implements AutoCloseable {
                         b -> b.store().status().refusedAcknowledgements())
                 .description("acknowledgements refused since start because what they depend on was not stored")
                 .register(registry);
-
-        gauge(registry, "starling.netty.direct.memory.used", "bytes", ByteBufAllocator.DEFAULT,
-                StarlingMetrics::usedDirectMemory, "direct memory used by Netty's buffers");
-
-        new JvmMemoryMetrics().bindTo(registry);
-        gc.bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ClassLoaderMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
-        new UptimeMetrics().bindTo(registry);
     }
 
     /** The default allocator's direct memory, or Netty's own count of it where the allocator keeps none. */

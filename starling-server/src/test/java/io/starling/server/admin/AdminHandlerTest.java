@@ -31,6 +31,9 @@ class AdminHandlerTest {
     private PrometheusMeterRegistry registry;
     private StarlingMetrics metrics;
     private EmbeddedChannel ch;
+    private AdminHandler handler;
+    /** What {@link AdminServer#attach} does once the store has recovered. */
+    private Runnable attach;
 
     @BeforeEach
     void setUp() {
@@ -38,10 +41,15 @@ class AdminHandlerTest {
         BrokerConfig cfg = BrokerConfig.builder().storage(BrokerConfig.Storage.MEMORY).build();
         Broker broker = new Broker(cfg, loop, new InMemoryStore());
         AdminContext ctx = new AdminContext(broker, new ConnectionGate(cfg.limits()), IncompletePacketBudget.unbounded(),
-                ready::get, () -> List.of(new AdminContext.BoundListener("tcp", "127.0.0.1", 1883)), System.nanoTime());
+                () -> List.of(new AdminContext.BoundListener("tcp", "127.0.0.1", 1883)));
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        metrics = new StarlingMetrics(registry, ctx);
-        ch = new EmbeddedChannel(new AdminHandler(registry, ctx));
+        metrics = new StarlingMetrics(registry);
+        handler = new AdminHandler(registry, ready::get, System.nanoTime());
+        ch = new EmbeddedChannel(handler);
+        attach = () -> {
+            StarlingMetrics.bindBroker(registry, ctx);
+            handler.attach(ctx);
+        };
     }
 
     @AfterEach
@@ -68,7 +76,24 @@ class AdminHandlerTest {
     }
 
     @Test
+    void beforeTheStoreRecoveredOnlyTheProcessIsShown() {
+        FullHttpResponse res = request(HttpMethod.GET, "/metrics");
+        assertThat(res.status().code()).isEqualTo(200);
+        assertThat(body(res)).contains("jvm_memory_used_bytes", "starling_netty_direct_memory_used_bytes")
+                .doesNotContain("starling_messages_received_total");
+        res = request(HttpMethod.GET, "/api/v1/overview");
+        assertThat(body(res)).startsWith("{\"status\":\"DOWN\",\"uptimeSeconds\":").doesNotContain("sessions");
+        res = request(HttpMethod.GET, "/health/live");
+        assertThat(res.status().code()).isEqualTo(200);
+        res.release();
+        res = request(HttpMethod.GET, "/health/ready");
+        assertThat(res.status().code()).isEqualTo(503);
+        res.release();
+    }
+
+    @Test
     void metricsAreInThePrometheusTextFormat() {
+        attach.run();
         FullHttpResponse res = request(HttpMethod.GET, "/metrics");
         assertThat(res.status().code()).isEqualTo(200);
         assertThat(res.headers().get(HttpHeaderNames.CONTENT_TYPE)).startsWith("text/plain; version=0.0.4");
@@ -92,6 +117,7 @@ class AdminHandlerTest {
 
     @Test
     void overviewListsTheListeners() {
+        attach.run();
         FullHttpResponse res = request(HttpMethod.GET, "/api/v1/overview");
         assertThat(res.status().code()).isEqualTo(200);
         assertThat(res.headers().get(HttpHeaderNames.CONTENT_TYPE)).isEqualTo("application/json");
