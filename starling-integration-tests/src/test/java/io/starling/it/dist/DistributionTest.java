@@ -103,7 +103,7 @@ class DistributionTest {
                 .doesNotContain(repositoryRoot().toString(), "mvn ", "starling-cli/target", "pom.xml");
         assertThat(Files.readString(home.resolve("LICENSE"))).contains("Apache License", "Version 2.0");
         assertThat(Files.readString(home.resolve("NOTICE")))
-                .contains("Netty", "rocksdbjni", "SnakeYAML", "picocli", "SLF4J", "Logback");
+                .contains("Netty", "rocksdbjni", "SnakeYAML", "picocli", "SLF4J", "Logback", "Micrometer", "Jackson");
         String unit = Files.readString(home.resolve("systemd/starling.service"));
         assertThat(unit).contains("User=starling", "LimitNOFILE=", "Restart=on-failure",
                 "ExecStart=/opt/starling/bin/starling broker --config ");
