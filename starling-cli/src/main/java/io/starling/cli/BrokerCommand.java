@@ -1,5 +1,6 @@
 package io.starling.cli;
 
+import io.starling.broker.config.AdminConfig;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.ListenerConfig;
 import io.starling.server.StarlingServer;
@@ -31,6 +32,10 @@ final class BrokerCommand implements Callable<Integer> {
 
     @Option(names = "--data-dir", description = "data directory (default ./data)")
     Path dataDir;
+
+    @Option(names = "--admin-port", description = "port of the admin listener (metrics, health checks; default 8081),"
+            + " 0 = none")
+    Integer adminPort;
 
     @Override
     public Integer call() {
@@ -67,6 +72,12 @@ final class BrokerCommand implements Callable<Integer> {
         }
         BrokerConfig cfg;
         try {
+            // the broker run from the command line has its admin listener unless the file or --admin-port says not
+            AdminConfig admin = b.adminSet() ? b.admin() : AdminConfig.DEFAULTS;
+            if (adminPort != null) {
+                admin = admin.withPortOrOff(adminPort);
+            }
+            b.admin(admin);
             cfg = b.build();
             Files.createDirectories(cfg.dataDir());
         } catch (IllegalArgumentException | java.io.IOException e) {

@@ -34,6 +34,8 @@ import io.starling.store.rocksdb.RocksDbStore;
 import io.starling.store.rocksdb.StoreException;
 import io.starling.codec.ReasonCode;
 import io.starling.broker.config.ListenerConfig;
+import io.starling.server.admin.AdminContext;
+import io.starling.server.admin.AdminServer;
 import io.starling.server.pipeline.ListenerInitializer;
 import io.starling.server.protocol.ConnectionSweepers;
 import io.starling.server.transport.ConnectionGate;
@@ -96,6 +98,12 @@ public final class StarlingServer implements AutoCloseable {
     private ScheduledFuture<?> tlsReload;
     private ScheduledFuture<?> securityReload;
     private final SysTopics sysTopics;
+    /** The admin listener; {@code null} when the config has none. */
+    private AdminServer admin;
+    /** Set once the store recovered and every MQTT listener is bound; cleared when closing begins. */
+    private volatile boolean ready;
+    private final long startNanos = System.nanoTime();
+    private final List<AdminContext.BoundListener> bound = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private StarlingServer(BrokerConfig config, Authenticator authenticator) throws InterruptedException {
         List<ListenerConfig> listeners = config.effectiveListeners();
@@ -112,6 +120,10 @@ public final class StarlingServer implements AutoCloseable {
             for (ListenerSecurity s : security) {
                 checkExposure(s);
             }
+            if (config.admin().enabled()) {
+                // before the store: /health/live answers and /health/ready says 503 while a large store recovers
+                admin = AdminServer.start(config.admin(), () -> ready, startNanos);
+            }
         } catch (RuntimeException e) {
             stopVerifier();
             throw e;
@@ -119,6 +131,7 @@ public final class StarlingServer implements AutoCloseable {
         try {
             store = openStore(config); // a data directory that cannot be used stops the start-up here
         } catch (RuntimeException e) {
+            closeAdmin();
             stopVerifier();
             throw e;
         }
@@ -128,7 +141,15 @@ public final class StarlingServer implements AutoCloseable {
         // one loop per core: more loops only add hand-offs between them (see docs/architecture.md)
         int ioThreads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
         workerGroup = new MultiThreadIoEventLoopGroup(ioThreads, io);
-        broker = new Broker(config, workerGroup, store, acl);
+        try {
+            broker = new Broker(config, workerGroup, store, acl); // recovers the sessions of the store
+        } catch (RuntimeException e) {
+            closeAdmin();
+            shutdownGroups();
+            store.close();
+            stopVerifier();
+            throw e;
+        }
         // 5.0 enhanced authentication: SCRAM-SHA-256 is built in; its users come from the config
         broker.enhancedAuth().register(new ScramSha256Authenticator(
                 InMemoryScramCredentialStore.fromPasswords(config.scramUsers())));
@@ -141,6 +162,9 @@ public final class StarlingServer implements AutoCloseable {
         Class<? extends ServerSocketChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         try {
+            if (admin != null) {
+                admin.attach(new AdminContext(broker, gate, incompletePackets, () -> List.copyOf(bound)));
+            }
             for (int i = 0; i < listeners.size(); i++) {
                 ListenerConfig l = listeners.get(i);
                 ReloadingSslContext ssl = l.type().secure() ? new ReloadingSslContext(l) : null;
@@ -171,6 +195,7 @@ public final class StarlingServer implements AutoCloseable {
                 serverChannels.add(ch);
                 int port = ((InetSocketAddress) ch.localAddress()).getPort();
                 ports.add(port);
+                bound.add(new AdminContext.BoundListener(l.type().configName(), l.bind(), port));
                 LOG.info("Starling listening for MQTT on {} ({}:{}{})", l.type().configName(), l.bind(), port,
                         l.type().webSocket() ? l.path() : "");
             }
@@ -178,6 +203,7 @@ public final class StarlingServer implements AutoCloseable {
             for (Channel ch : serverChannels) {
                 ch.close().syncUninterruptibly();
             }
+            closeAdmin();
             shutdownGroups();
             store.close();
             stopVerifier();
@@ -194,6 +220,7 @@ public final class StarlingServer implements AutoCloseable {
         // $SYS/broker/...: every sys-interval-seconds on one worker loop, uptime counted from here
         sysTopics = new SysTopics(broker);
         sysTopics.start(workerGroup.next());
+        ready = true;
         LOG.info("Starling started: {} listener(s), {} transport, {} event loops", listeners.size(),
                 epoll ? "epoll" : "nio", loopCount(workerGroup));
     }
@@ -346,6 +373,16 @@ public final class StarlingServer implements AutoCloseable {
         return List.copyOf(ports);
     }
 
+    /** The port the admin listener is bound to (the ephemeral one when the config said 0); -1 without one. */
+    public int adminPort() {
+        return admin == null ? -1 : admin.port();
+    }
+
+    /** Whether the broker serves clients: its store recovered and every MQTT listener bound, not closing. */
+    public boolean ready() {
+        return ready;
+    }
+
     public Broker broker() {
         return broker;
     }
@@ -366,6 +403,7 @@ public final class StarlingServer implements AutoCloseable {
      */
     @Override
     public void close() {
+        ready = false; // /health/ready answers 503 from now on
         sysTopics.stop();
         if (tlsReload != null) {
             tlsReload.cancel(false);
@@ -387,6 +425,7 @@ public final class StarlingServer implements AutoCloseable {
             });
         }
         awaitConnectionsClosed(TimeUnit.SECONDS.toNanos(5));
+        closeAdmin();
         shutdownGroups();
         stopVerifier();
         store.close(); // after the loops: nothing writes any more; RocksDB syncs its log
@@ -430,6 +469,12 @@ public final class StarlingServer implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    private void closeAdmin() {
+        if (admin != null) {
+            admin.close();
+        }
     }
 
     private void shutdownGroups() {

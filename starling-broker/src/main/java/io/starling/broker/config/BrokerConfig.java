@@ -38,6 +38,7 @@ import java.time.Duration;
  * @param security password file, ACL file and the rate limit of failed logins
  * @param flapping flapping detection: client ids that connect too often are refused for a while
  * @param sysIntervalSeconds how often the broker publishes its state under {@code $SYS/broker/}; 0 = never
+ * @param admin the admin listener (metrics, health checks); {@link AdminConfig#OFF} unless asked for
  */
 public record BrokerConfig(
         String bindAddress,
@@ -60,7 +61,8 @@ public record BrokerConfig(
         Limits limits,
         SecurityConfig security,
         Flapping flapping,
-        int sysIntervalSeconds) {
+        int sysIntervalSeconds,
+        AdminConfig admin) {
 
     /** The default of {@code sys-interval-seconds}. */
     public static final int DEFAULT_SYS_INTERVAL_SECONDS = 10;
@@ -77,6 +79,7 @@ public record BrokerConfig(
             limits = Limits.DEFAULTS;
         }
         security = security == null ? SecurityConfig.defaults() : security;
+        admin = admin == null ? AdminConfig.OFF : admin;
     }
 
     /**
@@ -554,6 +557,9 @@ public record BrokerConfig(
         private SecurityConfig security = SecurityConfig.defaults();
         private Flapping flapping = Flapping.DEFAULTS;
         private int sysIntervalSeconds = DEFAULT_SYS_INTERVAL_SECONDS;
+        private AdminConfig admin = AdminConfig.OFF;
+        /** Whether {@code admin} was set, rather than left at the embedded default. */
+        private boolean adminSet;
 
         private Builder() {
         }
@@ -604,6 +610,8 @@ public record BrokerConfig(
             security = c.security;
             flapping = c.flapping;
             sysIntervalSeconds = c.sysIntervalSeconds;
+            admin = c.admin;
+            adminSet = true;
         }
 
         public Builder bindAddress(String v) {
@@ -799,6 +807,23 @@ public record BrokerConfig(
             return this;
         }
 
+        /** The admin listener; {@link AdminConfig#OFF} (the default of this builder) for none. */
+        public Builder admin(AdminConfig v) {
+            admin = v;
+            adminSet = true;
+            return this;
+        }
+
+        /** The admin listener set so far. */
+        public AdminConfig admin() {
+            return admin;
+        }
+
+        /** Whether {@link #admin(AdminConfig)} was called (a config file's {@code admin} section, say). */
+        public boolean adminSet() {
+            return adminSet;
+        }
+
         /** Flapping detection; {@link Flapping#OFF} for none. */
         public Builder flapping(Flapping v) {
             flapping = v;
@@ -900,7 +925,7 @@ public record BrokerConfig(
                     new Limits(maxConnections, maxConnectRatePerAddress, connectBurstPerAddress, maxTopicLength,
                             maxTopicLevels, maxQueuedBytesTotal, maxStoredBytesTotal, incompleteBytes,
                             incompletePacketTimeout, maxConnectPacketSize, maxRetainedMessages, maxRetainedBytes),
-                    security, flapping, sysIntervalSeconds);
+                    security, flapping, sysIntervalSeconds, admin);
         }
     }
 }

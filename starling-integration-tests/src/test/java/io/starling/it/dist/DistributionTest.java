@@ -9,6 +9,10 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,7 +103,7 @@ class DistributionTest {
                 .doesNotContain(repositoryRoot().toString(), "mvn ", "starling-cli/target", "pom.xml");
         assertThat(Files.readString(home.resolve("LICENSE"))).contains("Apache License", "Version 2.0");
         assertThat(Files.readString(home.resolve("NOTICE")))
-                .contains("Netty", "rocksdbjni", "SnakeYAML", "picocli", "SLF4J", "Logback");
+                .contains("Netty", "rocksdbjni", "SnakeYAML", "picocli", "SLF4J", "Logback", "Micrometer", "Jackson");
         String unit = Files.readString(home.resolve("systemd/starling.service"));
         assertThat(unit).contains("User=starling", "LimitNOFILE=", "Restart=on-failure",
                 "ExecStart=/opt/starling/bin/starling broker --config ");
@@ -141,10 +145,18 @@ class DistributionTest {
         assertThat(run("version").strip()).as("again, with the class-data archive of the first run").isEqualTo(version);
 
         int port = freePort();
+        int adminPort = freePort();
         Path log = tmp.resolve("broker.log");
-        broker = launcher("broker", "--port", Integer.toString(port), "--data-dir", tmp.resolve("data").toString())
+        broker = launcher("broker", "--port", Integer.toString(port), "--data-dir", tmp.resolve("data").toString(),
+                "--admin-port", Integer.toString(adminPort))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> accepting(port, log));
+        // the admin listener of the command: ready once the MQTT listener is bound
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> ready = http.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + adminPort + "/health/ready")).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(ready.statusCode()).isEqualTo(200);
         List<String> args = broker.info().arguments().map(List::of).orElse(List.of());
         if (!args.isEmpty()) { // the launcher execs java on the jar of the release
             assertThat(args).contains(home.resolve("lib/starling.jar").toString());

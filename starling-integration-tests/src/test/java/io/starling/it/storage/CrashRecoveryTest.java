@@ -76,7 +76,8 @@ class CrashRecoveryTest {
                 "max-queued-bytes: 1000000000",
                 ""), StandardCharsets.UTF_8);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        broker = new ProcessBuilder(java, "-Xmx256m", "-jar", JAR.toString(), "broker", "--config", config.toString())
+        broker = new ProcessBuilder(java, "-Xmx256m", "-jar", JAR.toString(), "broker", "--config", config.toString(),
+                "--admin-port", "0")
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile()))
                 .start();

@@ -95,7 +95,7 @@ class SoakTest {
                 ""), StandardCharsets.UTF_8);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         broker = new ProcessBuilder(java, "-Xms256m", "-Xmx512m", "-XX:+UseParallelGC", "-jar", JAR.toString(), "broker",
-                "--config", config.toString())
+                "--config", config.toString(), "--admin-port", "0")
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile()))
                 .start();

@@ -1,5 +1,6 @@
 package io.starling.server.config;
 
+import io.starling.broker.config.AdminConfig;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.BrokerConfig.DropPolicy;
 import io.starling.broker.config.BrokerConfig.SharedSubscriptionStrategy;
@@ -157,8 +158,37 @@ public final class ConfigLoader {
                         key.equals("flapping-window-seconds") ? Duration.ofSeconds(n) : f.window(),
                         key.equals("flapping-ban-seconds") ? Duration.ofSeconds(n) : f.ban()));
             }
+            case "admin" -> b.admin(admin(v));
             default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
         }
+    }
+
+    /** The {@code admin} section: {@code enabled}, {@code bind}, {@code port}; each defaults to {@link AdminConfig#DEFAULTS}. */
+    private static AdminConfig admin(Object v) {
+        if (v == null) {
+            return AdminConfig.DEFAULTS;
+        }
+        if (!(v instanceof Map<?, ?> map)) {
+            throw new IllegalArgumentException("expected a mapping with enabled, bind, port");
+        }
+        boolean enabled = AdminConfig.DEFAULTS.enabled();
+        String bind = AdminConfig.DEFAULTS.bind();
+        int port = AdminConfig.DEFAULTS.port();
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            String key = String.valueOf(e.getKey());
+            Object value = e.getValue();
+            try {
+                switch (key) {
+                    case "enabled" -> enabled = bool(value);
+                    case "bind" -> bind = string(value);
+                    case "port" -> port = integer(value);
+                    default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
+                }
+            } catch (IllegalArgumentException | ClassCastException ex) {
+                throw new IllegalArgumentException("key '" + key + "': " + ex.getMessage(), ex);
+            }
+        }
+        return new AdminConfig(enabled, bind, port);
     }
 
     private static List<ListenerConfig> listeners(Object v) {
