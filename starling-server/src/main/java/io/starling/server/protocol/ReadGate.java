@@ -21,13 +21,16 @@ import org.slf4j.LoggerFactory;
  *   until the socket is writable again);</li>
  *   <li>the DeliveryGovernor: a publisher stops while other loops are behind with deliveries;</li>
  *   <li>the QueueBudget ({@code max-queued-bytes-total}): a pure publisher stops while the queues of all sessions
- *   are at the budget.</li>
+ *   are at the budget;</li>
+ *   <li>the publish rate ({@code max-publish-rate}, {@code max-publish-bytes-rate}): a client that publishes faster
+ *   than its rate stops until its {@link PublishRateLimiter} allows the next PUBLISH (a timer of the loop).</li>
  * </ul>
- * It also tells, at a keep-alive check, a client paused for output that reads slowly from one that reads nothing.
+ * It reads again only once none of them holds the connection. It also tells, at a keep-alive check, a client paused
+ * for output that reads slowly from one that reads nothing.
  *
  * <p>Created by {@link MqttConnection} the first time one of these applies (its first publishing read batch, or its
  * first answer that finds the socket full), so an idle connection has none; what it needs only once a pause has
- * happened (the resume callbacks, the record of a stalled output) is created then. The gate itself is the
+ * happened (the resume callbacks and timer task, the record of a stalled output) is created then. The gate itself is the
  * governor's pause callback ({@link #run}). Its log lines are the connection's (logged under
  * {@link MqttConnection}'s logger).
  *
