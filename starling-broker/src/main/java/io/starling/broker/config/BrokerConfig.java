@@ -172,11 +172,15 @@ public record BrokerConfig(
      * @param maxRetainedMessages retained messages (topics) kept at most; 0 = no limit
      * @param maxRetainedBytes bytes of retained messages (payload + topic length) kept at most; 0 = no limit,
      *     {@link #RETAINED_BYTES_BY_STORAGE} = the default of the storage (see {@link BrokerConfig#maxRetainedBytes()})
+     * @param maxPublishRate PUBLISH packets per second one connection may send (token bucket, one second's worth of
+     *     burst); 0 = unlimited. A client over it is not read until its bucket has refilled
+     * @param maxPublishBytesRate bytes of PUBLISH packets per second one connection may send (token bucket, one
+     *     second's worth of burst, at least {@code max-packet-size}); 0 = unlimited
      */
     public record Limits(int maxConnections, double maxConnectRatePerAddress, int connectBurstPerAddress,
             int maxTopicLength, int maxTopicLevels, long maxQueuedBytesTotal, long maxStoredBytesTotal,
             long maxIncompletePacketBytesTotal, Duration incompletePacketTimeout, int maxConnectPacketSize,
-            long maxRetainedMessages, long maxRetainedBytes) {
+            long maxRetainedMessages, long maxRetainedBytes, long maxPublishRate, long maxPublishBytesRate) {
 
         /** Default of {@code max-stored-bytes-total}: 8 GiB. */
         public static final long DEFAULT_STORED_BYTES_TOTAL = 8L << 30;
@@ -198,7 +202,7 @@ public record BrokerConfig(
         public static final Limits DEFAULTS = new Limits(0, 0, 0, MQTT_MAX_TOPIC_LENGTH, 128,
                 heapPercent(DEFAULT_QUEUED_BYTES_TOTAL_PERCENT), DEFAULT_STORED_BYTES_TOTAL,
                 directMemoryPercent(DEFAULT_INCOMPLETE_PACKET_BYTES_PERCENT), DEFAULT_INCOMPLETE_PACKET_TIMEOUT,
-                DEFAULT_CONNECT_PACKET_SIZE, DEFAULT_RETAINED_MESSAGES, RETAINED_BYTES_BY_STORAGE);
+                DEFAULT_CONNECT_PACKET_SIZE, DEFAULT_RETAINED_MESSAGES, RETAINED_BYTES_BY_STORAGE, 0, 0);
 
         public Limits {
             if (maxConnections < 0) {
@@ -237,6 +241,12 @@ public record BrokerConfig(
             }
             if (maxRetainedBytes < 0 && maxRetainedBytes != RETAINED_BYTES_BY_STORAGE) {
                 throw new IllegalArgumentException("max-retained-bytes must not be negative");
+            }
+            if (maxPublishRate < 0) {
+                throw new IllegalArgumentException("max-publish-rate must not be negative");
+            }
+            if (maxPublishBytesRate < 0) {
+                throw new IllegalArgumentException("max-publish-bytes-rate must not be negative");
             }
         }
 
@@ -554,6 +564,8 @@ public record BrokerConfig(
         private int maxConnectPacketSize = Limits.DEFAULTS.maxConnectPacketSize();
         private long maxRetainedMessages = Limits.DEFAULTS.maxRetainedMessages();
         private long maxRetainedBytes = Limits.DEFAULTS.maxRetainedBytes();
+        private long maxPublishRate;
+        private long maxPublishBytesRate;
         private SecurityConfig security = SecurityConfig.defaults();
         private Flapping flapping = Flapping.DEFAULTS;
         private int sysIntervalSeconds = DEFAULT_SYS_INTERVAL_SECONDS;
@@ -607,6 +619,8 @@ public record BrokerConfig(
             maxConnectPacketSize = c.limits.maxConnectPacketSize();
             maxRetainedMessages = c.limits.maxRetainedMessages();
             maxRetainedBytes = c.limits.maxRetainedBytes();
+            maxPublishRate = c.limits.maxPublishRate();
+            maxPublishBytesRate = c.limits.maxPublishBytesRate();
             security = c.security;
             flapping = c.flapping;
             sysIntervalSeconds = c.sysIntervalSeconds;
@@ -872,6 +886,18 @@ public record BrokerConfig(
             return this;
         }
 
+        /** PUBLISH packets per second one connection may send; 0 = unlimited. */
+        public Builder maxPublishRate(long v) {
+            maxPublishRate = v;
+            return this;
+        }
+
+        /** Bytes of PUBLISH packets per second one connection may send; 0 = unlimited. */
+        public Builder maxPublishBytesRate(long v) {
+            maxPublishBytesRate = v;
+            return this;
+        }
+
         /** The security settings (password file, ACL file, failed-login limit). */
         public Builder security(SecurityConfig v) {
             security = v;
@@ -924,7 +950,8 @@ public record BrokerConfig(
                     scramUsers, listeners, storage, fsync, sessions, capabilities,
                     new Limits(maxConnections, maxConnectRatePerAddress, connectBurstPerAddress, maxTopicLength,
                             maxTopicLevels, maxQueuedBytesTotal, maxStoredBytesTotal, incompleteBytes,
-                            incompletePacketTimeout, maxConnectPacketSize, maxRetainedMessages, maxRetainedBytes),
+                            incompletePacketTimeout, maxConnectPacketSize, maxRetainedMessages, maxRetainedBytes,
+                            maxPublishRate, maxPublishBytesRate),
                     security, flapping, sysIntervalSeconds, admin);
         }
     }

@@ -26,6 +26,10 @@ import java.util.Locale;
  * @param passwordFile the password file of this listener, {@code null} = the broker's {@code password-file} (if any)
  * @param useIdentityAsUsername on {@code tls}/{@code wss} listeners with client certificates: take the user name
  *     from the certificate (its CN or first SAN) instead of the CONNECT; no password is needed then
+ * @param maxPublishRate PUBLISH packets per second one connection of this listener may send; 0 = unlimited,
+ *     {@link #BROKER_DEFAULT} = the broker's {@code max-publish-rate}
+ * @param maxPublishBytesRate bytes of PUBLISH packets per second one connection of this listener may send;
+ *     0 = unlimited, {@link #BROKER_DEFAULT} = the broker's {@code max-publish-bytes-rate}
  */
 public record ListenerConfig(
         Type type,
@@ -41,7 +45,12 @@ public record ListenerConfig(
         boolean allowAnonymous,
         int maxConnections,
         Path passwordFile,
-        CertIdentity useIdentityAsUsername) {
+        CertIdentity useIdentityAsUsername,
+        long maxPublishRate,
+        long maxPublishBytesRate) {
+
+    /** A per-listener value not set: the broker's value applies. */
+    public static final long BROKER_DEFAULT = -1;
 
     /** Default HTTP path of WebSocket listeners. */
     public static final String DEFAULT_WEBSOCKET_PATH = "/mqtt";
@@ -130,6 +139,14 @@ public record ListenerConfig(
         if (useIdentityAsUsername == null) {
             useIdentityAsUsername = CertIdentity.NONE;
         }
+        if (maxPublishRate < BROKER_DEFAULT) {
+            throw new IllegalArgumentException(type.configName() + " listener on port " + port
+                    + ": max-publish-rate must not be negative");
+        }
+        if (maxPublishBytesRate < BROKER_DEFAULT) {
+            throw new IllegalArgumentException(type.configName() + " listener on port " + port
+                    + ": max-publish-bytes-rate must not be negative");
+        }
         if (useIdentityAsUsername != CertIdentity.NONE && (!type.secure() || clientAuth == ClientAuth.NONE)) {
             throw new IllegalArgumentException(type.configName() + " listener on port " + port
                     + ": use-identity-as-username needs a tls or wss listener with client-auth optional or require");
@@ -139,6 +156,16 @@ public record ListenerConfig(
     /** Whether this listener takes user names from client certificates. */
     public boolean usesCertificateIdentity() {
         return useIdentityAsUsername != CertIdentity.NONE;
+    }
+
+    /** PUBLISH packets per second per connection on this listener: its own value, else the broker's; 0 = unlimited. */
+    public long effectiveMaxPublishRate(BrokerConfig broker) {
+        return maxPublishRate == BROKER_DEFAULT ? broker.limits().maxPublishRate() : maxPublishRate;
+    }
+
+    /** Bytes of PUBLISH packets per second per connection on this listener: its own value, else the broker's. */
+    public long effectiveMaxPublishBytesRate(BrokerConfig broker) {
+        return maxPublishBytesRate == BROKER_DEFAULT ? broker.limits().maxPublishBytesRate() : maxPublishBytesRate;
     }
 
     /** A builder with the defaults: bind 127.0.0.1, port by type (1883, 8883, 8080, 8443), path /mqtt. */
@@ -167,6 +194,8 @@ public record ListenerConfig(
         b.maxConnections = maxConnections;
         b.passwordFile = passwordFile;
         b.useIdentityAsUsername = useIdentityAsUsername;
+        b.maxPublishRate = maxPublishRate;
+        b.maxPublishBytesRate = maxPublishBytesRate;
         return b;
     }
 
@@ -191,6 +220,8 @@ public record ListenerConfig(
         private int maxConnections;
         private Path passwordFile;
         private CertIdentity useIdentityAsUsername = CertIdentity.NONE;
+        private long maxPublishRate = BROKER_DEFAULT;
+        private long maxPublishBytesRate = BROKER_DEFAULT;
 
         private Builder(Type type) {
             this.type = type;
@@ -270,9 +301,21 @@ public record ListenerConfig(
             return this;
         }
 
+        /** PUBLISH packets per second per connection; 0 = unlimited, {@link #BROKER_DEFAULT} = the broker's. */
+        public Builder maxPublishRate(long v) {
+            maxPublishRate = v;
+            return this;
+        }
+
+        /** Bytes of PUBLISH packets per second per connection; 0 = unlimited, {@link #BROKER_DEFAULT} = the broker's. */
+        public Builder maxPublishBytesRate(long v) {
+            maxPublishBytesRate = v;
+            return this;
+        }
+
         public ListenerConfig build() {
             return new ListenerConfig(type, bind, port, path, cert, key, ca, clientAuth, protocols, ciphers, allowAnonymous,
-                    maxConnections, passwordFile, useIdentityAsUsername);
+                    maxConnections, passwordFile, useIdentityAsUsername, maxPublishRate, maxPublishBytesRate);
         }
     }
 }

@@ -22,4 +22,6 @@ public final class BrokerMetrics {
     public final LongAdder messagesNotAuthorized = new LongAdder();
     /** Retained PUBLISHes whose retention the limits refused (max-retained-messages, max-retained-bytes). */
     public final LongAdder retainedRefused = new LongAdder();
+    /** Times a connection stopped being read because it published over max-publish-rate or max-publish-bytes-rate. */
+    public final LongAdder publishRateLimited = new LongAdder();
 }

@@ -64,6 +64,8 @@ final class StarlingMetrics implements AutoCloseable {
                 "deliveries withheld and PUBLISH packets dropped because the ACL does not allow them since start");
         counter(registry, "starling.retained.refused", m.retainedRefused,
                 "retained PUBLISH packets whose retention max-retained-messages or max-retained-bytes refused");
+        counter(registry, "starling.publish.rate.limited", m.publishRateLimited,
+                "times a connection stopped being read because it published over max-publish-rate or max-publish-bytes-rate");
         counter(registry, "starling.protocol.errors", m.protocolErrors,
                 "connections closed for a protocol error since start");
         counter(registry, "starling.sessions.expired", m.sessionsExpired,

@@ -134,6 +134,8 @@ public final class ConfigLoader {
                 }
                 b.maxRetainedBytes(bytes);
             }
+            case "max-publish-rate" -> b.maxPublishRate(rate(v));
+            case "max-publish-bytes-rate" -> b.maxPublishBytesRate(rate(v));
             case "password-file" -> b.passwordFile(path(v));
             case "acl-file" -> b.aclFile(path(v));
             case "auth-failure-limit", "auth-failure-window-seconds", "auth-block-seconds" -> {
@@ -239,6 +241,8 @@ public final class ConfigLoader {
                     case "allow-anonymous" -> b.allowAnonymous(bool(value));
                     case "max-connections" -> b.maxConnections(integer(value));
                     case "password-file" -> b.passwordFile(path(value));
+                    case "max-publish-rate" -> b.maxPublishRate(rate(value));
+                    case "max-publish-bytes-rate" -> b.maxPublishBytesRate(rate(value));
                     case "use-identity-as-username" -> b.useIdentityAsUsername(
                             enumValue(ListenerConfig.CertIdentity.class, string(value), key));
                     default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
@@ -318,6 +322,15 @@ public final class ConfigLoader {
             return n.longValue();
         }
         throw new IllegalArgumentException("expected a number, got '" + v + "'");
+    }
+
+    /** A rate per second: a whole number, 0 = unlimited. */
+    private static long rate(Object v) {
+        long n = longValue(v);
+        if (n < 0) {
+            throw new IllegalArgumentException("must not be negative (0 = unlimited)");
+        }
+        return n;
     }
 
     private static double number(Object v) {

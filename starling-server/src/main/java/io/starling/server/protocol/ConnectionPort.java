@@ -42,6 +42,12 @@ interface ConnectionPort {
      */
     Properties reasonProperties(String reasonString, boolean connackOrDisconnect);
 
+    /**
+     * A PUBLISH took the client over its publish rate: the connection stops being read (what was read already is
+     * still handled) until {@code limiter} allows the next PUBLISH, {@code waitNanos} from now or later.
+     */
+    void publishRateExceeded(PublishRateLimiter limiter, long waitNanos);
+
     /** Ends the connection on the server's initiative with a reason (DISCONNECT on 5.0, close on 3.x), logged once. */
     void disconnect(ReasonCode reason, String why);
 

@@ -203,6 +203,11 @@ public final class MqttConnection extends ConnectionState implements ClientConne
         return ReadGate.pendingOutboundBytes(channel());
     }
 
+    @Override
+    public void publishRateExceeded(PublishRateLimiter limiter, long waitNanos) {
+        gate().pauseForRate(limiter, waitNanos);
+    }
+
     // ---------------------------------------------------------------- ending (decided by the Closer)
 
     @Override
@@ -352,7 +357,8 @@ public final class MqttConnection extends ConnectionState implements ClientConne
         if (publishHandler == null) {
             Broker broker = broker();
             publishHandler = new PublishHandler(this, broker, broker.store(), broker.config(), broker.topicLimits(),
-                    broker.metrics(), setup.sweepers().nanoClock());
+                    broker.metrics(), setup.sweepers().nanoClock(), PublishRateLimiter.of(setup.maxPublishRate(),
+                            setup.maxPublishBytesRate(), broker.config().maxPacketSize(), now()));
         }
         return publishHandler;
     }
@@ -371,6 +377,11 @@ public final class MqttConnection extends ConnectionState implements ClientConne
     @Override
     ConnectionSweepers sweepers() {
         return setup.sweepers();
+    }
+
+    /** The handler of PUBLISH and PUBREL, {@code null} before the first; for tests. */
+    PublishHandler publishHandlerIfCreated() {
+        return publishHandler;
     }
 
     /** The connection's read gate, {@code null} until reads could first be paused; for tests. */

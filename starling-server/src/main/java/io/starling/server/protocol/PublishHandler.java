@@ -43,6 +43,8 @@ final class PublishHandler {
     private final TopicLimits topicLimits;
     private final BrokerMetrics metrics;
     private final LongSupplier nanoClock;
+    /** max-publish-rate and max-publish-bytes-rate of the connection; {@code null} when neither is set. */
+    private final PublishRateLimiter rateLimiter;
     /** The log line of refused PUBLISH packets, rate-limited per connection; created with the first refusal. */
     private RateLimitedLog deniedLog;
     /** Inbound Topic Alias → Topic Name (5.0), created on first use; index 0 is never used. */
@@ -51,10 +53,11 @@ final class PublishHandler {
     /**
      * @param broker where messages are routed
      * @param store what acknowledgements wait for
-     * @param nanoClock the clock of the rate limit of log lines
+     * @param nanoClock the clock of the rate limit of log lines and of the publish rate
+     * @param rateLimiter the connection's publish rate; {@code null} for none
      */
     PublishHandler(ConnectionPort connection, Broker broker, Store store, BrokerConfig config, TopicLimits topicLimits,
-            BrokerMetrics metrics, LongSupplier nanoClock) {
+            BrokerMetrics metrics, LongSupplier nanoClock, PublishRateLimiter rateLimiter) {
         this.connection = connection;
         this.broker = broker;
         this.store = store;
@@ -62,9 +65,22 @@ final class PublishHandler {
         this.topicLimits = topicLimits;
         this.metrics = metrics;
         this.nanoClock = nanoClock;
+        this.rateLimiter = rateLimiter;
+    }
+
+    /** The connection's publish rate, {@code null} without one; for tests. */
+    PublishRateLimiter rateLimiter() {
+        return rateLimiter;
     }
 
     void onPublish(PublishPacket p) {
+        if (rateLimiter != null) {
+            // every PUBLISH read counts, whatever becomes of it; over the rate, the following ones wait unread
+            long wait = rateLimiter.onPublish(p, connection.version(), nanoClock.getAsLong());
+            if (wait > 0) {
+                connection.publishRateExceeded(rateLimiter, wait);
+            }
+        }
         boolean v5 = connection.version().isV5();
         Properties props = p.properties();
         String topic = p.topic();

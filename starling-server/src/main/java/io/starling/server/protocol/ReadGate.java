@@ -14,20 +14,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Whether the broker reads one connection: the three reasons it stops reading a client and the resumption from each.
+ * Whether the broker reads one connection: the four reasons it stops reading a client and the resumption from each.
  * <ul>
  *   <li>output: an answer (an acknowledgement, PINGRESP, ...) was written while the socket was not writable; the
  *   client is not reading what it is sent, so it gets no more answers until it does (reading and decoding are held
  *   until the socket is writable again);</li>
  *   <li>the DeliveryGovernor: a publisher stops while other loops are behind with deliveries;</li>
  *   <li>the QueueBudget ({@code max-queued-bytes-total}): a pure publisher stops while the queues of all sessions
- *   are at the budget.</li>
+ *   are at the budget;</li>
+ *   <li>the publish rate ({@code max-publish-rate}, {@code max-publish-bytes-rate}): a client that publishes faster
+ *   than its rate stops until its {@link PublishRateLimiter} allows the next PUBLISH (a timer of the loop).</li>
  * </ul>
- * It also tells, at a keep-alive check, a client paused for output that reads slowly from one that reads nothing.
+ * It reads again only once none of them holds the connection. It also tells, at a keep-alive check, a client paused
+ * for output that reads slowly from one that reads nothing.
  *
  * <p>Created by {@link MqttConnection} the first time one of these applies (its first publishing read batch, or its
  * first answer that finds the socket full), so an idle connection has none; what it needs only once a pause has
- * happened (the resume callbacks, the record of a stalled output) is created then. The gate itself is the
+ * happened (the resume callbacks and timer task, the record of a stalled output) is created then. The gate itself is the
  * governor's pause callback ({@link #run}). Its log lines are the connection's (logged under
  * {@link MqttConnection}'s logger).
  *
@@ -47,6 +50,10 @@ final class ReadGate implements Runnable {
     private boolean budgetPaused;
     /** A resume callback of this connection is registered with the QueueBudget and has not run yet. */
     private boolean budgetRegistered;
+    /** Reading stopped because the client published faster than its rate; a timer of the loop ends it. */
+    private boolean ratePaused;
+    /** The timer task that ends a pause for the publish rate; created for the first such pause. */
+    private Runnable rateResume;
     /** Reading stopped because an answer was written while the socket was not writable. */
     private boolean outputPaused;
     /** Not paused by the QueueBudget before this time; {@link MqttConnection#NO_DEADLINE} when never paused to its limit. */
@@ -75,7 +82,12 @@ final class ReadGate implements Runnable {
 
     /** Whether the broker has stopped reading the connection, for any reason. */
     boolean isPaused() {
-        return outputPaused || budgetPaused || governorPaused;
+        return outputPaused || budgetPaused || governorPaused || ratePaused;
+    }
+
+    /** Whether reads are stopped because the client published faster than its rate. */
+    boolean isRatePaused() {
+        return ratePaused;
     }
 
     /** Whether reads are stopped because the client does not read what it is sent. */
@@ -226,6 +238,53 @@ final class ReadGate implements Runnable {
         }
     }
 
+    // ---------------------------------------------------------------- publish rate
+
+    /**
+     * A PUBLISH took the connection over its rate: stops reading it (what was read already is still handled) and
+     * reads again in {@code waitNanos}, or later if the PUBLISH packets still to be handled from this read took it
+     * further over. Nothing if it is paused for its rate already.
+     */
+    void pauseForRate(PublishRateLimiter limiter, long waitNanos) {
+        if (ratePaused) {
+            return; // the timer looks at the buckets again when it fires
+        }
+        ratePaused = true;
+        c.broker().metrics().publishRateLimited.increment();
+        updateAutoRead();
+        LOG.debug("Client '{}' publishes over its rate: its reads are paused for {} ms", c.clientId(),
+                TimeUnit.NANOSECONDS.toMillis(waitNanos));
+        if (rateResume == null) {
+            rateResume = () -> resumeFromRate(limiter);
+        }
+        scheduleRateResume(waitNanos);
+    }
+
+    private void resumeFromRate(PublishRateLimiter limiter) {
+        if (!ratePaused) {
+            return;
+        }
+        long wait = c.state() == MqttConnection.State.CLOSED ? 0 : limiter.waitNanos(c.now());
+        if (wait > 0) {
+            scheduleRateResume(wait);
+            return;
+        }
+        ratePaused = false;
+        updateAutoRead();
+    }
+
+    private void scheduleRateResume(long waitNanos) {
+        EventExecutor loop = c.channel().eventLoop();
+        if (loop.isShuttingDown()) {
+            return;
+        }
+        try {
+            loop.schedule(rateResume, waitNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // the broker is stopping
+        }
+    }
+
     /** The DeliveryGovernor's pause callback: stops reading, on the loop (called from {@link #pauseIfOverloaded}). */
     @Override
     public void run() {
@@ -233,7 +292,7 @@ final class ReadGate implements Runnable {
         updateAutoRead();
     }
 
-    /** Reads while neither the DeliveryGovernor, the QueueBudget nor an unread output holds the connection. */
+    /** Reads while neither the DeliveryGovernor, the QueueBudget, an unread output nor the publish rate holds it. */
     void updateAutoRead() {
         if (c.state() == MqttConnection.State.CONNECTED) {
             c.channel().config().setAutoRead(!isPaused());

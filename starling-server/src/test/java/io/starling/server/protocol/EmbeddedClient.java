@@ -74,6 +74,18 @@ final class EmbeddedClient implements AutoCloseable {
         now += d.toNanos();
     }
 
+    /**
+     * Moves the manual clock and the channel's own time (for timers of its loop; frozen by this call, so that only
+     * the test moves it) on, then runs the timers that are due and the tasks they posted.
+     */
+    void advanceTimers(Duration d) {
+        channel.freezeTime();
+        advance(d);
+        channel.advanceTimeBy(d.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+        channel.runScheduledPendingTasks();
+        channel.runPendingTasks();
+    }
+
     /** Runs the deadline sweeper of the channel's loop at the current time, then the tasks it posted. */
     void sweep() {
         sweepers.of(channel.eventLoop()).runDue();
