@@ -1,15 +1,21 @@
 /*
  * starling-load: Starling's native MQTT load generator (MQTT 3.1.1 and 5.0, loopback or any host).
  *
- * One process, one thread, one epoll set: every publisher, subscriber and idle connection of a scenario lives in
- * this loop. Sockets are non-blocking; output is appended to a per-connection buffer allocated once when the
- * connection is created and sent at most once per pass of the loop; input is read in large chunks into one
- * shared buffer and parsed in place. No allocation happens per message: PUBLISH packets are copied from a
- * template built once per publisher, with the packet identifier and the send time patched in.
+ * Single-threaded, one epoll set per process: the publishers of a scenario share one loop, its subscribers
+ * another (see -j below), the idle connections of s5 one more. Sockets are non-blocking; output is appended to a
+ * per-connection buffer allocated once when the connection is created and sent at most once per pass of the loop;
+ * input is read in large chunks into one shared buffer and parsed in place. No allocation happens per message:
+ * PUBLISH packets are copied from a template built once per publisher, with the packet identifier and the send
+ * time patched in.
  *
  *   starling-load SCENARIO [-h HOST] [-p PORT] [-d WINDOW_S] [-w WARMUP_S] [-n CONNS] [-b BROKER_PID]
  *                 [-V 4|5] [-x SESSION_EXPIRY_S] [-k KEEPALIVE_S] [-y PAUSE_US] [-m MAX_CONNECTING]
- *                 [-P PUBLISHERS] [-S SUBSCRIBERS] [-q QOS] [-s BYTES] [-f INFLIGHT] [-t SETTLE_S]
+ *                 [-P PUBLISHERS] [-S SUBSCRIBERS] [-q QOS] [-s BYTES] [-f INFLIGHT] [-t SETTLE_S] [-j 1|2]
+ *
+ * In s1-s4 the subscribers run in a second process of the same kind, forked at the start, which reports its
+ * deliveries and latencies through shared memory (gen_cpu counts both processes), so that the publishers' side
+ * and the subscribers' side each have a loop of their own as they would on two client machines; -j 1 keeps
+ * everything in one process.
  *
  * Scenarios: s1 fan-in, s2 QoS 1 pairs, s3 fan-out, s4 QoS 2 pairs, s5 idle connections (see docs/bench.md), and
  * "probe" (one CONNECT; exit status 0 once a CONNACK accepts it). The last line printed is the RESULT line.
@@ -27,7 +33,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,10 +85,19 @@ static int n_dirty;
 static unsigned char inbuf[IN_CHUNK + MAX_PACKET];
 static struct addrinfo *addr;
 static int64_t t_start, t_pubs_ready, t_window_open, t_window_close;
-static int window_state;               /* 0 before, 1 open, 2 closed */
-static long long sent, acked, received, w_sent, w_acked, w_received;
-static uint32_t hist[HIST_N];
-static long long hist_n;
+/* What the subscribers' side reports to the publishers' side. With -j 2 the subscribers run in a child process
+ * and this lives in memory shared with it; the child is its only writer except for stop and window_state. */
+struct shared {
+    int subs_settled, subs_ready, stop, window_state, child_errors;   /* window_state: 0 before, 1 open, 2 closed */
+    long long received, hist_n;
+    uint32_t hist[HIST_N];
+};
+static struct shared *sh;
+static int split = 1, is_child, local_sub;
+static pid_t child_pid, parent_pid;
+static long long sent, acked, w_sent, w_acked, w_received;
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 
 static int64_t now_ns(void) {
     struct timespec ts;
@@ -141,6 +158,11 @@ static void cpu_mark(struct cpu_mark *m) {
     snprintf(path, sizeof path, "/proc/%d/stat", broker_pid);
     m->broker = broker_pid ? proc_ticks(path) : -1;
     m->self = proc_ticks("/proc/self/stat");
+    if (child_pid > 0) {
+        snprintf(path, sizeof path, "/proc/%d/stat", (int) child_pid);
+        long long t = proc_ticks(path);
+        if (t > 0) m->self += t;
+    }
     machine_ticks(&m->busy, &m->total);
     m->at = now_ns();
 }
@@ -337,13 +359,13 @@ static void record_latency(int64_t sent_ns) {
     int64_t us = (now_ns() - sent_ns) / 1000;
     long b = us < 0 ? 0 : us / HIST_US;
     if (b >= HIST_N) b = HIST_N - 1;
-    hist[b]++;
-    hist_n++;
+    sh->hist[b]++;
+    STORE(sh->hist_n, sh->hist_n + 1);
 }
 
 static void delivered(int64_t sent_ns) {
-    received++;
-    if (window_state == 1 && qos > 0) record_latency(sent_ns);
+    STORE(sh->received, sh->received + 1);
+    if (qos > 0 && LOAD(sh->window_state) == 1) record_latency(sent_ns);
 }
 
 static void settle_failed(struct conn *c) {
@@ -352,9 +374,11 @@ static void settle_failed(struct conn *c) {
 
 static void lose(struct conn *c, const char *why) {
     if (c->state == S_DEAD) return;
-    if (client_errors < 5 && !quiet) fprintf(stderr, "starling-load: client %c%d: %s%s%s\n", "psi"[c->role], c->idx, why,
-                                   errno ? ": " : "", errno ? strerror(errno) : "");
+    if (client_errors < 5 && !quiet)
+        fprintf(stderr, "starling-load: client %c%d: %s%s%s\n", "psi"[c->role], c->idx, why, errno ? ": " : "",
+                errno ? strerror(errno) : "");
     client_errors++;
+    if (is_child) __atomic_add_fetch(&sh->child_errors, 1, __ATOMIC_RELAXED);
     if (c->state != S_READY) { connecting--; settle_failed(c); }
     epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
@@ -519,18 +543,21 @@ static void on_event(struct conn *c, uint32_t ev) {
 
 /* ---------------------------------------------------------------------------------------------- figures */
 static double percentile(double p) {
-    if (!hist_n) return 0;
-    long long want = (long long) (p * hist_n), seen = 0;
-    if (want >= hist_n) want = hist_n - 1;
+    long long n = LOAD(sh->hist_n);
+    if (!n) return 0;
+    long long want = (long long) (p * n), seen = 0;
+    if (want >= n) want = n - 1;
     for (int i = 0; i < HIST_N; i++) {
-        seen += hist[i];
+        seen += sh->hist[i];
         if (seen > want) return (i + 0.5) * HIST_US / 1000.0;
     }
     return HIST_N * HIST_US / 1000.0;
 }
 
 static int scenario(const char *s) {
-    if (!strcmp(s, "s1")) { n_pub = 100; n_sub = 1; qos = 0; size = 64; pub_topic = "bench/s1/%i"; sub_topic = "bench/s1/#"; }
+    if (!strcmp(s, "s1")) {
+        n_pub = 100; n_sub = 1; qos = 0; size = 64; pub_topic = "bench/s1/%i"; sub_topic = "bench/s1/#";
+    }
     else if (!strcmp(s, "s2")) { n_pub = n_sub = 50; qos = 1; size = 256; pub_topic = sub_topic = "bench/s2/%i"; }
     else if (!strcmp(s, "s3")) { n_pub = 1; n_sub = 500; qos = 0; size = 64; pub_topic = sub_topic = "bench/s3/all"; }
     else if (!strcmp(s, "s4")) { n_pub = n_sub = 20; qos = 2; size = 256; pub_topic = sub_topic = "bench/s4/%i"; }
@@ -544,7 +571,7 @@ static void usage(void) {
     fprintf(stderr, "usage: starling-load s1|s2|s3|s4|s5|probe [-h HOST] [-p PORT] [-d WINDOW_S] [-w WARMUP_S] "
                     "[-n CONNS] [-b BROKER_PID] [-V 4|5] [-x SESSION_EXPIRY_S] [-k KEEPALIVE_S] [-y PAUSE_US] "
                     "[-m MAX_CONNECTING] [-P PUBLISHERS] [-S SUBSCRIBERS] [-q QOS] [-s BYTES] [-f INFLIGHT] "
-                    "[-t SETTLE_S]\n");
+                    "[-t SETTLE_S] [-j 1|2]\n");
     exit(2);
 }
 
@@ -559,13 +586,22 @@ static void keepalive_tick(int64_t now) {
     }
 }
 
+static void reap_child(void) {
+    if (child_pid > 0) {
+        STORE(sh->stop, 1);
+        kill(child_pid, SIGTERM);
+        waitpid(child_pid, NULL, 0);
+        child_pid = 0;
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc < 2 || !scenario(argv[1])) usage();
     scen = argv[1];
     int probe = !strcmp(scen, "probe"), idle = !strcmp(scen, "s5");
     int opt;
     optind = 2;
-    while ((opt = getopt(argc, argv, "h:p:d:w:n:b:V:x:k:y:m:P:S:q:s:f:t:")) != -1) {
+    while ((opt = getopt(argc, argv, "h:p:d:w:n:b:V:x:k:y:m:P:S:q:s:f:t:j:")) != -1) {
         switch (opt) {
         case 'h': host = optarg; break;
         case 'p': port = optarg; break;
@@ -584,6 +620,7 @@ int main(int argc, char **argv) {
         case 's': size = atoi(optarg) < 8 ? 8 : atoi(optarg); break;
         case 'f': inflight_cap = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
         case 't': settle_s = atof(optarg); break;
+        case 'j': split = atoi(optarg) >= 2; break;
         default: usage();
         }
     }
@@ -592,7 +629,10 @@ int main(int argc, char **argv) {
     if (!idle && !probe) conns_wanted = 0;
     signal(SIGPIPE, SIG_IGN);
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) { rl.rlim_cur = rl.rlim_max; setrlimit(RLIMIT_NOFILE, &rl); }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
 
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     int rc = getaddrinfo(host, port, &hints, &addr);
@@ -602,6 +642,17 @@ int main(int argc, char **argv) {
     conns = calloc(total > 0 ? total : 1, sizeof *conns);
     dirty = calloc(total > 0 ? total : 1, sizeof *dirty);
     if (!conns || !dirty) die("calloc");
+    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (sh == MAP_FAILED) die("mmap");
+    local_sub = n_sub;
+    if (split && n_sub > 0 && n_pub > 0 && !idle && !probe) {
+        parent_pid = getpid();
+        fflush(stdout);
+        child_pid = fork();
+        if (child_pid < 0) die("fork");
+        if (child_pid == 0) { is_child = 1; n_pub = 0; }
+        else { local_sub = 0; atexit(reap_child); }
+    }
     ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0) die("epoll_create1");
 
@@ -617,12 +668,18 @@ int main(int argc, char **argv) {
     for (;;) {
         int64_t now = now_ns();
         /* start connections: subscribers first, publishers once every subscriber is subscribed */
-        while (connecting < max_connecting && launched_sub < n_sub) launch(R_SUB, launched_sub++);
-        if (ready_sub + failed_sub == n_sub)
+        while (connecting < max_connecting && launched_sub < local_sub) launch(R_SUB, launched_sub++);
+        if (child_pid == 0 && !sh->subs_settled && ready_sub + failed_sub == n_sub) {
+            STORE(sh->subs_ready, ready_sub);
+            STORE(sh->subs_settled, 1);
+        }
+        if (LOAD(sh->subs_settled))
             while (connecting < max_connecting && launched_pub < n_pub) launch(R_PUB, launched_pub++);
         while (connecting < max_connecting && launched_idle < conns_wanted) launch(R_IDLE, launched_idle++);
 
-        if (probe) {
+        if (is_child) {
+            if (LOAD(sh->stop) || getppid() != parent_pid) _exit(0);
+        } else if (probe) {
             if (ready_idle) return 0;
             if (failed_idle || now > deadline) return 1;
         } else if (idle) {
@@ -634,9 +691,10 @@ int main(int argc, char **argv) {
             if (t_all && now - t_all >= (int64_t) (settle_s * 1e9)) break;
             if (!t_all && now > deadline) { cpu_mark(&m1); cpu_fields(&m0, &m1, cpu, sizeof cpu); break; }
         } else {
-            if (!running() && n_sub + n_pub > 0 && ready_sub + failed_sub == n_sub && ready_pub + failed_pub == n_pub) {
-                if (ready_sub == 0 || ready_pub == 0) {
-                    printf("RESULT gen=own scenario=%s error=connect_failed client_errors=%d\n", scen, client_errors);
+            if (!running() && n_sub + n_pub > 0 && LOAD(sh->subs_settled) && ready_pub + failed_pub == n_pub) {
+                if ((n_sub > 0 && LOAD(sh->subs_ready) == 0) || ready_pub == 0) {
+                    printf("RESULT gen=own scenario=%s error=connect_failed client_errors=%d\n", scen,
+                           client_errors + LOAD(sh->child_errors));
                     return 1;
                 }
                 t_pubs_ready = now;
@@ -645,18 +703,19 @@ int main(int argc, char **argv) {
                 for (int i = 0; i < n_conns; i++) pump(&conns[i]);
             }
             if (!running() && now > deadline) {
-                printf("RESULT gen=own scenario=%s error=connect_timeout client_errors=%d\n", scen, client_errors);
+                printf("RESULT gen=own scenario=%s error=connect_timeout client_errors=%d\n", scen,
+                       client_errors + LOAD(sh->child_errors));
                 return 1;
             }
-            if (running() && window_state == 0 && now >= t_window_open) {
-                window_state = 1;
-                w_sent = sent; w_acked = acked; w_received = received;
+            if (running() && sh->window_state == 0 && now >= t_window_open) {
+                STORE(sh->window_state, 1);
+                w_sent = sent; w_acked = acked; w_received = LOAD(sh->received);
                 cpu_mark(&m0);
             }
-            if (window_state == 1 && now >= t_window_close) {
+            if (sh->window_state == 1 && now >= t_window_close) {
                 cpu_mark(&m1);
-                w_sent = sent - w_sent; w_acked = acked - w_acked; w_received = received - w_received;
-                window_state = 2;
+                w_sent = sent - w_sent; w_acked = acked - w_acked; w_received = LOAD(sh->received) - w_received;
+                STORE(sh->window_state, 2);
                 break;
             }
         }
@@ -694,12 +753,14 @@ int main(int argc, char **argv) {
     }
     cpu_fields(&m0, &m1, cpu, sizeof cpu);
     double dt = (m1.at - m0.at) / 1e9;
-    printf("RESULT gen=own scenario=%s pubs=%d subs=%d qos=%d size=%d inflight=%d delivered_per_s=%.0f "
-           "published_per_s=%.0f", scen, n_pub, n_sub, qos, size, inflight_cap, w_received / dt, w_sent / dt);
+    printf("RESULT gen=own scenario=%s pubs=%d subs=%d qos=%d size=%d inflight=%d procs=%d delivered_per_s=%.0f "
+           "published_per_s=%.0f", scen, n_pub, n_sub, qos, size, inflight_cap, child_pid > 0 ? 2 : 1,
+           w_received / dt, w_sent / dt);
     if (qos > 0)
         printf(" acked_per_s=%.0f latency_p50_ms=%.2f latency_p99_ms=%.2f latency_max_ms=%.2f", w_acked / dt,
                percentile(0.50), percentile(0.99), percentile(1.0));
     printf(" window_s=%.0f", window_s);
+    client_errors += LOAD(sh->child_errors);
     if (client_errors) printf(" client_errors=%d", client_errors);
     printf(" %s\n", cpu);
     return 0;

@@ -59,7 +59,7 @@ class NativeLoadGeneratorTest {
     void qos1PairsDeliverAndTimeEveryMessage() throws Exception {
         Map<String, String> r = result(run("s2", server.port(), Map.of("BENCH_DURATION", "2", "BENCH_WARMUP", "1")));
         assertThat(r).containsEntry("gen", "own").containsEntry("scenario", "s2").containsEntry("qos", "1")
-                .doesNotContainKey("client_errors").doesNotContainKey("error");
+                .containsEntry("procs", "2").doesNotContainKey("client_errors").doesNotContainKey("error");
         double delivered = number(r, "delivered_per_s");
         double acked = number(r, "acked_per_s");
         assertThat(delivered).isPositive();
