@@ -19,7 +19,7 @@ WORK="$(mktemp -d /tmp/starling-durable.XXXXXX)"
 BROKER_OPTS="${BROKER_OPTS:--Xms512m -Xmx2g -Xmn64m -XX:+UseParallelGC}"
 GEN="${GEN:-own}"
 case "$GEN" in own|jvm) ;; *) echo "durable.sh: GEN must be own or jvm" >&2; exit 2 ;; esac
-"$ROOT/bench/gen/run" build >/dev/null   # compiles the native generator (and the readiness probe) if needed
+LOAD_GEN="$("$ROOT/bench/gen/run" build)"   # compiles the native generator (and readiness probe) if needed
 bench() { # bench SCENARIO [OPTIONS]: starling bench against the broker of this script
   $JAVA -Xmx2g -jar "$JAR" bench "$1" -p "$PORT" "${@:2}"
 }
@@ -50,7 +50,7 @@ EOF
   # shellcheck disable=SC2086
   $JAVA $BROKER_OPTS -jar "$JAR" broker --config "$WORK/starling.yaml" >> "$WORK/broker.log" 2>&1 &
   PID=$!
-  until "$ROOT/bench/gen/run" probe 127.0.0.1 "$PORT"; do
+  until "$LOAD_GEN" probe -h 127.0.0.1 -p "$PORT"; do
     kill -0 "$PID" 2>/dev/null || { tail -20 "$WORK/broker.log"; exit 1; }
     sleep 0.02
   done

@@ -25,7 +25,7 @@ STORAGE="${STORAGE:-rocksdb}"
 WORK="$(mktemp -d /tmp/starling-retained.XXXXXX)"
 BROKER_OPTS="${BROKER_OPTS:--Xms512m -Xmx2g -Xmn64m -XX:+UseParallelGC}"
 PID=""
-"$ROOT/bench/gen/run" build >/dev/null   # the readiness probe
+LOAD_GEN="$("$ROOT/bench/gen/run" build)"   # compiles the native generator (and readiness probe) if needed
 
 stop() {
   if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
@@ -55,7 +55,7 @@ start_broker() {
   # shellcheck disable=SC2086
   $JAVA $BROKER_OPTS -jar "$JAR" broker --config "$WORK/starling.yaml" >> "$WORK/broker.log" 2>&1 &
   PID=$!
-  until "$ROOT/bench/gen/run" probe 127.0.0.1 "$PORT"; do
+  until "$LOAD_GEN" probe -h 127.0.0.1 -p "$PORT"; do
     kill -0 "$PID" 2>/dev/null || { tail -20 "$WORK/broker.log"; exit 1; }
     sleep 0.02
   done
