@@ -9,7 +9,7 @@
 #      SIGKILL, heap and RSS after the restart, time to deliver them all, disk size before and after (10,000
 #      publishers and subscribers with topic templates: `starling bench pub|sub`, the JVM generator).
 # Usage: bench/durable.sh [pairs|restart|all]   (needs the built jar: mvn -q package -DskipTests)
-# Everything it runs is in this repository; the broker's readiness is probed with `bench/gen/run probe`.
+# Everything it runs is in this repository; the broker's readiness is probed by the native generator (probe).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 JAR="$ROOT/starling-cli/target/starling.jar"

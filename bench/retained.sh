@@ -12,7 +12,7 @@
 #   LIMIT_KEYS=0              never write max-retained-* into the config (for builds that do not know them)
 #   GEN_OPTS                  more options for the generator, e.g. '-V 5' (5.0 publishers count 0x97 refusals)
 # Everything it runs is in this repository: the generator is `starling bench retained` (the scenario is not one of
-# the native generator's), and the broker's readiness is probed with `bench/gen/run probe`.
+# the native generator's), and the broker's readiness is probed by the native generator (probe).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 GEN_JAR="$ROOT/starling-cli/target/starling.jar"
