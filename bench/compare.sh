@@ -243,7 +243,7 @@ elif mode == "gens":
         for b in brokers:
             vals = [med(scen, f"{b}/{g}", key) for g in gens]
             any_value = any_value or any(v is not None for v in vals)
-            cells += [fmt(v) for v in vals]
+            cells += [(f"{v:.0f}" if v is not None and key.endswith("_cpu") else fmt(v)) for v in vals]
             if len(gens) == 2:
                 cells.append(ratio(vals[0], vals[1]))
         if any_value:
