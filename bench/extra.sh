@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Extra figures for docs/benchmarks.md that the shared scenarios do not give:
+# Extra figures for docs/benchmarks.md that the load scenarios of compare.sh (bench/gen) do not give:
 #   - start-up time: from launching the JVM to the first CONNACK (jar already built)
 #   - memory with 100,000 retained messages (RSS and heap after a full GC)
 # Prints a markdown table. Run on a quiet machine: bench/extra.sh

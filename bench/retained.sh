@@ -11,6 +11,8 @@
 #   STORAGE=memory            the same without RocksDB (no restart: the retained messages would be gone)
 #   LIMIT_KEYS=0              never write max-retained-* into the config (for builds that do not know them)
 #   GEN_OPTS                  more options for the generator, e.g. '-V 5' (5.0 publishers count 0x97 refusals)
+# Everything it runs is in this repository: the generator is `starling bench retained` (the scenario is not one of
+# the native generator's), and the broker's readiness is probed by the native generator (probe).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 GEN_JAR="$ROOT/starling-cli/target/starling.jar"
@@ -23,6 +25,7 @@ STORAGE="${STORAGE:-rocksdb}"
 WORK="$(mktemp -d /tmp/starling-retained.XXXXXX)"
 BROKER_OPTS="${BROKER_OPTS:--Xms512m -Xmx2g -Xmn64m -XX:+UseParallelGC}"
 PID=""
+LOAD_GEN="$("$ROOT/bench/gen/run" build)"   # compiles the native generator (and readiness probe) if needed
 
 stop() {
   if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
@@ -52,7 +55,7 @@ start_broker() {
   # shellcheck disable=SC2086
   $JAVA $BROKER_OPTS -jar "$JAR" broker --config "$WORK/starling.yaml" >> "$WORK/broker.log" 2>&1 &
   PID=$!
-  until mosquitto_pub -h 127.0.0.1 -p "$PORT" -t ping -m x -q 0 2>/dev/null; do
+  until "$LOAD_GEN" probe -h 127.0.0.1 -p "$PORT"; do
     kill -0 "$PID" 2>/dev/null || { tail -20 "$WORK/broker.log"; exit 1; }
     sleep 0.02
   done
