@@ -15,12 +15,25 @@ import io.starling.codec.Properties;
  * @param publisherId client id of the publisher, for No Local; {@code null} for messages of the broker
  * @param expiresAtMillis wall-clock time (ms since the epoch) at which the message expires (5.0 Message Expiry
  *     Interval), {@link #NEVER} when it does not
+ * @param receivedNanos {@link System#nanoTime()} when the PUBLISH was received, for a message sampled for the
+ *     publish-to-delivery latency metric; 0 for every other message (and after a restart)
  */
 public record Message(String topic, int qos, boolean retain, byte[] payload, Properties properties,
-        String publisherId, long expiresAtMillis) {
+        String publisherId, long expiresAtMillis, long receivedNanos) {
 
     /** {@link #expiresAtMillis()} of a message without a Message Expiry Interval. */
     public static final long NEVER = Long.MAX_VALUE;
+
+    /** A message not sampled for the latency metric. */
+    public Message(String topic, int qos, boolean retain, byte[] payload, Properties properties, String publisherId,
+            long expiresAtMillis) {
+        this(topic, qos, retain, payload, properties, publisherId, expiresAtMillis, 0);
+    }
+
+    /** This message stamped with {@code nanos} ({@link System#nanoTime()}, not 0) for the latency metric. */
+    public Message sampled(long nanos) {
+        return new Message(topic, qos, retain, payload, properties, publisherId, expiresAtMillis, nanos == 0 ? 1 : nanos);
+    }
 
     /** A message published now; its expiry is taken from the Message Expiry Interval property, if any. */
     public static Message published(String topic, int qos, boolean retain, byte[] payload, Properties properties,
