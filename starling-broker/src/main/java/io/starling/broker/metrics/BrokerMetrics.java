@@ -1,6 +1,5 @@
 package io.starling.broker.metrics;
 
-import io.starling.broker.config.ListenerConfig;
 import io.starling.codec.ProtocolVersion;
 import io.starling.codec.ReasonCode;
 import java.util.concurrent.atomic.LongAdder;
@@ -65,12 +64,22 @@ public final class BrokerMetrics {
     /** CONNECTs refused, by the ordinal of the CONNACK reason code (5.0 names, also for 3.x clients). */
     private final LongAdder[] refusedByReason = adders(ReasonCode.values().length);
     /** Connections whose CONNECT succeeded, by listener type and protocol version. */
-    private final LongAdder[] connected = adders(ListenerConfig.Type.values().length * ProtocolVersion.values().length);
+    private final LongAdder[] connected = adders(Transport.values().length * ProtocolVersion.values().length);
     /** Connections open now after a successful CONNECT, by listener type and protocol version. */
     private final LongAdder[] connectedOpen = adders(connected.length);
 
     private volatile LatencyRecorder endToEnd = LatencyRecorder.NONE;
     private volatile LongSupplier blockedAddresses = () -> 0;
+
+    /** The transport of a listener, as its type is named in the configuration. */
+    public enum Transport {
+        TCP, TLS, WS, WSS;
+
+        /** The value of the {@code listener} tag: {@code tcp}, {@code tls}, {@code ws}, {@code wss}. */
+        public String tag() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     /** What the ACL denied. */
     public enum AclAction {
@@ -104,7 +113,7 @@ public final class BrokerMetrics {
         return a;
     }
 
-    private static int index(ListenerConfig.Type listener, ProtocolVersion version) {
+    private static int index(Transport listener, ProtocolVersion version) {
         return listener.ordinal() * ProtocolVersion.values().length + version.ordinal();
     }
 
@@ -150,24 +159,24 @@ public final class BrokerMetrics {
     }
 
     /** A CONNECT succeeded on a listener of type {@code listener}: counted, and open until {@link #disconnected}. */
-    public void connected(ListenerConfig.Type listener, ProtocolVersion version) {
+    public void connected(Transport listener, ProtocolVersion version) {
         int i = index(listener, version);
         connected[i].increment();
         connectedOpen[i].increment();
     }
 
     /** A connection counted by {@link #connected} has closed. */
-    public void disconnected(ListenerConfig.Type listener, ProtocolVersion version) {
+    public void disconnected(Transport listener, ProtocolVersion version) {
         connectedOpen[index(listener, version)].decrement();
     }
 
     /** Connections whose CONNECT succeeded since start, on listeners of type {@code listener} with {@code version}. */
-    public long connects(ListenerConfig.Type listener, ProtocolVersion version) {
+    public long connects(Transport listener, ProtocolVersion version) {
         return connected[index(listener, version)].sum();
     }
 
     /** Connections open now that completed CONNECT, on listeners of type {@code listener} with {@code version}. */
-    public long connectedOpen(ListenerConfig.Type listener, ProtocolVersion version) {
+    public long connectedOpen(Transport listener, ProtocolVersion version) {
         return connectedOpen[index(listener, version)].sum();
     }
 

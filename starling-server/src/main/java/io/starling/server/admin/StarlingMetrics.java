@@ -16,7 +16,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.util.internal.PlatformDependent;
 import io.starling.broker.Broker;
-import io.starling.broker.config.ListenerConfig;
 import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.session.Session;
 import io.starling.broker.store.StoreStats;
@@ -131,9 +130,9 @@ final class StarlingMetrics implements AutoCloseable {
             FunctionCounter.builder("starling.connections.refused", m, x -> x.connectsRefused(reason))
                     .tag("reason", reason.name().toLowerCase(Locale.ROOT)).description(refusedHelp).register(registry);
         }
-        for (ListenerConfig.Type type : ListenerConfig.Type.values()) {
+        for (BrokerMetrics.Transport type : BrokerMetrics.Transport.values()) {
             for (ProtocolVersion version : ProtocolVersion.values()) {
-                Tags tags = Tags.of("listener", type.configName(), "protocol", protocolTag(version));
+                Tags tags = Tags.of("listener", type.tag(), "protocol", protocolTag(version));
                 FunctionCounter.builder("starling.connections.connected", m, x -> x.connects(type, version))
                         .tags(tags)
                         .description("connections whose CONNECT succeeded since start, by listener type and protocol")

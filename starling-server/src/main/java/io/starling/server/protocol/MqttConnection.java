@@ -331,7 +331,7 @@ public final class MqttConnection extends ConnectionState implements ClientConne
     public void channelInactive(ChannelHandlerContext ctx) {
         if (countedConnected) {
             countedConnected = false;
-            broker().metrics().disconnected(setup.security().listener().type(), out.version());
+            broker().metrics().disconnected(setup.transport(), out.version());
         }
         State previous = inactive();
         if (connectHandler != null) {
@@ -438,7 +438,7 @@ public final class MqttConnection extends ConnectionState implements ClientConne
         ChannelHandlerContext ctx = ctx();
         ctx.write(encode(connAck), ctx.voidPromise());
         connected();
-        broker().metrics().connected(setup.security().listener().type(), out.version());
+        broker().metrics().connected(setup.transport(), out.version());
         countedConnected = true;
         ArrayDeque<MqttPacket> pending = connectHandler.takeHeld();
         if (!connectHandler.mayReauthenticate()) {
