@@ -70,6 +70,29 @@ final class StarlingMetrics implements AutoCloseable {
     private static final Duration MIN_LATENCY = Duration.ofNanos(50_000);
     private static final Duration MAX_LATENCY = Duration.ofSeconds(10);
 
+    /** The figures of a store that does not write to disk. */
+    private static final StoreStats NO_STORE_STATS = new StoreStats() {
+        @Override
+        public long commits() {
+            return 0;
+        }
+
+        @Override
+        public long bytesWritten() {
+            return 0;
+        }
+
+        @Override
+        public long diskUsedBytes() {
+            return 0;
+        }
+
+        @Override
+        public void observeCommits(CommitObserver observer) {
+            // never commits
+        }
+    };
+
     /** Registers the meters of the broker of {@code ctx} with {@code registry}. */
     static void bindBroker(MeterRegistry registry, AdminContext ctx) {
         Broker broker = ctx.broker();
@@ -219,10 +242,8 @@ final class StarlingMetrics implements AutoCloseable {
                         b -> b.store().status().refusedAcknowledgements())
                 .description("acknowledgements refused since start because what they depend on was not stored")
                 .register(registry);
-        StoreStats stats = broker.store().stats();
-        if (stats == null) {
-            return; // storage: memory
-        }
+        // storage: memory writes nothing: its figures stay at 0, so the same meters are there with either storage
+        StoreStats stats = broker.store().stats() != null ? broker.store().stats() : NO_STORE_STATS;
         FunctionCounter.builder("starling.store.commits", stats, StoreStats::commits)
                 .description("commit batches written by the store since start").register(registry);
         FunctionCounter.builder("starling.store.written", stats, StoreStats::bytesWritten).baseUnit("bytes")
