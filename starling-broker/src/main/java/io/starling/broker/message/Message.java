@@ -30,17 +30,22 @@ public record Message(String topic, int qos, boolean retain, byte[] payload, Pro
         this(topic, qos, retain, payload, properties, publisherId, expiresAtMillis, 0);
     }
 
-    /** This message stamped with {@code nanos} ({@link System#nanoTime()}, not 0) for the latency metric. */
-    public Message sampled(long nanos) {
-        return new Message(topic, qos, retain, payload, properties, publisherId, expiresAtMillis, nanos == 0 ? 1 : nanos);
-    }
 
     /** A message published now; its expiry is taken from the Message Expiry Interval property, if any. */
     public static Message published(String topic, int qos, boolean retain, byte[] payload, Properties properties,
             String publisherId, long nowMillis) {
+        return published(topic, qos, retain, payload, properties, publisherId, nowMillis, 0);
+    }
+
+    /**
+     * As {@link #published(String, int, boolean, byte[], Properties, String, long)}, stamped with
+     * {@code receivedNanos} for the latency metric (0: not sampled).
+     */
+    public static Message published(String topic, int qos, boolean retain, byte[] payload, Properties properties,
+            String publisherId, long nowMillis, long receivedNanos) {
         Long interval = properties.messageExpiryInterval();
         long expiresAt = interval == null ? NEVER : nowMillis + interval * 1000L;
-        return new Message(topic, qos, retain, payload, properties, publisherId, expiresAt);
+        return new Message(topic, qos, retain, payload, properties, publisherId, expiresAt, receivedNanos);
     }
 
     /** Bytes this message is charged for in queue limits. */

@@ -29,6 +29,9 @@ public interface StoreStats {
     /** Bytes of the files of the store's directory now: tables, write-ahead log, manifests. */
     long diskUsedBytes();
 
+    /** Bytes (message weights, as {@code max-stored-bytes-total} counts them) in the stored queues now. */
+    long queuedBytes();
+
     /** Reports every commit batch from now on to {@code observer} (replacing the previous one). */
     void observeCommits(CommitObserver observer);
 }

@@ -342,6 +342,16 @@ class MetricsTest {
             assertThat(value(s, "starling_subscriptions_shared")).isZero();
             assertThat(value(s, "starling_subscriptions_wildcard")).isEqualTo(1);
             assertThat(value(s, "starling_messages_inflight")).isZero();
+            assertThat(value(s, "starling_store_queued_bytes")).isZero();
+        });
+
+        // a QoS 1 message for the offline persistent session waits in its stored queue
+        assertThat(mosquittoPub("mqttv5", "-i", "metrics-pub5", "-u", "alice", "-P", "wonderland", "-q", "1",
+                "-t", "m/offline", "-m", "kept")).isZero();
+        await().atMost(WAIT).untilAsserted(() -> {
+            String s = scrape();
+            assertThat(value(s, "starling_store_queued_bytes")).isPositive();
+            assertThat(value(s, "starling_connections_connected_total", "protocol", "5.0")).isEqualTo(2);
         });
     }
 }

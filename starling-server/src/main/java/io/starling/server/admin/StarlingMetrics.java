@@ -88,6 +88,11 @@ final class StarlingMetrics implements AutoCloseable {
         }
 
         @Override
+        public long queuedBytes() {
+            return 0;
+        }
+
+        @Override
         public void observeCommits(CommitObserver observer) {
             // never commits
         }
@@ -250,6 +255,8 @@ final class StarlingMetrics implements AutoCloseable {
                 .description("bytes of the commit batches written by the store since start").register(registry);
         gauge(registry, "starling.store.disk.used", "bytes", stats, StoreStats::diskUsedBytes,
                 "bytes of the store's files now (tables, write-ahead log, manifests)");
+        gauge(registry, "starling.store.queued", "bytes", stats, StoreStats::queuedBytes,
+                "bytes in the stored queues of the sessions now, as max-stored-bytes-total counts them");
         Timer commit = Timer.builder("starling.store.commit")
                 .description("time of one commit batch: the write, and its fsync with fsync: always")
                 .publishPercentileHistogram()

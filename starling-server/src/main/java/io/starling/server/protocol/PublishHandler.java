@@ -137,11 +137,10 @@ final class PublishHandler {
             notAuthorized(p, topic);
             return;
         }
-        Message published = Message.published(topic, p.qos(), p.retain(), p.payload(), props, connection.clientId(),
-                broker.clock().millis());
         // sampled for the publish-to-delivery latency (not a retained one: it may be delivered much later, on subscribe)
-        Message m = (publishes++ & (BrokerMetrics.LATENCY_SAMPLE_EVERY - 1)) == 0 && !p.retain()
-                ? published.sampled(System.nanoTime()) : published;
+        long stamp = (publishes++ & (BrokerMetrics.LATENCY_SAMPLE_EVERY - 1)) == 0 && !p.retain() ? System.nanoTime() : 0;
+        Message m = Message.published(topic, p.qos(), p.retain(), p.payload(), props, connection.clientId(),
+                broker.clock().millis(), stamp);
         Session session = connection.session();
         switch (p.qos()) {
             case 0 -> broker.publish(m);

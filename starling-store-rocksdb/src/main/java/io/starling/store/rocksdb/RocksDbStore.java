@@ -622,6 +622,12 @@ public final class RocksDbStore implements Store {
         }
 
         @Override
+        public long queuedBytes() {
+            StoredQueues q = sessions.queues;
+            return q == null ? 0 : q.storedBytesTotal;
+        }
+
+        @Override
         public void observeCommits(CommitObserver observer) {
             committer.observer(observer);
         }
