@@ -7,6 +7,7 @@ import io.starling.broker.auth.PasswordFile;
 import io.starling.broker.auth.PasswordHash;
 import io.starling.broker.config.AdminConfig;
 import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.config.ListenerConfig;
 import io.starling.server.StarlingServer;
 import java.io.IOException;
 import java.net.URI;
@@ -40,10 +41,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The meters of {@code GET /metrics} moving with real clients (Paho 3.1.1 and 5.0, mosquitto_pub and mosquitto_sub
- * 3.1 and 3.1.1) on a broker with a password file, an ACL and the RocksDB store: connections by listener and protocol,
- * refusals by reason, failed logins, ACL denials, messages by QoS, bytes, drops, subscriptions by kind, sessions
- * online and offline, the store's commits and the sampled publish-to-delivery latency.
+ * The meters of {@code GET /metrics} moving with real clients (Paho 3.1.1 over TCP and WebSocket and 5.0,
+ * mosquitto_pub and mosquitto_sub 3.1, 3.1.1 and 5.0) on a broker with a password file, an ACL and the RocksDB store:
+ * connections by listener and protocol, refusals by reason, failed logins, ACL denials, messages by QoS, bytes, drops,
+ * subscriptions by kind, sessions online and offline, the store's commits and queues, and the sampled
+ * publish-to-delivery latency.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class MetricsTest {
@@ -76,7 +78,9 @@ class MetricsTest {
                 .write(passwd);
         Path acl = tmp.resolve("acl");
         Files.write(acl, List.of("allow all readwrite m/#", "allow all readwrite free/#"));
-        server = StarlingServer.start(BrokerConfig.builder().bindAddress("127.0.0.1").port(0)
+        server = StarlingServer.start(BrokerConfig.builder()
+                .listeners(List.of(ListenerConfig.tcp("127.0.0.1", 0),
+                        ListenerConfig.builder(ListenerConfig.Type.WS).bind("127.0.0.1").port(0).build()))
                 .dataDir(tmp.resolve("data")).storage(BrokerConfig.Storage.ROCKSDB)
                 .passwordFile(passwd).aclFile(acl).admin(AdminConfig.loopback(0)).build());
         open.add(server);
@@ -125,7 +129,11 @@ class MetricsTest {
     // ---------------------------------------------------------------- clients
 
     private MqttClient pahoV3(String id, boolean clean, BlockingQueue<String> received) throws Exception {
-        MqttClient c = new MqttClient("tcp://127.0.0.1:" + server.port(), id, new MemoryPersistence());
+        return pahoV3("tcp://127.0.0.1:" + server.port(), id, clean, received);
+    }
+
+    private MqttClient pahoV3(String uri, String id, boolean clean, BlockingQueue<String> received) throws Exception {
+        MqttClient c = new MqttClient(uri, id, new MemoryPersistence());
         c.setCallback(new MqttCallback() {
             @Override
             public void connectionLost(Throwable cause) {
@@ -262,6 +270,18 @@ class MetricsTest {
         assertThat(value(connected, "starling_store_commit_seconds_count")).isPositive();
         assertThat(value(connected, "starling_store_commit_operations_count")).isPositive();
 
+        // a 3.1.1 client over WebSocket is counted on its own listener type
+        MqttClient ws = pahoV3("ws://127.0.0.1:" + server.port(1) + "/mqtt", "metrics-ws", true,
+                new LinkedBlockingQueue<>());
+        String withWs = scrape();
+        assertThat(value(withWs, "starling_connections_connected_total", "listener", "ws", "protocol", "3.1.1"))
+                .isEqualTo(1);
+        assertThat(value(withWs, "starling_connections_active", "listener", "ws")).isEqualTo(1);
+        assertThat(value(withWs, "starling_connections_active", "listener", "tcp")).isEqualTo(2);
+        ws.disconnect();
+        await().atMost(WAIT).untilAsserted(
+                () -> assertThat(scraped("starling_connections_active", "listener", "ws")).isZero());
+
         // one message of each QoS: both subscribers get each
         for (int qos = 0; qos <= 2; qos++) {
             v5.publish("m/x", message("q" + qos, qos));
@@ -322,7 +342,7 @@ class MetricsTest {
         await().atMost(WAIT).untilAsserted(() -> {
             String s = scrape();
             assertThat(value(s, "starling_connections_connected_total", "protocol", "3.1")).isEqualTo(1);
-            assertThat(value(s, "starling_connections_connected_total", "protocol", "3.1.1"))
+            assertThat(value(s, "starling_connections_connected_total", "listener", "tcp", "protocol", "3.1.1"))
                     .as("Paho and mosquitto_pub").isEqualTo(2);
             assertThat(value(s, "starling_connections_active", "protocol", "3.1")).isZero();
             assertThat(value(s, "starling_messages_received_total", "qos", "1")).as("from 5.0 and mosquitto_pub")

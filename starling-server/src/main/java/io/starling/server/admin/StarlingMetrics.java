@@ -104,7 +104,7 @@ final class StarlingMetrics implements AutoCloseable {
         BrokerMetrics m = broker.metrics();
         bindConnections(registry, ctx, m);
         bindMessages(registry, m);
-        bindSecurity(registry, m);
+        bindSecurity(registry, broker, m);
 
         IncompletePacketBudget incomplete = ctx.incompletePackets();
         gauge(registry, "starling.incomplete.packets", "bytes", incomplete, IncompletePacketBudget::heldBytes,
@@ -226,7 +226,9 @@ final class StarlingMetrics implements AutoCloseable {
         m.endToEnd(nanos -> latency.record(nanos, TimeUnit.NANOSECONDS));
     }
 
-    private static void bindSecurity(MeterRegistry registry, BrokerMetrics m) {
+    private static void bindSecurity(MeterRegistry registry, Broker broker, BrokerMetrics m) {
+        gauge(registry, "starling.flapping.banned.clients", null, broker, b -> b.flapping().banned(),
+                "client ids whose connections are refused now for connecting too often (flapping-*)");
         counter(registry, "starling.auth.failures", m.authFailures,
                 "failed logins since start (bad user name or password)");
         gauge(registry, "starling.auth.blocked.addresses", null, m, BrokerMetrics::blockedAddresses,
