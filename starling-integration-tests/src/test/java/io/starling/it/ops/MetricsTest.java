@@ -72,6 +72,10 @@ class MetricsTest {
     }
 
     private StarlingServer start() throws IOException {
+        return start(tmp.resolve("data"));
+    }
+
+    private StarlingServer start(Path dataDir) throws IOException {
         Path passwd = tmp.resolve("passwd");
         PasswordFile.empty()
                 .with("alice", PasswordHash.create("wonderland".toCharArray(), PasswordHash.MIN_ITERATIONS))
@@ -81,7 +85,7 @@ class MetricsTest {
         server = StarlingServer.start(BrokerConfig.builder()
                 .listeners(List.of(ListenerConfig.tcp("127.0.0.1", 0),
                         ListenerConfig.builder(ListenerConfig.Type.WS).bind("127.0.0.1").port(0).build()))
-                .dataDir(tmp.resolve("data")).storage(BrokerConfig.Storage.ROCKSDB)
+                .dataDir(dataDir).storage(BrokerConfig.Storage.ROCKSDB)
                 .passwordFile(passwd).aclFile(acl).admin(AdminConfig.loopback(0)).build());
         open.add(server);
         return server;
@@ -373,5 +377,43 @@ class MetricsTest {
             assertThat(value(s, "starling_store_queued_bytes")).isPositive();
             assertThat(value(s, "starling_connections_connected_total", "protocol", "5.0")).isEqualTo(2);
         });
+    }
+
+    /** The subscription gauges after a takeover, an unsubscribe, a session's end and a restart that recovers them. */
+    @Test
+    void subscriptionCountsSurviveTakeoverAndRestart() throws Exception {
+        start();
+        MqttClient first = pahoV3("metrics-keep", false, new LinkedBlockingQueue<>());
+        first.subscribe(new String[] {"m/+/x", "$share/g/m/y", "m/plain", "m/gone/#"}, new int[] {1, 1, 1, 1});
+        first.unsubscribe("m/gone/#");
+        MqttClient clean = pahoV3("metrics-clean", true, new LinkedBlockingQueue<>());
+        clean.subscribe("m/#", 1);
+        String s1 = scrape();
+        assertThat(value(s1, "starling_subscriptions")).isEqualTo(4);
+        assertThat(value(s1, "starling_subscriptions_shared")).isEqualTo(1);
+        assertThat(value(s1, "starling_subscriptions_wildcard")).isEqualTo(2);
+
+        // the same client id again: the session is taken over, with its subscriptions, counted once
+        MqttClient second = pahoV3("metrics-keep", false, new LinkedBlockingQueue<>());
+        assertThat(second.isConnected()).isTrue();
+        clean.disconnect(); // its session ends with it
+        await().atMost(WAIT).untilAsserted(() -> {
+            String s = scrape();
+            assertThat(value(s, "starling_subscriptions")).isEqualTo(3);
+            assertThat(value(s, "starling_subscriptions_shared")).isEqualTo(1);
+            assertThat(value(s, "starling_subscriptions_wildcard")).isEqualTo(1);
+            assertThat(value(s, "starling_sessions_online")).isEqualTo(1);
+            assertThat(value(s, "starling_connections_active")).isEqualTo(1);
+        });
+        second.disconnect();
+        server.close();
+
+        start(tmp.resolve("data")); // the same store: the persistent session and its subscriptions are recovered
+        String s2 = scrape();
+        assertThat(value(s2, "starling_subscriptions")).isEqualTo(3);
+        assertThat(value(s2, "starling_subscriptions_shared")).isEqualTo(1);
+        assertThat(value(s2, "starling_subscriptions_wildcard")).isEqualTo(1);
+        assertThat(value(s2, "starling_sessions_offline")).isEqualTo(1);
+        assertThat(value(s2, "starling_sessions_online")).isZero();
     }
 }
