@@ -32,13 +32,17 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The meters of {@code GET /metrics}: each reads a figure the broker keeps anyway (its {@link BrokerMetrics}
- * counters, the connection gate, the session manager, the retained store, the store's status) when it is scraped,
- * so metrics cost nothing per message. Plus Micrometer's JVM binders and Netty's direct memory.
+ * The meters of {@code GET /metrics}: most read a figure the broker keeps (its {@link BrokerMetrics} counters, the
+ * connection gate, the session manager, the subscription index, the retained store, the store's status and
+ * {@link StoreStats}) when it is scraped, so they cost at most a striped-counter addition where their event happens.
+ * Two are histograms recorded where their events happen: the store's commits (on the committer thread, once per
+ * batch) and the publish-to-delivery latency (one PUBLISH in {@link BrokerMetrics#LATENCY_SAMPLE_EVERY} per
+ * connection). Plus Micrometer's JVM binders and Netty's direct memory.
  *
  * <p>Names are written with dots and become Prometheus names on export: {@code starling.messages.received} as a
- * counter is {@code starling_messages_received_total}; a base unit of bytes adds {@code _bytes}. The table of
- * names is in docs/operations.md.
+ * counter is {@code starling_messages_received_total}; a base unit of bytes adds {@code _bytes}, a timer is in
+ * seconds ({@code _seconds_bucket}, {@code _count}, {@code _sum}, {@code _max}). The table of names is in
+ * docs/operations.md.
  */
 final class StarlingMetrics implements AutoCloseable {
 
