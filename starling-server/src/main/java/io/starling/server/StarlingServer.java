@@ -153,6 +153,10 @@ public final class StarlingServer implements AutoCloseable {
         // 5.0 enhanced authentication: SCRAM-SHA-256 is built in; its users come from the config
         broker.enhancedAuth().register(new ScramSha256Authenticator(
                 InMemoryScramCredentialStore.fromPasswords(config.scramUsers())));
+        AuthFailureLimiter limiter = authFailureLimiter;
+        if (limiter != null) {
+            broker.metrics().blockedAddresses(limiter::blockedAddresses);
+        }
         // one clock for the server's deadlines and rate limits: the broker's
         LongSupplier nanoClock = broker.clock()::nanos;
         gate = new ConnectionGate(config.limits(), nanoClock);

@@ -179,6 +179,18 @@ public final class AuthFailureLimiter {
         return e == null ? 0 : e.inFlight;
     }
 
+    /** Addresses blocked now; walks the tracked addresses (a few thousand at most), for the metrics. */
+    public int blockedAddresses() {
+        long now = nanoClock.getAsLong();
+        int n = 0;
+        for (Entry e : entries.values()) {
+            if (e.blockedUntil != 0 && e.blockedUntil - now > 0) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** The number of addresses tracked (for tests). */
     int tracked() {
         return entries.size();

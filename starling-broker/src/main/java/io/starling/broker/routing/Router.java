@@ -104,7 +104,7 @@ public final class Router {
      *     {@link PublishOutcome#RETAIN_REFUSED}; otherwise it is routed as if it were not retained
      */
     public PublishOutcome publish(Message m, boolean dropIfRetainRefused) {
-        metrics.messagesReceived.increment();
+        metrics.received(m.qos());
         // [MQTT-3.3.1-5] store; an empty payload removes [MQTT-3.3.1-10]
         if (m.retain() && !retained.update(m)) {
             retainRefused(m);
@@ -112,7 +112,11 @@ public final class Router {
                 return PublishOutcome.RETAIN_REFUSED;
             }
         }
-        return route(m);
+        PublishOutcome outcome = route(m);
+        if (outcome == PublishOutcome.NO_MATCH && !m.retain()) {
+            metrics.droppedNoSubscribers.increment(); // a retained one is kept for later subscribers
+        }
+        return outcome;
     }
 
     /**

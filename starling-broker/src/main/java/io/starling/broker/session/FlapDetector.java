@@ -35,7 +35,8 @@ public final class FlapDetector {
     private static final class Entry {
         long windowStart;
         int count;
-        long bannedUntil;
+        /** Written under the map's lock (in compute), read without it by {@link #banned()}. */
+        volatile long bannedUntil;
     }
 
     public FlapDetector(BrokerConfig.Flapping config, Clock clock) {
@@ -92,6 +93,19 @@ public final class FlapDetector {
             return e;
         });
         return banned[0];
+    }
+
+    /** Client ids whose connections are refused now; walks the tracked ids (at most {@link #MAX_TRACKED}). */
+    public int banned() {
+        long nowNanos = clock.nanos();
+        int n = 0;
+        for (Entry e : entries.values()) {
+            long until = e.bannedUntil;
+            if (until != 0 && nowNanos - until < 0) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Client ids tracked now. */

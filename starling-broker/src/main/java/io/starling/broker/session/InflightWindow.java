@@ -9,12 +9,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A session's outbound QoS 1/2 messages awaiting acknowledgement, by packet id, in the order they were sent (the order
  * they are re-sent in when the session is resumed [MQTT-4.4.0-1]), and the allocation of packet ids that are not in
  * use. Cost: one map entry per in-flight message; the map is made for the first one and kept. Confined to the session's
- * owner loop.
+ * owner loop, except the broker-wide count of messages in flight it keeps up to date ({@code inflight}, a gauge).
  */
 final class InflightWindow {
 
@@ -37,6 +38,18 @@ final class InflightWindow {
     /** {@code null} until the first message is in flight. */
     private LinkedHashMap<Integer, Entry> entries;
     private int nextPacketId = 1;
+    /** The broker-wide number of entries, over all windows. */
+    private final LongAdder total;
+
+    /** A window that counts its entries in {@code total} too. */
+    InflightWindow(LongAdder total) {
+        this.total = total;
+    }
+
+    /** A window counted nowhere else (for tests). */
+    InflightWindow() {
+        this(new LongAdder());
+    }
 
     int size() {
         return entries == null ? 0 : entries.size();
@@ -47,7 +60,11 @@ final class InflightWindow {
     }
 
     Entry remove(int packetId) {
-        return entries == null ? null : entries.remove(packetId);
+        Entry e = entries == null ? null : entries.remove(packetId);
+        if (e != null) {
+            total.decrement();
+        }
+        return e;
     }
 
     private LinkedHashMap<Integer, Entry> entries() {
@@ -71,7 +88,9 @@ final class InflightWindow {
     /** A PUBLISH of {@code d} was sent with {@code packetId}. */
     Entry add(int packetId, Delivery d) {
         Entry e = new Entry(d);
-        entries().put(packetId, e);
+        if (entries().put(packetId, e) == null) {
+            total.increment();
+        }
         return e;
     }
 
@@ -90,7 +109,9 @@ final class InflightWindow {
             } else {
                 seqs.add(f.delivery().seq());
             }
-            entries().put(f.packetId(), e);
+            if (entries().put(f.packetId(), e) == null) {
+                total.increment();
+            }
             maxId = Math.max(maxId, f.packetId());
         }
         nextPacketId = maxId == 65_535 ? 1 : maxId + 1;
@@ -111,6 +132,7 @@ final class InflightWindow {
             if (e.delivery != null && e.delivery.group() != null && e.delivery.qos() == 1) {
                 taken.add(e.delivery);
                 it.remove();
+                total.decrement();
             }
         }
         return taken;
@@ -123,6 +145,7 @@ final class InflightWindow {
 
     void clear() {
         if (entries != null) {
+            total.add(-entries.size());
             entries.clear();
         }
     }

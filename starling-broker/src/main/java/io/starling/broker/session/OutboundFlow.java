@@ -55,7 +55,7 @@ final class OutboundFlow {
     }
 
     private final Session session;
-    private final InflightWindow inflight = new InflightWindow();
+    private final InflightWindow inflight;
     /**
      * Made on first use, then kept. Written on the owner only; read from other loops by the queue budget through
      * {@link #queuedBytesFromAnyThread()}, which takes {@code null} (or a queue not yet seen whole) as empty.
@@ -72,6 +72,7 @@ final class OutboundFlow {
 
     OutboundFlow(Session session) {
         this.session = session;
+        this.inflight = new InflightWindow(session.context().metrics().inflight);
     }
 
     // ---------------------------------------------------------------- state
@@ -311,7 +312,13 @@ final class OutboundFlow {
             done(d, End.TOO_LARGE);
             return;
         }
-        session.context().metrics().messagesDelivered.increment();
+        BrokerMetrics metrics = session.context().metrics();
+        metrics.sent(d.qos());
+        long stamp = d.message().receivedNanos();
+        if (stamp != 0) {
+            // a sampled PUBLISH (see Message#receivedNanos): its time from the publisher's PUBLISH to this write
+            metrics.endToEnd().record(System.nanoTime() - stamp);
+        }
         if (d.qos() > 0) {
             InflightWindow.Entry f = inflight.add(packetId, d);
             if (d.qos() == 2 && d.isStored()) {
@@ -335,13 +342,16 @@ final class OutboundFlow {
         BrokerMetrics metrics = session.context().metrics();
         switch (end) {
             case NOT_AUTHORIZED -> {
-                metrics.messagesNotAuthorized.increment();
+                metrics.aclDenied(BrokerMetrics.AclAction.DELIVER);
                 if (LOG.isDebugEnabled()) {
                     LOG.debug("Not delivered to client '{}': may not read '{}'", session.clientId(), d.message().topic());
                 }
             }
             case EXPIRED -> metrics.messagesExpired.increment();
-            case TOO_LARGE -> metrics.messagesDropped.increment(); // as if it had been delivered [MQTT-3.1.2-25]
+            case TOO_LARGE -> { // as if it had been delivered [MQTT-3.1.2-25]
+                metrics.messagesDropped.increment();
+                metrics.droppedTooLarge.increment();
+            }
             default -> {
                 // acknowledged, refused by the client or moved: nothing to count
             }

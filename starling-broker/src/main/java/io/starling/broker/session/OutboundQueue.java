@@ -104,7 +104,7 @@ final class OutboundQueue {
     /** Removes and returns the oldest delivery. */
     Delivery poll() {
         Delivery d = queue.pollFirst();
-        addBytes(-d.message().weight());
+        addBytes(-d.message().weight(), -1);
         return d;
     }
 
@@ -117,7 +117,7 @@ final class OutboundQueue {
         if (size() >= config.maxQueuedMessages() || bytes + w > config.maxQueuedBytes()) {
             if (config.dropPolicy() == DropPolicy.DROP_OLDEST && !isEmpty()) {
                 Delivery old = queue.pollFirst();
-                addBytes(-old.message().weight());
+                addBytes(-old.message().weight(), -1);
                 countDrop();
             } else {
                 countDrop();
@@ -125,21 +125,22 @@ final class OutboundQueue {
             }
         }
         deque().addLast(d);
-        addBytes(w);
+        addBytes(w, 1);
     }
 
     /** Queues a stored delivery paged in from the store: the stored queue's own limits have admitted it already. */
     void addStored(Delivery d) {
         deque().addLast(d);
-        addBytes(d.message().weight());
+        addBytes(d.message().weight(), 1);
     }
 
     /** Forgets everything queued. */
     void clear() {
+        int n = size();
         if (queue != null) {
             queue.clear();
         }
-        addBytes(-bytes);
+        addBytes(-bytes, -n);
     }
 
     /** Removes and returns the deliveries that came through shared subscriptions, in queue order. */
@@ -152,7 +153,7 @@ final class OutboundQueue {
             Delivery d = it.next();
             if (d.group() != null) {
                 taken.add(d);
-                addBytes(-d.message().weight());
+                addBytes(-d.message().weight(), -1);
                 it.remove();
             }
         }
@@ -167,6 +168,7 @@ final class OutboundQueue {
     /** Counts a delivery that was not queued (the stored queue refused it): as a drop of this queue. */
     void countDrop() {
         metrics.messagesDropped.increment();
+        metrics.droppedQueueFull.increment();
         dropped++;
         RateLimitedLog log = dropLog;
         if (log == null) {
@@ -214,7 +216,7 @@ final class OutboundQueue {
                 queue.addLast(d);
             }
         }
-        addBytes(-freed);
+        addBytes(-freed, -count);
         metrics.storedUnloaded.add(count);
         return from;
     }
@@ -236,7 +238,7 @@ final class OutboundQueue {
             }
         }
         if (count > 0) {
-            addBytes(-freed);
+            addBytes(-freed, -count);
             dropped += count;
             metrics.messagesDropped.add(count);
             metrics.messagesShed.add(count);
@@ -245,10 +247,11 @@ final class OutboundQueue {
     }
 
     /** This queue's bytes and the broker-wide total move together; see the class comment for the large queues. */
-    private void addBytes(long delta) {
+    private void addBytes(long delta, int messages) {
         long q = bytes + delta;
         BYTES.setOpaque(this, q);
         metrics.queuedBytes.add(delta);
+        metrics.queuedMessages.add(messages);
         if (large) {
             if (q == 0) {
                 large = false;

@@ -71,7 +71,7 @@ public final class Session implements QueueOwner, RetainedFeed.Target {
     private boolean discarded;
     private long expiryIntervalSeconds;
     private final Subscriptions subscriptions = new Subscriptions();
-    private final OutboundFlow flow = new OutboundFlow(this);
+    private final OutboundFlow flow;
     private final InboundQos2 inbound = new InboundQos2();
     /** Made when first needed: only a session without a connection has deadlines. */
     private SessionTimers timers;
@@ -80,6 +80,7 @@ public final class Session implements QueueOwner, RetainedFeed.Target {
         this.clientId = clientId;
         this.owner = owner;
         this.context = context;
+        this.flow = new OutboundFlow(this); // after the context, whose counters it uses
     }
 
     // ---------------------------------------------------------------- identity, ownership, store record

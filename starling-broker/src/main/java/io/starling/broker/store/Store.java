@@ -46,6 +46,11 @@ public interface Store extends AutoCloseable {
         return StoreStatus.OK;
     }
 
+    /** Figures of its writing to disk, for the metrics; {@code null} for a store that does not write to disk. */
+    default StoreStats stats() {
+        return null;
+    }
+
     /**
      * Runs {@code writes} (on the calling event loop) so that the store writes it makes are committed together, all
      * or none: an inbound QoS 2 packet id with the message it brought, a PUBREL-pending state with the removal of the

@@ -40,6 +40,8 @@ public final class SysTopics {
     private final LoadAverage sent;
     private final LoadAverage connections;
     private final LoadAverage dropped;
+    private final LoadAverage bytesReceived;
+    private final LoadAverage bytesSent;
     private final Map<String, String> published = new HashMap<>();
     private long maxConnected;
     private volatile ScheduledFuture<?> task;
@@ -59,6 +61,8 @@ public final class SysTopics {
         this.sent = new LoadAverage(m.messagesDelivered.sum(), now);
         this.connections = new LoadAverage(m.connectionsAccepted.sum(), now);
         this.dropped = new LoadAverage(m.messagesDropped.sum(), now);
+        this.bytesReceived = new LoadAverage(m.bytesReceived.sum(), now);
+        this.bytesSent = new LoadAverage(m.bytesSent.sum(), now);
     }
 
     /** The version line of {@code $SYS/broker/version}, e.g. {@code starling 0.1.0}. */
@@ -117,6 +121,10 @@ public final class SysTopics {
         sent.update(messagesSent, now);
         connections.update(m.connectionsAccepted.sum(), now);
         dropped.update(messagesDropped, now);
+        long bytesIn = m.bytesReceived.sum();
+        long bytesOut = m.bytesSent.sum();
+        bytesReceived.update(bytesIn, now);
+        bytesSent.update(bytesOut, now);
         Map<String, String> v = new LinkedHashMap<>();
         v.put("uptime", TimeUnit.NANOSECONDS.toSeconds(now - startNanos) + " seconds");
         v.put("clients/connected", Long.toString(connected));
@@ -131,6 +139,10 @@ public final class SysTopics {
         v.put("publish/messages/sent", Long.toString(messagesSent));
         v.put("publish/messages/dropped", Long.toString(messagesDropped));
         v.put("store/messages/bytes", Long.toString(m.queuedBytes.sum()));
+        // as Mosquitto: the retained messages and those queued for sessions (Starling: queued in memory)
+        v.put("messages/stored", Long.toString(m.queuedMessages.sum() + broker.retained().size()));
+        v.put("bytes/received", Long.toString(bytesIn));
+        v.put("bytes/sent", Long.toString(bytesOut));
         v.put("subscriptions/count", Long.toString(broker.subscriptionIndex().size()));
         v.put("retained messages/count", Long.toString(broker.retained().size()));
         for (int i = 0; i < LOAD_WINDOWS.length; i++) {
@@ -140,6 +152,8 @@ public final class SysTopics {
             v.put("load/publish/sent/" + LOAD_WINDOWS[i], load(sent.average(i)));
             v.put("load/publish/dropped/" + LOAD_WINDOWS[i], load(dropped.average(i)));
             v.put("load/connections/" + LOAD_WINDOWS[i], load(connections.average(i)));
+            v.put("load/bytes/received/" + LOAD_WINDOWS[i], load(bytesReceived.average(i)));
+            v.put("load/bytes/sent/" + LOAD_WINDOWS[i], load(bytesSent.average(i)));
         }
         return v;
     }

@@ -30,13 +30,17 @@ public final class SubscriptionIndex {
     private final Object writeLock = new Object();
     /** Subscriptions indexed (a client's subscription to a filter counts once); written under {@link #writeLock}. */
     private volatile long size;
+    /** Of {@link #size}: the shared subscriptions (each member counts); written under {@link #writeLock}. */
+    private volatile long shared;
+    /** Of {@link #size}: the ordinary subscriptions whose filter has a wildcard; written under {@link #writeLock}. */
+    private volatile long wildcard;
 
     /** Adds or replaces the subscription of {@code s.clientId()} to {@code s.filter()}; returns the old one. */
     public Subscription add(Subscription s) {
         synchronized (writeLock) {
             Subscription old = addLocked(s);
             if (old == null) {
-                size++;
+                count(s, 1);
             }
             return old;
         }
@@ -45,6 +49,26 @@ public final class SubscriptionIndex {
     /** Subscriptions indexed now, ordinary and shared (each member of a group counts); from any thread. */
     public long size() {
         return size;
+    }
+
+    /** Shared subscriptions indexed now (each member of a group counts); from any thread. */
+    public long sharedCount() {
+        return shared;
+    }
+
+    /** Ordinary (not shared) subscriptions indexed now whose filter has a wildcard; from any thread. */
+    public long wildcardCount() {
+        return wildcard;
+    }
+
+    /** Counts {@code s} in or out ({@code delta} 1 or -1); under {@link #writeLock}. */
+    private void count(Subscription s, int delta) {
+        size += delta;
+        if (s.isShared()) {
+            shared += delta;
+        } else if (Topics.hasWildcard(s.topicFilter())) {
+            wildcard += delta;
+        }
     }
 
     private Subscription addLocked(Subscription s) {
@@ -68,7 +92,7 @@ public final class SubscriptionIndex {
         synchronized (writeLock) {
             Subscription old = removeLocked(clientId, filter);
             if (old != null) {
-                size--;
+                count(old, -1);
             }
             return old;
         }

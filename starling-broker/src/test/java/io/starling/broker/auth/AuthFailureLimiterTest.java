@@ -140,4 +140,20 @@ class AuthFailureLimiterTest {
         assertThat(limiter.tracked()).isEqualTo(2);
         assertThat(limiter.inFlight(a)).isEqualTo(1);
     }
+
+    @Test
+    void blockedAddressesCountsTheBlocksInForceNow() {
+        assertThat(limiter.blockedAddresses()).isZero();
+        for (int i = 0; i < 3; i++) {
+            limiter.recordFailure(a);
+        }
+        limiter.recordFailure(b);
+        assertThat(limiter.blockedAddresses()).as("a is blocked, b has one failure").isEqualTo(1);
+        for (int i = 0; i < 2; i++) {
+            limiter.recordFailure(b);
+        }
+        assertThat(limiter.blockedAddresses()).isEqualTo(2);
+        advance(Duration.ofSeconds(31));
+        assertThat(limiter.blockedAddresses()).as("the blocks have ended").isZero();
+    }
 }

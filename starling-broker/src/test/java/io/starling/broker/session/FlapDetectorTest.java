@@ -79,4 +79,18 @@ class FlapDetectorTest {
             assertThat(off.connect("c")).isZero();
         }
     }
+
+    @Test
+    void bannedCountsTheBansInForceNow() {
+        assertThat(detector.banned()).isZero();
+        connectAllowed(3);
+        assertThat(detector.banned()).isZero();
+        assertThat(detector.connect("c")).isPositive();
+        for (int i = 0; i < 4; i++) {
+            detector.connect("d");
+        }
+        assertThat(detector.banned()).isEqualTo(2);
+        clock.advance(60, TimeUnit.SECONDS);
+        assertThat(detector.banned()).as("both bans have ended").isZero();
+    }
 }

@@ -9,6 +9,7 @@ import io.starling.broker.message.Delivery;
 import io.starling.broker.store.StoredInflight;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
 
 /** The in-flight window: packet ids, the order of re-sends, what a restored session and a lost member hold. */
@@ -90,5 +91,27 @@ class InflightWindowTest {
         taken.add(delivery(1, 1)); // the session adds the queue's shared deliveries to it
         window.clear();
         assertThat(window.allocatePacketId()).isEqualTo(1);
+    }
+
+    @Test
+    void theBrokerWideCountFollowsEveryWayInAndOut() {
+        LongAdder total = new LongAdder();
+        InflightWindow w = new InflightWindow(total);
+        w.add(1, delivery(1, 1));
+        w.add(2, shared(1, 2));
+        w.add(3, delivery(2, 3));
+        w.add(3, delivery(2, 3)); // the same packet id again: still one
+        assertThat(total.sum()).isEqualTo(3);
+        w.remove(1);
+        w.remove(1);
+        assertThat(total.sum()).isEqualTo(2);
+        assertThat(w.takeSharedQos1()).hasSize(1);
+        assertThat(total.sum()).isEqualTo(1);
+        w.clear();
+        assertThat(total.sum()).isZero();
+        w.restore(List.of(new StoredInflight(7, stored(1, 1, 10)), new StoredInflight(8, null)));
+        assertThat(total.sum()).as("a restored window counts what it holds").isEqualTo(2);
+        w.reset();
+        assertThat(total.sum()).isZero();
     }
 }

@@ -161,4 +161,28 @@ class OutboundQueueTest {
         assertThat(q).hasToString("2 messages, 200 bytes");
         assertThat(q.dropped()).isEqualTo(1);
     }
+
+    @Test
+    void theBrokerWideMessageCountFollowsEveryWayInAndOut() {
+        OutboundQueue q = queue(BrokerConfig.builder().maxQueuedMessages(6).dropPolicy(DropPolicy.DROP_OLDEST).build());
+        for (int i = 1; i <= 7; i++) {
+            q.offer(delivery(0, i)); // the 7th drops the oldest
+        }
+        assertThat(metrics.queuedMessages.sum()).isEqualTo(6);
+        assertThat(metrics.droppedQueueFull.sum()).isEqualTo(1);
+        q.poll();
+        assertThat(metrics.queuedMessages.sum()).isEqualTo(5);
+        assertThat(q.dropUnstored(150, false)).isEqualTo(200);
+        assertThat(metrics.queuedMessages.sum()).isEqualTo(3);
+        q.addStored(stored(1, 10, 10));
+        q.addStored(stored(1, 11, 11));
+        q.offer(shared(1, 12));
+        assertThat(metrics.queuedMessages.sum()).isEqualTo(6);
+        assertThat(q.unloadStored(1000)).isEqualTo(10);
+        assertThat(q.takeShared()).hasSize(1);
+        assertThat(metrics.queuedMessages.sum()).isEqualTo(q.size()).isEqualTo(3);
+        q.clear();
+        assertThat(metrics.queuedMessages.sum()).isZero();
+        assertThat(metrics.queuedBytes.sum()).isZero();
+    }
 }

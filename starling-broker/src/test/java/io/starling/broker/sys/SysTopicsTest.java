@@ -34,6 +34,9 @@ class SysTopicsTest {
     void theValuesComeFromTheBrokersCountersAndTheUptimeFromItsClock() {
         broker.metrics().messagesReceived.add(5);
         broker.metrics().messagesDelivered.add(7);
+        broker.metrics().bytesReceived.add(1_000);
+        broker.metrics().bytesSent.add(2_500);
+        broker.metrics().queuedMessages.add(3);
         broker.subscriptionIndex().add(new Subscription("a", "x/#", 1, false, false, 0, 0));
         broker.subscriptionIndex().add(new Subscription("b", "x/#", 1, false, false, 0, 0));
         broker.retained().update(message("x/y", true));
@@ -48,6 +51,13 @@ class SysTopicsTest {
         assertThat(value("load/publish/dropped/15min")).isEqualTo("0.00");
         assertThat(value("subscriptions/count")).isEqualTo("2");
         assertThat(value("retained messages/count")).isEqualTo("1");
+        assertThat(value("bytes/received")).isEqualTo("1000");
+        assertThat(value("bytes/sent")).isEqualTo("2500");
+        assertThat(value("messages/stored")).isEqualTo("4"); // 3 queued + 1 retained
+        assertThat(value("load/bytes/received/1min")).isEqualTo(String.format(java.util.Locale.ROOT, "%.2f",
+                1_000 * 60.0 / 42 * (1 - Math.exp(-42.0 / 60))));
+        assertThat(value("load/bytes/sent/15min")).isEqualTo(String.format(java.util.Locale.ROOT, "%.2f",
+                2_500 * 60.0 / 42 * (1 - Math.exp(-42.0 / 900))));
         assertThat(value("clients/connected")).isEqualTo("0");
         assertThat(value("clients/total")).isEqualTo("0");
         assertThat(value("load/messages/received/1min")).isEqualTo(String.format(java.util.Locale.ROOT, "%.2f",

@@ -87,4 +87,28 @@ class SubscriptionIndexTest {
         sut.add(sub("c", "a/b"));
         assertThat(match("a/b")).containsExactlyInAnyOrder("c:a/+", "c:a/#", "c:a/b");
     }
+
+    @Test
+    void sharedAndWildcardSubscriptionsAreCountedApartAndFollowRemovals() {
+        sut.add(sub("a", "x/y"));
+        sut.add(sub("a", "x/#"));
+        sut.add(sub("b", "+/y"));
+        sut.add(new Subscription("b", "+/y", 2, false, false, 0, 0)); // replaces: counted once
+        sut.add(new Subscription("c", "$share/g/x/#", 1, false, false, 0, 0, "g"));
+        sut.add(new Subscription("d", "$share/g/x/y", 1, false, false, 0, 0, "g"));
+        assertThat(sut.size()).isEqualTo(5);
+        assertThat(sut.wildcardCount()).as("x/# and +/y; a shared one counts as shared only").isEqualTo(2);
+        assertThat(sut.sharedCount()).isEqualTo(2);
+        sut.remove("b", "+/y");
+        sut.remove("c", "$share/g/x/#");
+        sut.remove("c", "$share/g/x/#"); // gone already: nothing changes
+        assertThat(sut.wildcardCount()).isEqualTo(1);
+        assertThat(sut.sharedCount()).isEqualTo(1);
+        sut.remove("a", "x/#");
+        sut.remove("d", "$share/g/x/y");
+        sut.remove("a", "x/y");
+        assertThat(sut.size()).isZero();
+        assertThat(sut.wildcardCount()).isZero();
+        assertThat(sut.sharedCount()).isZero();
+    }
 }

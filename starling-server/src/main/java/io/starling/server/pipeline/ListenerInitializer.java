@@ -14,6 +14,7 @@ import io.starling.broker.config.ListenerConfig;
 import io.starling.server.protocol.ConnectionSweepers;
 import io.starling.server.protocol.MqttConnection;
 import io.starling.server.protocol.ProtocolSetup;
+import io.starling.server.transport.ByteCounter;
 import io.starling.server.transport.ClientCertificates;
 import io.starling.server.transport.IncompletePacketBudget;
 import io.starling.server.transport.MqttFrameDecoder;
@@ -27,7 +28,8 @@ import io.starling.server.transport.WebSocketFrameGuard;
  * Builds the pipeline of a new connection on one listener; the one place that knows what each listener type
  * puts in front of the MQTT handler, and the one that joins the two layers below it: the transport's handlers
  * ({@code transport}) and the protocol handler ({@code protocol}), which know nothing of each other. Handler names,
- * from the socket inwards (see docs/architecture.md, "Transports"):
+ * from the socket inwards (see docs/architecture.md, "Transports"), after {@code bytes} (a {@link ByteCounter}), which
+ * every pipeline has first:
  *
  * <ul>
  *   <li>{@code tcp}: {@code frameDecoder}, {@code mqtt} (which also encodes what it writes)</li>
@@ -82,6 +84,7 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
     @Override
     protected void initChannel(SocketChannel ch) {
         ChannelPipeline p = ch.pipeline();
+        p.addLast("bytes", new ByteCounter(broker.metrics().bytesReceived, broker.metrics().bytesSent));
         if (ssl != null) {
             // the context current at accept time: a reload affects new connections only
             p.addLast("ssl", ssl.current().newHandler(ch.alloc()))

@@ -96,6 +96,7 @@ final class Closer {
 
     /** Refuses the CONNECT: CONNACK with the reason, then close; logged at INFO if {@code log}. */
     static void refuse(MqttConnection c, ReasonCode reason, String why, boolean log) {
+        c.broker().metrics().connectRefused(reason);
         if (log) {
             LOG.info("{}: CONNECT refused: {} ({})", c.channel().remoteAddress(), why, reason);
         }

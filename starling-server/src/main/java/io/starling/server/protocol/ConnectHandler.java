@@ -16,6 +16,7 @@ import io.starling.broker.auth.ListenerSecurity;
 import io.starling.broker.Broker;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.ListenerConfig;
+import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.session.Session;
 import io.starling.broker.store.Store;
 import io.starling.codec.Properties;
@@ -128,6 +129,7 @@ final class ConnectHandler {
                 c.refuseConnect(ReasonCode.TOPIC_NAME_INVALID, "will " + willTopicTooBig);
             } else {
                 // 3.x has no fitting return code: close without CONNACK (docs/security.md, Limits)
+                broker.metrics().connectRefused(ReasonCode.TOPIC_NAME_INVALID); // as it is refused on 5.0
                 c.closeWithoutConnAck("will " + willTopicTooBig);
             }
             return;
@@ -219,6 +221,9 @@ final class ConnectHandler {
             pendingAuth.whenComplete((result, error) -> {
                 // counted when the check ends, even if the client has gone (a check that never ran was cancelled)
                 boolean failed = error == null && result != null && result.outcome() == AuthResult.Outcome.BAD_CREDENTIALS;
+                if (failed) {
+                    broker.metrics().authFailures.increment();
+                }
                 if (limiter.end(address, failed)) {
                     LOG.warn("Blocking {} after too many failed logins ({}): its CONNECTs are refused for a while",
                             address, limiter);
@@ -278,6 +283,7 @@ final class ConnectHandler {
 
     /** Counts a failed login against the client's address; logs when that starts a block. */
     private void loginFailed(String who) {
+        broker.metrics().authFailures.increment();
         InetAddress address = remoteAddress();
         AuthFailureLimiter limiter = security.limiter();
         if (limiter.recordFailure(address)) {
@@ -310,7 +316,7 @@ final class ConnectHandler {
         Will w = connect.will();
         if (w != null && (Acl.isSystemTopic(w.topic()) || (access != null && !access.canPublish(w.topic())))) {
             // the Will would be a PUBLISH the client may not make: refuse the connection rather than drop it later
-            broker.metrics().messagesNotAuthorized.increment();
+            broker.metrics().aclDenied(BrokerMetrics.AclAction.PUBLISH);
             c.refuseConnect(ReasonCode.NOT_AUTHORIZED, "not authorized to publish the will to " + w.topic());
             return;
         }

@@ -71,6 +71,8 @@ public final class MqttConnection extends ConnectionState implements ClientConne
     private boolean publishedInBatch;
     /** A PUBLISH or SUBSCRIBE arrived in the current read batch: messages may have been queued. */
     private boolean routedInBatch;
+    /** CONNACK accepted the client: counted as connected (by listener and version) until the channel closes. */
+    private boolean countedConnected;
 
     /**
      * @param inbound the transport's decoder of this connection (held while the client does not read what it is
@@ -327,6 +329,10 @@ public final class MqttConnection extends ConnectionState implements ClientConne
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (countedConnected) {
+            countedConnected = false;
+            broker().metrics().disconnected(setup.transport(), out.version());
+        }
         State previous = inactive();
         if (connectHandler != null) {
             connectHandler.onClosed();
@@ -432,6 +438,8 @@ public final class MqttConnection extends ConnectionState implements ClientConne
         ChannelHandlerContext ctx = ctx();
         ctx.write(encode(connAck), ctx.voidPromise());
         connected();
+        broker().metrics().connected(setup.transport(), out.version());
+        countedConnected = true;
         ArrayDeque<MqttPacket> pending = connectHandler.takeHeld();
         if (!connectHandler.mayReauthenticate()) {
             connectHandler = null; // what is needed of the CONNECT from now on is kept here
@@ -467,6 +475,7 @@ public final class MqttConnection extends ConnectionState implements ClientConne
 
     @Override
     public void refuseConnect(ConnAckPacket connAck) {
+        broker().metrics().connectRefused(connAck.reasonCode());
         endWith(connAck, 0);
     }
 

@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.starling.broker.Broker;
 import io.starling.broker.auth.CertificateIdentity;
 import io.starling.broker.auth.ListenerSecurity;
+import io.starling.broker.metrics.BrokerMetrics;
 import java.util.function.Function;
 
 /**
@@ -23,5 +24,10 @@ public record ProtocolSetup(Broker broker, ListenerSecurity security, Connection
             Function<Channel, CertificateIdentity> certificates) {
         this(broker, security, sweepers, certificates, security.listener().effectiveMaxPublishRate(broker.config()),
                 security.listener().effectiveMaxPublishBytesRate(broker.config()));
+    }
+
+    /** The listener's transport, as the metrics count connections by it. */
+    public BrokerMetrics.Transport transport() {
+        return BrokerMetrics.Transport.valueOf(security.listener().type().name());
     }
 }

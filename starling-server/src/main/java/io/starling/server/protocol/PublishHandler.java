@@ -49,6 +49,8 @@ final class PublishHandler {
     private RateLimitedLog deniedLog;
     /** Inbound Topic Alias → Topic Name (5.0), created on first use; index 0 is never used. */
     private String[] topicAliases;
+    /** PUBLISH packets routed from this connection: the first of every {@code LATENCY_SAMPLE_EVERY} is sampled. */
+    private int publishes;
 
     /**
      * @param broker where messages are routed
@@ -135,8 +137,10 @@ final class PublishHandler {
             notAuthorized(p, topic);
             return;
         }
+        // sampled for the publish-to-delivery latency (not a retained one: it may be delivered much later, on subscribe)
+        long stamp = (publishes++ & (BrokerMetrics.LATENCY_SAMPLE_EVERY - 1)) == 0 && !p.retain() ? System.nanoTime() : 0;
         Message m = Message.published(topic, p.qos(), p.retain(), p.payload(), props, connection.clientId(),
-                broker.clock().millis());
+                broker.clock().millis(), stamp);
         Session session = connection.session();
         switch (p.qos()) {
             case 0 -> broker.publish(m);
@@ -197,7 +201,7 @@ final class PublishHandler {
      * PUBACK/PUBREC 0x87 Not authorized (3.4.2.1, 3.5.2.1). Logged at most once per 10 s per connection.
      */
     private void notAuthorized(PublishPacket p, String topic) {
-        metrics.messagesNotAuthorized.increment();
+        metrics.aclDenied(BrokerMetrics.AclAction.PUBLISH);
         if (deniedLog == null) {
             deniedLog = new RateLimitedLog(LOG, Level.INFO, DENY_LOG_INTERVAL, nanoClock);
         }

@@ -3,6 +3,7 @@ package io.starling.server.protocol;
 import io.starling.broker.Broker;
 import io.starling.broker.acl.TopicAccess;
 import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.session.Session;
 import io.starling.broker.store.Store;
 import io.starling.broker.topic.Subscription;
@@ -130,11 +131,13 @@ final class SubscribeHandler {
         if (access != null && !access.canSubscribe(topicFilter)) {
             // the ACL allows reading no topic of this filter: 0x87 (5.0), 0x80 on 3.x [MQTT-3.9.3-2] (3.1.1)
             LOG.info("Client '{}' may not subscribe to '{}'", session.clientId(), filter);
+            broker.metrics().aclDenied(BrokerMetrics.AclAction.SUBSCRIBE);
             return ReasonCode.NOT_AUTHORIZED;
         }
         if (access != null && group != null && !access.canJoin(group, topicFilter)) {
             // the ACL's $share/ rules do not let this client join the group: 0x87 (5.0), 0x80 on 3.x [MQTT-3.9.3-2] (3.1.1)
             LOG.info("Client '{}' may not join the shared subscription '{}'", session.clientId(), filter);
+            broker.metrics().aclDenied(BrokerMetrics.AclAction.SUBSCRIBE);
             return ReasonCode.NOT_AUTHORIZED;
         }
         int max = config.maxSubscriptionsPerClient();

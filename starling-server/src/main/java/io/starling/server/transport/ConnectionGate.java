@@ -47,16 +47,23 @@ public final class ConnectionGate {
     static final int MAX_TRACKED_ADDRESSES = 65_536;
 
     /** Why a connection was refused. */
-    enum Refusal {
-        MAX_CONNECTIONS("max-connections"),
-        LISTENER_MAX_CONNECTIONS("listener max-connections"),
-        CONNECT_RATE("max-connect-rate-per-address");
+    public enum Refusal {
+        MAX_CONNECTIONS("max-connections", "max_connections"),
+        LISTENER_MAX_CONNECTIONS("listener max-connections", "listener_max_connections"),
+        CONNECT_RATE("max-connect-rate-per-address", "connect_rate");
 
         /** How the refusal reads in the log line's counts. */
         private final String label;
+        private final String tag;
 
-        Refusal(String key) {
+        Refusal(String key, String tag) {
             this.label = "over " + key;
+            this.tag = tag;
+        }
+
+        /** The value of the {@code reason} tag of the refusal's metric. */
+        public String tag() {
+            return tag;
         }
     }
 
@@ -66,6 +73,7 @@ public final class ConnectionGate {
     private final LongSupplier nanoClock;
     private final AtomicInteger open = new AtomicInteger();
     private final LongAdder refusedTotal = new LongAdder();
+    private final LongAdder[] refusedBy = new LongAdder[Refusal.values().length];
     /** Access-ordered: the eldest entry is the address seen least recently. Guarded by {@code this}. */
     private final LinkedHashMap<InetAddress, Bucket> buckets = new LinkedHashMap<>(16, 0.75f, true);
     private final RateLimitedLog refusals;
@@ -92,6 +100,9 @@ public final class ConnectionGate {
         this.burst = limits.effectiveConnectBurst();
         this.nanoClock = nanoClock;
         this.refusals = new RateLimitedLog(LOG, Level.WARN, LOG_INTERVAL, nanoClock);
+        for (int i = 0; i < refusedBy.length; i++) {
+            refusedBy[i] = new LongAdder();
+        }
     }
 
     /** Client connections open now (admitted and not yet closed), over all listeners. */
@@ -102,6 +113,11 @@ public final class ConnectionGate {
     /** Connections refused at accept since start. */
     public long refusedConnections() {
         return refusedTotal.sum();
+    }
+
+    /** Connections refused at accept since start for {@code why}. */
+    public long refusedConnections(Refusal why) {
+        return refusedBy[why.ordinal()].sum();
     }
 
     /** Addresses that have a rate bucket now (bounded by {@link #MAX_TRACKED_ADDRESSES}). */
@@ -204,6 +220,7 @@ public final class ConnectionGate {
 
     private void refused(Refusal why, Channel child, ListenerConfig listener) {
         refusedTotal.increment();
+        refusedBy[why.ordinal()].increment();
         refusals.logKind(why.label, "Connections refused at accept; latest from {} on the {} listener {}",
                 child.remoteAddress(), listener.type().configName(), child.localAddress());
     }

@@ -4,6 +4,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.internal.PlatformDependent;
 import io.netty.util.internal.ThreadExecutorMap;
+import io.starling.broker.store.StoreStats;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -166,6 +167,9 @@ final class Committer {
     private boolean batchFailed;
     private long lastProbeNanos;
     private volatile long batches;
+    /** Bytes of the batches committed; written by the committer only. */
+    private volatile long bytesWritten;
+    private volatile StoreStats.CommitObserver observer = StoreStats.CommitObserver.NONE;
     private volatile long writes;
 
     /**
@@ -380,6 +384,16 @@ final class Committer {
     }
 
     /** Group commits so far. */
+    /** Bytes of the batches committed so far; from any thread. */
+    long bytesWritten() {
+        return bytesWritten;
+    }
+
+    /** Where each committed batch is reported from now on; from any thread. */
+    void observer(StoreStats.CommitObserver o) {
+        this.observer = o;
+    }
+
     long batches() {
         return batches;
     }
@@ -556,9 +570,14 @@ final class Committer {
             return false; // the directory went away: writing on would only fill unlinked files
         }
         try {
+            long start = System.nanoTime();
             db.write(writeOptions, batch);
+            long nanos = System.nanoTime() - start;
+            long bytes = batch.getDataSize();
             batches++;
+            bytesWritten += bytes;
             health.committed();
+            observer.committed(nanos, batch.count(), bytes);
             return true;
         } catch (RocksDBException e) {
             health.failed(e);

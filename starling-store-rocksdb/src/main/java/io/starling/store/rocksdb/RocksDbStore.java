@@ -6,6 +6,7 @@ import io.starling.broker.retain.RetainedStore;
 import io.starling.broker.store.QueueStore;
 import io.starling.broker.store.SessionStore;
 import io.starling.broker.store.Store;
+import io.starling.broker.store.StoreStats;
 import io.starling.broker.store.StoreStatus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -596,6 +597,59 @@ public final class RocksDbStore implements Store {
     @Override
     public StoreStatus status() {
         return health.status();
+    }
+
+    @Override
+    public StoreStats stats() {
+        return stats;
+    }
+
+    /** The figures of {@link #stats()}: the committer's counters, the size of the files in {@code db}. */
+    private final StoreStats stats = new StoreStats() {
+        @Override
+        public long commits() {
+            return committer.batches();
+        }
+
+        @Override
+        public long bytesWritten() {
+            return committer.bytesWritten();
+        }
+
+        @Override
+        public long diskUsedBytes() {
+            return directorySize(dbDir);
+        }
+
+        @Override
+        public long queuedBytes() {
+            StoredQueues q = sessions.queues;
+            return q == null ? 0 : q.storedBytesTotal;
+        }
+
+        @Override
+        public void observeCommits(CommitObserver observer) {
+            committer.observer(observer);
+        }
+    };
+
+    /** The bytes of the regular files directly in {@code dir} (RocksDB keeps all its files there); 0 if unreadable. */
+    static long directorySize(Path dir) {
+        long total = 0;
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                try {
+                    if (Files.isRegularFile(f)) {
+                        total += Files.size(f);
+                    }
+                } catch (IOException e) {
+                    // deleted meanwhile (a finished compaction, an old log): not there any more
+                }
+            }
+        } catch (IOException e) {
+            return 0;
+        }
+        return total;
     }
 
     /** The column family of a key space, for tests that queue tasks of their own. */

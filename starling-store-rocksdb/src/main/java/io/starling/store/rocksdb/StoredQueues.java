@@ -44,8 +44,8 @@ final class StoredQueues implements QueueStore {
     private final long maxQueuedMessages;
     private final long maxQueuedBytes;
     private final long maxStoredBytesTotal;
-    /** Bytes (message weights) in all stored queues (committer). */
-    long storedBytesTotal;
+    /** Bytes (message weights) in all stored queues: written by the committer only, read by the metrics. */
+    volatile long storedBytesTotal;
     /**
      * Message id → number of queue entries referring to it, for messages referred to by more than one (committer). A
      * message that is not in it has one reference: most messages go to one session, and then cost nothing here.

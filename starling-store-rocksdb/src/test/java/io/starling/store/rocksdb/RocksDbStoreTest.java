@@ -274,4 +274,37 @@ class RocksDbStoreTest {
         assertThat(Fsync.parse(" OS ")).isEqualTo(Fsync.OS);
         assertThat(Fsync.OS.configValue()).isEqualTo("os");
     }
+
+    /** The figures of {@code stats()}: commits and their bytes as counted, each batch reported, the files' size. */
+    @Test
+    void statsCountTheCommitsAndTheirBytesAndReportEachBatch() throws Exception {
+        DefaultEventExecutor loop = new DefaultEventExecutor();
+        try (RocksDbStore store = RocksDbStore.open(dir)) {
+            io.starling.broker.store.StoreStats stats = store.stats();
+            List<long[]> reported = new CopyOnWriteArrayList<>();
+            stats.observeCommits((nanos, operations, bytes) -> reported.add(new long[] {nanos, operations, bytes}));
+            long commitsBefore = stats.commits();
+            long bytesBefore = stats.bytesWritten();
+            CountDownLatch durable = new CountDownLatch(1);
+            loop.execute(() -> {
+                for (int i = 0; i < 10; i++) {
+                    store.put(KeySpace.MESSAGES, key("stats-" + i), new byte[1000]);
+                }
+                store.whenDurable(durable::countDown);
+            });
+            assertThat(durable.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(stats.commits()).isGreaterThan(commitsBefore);
+            assertThat(stats.bytesWritten() - bytesBefore).as("the 10 KB of values, keys and batch headers")
+                    .isGreaterThan(10_000);
+            assertThat(reported).isNotEmpty();
+            assertThat(reported.stream().mapToLong(r -> r[1]).sum()).as("operations reported").isGreaterThanOrEqualTo(10);
+            // reported before the batch's actions run: the batch with the 10 puts is in
+            assertThat(reported.stream().mapToLong(r -> r[2]).sum()).isGreaterThan(10_000);
+            assertThat(reported).allSatisfy(r -> assertThat(r[0]).isPositive());
+            assertThat(stats.diskUsedBytes()).as("the write-ahead log holds them at least").isGreaterThan(10_000);
+            assertThat(stats.queuedBytes()).isZero();
+        } finally {
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
 }
