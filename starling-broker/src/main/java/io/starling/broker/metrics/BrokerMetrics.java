@@ -48,9 +48,9 @@ public final class BrokerMetrics {
     public final LongAdder retainedRefused = new LongAdder();
     /** Times a connection stopped being read because it published over max-publish-rate or max-publish-bytes-rate. */
     public final LongAdder publishRateLimited = new LongAdder();
-    /** Bytes read from client connections (as they come off the socket: TLS and WebSocket framing included). */
+    /** Bytes of MQTT packets read from client connections (TLS and WebSocket framing not counted). */
     public final LongAdder bytesReceived = new LongAdder();
-    /** Bytes written to client connections (as they go to the socket: TLS and WebSocket framing included). */
+    /** Bytes of MQTT packets written to client connections (TLS and WebSocket framing not counted). */
     public final LongAdder bytesSent = new LongAdder();
     /** Logins that failed: bad user name or password, or refused by the authenticator. */
     public final LongAdder authFailures = new LongAdder();

@@ -178,9 +178,9 @@ final class StarlingMetrics implements AutoCloseable {
         counter(registry, "starling.protocol.errors", m.protocolErrors,
                 "connections closed for a protocol error since start");
         counter(registry, "starling.network.received", "bytes", m.bytesReceived,
-                "bytes read from client connections since start (TLS and WebSocket framing included)");
+                "bytes of MQTT packets read from client connections since start (TLS and WebSocket framing not counted)");
         counter(registry, "starling.network.sent", "bytes", m.bytesSent,
-                "bytes written to client connections since start (TLS and WebSocket framing included)");
+                "bytes of MQTT packets written to client connections since start (TLS and WebSocket framing not counted)");
     }
 
     private static void bindMessages(MeterRegistry registry, BrokerMetrics m) {

@@ -14,7 +14,6 @@ import io.starling.broker.config.ListenerConfig;
 import io.starling.server.protocol.ConnectionSweepers;
 import io.starling.server.protocol.MqttConnection;
 import io.starling.server.protocol.ProtocolSetup;
-import io.starling.server.transport.ByteCounter;
 import io.starling.server.transport.ClientCertificates;
 import io.starling.server.transport.IncompletePacketBudget;
 import io.starling.server.transport.MqttFrameDecoder;
@@ -28,8 +27,7 @@ import io.starling.server.transport.WebSocketFrameGuard;
  * Builds the pipeline of a new connection on one listener; the one place that knows what each listener type
  * puts in front of the MQTT handler, and the one that joins the two layers below it: the transport's handlers
  * ({@code transport}) and the protocol handler ({@code protocol}), which know nothing of each other. Handler names,
- * from the socket inwards (see docs/architecture.md, "Transports"), after {@code bytes} (a {@link ByteCounter}), which
- * every pipeline has first:
+ * from the socket inwards (see docs/architecture.md, "Transports"):
  *
  * <ul>
  *   <li>{@code tcp}: {@code frameDecoder}, {@code mqtt} (which also encodes what it writes)</li>
@@ -74,7 +72,7 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
         this.setup = new ProtocolSetup(broker, security, sweepers, ClientCertificates::of);
         BrokerConfig.Limits limits = broker.config().limits();
         this.decoderLimits = new MqttFrameDecoder.Limits(broker.config().maxPacketSize(),
-                limits.maxConnectPacketSize(), incomplete, limits.incompletePacketTimeout());
+                limits.maxConnectPacketSize(), incomplete, limits.incompletePacketTimeout(), broker.metrics().bytesReceived);
     }
 
     public ListenerConfig listener() {
@@ -84,7 +82,6 @@ public final class ListenerInitializer extends ChannelInitializer<SocketChannel>
     @Override
     protected void initChannel(SocketChannel ch) {
         ChannelPipeline p = ch.pipeline();
-        p.addLast("bytes", new ByteCounter(broker.metrics().bytesReceived, broker.metrics().bytesSent));
         if (ssl != null) {
             // the context current at accept time: a reload affects new connections only
             p.addLast("ssl", ssl.current().newHandler(ch.alloc()))

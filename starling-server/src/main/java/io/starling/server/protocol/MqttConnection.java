@@ -1,5 +1,6 @@
 package io.starling.server.protocol;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.concurrent.EventExecutor;
@@ -178,7 +179,9 @@ public final class MqttConnection extends ConnectionState implements ClientConne
     @Override
     Object encode(MqttPacket packet) {
         OutboundPackets o = out != null ? out : OutboundPackets.plain(ProtocolVersion.MQTT_3_1_1);
-        return o.encode(packet, ctx().alloc());
+        ByteBuf bytes = o.encode(packet, ctx().alloc());
+        setup.broker().metrics().bytesSent.add(bytes.readableBytes());
+        return bytes;
     }
 
     private void flushNow() {

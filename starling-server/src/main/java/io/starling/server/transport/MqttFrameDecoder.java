@@ -15,6 +15,7 @@ import io.starling.server.wire.DecodeFailure;
 import io.starling.server.wire.PacketFlow;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Frames MQTT packets from the byte stream: reads the fixed header, checks the Remaining Length against the
@@ -80,13 +81,23 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder implements Pack
      * @param maxConnectPacketSize largest CONNECT or AUTH packet accepted (at most {@code maxPacketSize} applies)
      * @param budget the broker's bound of bytes held for incomplete packets
      * @param timeoutNanos time a packet may take from its first byte to its last; zero = no limit
+     * @param bytesReceived the broker-wide count of MQTT bytes received, added to once per read; or null
      */
     public record Limits(int maxPacketSize, int maxConnectPacketSize, IncompletePacketBudget budget,
-            long timeoutNanos) {
+            long timeoutNanos, LongAdder bytesReceived) {
 
         /** @param timeout time a packet may take from its first byte to its last; zero = no limit */
         public Limits(int maxPacketSize, int maxConnectPacketSize, IncompletePacketBudget budget, Duration timeout) {
-            this(maxPacketSize, Math.min(maxPacketSize, maxConnectPacketSize), budget, timeout.toNanos());
+            this(maxPacketSize, maxConnectPacketSize, budget, timeout, null);
+        }
+
+        /**
+         * @param timeout time a packet may take from its first byte to its last; zero = no limit
+         * @param bytesReceived the broker-wide count of MQTT bytes received; or null
+         */
+        public Limits(int maxPacketSize, int maxConnectPacketSize, IncompletePacketBudget budget, Duration timeout,
+                LongAdder bytesReceived) {
+            this(maxPacketSize, Math.min(maxPacketSize, maxConnectPacketSize), budget, timeout.toNanos(), bytesReceived);
         }
     }
 
@@ -129,6 +140,10 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder implements Pack
      */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        LongAdder counted = limits.bytesReceived();
+        if (counted != null && msg instanceof ByteBuf b) {
+            counted.add(b.readableBytes()); // one add per read from the socket (or per TLS record / WebSocket frame)
+        }
         boolean outer = !reading;
         reading = true;
         try {

@@ -11,6 +11,7 @@ import io.starling.codec.packet.PublishPacket;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -247,5 +248,21 @@ class MqttFrameDecoderTest {
         assertThat(next()).as("other packets: max-packet-size").isInstanceOf(PublishPacket.class);
         write(new byte[] {(byte) 0xF0, (byte) 0xE9, 0x07}); // AUTH of 1004 bytes
         assertThat(failure().reasonCode()).isEqualTo(ReasonCode.PACKET_TOO_LARGE);
+    }
+
+    @Test
+    void countsTheBytesOfEveryReadOnceWhenGivenACounter() {
+        LongAdder received = new LongAdder();
+        open(new MqttFrameDecoder(new MqttFrameDecoder.Limits(100_000, 1_000, IncompletePacketBudget.unbounded(),
+                Duration.ZERO, received)));
+        connect();
+        long afterConnect = received.sum();
+        assertThat(afterConnect).isPositive();
+        byte[] p = publish(300);
+        write(p, 0, 100); // half a packet: its bytes were read all the same
+        assertThat(received.sum()).isEqualTo(afterConnect + 100);
+        write(p, 100, 300);
+        assertThat(next()).isInstanceOf(PublishPacket.class);
+        assertThat(received.sum()).isEqualTo(afterConnect + 300);
     }
 }
