@@ -219,6 +219,12 @@ class AdminSecurityTest {
         assertThat(http.get("/metrics").status()).isEqualTo(401);
         assertThat(http.send(http.request("/metrics").header("Authorization", "Bearer " + TOKEN)).status())
                 .isEqualTo(200);
+        // the token file is read again when it changes: the new token comes in, the old one goes
+        Files.writeString(tmp.resolve("tokens"), "a-rotated-token-0123456789\n");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> http.send(http.request("/metrics")
+                .header("Authorization", "Bearer a-rotated-token-0123456789")).status() == 200);
+        assertThat(http.send(http.request("/metrics").header("Authorization", "Bearer " + TOKEN)).status())
+                .isEqualTo(401);
     }
 
     @Test

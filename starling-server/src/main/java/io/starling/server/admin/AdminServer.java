@@ -108,8 +108,13 @@ public final class AdminServer implements AutoCloseable {
             throw new IllegalStateException(config.describe() + ": cannot bind: " + e.getMessage(), e);
         }
         if (auth.required()) {
-            group.scheduleWithFixedDelay(() -> verifier.execute(auth::reload), RELOAD_SECONDS, RELOAD_SECONDS,
-                    TimeUnit.SECONDS);
+            group.scheduleWithFixedDelay(() -> {
+                try {
+                    verifier.execute(auth::reload);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // the verifier is busy (or stopping): the files are looked at next time
+                }
+            }, RELOAD_SECONDS, RELOAD_SECONDS, TimeUnit.SECONDS);
         }
         LOG.info("Starling admin listener on {}://{}:{} ({}; API /api/v1, dashboard /)", https ? "https" : "http",
                 config.bind(), port(), auth.required() ? "credentials required" : "no credentials");
