@@ -275,6 +275,7 @@ class AdminListenerTest {
         HttpResponse<String> res = send(s, HttpRequest.newBuilder(uri(s, "/api/v1/publish"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(big)));
         assertThat(res.statusCode()).isEqualTo(413);
+        assertThat(res.body()).startsWith("{\"error\":\"request body larger than 1048576 bytes\",\"field\":\"body\"}");
         String fits = "{\"topic\":\"big\",\"payload\":\"" + "x".repeat(1000 * 1000) + "\"}";
         res = send(s, HttpRequest.newBuilder(uri(s, "/api/v1/publish"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(fits)));

@@ -160,7 +160,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     /** The access log: one line per request, INFO for changes, DEBUG for reads. */
-    private static void log(HttpMethod method, String uri, int status, String user, SocketAddress remote, long t0) {
+    static void log(HttpMethod method, String uri, int status, String user, SocketAddress remote, long t0) {
         boolean mutating = !(method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)
                 || method.equals(HttpMethod.OPTIONS));
         if (mutating ? ACCESS.isInfoEnabled() : ACCESS.isDebugEnabled()) {
