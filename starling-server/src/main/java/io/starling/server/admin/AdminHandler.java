@@ -109,14 +109,17 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         HttpMethod method = req.method();
         String uri = req.uri();
         SocketAddress remote = c.channel().remoteAddress();
+        Runnable handle;
         if (!req.decoderResult().isSuccess()) {
-            write(c, Responses.error(HttpResponseStatus.BAD_REQUEST, "malformed request", null), false, method, uri,
-                    null, remote, t0);
-            return;
+            // answered, then closed, after whatever came before it
+            FullHttpResponse bad = Responses.error(HttpResponseStatus.BAD_REQUEST, "malformed request", null);
+            handle = () -> answer(c, bad, false, false, method, uri, null, remote, t0);
+        } else {
+            boolean keepAlive = HttpUtil.isKeepAlive(req);
+            boolean http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
+            AdminRequest r = AdminRequest.of(method, uri, req.headers().copy(), ByteBufUtil.getBytes(req.content()));
+            handle = () -> handle(c, r, keepAlive, http10, remote, t0);
         }
-        boolean keepAlive = HttpUtil.isKeepAlive(req);
-        boolean http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
-        AdminRequest r = AdminRequest.of(method, uri, req.headers().copy(), ByteBufUtil.getBytes(req.content()));
         // one request at a time per connection: the answers go out in the order of the requests, even to a client
         // that pipelines (requests already decoded wait their turn; no more are read meanwhile)
         c.channel().config().setAutoRead(false);
@@ -124,7 +127,6 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (turns == null) {
             turns = c.channel().attr(TURNS).get();
         }
-        Runnable handle = () -> handle(c, r, keepAlive, http10, remote, t0);
         if (turns.busy) {
             turns.waiting.add(handle);
         } else {

@@ -79,11 +79,21 @@ class AdminHandlerOrderTest {
         attach();
         loop.submit(() -> broker.retained().update(new Message("t/1", 1, true, new byte[] {1}, Properties.EMPTY, null,
                 Message.NEVER))).sync();
+        // the broker's loop is held until both requests are in, so the DELETE cannot be answered before
+        java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+        loop.execute(() -> {
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         // the DELETE is answered from the broker's loop, the health check at once: both pipelined
         ch.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.DELETE,
                 "/api/v1/retained/message?topic=t/1"));
         ch.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/health/live"));
         assertThat(ch.outboundMessages()).as("the health check waits for the DELETE's answer").isEmpty();
+        hold.countDown();
         loop.submit(() -> { }).sync(); // the removal has run on the broker's loop
         ch.runPendingTasks();
         FullHttpResponse first = ch.readOutbound();
