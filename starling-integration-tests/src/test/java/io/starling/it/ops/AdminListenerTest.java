@@ -276,6 +276,8 @@ class AdminListenerTest {
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(big)));
         assertThat(res.statusCode()).isEqualTo(413);
         assertThat(res.body()).startsWith("{\"error\":\"request body larger than 1048576 bytes\",\"field\":\"body\"}");
+        assertThat(send(s, HttpRequest.newBuilder(uri(s, "/health/live"))).statusCode())
+                .as("the listener goes on serving").isEqualTo(200);
         String fits = "{\"topic\":\"big\",\"payload\":\"" + "x".repeat(1000 * 1000) + "\"}";
         res = send(s, HttpRequest.newBuilder(uri(s, "/api/v1/publish"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(fits)));

@@ -13,6 +13,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -129,7 +130,7 @@ public final class AdminServer implements AutoCloseable {
                 config.bind(), port(), auth.required() ? "credentials required" : "no credentials");
     }
 
-    /** The aggregator of request bodies: one over {@link #MAX_REQUEST_BYTES} is answered 413 (JSON) and closed. */
+    /** The aggregator of request bodies: one over {@link #MAX_REQUEST_BYTES} is answered 413 (JSON) and dropped. */
     private static final class BodyLimit extends HttpObjectAggregator {
         BodyLimit() {
             super(MAX_REQUEST_BYTES);
@@ -145,8 +146,15 @@ public final class AdminServer implements AutoCloseable {
             FullHttpResponse res = Responses.error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
                     "request body larger than " + MAX_REQUEST_BYTES + " bytes", "body");
             HttpUtil.setContentLength(res, res.content().readableBytes());
-            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+            // as Netty's own aggregator: a keep-alive request whose body is still coming keeps its connection, and the
+            // rest of the body is read and dropped, so that the client, still sending, gets to read the answer
+            boolean close = oversized instanceof FullHttpMessage || !HttpUtil.isKeepAlive(req);
+            if (close) {
+                res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+            } else {
+                ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+            }
             AdminHandler.log(req.method(), req.uri(), res.status().code(), null, ctx.channel().remoteAddress(), t0);
         }
     }
