@@ -72,6 +72,8 @@ final class ConnectHandler {
     private String authenticatedUser;
     /** The Keep Alive in force (the Server Keep Alive where one was set), for {@link ConnectionInfo}. */
     private int keepAliveInForce;
+    /** Who connected, as operators see it; made when the session is to be opened. */
+    private ConnectionInfo info;
     private CompletableFuture<AuthResult> pendingAuth;
     private CertificateIdentity certificate;
     private boolean certificateRead;
@@ -320,6 +322,11 @@ final class ConnectHandler {
         openSession(finalAuthData);
     }
 
+    /** Who connected, as operators see it; {@code null} until the session is to be opened. */
+    ConnectionInfo info() {
+        return info;
+    }
+
     /** The client's address as {@code ip:port}, for operators. */
     private String addressText() {
         if (c.remoteAddress() instanceof InetSocketAddress a) {
@@ -478,8 +485,8 @@ final class ConnectHandler {
                     + Math.max(1, banned / 1_000_000_000L) + " s");
             return;
         }
-        c.describe(new ConnectionInfo(authenticatedUser, addressText(), security.listener().type().configName(),
-                protocolText(connect.version()), keepAliveInForce, connect.cleanStart(), broker.clock().millis()));
+        info = new ConnectionInfo(authenticatedUser, addressText(), security.listener().type().configName(),
+                protocolText(connect.version()), keepAliveInForce, connect.cleanStart(), broker.clock().millis());
         c.startOpening(connect.will(), sessionExpiry == 0);
         broker.sessions().open(c.clientId(), connect.cleanStart(), sessionExpiry, c,
                 (s, present) -> onSessionOpened(s, present, finalAuthData));

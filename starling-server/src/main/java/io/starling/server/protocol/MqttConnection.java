@@ -52,8 +52,6 @@ public final class MqttConnection extends ConnectionState implements ClientConne
     private OutboundPackets out;
     private String clientId;
     private Session session;
-    /** Who connected, as operators see it; set before the session is opened. */
-    private io.starling.broker.session.ConnectionInfo info;
     /** The client's rights under the ACL, {@code null} without an ACL; set once the client is authenticated. */
     private TopicAccess topicAccess;
     /** The Will of the CONNECT, from the moment the session is being opened until it is published or discarded. */
@@ -416,14 +414,14 @@ public final class MqttConnection extends ConnectionState implements ClientConne
         topicAccess = access;
     }
 
-    @Override
-    public void describe(io.starling.broker.session.ConnectionInfo i) {
-        info = i;
-    }
-
+    /**
+     * Who connected, as operators see it: kept by the {@link ConnectHandler} (no field here), which the session reads
+     * when it is attached, before the CONNACK drops the handler.
+     */
     @Override
     public io.starling.broker.session.ConnectionInfo info() {
-        return info;
+        ConnectHandler h = connectHandler;
+        return h == null ? null : h.info();
     }
 
     @Override
