@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safety: a session is owned by one event loop ({@link #owner()}) — its connection's loop while one is
  * attached, the last one afterwards — and every method except {@link #owner()}, {@link #clientId()},
  * {@link #execute(Runnable)}, {@link #storesMessages()}, {@link #storedQueue()}, {@link #mayRead},
- * {@link #isOnline()}, {@link #connectionInfo()} and {@link #queuedBytes()} must run there. Other threads post commands with {@link #execute(Runnable)}, which follows the
- * session when a takeover moves it to another loop.
+ * {@link #isOnline()}, {@link #connectionInfo()} and {@link #queuedBytes()} must run there. Other threads post
+ * commands with {@link #execute(Runnable)}, which follows the session when a takeover moves it to another loop.
  *
  * <p>Stored queue: a session that outlives its connection on a durable store ({@link #storesMessages()}) gets its
  * QoS 1/2 deliveries through the store ({@link #deliverStored}), each with a queue position, in position order; its
