@@ -27,9 +27,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safety: a session is owned by one event loop ({@link #owner()}) — its connection's loop while one is
  * attached, the last one afterwards — and every method except {@link #owner()}, {@link #clientId()},
- * {@link #execute(Runnable)}, {@link #storesMessages()}, {@link #storedQueue()}, {@link #mayRead} and
- * {@link #isOnline()} must run there. Other threads post commands with {@link #execute(Runnable)}, which follows the
- * session when a takeover moves it to another loop.
+ * {@link #execute(Runnable)}, {@link #storesMessages()}, {@link #storedQueue()}, {@link #mayRead},
+ * {@link #isOnline()}, {@link #connectionInfo()} and {@link #queuedBytes()} must run there. Other threads post
+ * commands with {@link #execute(Runnable)}, which follows the session when a takeover moves it to another loop.
  *
  * <p>Stored queue: a session that outlives its connection on a durable store ({@link #storesMessages()}) gets its
  * QoS 1/2 deliveries through the store ({@link #deliverStored}), each with a queue position, in position order; its
@@ -68,6 +68,8 @@ public final class Session implements QueueOwner, RetainedFeed.Target {
     private volatile TopicAccess lastAccess;
     /** Whether a connection is attached; read by other loops to prefer online shared-subscription members. */
     private volatile boolean online;
+    /** The connection that attached last, as operators see it; kept while the session is offline. */
+    private volatile ConnectionInfo lastInfo;
     private boolean discarded;
     private long expiryIntervalSeconds;
     private final Subscriptions subscriptions = new Subscriptions();
@@ -232,6 +234,19 @@ public final class Session implements QueueOwner, RetainedFeed.Target {
         return a == null || a.mayReadFromAnyThread(topic);
     }
 
+    /**
+     * The connection attached now, or the last one while the session is offline, as operators see it; {@code null}
+     * for a session no connection described itself to (one restored from the store, say). Safe from any thread.
+     */
+    public ConnectionInfo connectionInfo() {
+        return lastInfo;
+    }
+
+    /** Bytes queued in memory, as last written by the owner; safe to call from any thread (for operators). */
+    public long queuedBytes() {
+        return flow.queuedBytesFromAnyThread();
+    }
+
     /** Whether a connection is attached; safe to call from any thread. */
     public boolean isOnline() {
         return online;
@@ -291,6 +306,7 @@ public final class Session implements QueueOwner, RetainedFeed.Target {
         connection = c;
         filter = new DeliveryFilter(c.topicAccess(), c.version(), c.clientMaximumPacketSize(), context.clock());
         lastAccess = filter.access();
+        lastInfo = c.info();
         online = true;
     }
 

@@ -423,6 +423,16 @@ public final class MqttConnection extends ConnectionState implements ClientConne
         topicAccess = access;
     }
 
+    /**
+     * Who connected, as operators see it: kept by the {@link ConnectHandler} (no field here), which the session reads
+     * when it is attached, before the CONNACK drops the handler.
+     */
+    @Override
+    public io.starling.broker.session.ConnectionInfo info() {
+        ConnectHandler h = connectHandler;
+        return h == null ? null : h.info();
+    }
+
     @Override
     public void startOpening(Will will, boolean expiryWasZero) {
         this.will = will;
