@@ -258,13 +258,18 @@
   // ---- clients ---------------------------------------------------------------------------------------------------
 
   var clientsOffset = 0;
-  var openClient = null;
+  var shownClients = null;
 
   function loadClients(offset) {
     clientsOffset = offset;
     var q = query({ offset: offset, limit: PAGE, clientId: $('client-search').value.trim(),
       connected: $('client-connected').value });
     return getJson('/api/v1/clients' + q).then(function (page) {
+      var json = q + JSON.stringify(page);
+      if (json === shownClients) {
+        return; // unchanged: keep the rows (and whatever the pointer is on)
+      }
+      shownClients = json;
       fill($('clients-table').tBodies[0], page.items.map(function (c) {
         var open = el('button', 'Details', { type: 'button', 'class': 'client-open', 'data-client-id': c.clientId });
         return row([c.clientId, c.connected ? 'connected' : 'offline', c.user, c.address, c.listener, c.protocol,
@@ -276,7 +281,6 @@
   }
 
   function showClient(id) {
-    openClient = id;
     $('client-action-result').textContent = '';
     $('client-discard-session').checked = false;
     return api('GET', '/api/v1/clients/' + encodeURIComponent(id)).then(function (r) {
@@ -287,8 +291,8 @@
       var dl = $('client-detail-fields');
       dl.textContent = '';
       if (r.status !== 200) {
-        dl.appendChild(el('dt', 'Error'));
-        dl.appendChild(el('dd', r.status === 404 ? 'no such session (any more)' : describe(r)));
+        dl.appendChild(el('dt', r.status === 404 ? 'State' : 'Error'));
+        dl.appendChild(el('dd', r.status === 404 ? 'no session (removed or expired)' : describe(r)));
         fill($('client-subscriptions-table').tBodies[0], [], 6, '–');
         return;
       }
@@ -320,14 +324,10 @@
       .then(function (r) {
         if (r.status === 200) {
           var b = r.body || {};
-          setResult(out, true, (b.disconnected ? 'Disconnected.' : 'Was not connected.')
-            + (b.sessionDiscarded ? ' Session discarded.' : ''));
+          var text = (b.disconnected ? 'Disconnected.' : 'Was not connected.')
+            + (b.sessionDiscarded ? ' Session discarded.' : '');
           loadClients(clientsOffset);
-          if (!b.sessionDiscarded) {
-            showClient(id).then(function () {
-              setResult(out, true, (b.disconnected ? 'Disconnected.' : 'Was not connected.'));
-            });
-          }
+          showClient(id).then(function () { setResult(out, true, text); });
         } else {
           setResult(out, false, describe(r));
         }
@@ -490,7 +490,7 @@
       var t = e.target.closest('tr[data-client-id]');
       if (t) { showClient(t.getAttribute('data-client-id')); }
     });
-    $('client-detail-close').addEventListener('click', function () { $('client-detail').hidden = true; openClient = null; });
+    $('client-detail-close').addEventListener('click', function () { $('client-detail').hidden = true; });
     $('client-disconnect').addEventListener('click', disconnectClient);
 
     $('subscriptions-form').addEventListener('submit', function (e) { e.preventDefault(); loadSubscriptions(0); });
