@@ -56,6 +56,8 @@ public final class Broker {
     private final TopicLimits topicLimits;
     private final QueueBudget queueBudget;
     private final FlapDetector flapping;
+    /** The event loops the broker runs on: where an operator's publish is routed from. */
+    private final EventExecutorGroup loops;
 
     public Broker(BrokerConfig config, EventExecutorGroup loops) {
         this(config, loops, new InMemoryStore());
@@ -79,6 +81,7 @@ public final class Broker {
     public Broker(BrokerConfig config, EventExecutorGroup loops, Store store, Acl acl, Clock clock) {
         this.config = config;
         this.clock = clock;
+        this.loops = loops;
         this.topicLimits = new TopicLimits(config.limits().maxTopicLength(), config.limits().maxTopicLevels());
         this.flapping = new FlapDetector(config.flapping(), clock);
         this.store = store;
@@ -277,6 +280,74 @@ public final class Broker {
             }
         });
         return true;
+    }
+
+    /**
+     * Disconnects a client on an operator's request, and ends its session if asked (as its expiry would: its
+     * subscriptions, queued messages and store entries go). A 5.0 client gets DISCONNECT 0x98 (administrative
+     * action) first, a 3.x client is just closed. Runs on the session's owner; the future completes there with whether
+     * a connection was attached. {@code null} when there is no session of that client id.
+     */
+    public java.util.concurrent.CompletableFuture<Boolean> disconnectClient(String clientId, boolean discardSession) {
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            return null;
+        }
+        java.util.concurrent.CompletableFuture<Boolean> done = new java.util.concurrent.CompletableFuture<>();
+        s.execute(() -> {
+            boolean online = s.connection() != null && !s.isDiscarded();
+            if (online) {
+                s.connection().closeWithReason(ReasonCode.ADMINISTRATIVE_ACTION);
+            }
+            if (discardSession && !s.isDiscarded()) {
+                sessions.discard(s);
+            }
+            done.complete(online);
+        });
+        return done;
+    }
+
+    /**
+     * Publishes a message on an operator's request, from one of the broker's event loops, as a client's PUBLISH
+     * would be (retained state, then every matching subscription) but under no client's ACL. A retained message the
+     * limits refuse is not routed either ({@link PublishOutcome#RETAIN_REFUSED}). The future completes once the
+     * message is as durable as the configuration promises (for QoS 1/2 or retained messages), exceptionally when the
+     * store could not keep it.
+     */
+    public java.util.concurrent.CompletableFuture<PublishOutcome> publishAsOperator(Message m) {
+        java.util.concurrent.CompletableFuture<PublishOutcome> done = new java.util.concurrent.CompletableFuture<>();
+        loops.next().execute(() -> {
+            PublishOutcome outcome;
+            try {
+                outcome = router.publish(m, m.retain());
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+                return;
+            }
+            if (m.qos() == 0 && !m.retain()) {
+                done.complete(outcome);
+                return;
+            }
+            store.whenDurable(() -> done.complete(outcome),
+                    () -> done.completeExceptionally(new IllegalStateException("the store could not keep the message")));
+        });
+        return done;
+    }
+
+    /**
+     * Removes the retained message of {@code topic} on an operator's request, from one of the broker's event loops,
+     * without routing anything; the future completes once the removal is as durable as the configuration promises.
+     */
+    public java.util.concurrent.CompletableFuture<Void> clearRetained(String topic) {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        RetainedStore from = Acl.isSystemTopic(topic) ? systemRetained : retained;
+        loops.next().execute(() -> {
+            from.update(new Message(topic, 0, true, new byte[0], io.starling.codec.Properties.EMPTY, null,
+                    Message.NEVER));
+            store.whenDurable(() -> done.complete(null),
+                    () -> done.completeExceptionally(new IllegalStateException("the store could not remove it")));
+        });
+        return done;
     }
 
     /** Removes a subscription of the session (on its owner); returns it, {@code null} if there was none. */

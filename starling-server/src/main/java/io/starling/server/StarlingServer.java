@@ -122,7 +122,8 @@ public final class StarlingServer implements AutoCloseable {
             }
             if (config.admin().enabled()) {
                 // before the store: /health/live answers and /health/ready says 503 while a large store recovers
-                admin = AdminServer.start(config.admin(), () -> ready, startNanos);
+                admin = AdminServer.start(config.admin(), config.security().passwordFile(), config, () -> ready,
+                        startNanos);
             }
         } catch (RuntimeException e) {
             stopVerifier();

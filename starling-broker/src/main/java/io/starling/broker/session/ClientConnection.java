@@ -57,4 +57,12 @@ public interface ClientConnection {
     default TopicAccess topicAccess() {
         return null;
     }
+
+    /**
+     * Who is connected, for operators (the admin API); {@code null} when the transport does not say. Fixed once the
+     * session is opened for the connection.
+     */
+    default ConnectionInfo info() {
+        return null;
+    }
 }

@@ -68,6 +68,8 @@ public final class Session implements QueueOwner, RetainedFeed.Target {
     private volatile TopicAccess lastAccess;
     /** Whether a connection is attached; read by other loops to prefer online shared-subscription members. */
     private volatile boolean online;
+    /** The connection that attached last, as operators see it; kept while the session is offline. */
+    private volatile ConnectionInfo lastInfo;
     private boolean discarded;
     private long expiryIntervalSeconds;
     private final Subscriptions subscriptions = new Subscriptions();
@@ -231,6 +233,19 @@ public final class Session implements QueueOwner, RetainedFeed.Target {
         return a == null || a.mayReadFromAnyThread(topic);
     }
 
+    /**
+     * The connection attached now, or the last one while the session is offline, as operators see it; {@code null}
+     * for a session no connection described itself to (one restored from the store, say). Safe from any thread.
+     */
+    public ConnectionInfo connectionInfo() {
+        return lastInfo;
+    }
+
+    /** Bytes queued in memory, as last written by the owner; safe to call from any thread (for operators). */
+    public long queuedBytes() {
+        return flow.queuedBytesFromAnyThread();
+    }
+
     /** Whether a connection is attached; safe to call from any thread. */
     public boolean isOnline() {
         return online;
@@ -290,6 +305,7 @@ public final class Session implements QueueOwner, RetainedFeed.Target {
         connection = c;
         filter = new DeliveryFilter(c.topicAccess(), c.version(), c.clientMaximumPacketSize(), context.clock());
         lastAccess = filter.access();
+        lastInfo = c.info();
         online = true;
     }
 

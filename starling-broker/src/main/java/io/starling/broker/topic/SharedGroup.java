@@ -77,6 +77,11 @@ public final class SharedGroup {
         return members.length == 0;
     }
 
+    /** The members now (a copy); from any thread. */
+    public java.util.List<Subscription> members() {
+        return java.util.List.of(members);
+    }
+
     public int size() {
         return members.length;
     }

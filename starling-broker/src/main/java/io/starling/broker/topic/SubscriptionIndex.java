@@ -42,6 +42,27 @@ public final class SubscriptionIndex {
         }
     }
 
+    /**
+     * Calls {@code sink} with every subscription indexed, ordinary and shared (each member of a group), in no
+     * particular order; for operators (the admin API). From any thread, without locks: a subscription added or removed
+     * during the walk may or may not be seen.
+     */
+    public void forEach(Consumer<Subscription> sink) {
+        for (Map<String, Subscription> subs : exact.values()) {
+            subs.values().forEach(sink);
+        }
+        java.util.ArrayDeque<Node> todo = new java.util.ArrayDeque<>();
+        todo.push(root);
+        while (!todo.isEmpty()) {
+            Node n = todo.pop();
+            n.subscriptions.values().forEach(sink);
+            for (SharedGroup g : n.groups.values()) {
+                g.members().forEach(sink);
+            }
+            n.children.values().forEach(todo::push);
+        }
+    }
+
     /** Subscriptions indexed now, ordinary and shared (each member of a group counts); from any thread. */
     public long size() {
         return size;

@@ -1,14 +1,11 @@
 package io.starling.server.admin;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -17,21 +14,26 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.QueryStringDecoder;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import io.starling.broker.config.BrokerConfig;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The routes of the admin listener: {@code GET /metrics} (Prometheus text format), {@code GET /health/live},
- * {@code GET /health/ready} and {@code GET /api/v1/overview} (JSON). An unknown path is answered 404, another method
- * than GET on a known path 405, both with a JSON {@code {"error": "..."}}. Each request is logged at DEBUG, one line.
+ * The admin listener's HTTP handler: authenticates each request ({@link AdminAuth}), hands it to the
+ * {@link AdminRouter} (whose endpoints are {@link OverviewApi}, {@link ClientsApi}, {@link SubscriptionsApi},
+ * {@link RetainedApi}, {@link PublishApi}, {@link ConfigApi}, {@link OpenApiDocument} and {@link DashboardFiles}),
+ * writes the answer when it is ready, and logs every request, one line through the logger
+ * {@value #ACCESS_LOGGER}: at INFO for those that change something (POST, PUT, PATCH, DELETE), at DEBUG for reads.
+ *
+ * <p>An endpoint may answer later (a future completed on a session's loop or the store's thread): the connection reads
+ * nothing more until the answer is written, so answers go out in the order of the requests.
  *
  * <p>Thread-safety: sharable; runs on the admin event loop only, never on an MQTT one.
  */
@@ -39,127 +41,154 @@ import org.slf4j.LoggerFactory;
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private static final Logger LOG = LoggerFactory.getLogger(AdminHandler.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
-    /** The Prometheus text exposition format, version 0.0.4. */
-    static final String PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-    private static final String JSON_CONTENT_TYPE = "application/json";
-    /** The paths served; each answers GET only. */
-    static final List<String> PATHS = List.of("/metrics", "/health/live", "/health/ready", "/api/v1/overview");
+    /** The name of the access log's logger. */
+    static final String ACCESS_LOGGER = "io.starling.admin.access";
+    private static final Logger ACCESS = LoggerFactory.getLogger(ACCESS_LOGGER);
 
-    private final PrometheusMeterRegistry registry;
-    private final BooleanSupplier ready;
-    private final long startNanos;
+    private final AdminRouter router = new AdminRouter();
+    private final AdminAuth auth;
     /** The broker's figures; {@code null} until its store has recovered. */
     private volatile AdminContext ctx;
+    /** The history; {@code null} until the broker is attached. */
+    private volatile HistorySampler history;
 
     /**
+     * A handler without credentials (loopback), for tests.
+     *
      * @param ready whether the broker serves clients: its store recovered and every MQTT listener bound
      * @param startNanos {@link System#nanoTime()} when the broker began to start, for the uptime
      */
     AdminHandler(PrometheusMeterRegistry registry, BooleanSupplier ready, long startNanos) {
-        this.registry = registry;
-        this.ready = ready;
-        this.startNanos = startNanos;
+        this(registry, ready, startNanos, AdminAuth.NONE, null);
     }
 
-    /** From now on the overview shows the broker of {@code c}. */
+    /**
+     * @param auth who may use the listener
+     * @param config the effective configuration (for {@code /api/v1/config}); {@code null} for none
+     */
+    AdminHandler(PrometheusMeterRegistry registry, BooleanSupplier ready, long startNanos, AdminAuth auth,
+            BrokerConfig config) {
+        this.auth = auth;
+        new OverviewApi(registry, ready, startNanos, () -> ctx, () -> history).register(router);
+        new ClientsApi(this::context).register(router);
+        new SubscriptionsApi(this::context).register(router);
+        new RetainedApi(this::context).register(router);
+        new PublishApi(this::context).register(router);
+        new ConfigApi(() -> config != null ? config : context().broker().config()).register(router);
+        new OpenApiDocument().register(router);
+        new DashboardFiles().register(router);
+    }
+
+    /** From now on the API shows the broker of {@code c}. */
     void attach(AdminContext c) {
         ctx = c;
+    }
+
+    /** From now on the history and the overview's rates come from {@code h}. */
+    void attach(HistorySampler h) {
+        history = h;
+    }
+
+    AdminRouter router() {
+        return router;
+    }
+
+    /** The broker's figures; 503 while its store is still recovering. */
+    private AdminContext context() {
+        AdminContext c = ctx;
+        if (c == null) {
+            throw new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "the broker is starting: its store is being recovered", null);
+        }
+        return c;
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext c, FullHttpRequest req) {
         long t0 = System.nanoTime();
-        FullHttpResponse res;
+        HttpMethod method = req.method();
+        String uri = req.uri();
+        SocketAddress remote = c.channel().remoteAddress();
         if (!req.decoderResult().isSuccess()) {
-            res = error(HttpResponseStatus.BAD_REQUEST, "malformed request");
-        } else {
-            res = route(req);
+            write(c, Responses.error(HttpResponseStatus.BAD_REQUEST, "malformed request", null), false, method, uri,
+                    null, remote, t0);
+            return;
         }
-        boolean keepAlive = HttpUtil.isKeepAlive(req) && req.decoderResult().isSuccess();
-        HttpUtil.setContentLength(res, res.content().readableBytes());
-        if (keepAlive) {
-            if (!req.protocolVersion().isKeepAliveDefault()) {
-                res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        boolean keepAlive = HttpUtil.isKeepAlive(req);
+        boolean http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
+        AdminRequest r = AdminRequest.of(method, uri, req.headers().copy(), ByteBufUtil.getBytes(req.content()));
+        c.channel().config().setAutoRead(false); // one request at a time: answers go out in order
+        CompletionStage<AdminAuth.Result> who = auth.check(r.headers(), remote);
+        who.thenCompose(a -> {
+            if (!a.allowed()) {
+                return CompletableFuture.completedFuture(AdminAuth.challenge(a.reason()));
             }
-        } else {
+            return router.dispatch(r);
+        }).whenComplete((res, err) -> {
+            FullHttpResponse out = err == null ? res : failure(err, method, uri);
+            String user = who.toCompletableFuture().getNow(AdminAuth.Result.ANONYMOUS).user();
+            if (c.executor().inEventLoop()) {
+                answer(c, out, keepAlive, http10, method, uri, user, remote, t0);
+            } else {
+                c.executor().execute(() -> answer(c, out, keepAlive, http10, method, uri, user, remote, t0));
+            }
+        });
+    }
+
+    private void answer(ChannelHandlerContext c, FullHttpResponse res, boolean keepAlive, boolean http10,
+            HttpMethod method, String uri, String user, SocketAddress remote, long t0) {
+        if (keepAlive && http10) {
+            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        write(c, res, keepAlive, method, uri, user, remote, t0);
+        if (keepAlive) {
+            c.channel().config().setAutoRead(true);
+        }
+    }
+
+    private static void write(ChannelHandlerContext c, FullHttpResponse res, boolean keepAlive, HttpMethod method,
+            String uri, String user, SocketAddress remote, long t0) {
+        HttpUtil.setContentLength(res, res.content().readableBytes());
+        if (!keepAlive) {
             res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
         var f = c.writeAndFlush(res);
         if (!keepAlive) {
             f.addListener(ChannelFutureListener.CLOSE);
         }
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("admin {} {} {} {} -> {} in {} µs", c.channel().remoteAddress(), req.method(), req.uri(),
-                    req.protocolVersion(), res.status().code(), TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - t0));
+        log(method, uri, res.status().code(), user, remote, t0);
+    }
+
+    /** The access log: one line per request, INFO for changes, DEBUG for reads. */
+    private static void log(HttpMethod method, String uri, int status, String user, SocketAddress remote, long t0) {
+        boolean mutating = !(method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)
+                || method.equals(HttpMethod.OPTIONS));
+        if (mutating ? ACCESS.isInfoEnabled() : ACCESS.isDebugEnabled()) {
+            String address = remote instanceof InetSocketAddress a && a.getAddress() != null
+                    ? a.getAddress().getHostAddress() + ":" + a.getPort() : String.valueOf(remote);
+            long micros = (System.nanoTime() - t0) / 1000;
+            String line = "{} {} {} user={} address={} {}.{} ms";
+            Object[] args = {method.name(), uri, status, user == null ? "-" : user, address, micros / 1000,
+                String.format("%03d", micros % 1000)};
+            if (mutating) {
+                ACCESS.info(line, args);
+            } else {
+                ACCESS.debug(line, args);
+            }
         }
     }
 
-    /** The response to a well-formed request. */
-    FullHttpResponse route(FullHttpRequest req) {
-        String path = new QueryStringDecoder(req.uri()).path();
-        if (!PATHS.contains(path)) {
-            return error(HttpResponseStatus.NOT_FOUND, "no such path: " + path + "; the admin listener serves " + PATHS);
+    /** The answer to an endpoint that failed. */
+    private static FullHttpResponse failure(Throwable err, HttpMethod method, String uri) {
+        Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+        if (e instanceof ApiException a) {
+            return Responses.error(a);
         }
-        if (!HttpMethod.GET.equals(req.method())) {
-            FullHttpResponse res = error(HttpResponseStatus.METHOD_NOT_ALLOWED, path + " answers GET only");
-            res.headers().set(HttpHeaderNames.ALLOW, HttpMethod.GET.name());
-            return res;
+        if (e instanceof TimeoutException) {
+            return Responses.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "the broker did not answer in time", null);
         }
-        return switch (path) {
-            case "/metrics" -> response(HttpResponseStatus.OK, PROMETHEUS_CONTENT_TYPE,
-                    registry.scrape().getBytes(StandardCharsets.UTF_8));
-            case "/health/live" -> json(HttpResponseStatus.OK, Map.of("status", "UP"));
-            case "/health/ready" -> ready.getAsBoolean()
-                    ? json(HttpResponseStatus.OK, Map.of("status", "UP"))
-                    : json(HttpResponseStatus.SERVICE_UNAVAILABLE, Map.of("status", "DOWN"));
-            default -> json(HttpResponseStatus.OK, overview());
-        };
-    }
-
-    /** The body of {@code /api/v1/overview}. */
-    private Map<String, Object> overview() {
-        Map<String, Object> o = new LinkedHashMap<>();
-        o.put("status", ready.getAsBoolean() ? "UP" : "DOWN");
-        o.put("uptimeSeconds", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNanos));
-        AdminContext c = ctx;
-        if (c == null) {
-            return o; // the store is still recovering
-        }
-        List<Map<String, Object>> listeners = new ArrayList<>();
-        for (AdminContext.BoundListener l : c.listeners().get()) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("type", l.type());
-            m.put("bind", l.bind());
-            m.put("port", l.port());
-            listeners.add(m);
-        }
-        o.put("listeners", listeners);
-        o.put("connectionsOpen", c.gate().openConnections());
-        o.put("sessions", c.broker().sessions().count());
-        o.put("retainedMessages", c.broker().retained().size());
-        o.put("storeWritable", c.broker().store().status().writable());
-        return o;
-    }
-
-    private static FullHttpResponse error(HttpResponseStatus status, String message) {
-        return json(status, Map.of("error", message));
-    }
-
-    private static FullHttpResponse json(HttpResponseStatus status, Object body) {
-        byte[] bytes;
-        try {
-            bytes = JSON.writeValueAsBytes(body);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write JSON", e);
-        }
-        return response(status, JSON_CONTENT_TYPE, bytes);
-    }
-
-    private static FullHttpResponse response(HttpResponseStatus status, String contentType, byte[] body) {
-        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
-        res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
-        return res;
+        LOG.warn("admin {} {} failed", method, uri, e);
+        return Responses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, String.valueOf(e.getMessage()), null);
     }
 
     @Override

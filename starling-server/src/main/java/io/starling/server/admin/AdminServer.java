@@ -13,45 +13,73 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.starling.broker.config.AdminConfig;
+import io.starling.broker.config.BrokerConfig;
+import io.starling.server.transport.ReloadingSslContext;
+import java.io.File;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin listener: a small HTTP server for operations (docs/operations.md) on an event loop group of its own, one
- * thread, so a request (a scrape, say) never runs on an MQTT event loop. Loopback only for now: it has neither TLS
- * nor credentials, so {@link #checkBind} refuses any other address.
+ * The admin listener: a small HTTP(S) server for operations (docs/operations.md) on an event loop group of its own,
+ * one thread, so a request (a scrape, say) never runs on an MQTT event loop. On loopback it may run without TLS and
+ * credentials; beyond loopback {@link #checkBind} requires both.
  *
- * <p>Pipeline of a connection: {@code read-timeout} → {@code http} (Netty's HTTP/1.1 codec) → {@code aggregator}
- * (requests up to {@link #MAX_REQUEST_BYTES} of body) → {@code admin} ({@link AdminHandler}).
+ * <p>Pipeline of a connection: [{@code tls}] → {@code read-timeout} → {@code http} (Netty's HTTP/1.1 codec) →
+ * {@code aggregator} (bodies up to {@link #MAX_REQUEST_BYTES}; larger ones get 413) → {@code admin}
+ * ({@link AdminHandler}).
  */
 public final class AdminServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
 
-    /** Largest request body accepted: the endpoints take none. */
-    static final int MAX_REQUEST_BYTES = 4096;
+    /** Largest request body accepted (1 MiB); a larger one is answered 413. */
+    static final int MAX_REQUEST_BYTES = 1024 * 1024;
 
     /** An idle admin connection is closed after this many seconds. */
     static final int READ_TIMEOUT_SECONDS = 60;
+
+    /** How often the password and token files are looked at for changes. */
+    static final int RELOAD_SECONDS = 5;
 
     private final EventLoopGroup group;
     private final Channel channel;
     private final StarlingMetrics metrics;
     private final PrometheusMeterRegistry registry;
     private final AdminHandler handler;
+    private final ExecutorService verifier;
+    private final boolean https;
 
-    private AdminServer(AdminConfig config, BooleanSupplier ready, long startNanos) throws InterruptedException {
+    private AdminServer(AdminConfig config, Path passwordFile, BrokerConfig broker, BooleanSupplier ready,
+            long startNanos) throws InterruptedException {
+        SslContext ssl = config.tls() == null ? null : sslContext(config);
+        https = ssl != null;
+        verifier = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(64),
+                new DefaultThreadFactory("starling-admin-auth", true));
+        AdminAuth auth;
+        try {
+            auth = AdminAuth.of(config, passwordFile, verifier);
+        } catch (RuntimeException e) {
+            verifier.shutdownNow();
+            throw e;
+        }
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         metrics = new StarlingMetrics(registry);
-        handler = new AdminHandler(registry, ready, startNanos);
+        handler = new AdminHandler(registry, ready, startNanos, auth, broker);
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("starling-admin"), NioIoHandler.newFactory());
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
@@ -60,6 +88,9 @@ public final class AdminServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (ssl != null) {
+                            ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc()));
+                        }
                         ch.pipeline()
                                 .addLast("read-timeout", new ReadTimeoutHandler(READ_TIMEOUT_SECONDS))
                                 .addLast("http", new HttpServerCodec())
@@ -76,8 +107,22 @@ public final class AdminServer implements AutoCloseable {
             stop();
             throw new IllegalStateException(config.describe() + ": cannot bind: " + e.getMessage(), e);
         }
-        LOG.info("Starling admin listener on http://{}:{} (/metrics, /health/live, /health/ready, /api/v1/overview)",
-                config.bind(), port());
+        if (auth.required()) {
+            group.scheduleWithFixedDelay(() -> verifier.execute(auth::reload), RELOAD_SECONDS, RELOAD_SECONDS,
+                    TimeUnit.SECONDS);
+        }
+        LOG.info("Starling admin listener on {}://{}:{} ({}; API /api/v1, dashboard /)", https ? "https" : "http",
+                config.bind(), port(), auth.required() ? "credentials required" : "no credentials");
+    }
+
+    /**
+     * Starts the admin listener of {@code config} (which must be enabled) on its own event loop, without credentials
+     * checked against a password file and without the configuration shown; see
+     * {@link #start(AdminConfig, Path, BrokerConfig, BooleanSupplier, long)}.
+     */
+    public static AdminServer start(AdminConfig config, BooleanSupplier ready, long startNanos)
+            throws InterruptedException {
+        return start(config, null, null, ready, startNanos);
     }
 
     /**
@@ -85,24 +130,33 @@ public final class AdminServer implements AutoCloseable {
      * {@link #attach} it serves the health checks and the JVM's metrics only: it starts before the store is opened,
      * so that {@code /health/live} answers while a large store recovers.
      *
+     * @param passwordFile the broker's password file, where {@code admin: users} are checked; {@code null} for none
+     * @param broker the effective configuration, for {@code /api/v1/config}; {@code null} to take the attached broker's
      * @param ready whether the broker serves clients: its store recovered and every MQTT listener bound
      * @param startNanos {@link System#nanoTime()} when the broker began to start, for the uptime
-     * @throws IllegalArgumentException for a bind address other than loopback
+     * @throws IllegalArgumentException for a bind address beyond loopback without TLS and credentials, or unusable
+     *     TLS or credential files
      * @throws IllegalStateException when the port cannot be bound
      */
-    public static AdminServer start(AdminConfig config, BooleanSupplier ready, long startNanos)
-            throws InterruptedException {
+    public static AdminServer start(AdminConfig config, Path passwordFile, BrokerConfig broker, BooleanSupplier ready,
+            long startNanos) throws InterruptedException {
         checkBind(config);
-        return new AdminServer(config, ready, startNanos);
+        return new AdminServer(config, passwordFile, broker, ready, startNanos);
     }
 
-    /** Adds the broker's metrics and figures, once its store has recovered. Called once. */
+    /** Adds the broker's metrics and figures, once its store has recovered, and starts the history. Called once. */
     public void attach(AdminContext ctx) {
         StarlingMetrics.bindBroker(registry, ctx);
         handler.attach(ctx);
+        HistorySampler h = new HistorySampler(ctx, group.next(), System::nanoTime);
+        handler.attach(h);
+        h.start();
     }
 
-    /** Refuses a bind address other than loopback: the admin listener has no TLS and no credentials yet. */
+    /**
+     * Refuses a bind address beyond loopback unless the listener has TLS ({@code admin: tls}) and credentials
+     * ({@code admin: users} or {@code admin: token-file}).
+     */
     public static void checkBind(AdminConfig config) {
         boolean loopback;
         try {
@@ -110,11 +164,39 @@ public final class AdminServer implements AutoCloseable {
         } catch (UnknownHostException e) {
             throw new IllegalArgumentException(config.describe() + ": unknown bind address '" + config.bind() + "'", e);
         }
-        if (!loopback) {
-            throw new IllegalArgumentException(config.describe() + ": the admin listener needs TLS and credentials to"
-                    + " listen beyond loopback; not available yet (bind it to 127.0.0.1 or ::1, or set admin: enabled:"
-                    + " false)");
+        if (loopback) {
+            return;
         }
+        if (config.tls() == null || !config.requiresCredentials()) {
+            throw new IllegalArgumentException(config.describe() + ": an admin listener beyond loopback needs TLS"
+                    + " (admin: tls: cert-file, key-file) and credentials (admin: users and/or admin: token-file);"
+                    + " missing: " + (config.tls() == null ? "admin: tls" : "")
+                    + (config.tls() == null && !config.requiresCredentials() ? ", " : "")
+                    + (config.requiresCredentials() ? "" : "admin: users or admin: token-file")
+                    + " (or bind it to 127.0.0.1 or ::1, or set admin: enabled: false)");
+        }
+    }
+
+    /** The TLS context of {@code admin: tls}, with the MQTT listeners' provider, protocols and cipher suites. */
+    private static SslContext sslContext(AdminConfig config) {
+        AdminConfig.Tls t = config.tls();
+        try {
+            File cert = t.certFile().toFile();
+            File key = t.keyFile().toFile();
+            return SslContextBuilder.forServer(cert, key, t.keyPassword())
+                    .sslProvider(ReloadingSslContext.provider())
+                    .protocols(ReloadingSslContext.DEFAULT_PROTOCOLS)
+                    .ciphers(ReloadingSslContext.DEFAULT_CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
+                    .build();
+        } catch (Exception e) { // SSLException, or IllegalArgumentException for unreadable files
+            throw new IllegalArgumentException(config.describe() + ": cannot set up TLS (admin: tls): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** Whether the listener speaks HTTPS. */
+    public boolean https() {
+        return https;
     }
 
     /** The port the admin listener is bound to (the ephemeral one when the config said 0). */
@@ -131,6 +213,7 @@ public final class AdminServer implements AutoCloseable {
 
     private void stop() {
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        verifier.shutdownNow();
         metrics.close();
         registry.close();
     }

@@ -165,17 +165,24 @@ public final class ConfigLoader {
         }
     }
 
-    /** The {@code admin} section: {@code enabled}, {@code bind}, {@code port}; each defaults to {@link AdminConfig#DEFAULTS}. */
+    /**
+     * The {@code admin} section: {@code enabled}, {@code bind}, {@code port} (each defaults to
+     * {@link AdminConfig#DEFAULTS}), {@code tls} ({@code cert-file}, {@code key-file}, {@code key-password}),
+     * {@code users} and {@code token-file}.
+     */
     private static AdminConfig admin(Object v) {
         if (v == null) {
             return AdminConfig.DEFAULTS;
         }
         if (!(v instanceof Map<?, ?> map)) {
-            throw new IllegalArgumentException("expected a mapping with enabled, bind, port");
+            throw new IllegalArgumentException("expected a mapping with enabled, bind, port, tls, users, token-file");
         }
         boolean enabled = AdminConfig.DEFAULTS.enabled();
         String bind = AdminConfig.DEFAULTS.bind();
         int port = AdminConfig.DEFAULTS.port();
+        AdminConfig.Tls tls = null;
+        List<String> users = List.of();
+        Path tokenFile = null;
         for (Map.Entry<?, ?> e : map.entrySet()) {
             String key = String.valueOf(e.getKey());
             Object value = e.getValue();
@@ -184,13 +191,42 @@ public final class ConfigLoader {
                     case "enabled" -> enabled = bool(value);
                     case "bind" -> bind = string(value);
                     case "port" -> port = integer(value);
+                    case "tls" -> tls = adminTls(value);
+                    case "users" -> users = strings(value);
+                    case "token-file" -> tokenFile = path(value);
                     default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
                 }
             } catch (IllegalArgumentException | ClassCastException ex) {
                 throw new IllegalArgumentException("key '" + key + "': " + ex.getMessage(), ex);
             }
         }
-        return new AdminConfig(enabled, bind, port);
+        return new AdminConfig(enabled, bind, port, tls, users, tokenFile);
+    }
+
+    /** {@code admin: tls:}: {@code cert-file}, {@code key-file} (both required) and {@code key-password}. */
+    private static AdminConfig.Tls adminTls(Object v) {
+        if (v == null) {
+            return null;
+        }
+        if (!(v instanceof Map<?, ?> map)) {
+            throw new IllegalArgumentException("expected a mapping with cert-file, key-file, key-password");
+        }
+        Path cert = null;
+        Path key = null;
+        String password = null;
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            String k = String.valueOf(e.getKey());
+            switch (k) {
+                case "cert-file" -> cert = path(e.getValue());
+                case "key-file" -> key = path(e.getValue());
+                case "key-password" -> password = e.getValue() == null ? null : String.valueOf(e.getValue());
+                default -> throw new IllegalArgumentException("unknown key '" + k + "' (see docs/configuration.md)");
+            }
+        }
+        if (cert == null || key == null) {
+            throw new IllegalArgumentException("tls needs cert-file and key-file");
+        }
+        return new AdminConfig.Tls(cert, key, password);
     }
 
     private static List<ListenerConfig> listeners(Object v) {

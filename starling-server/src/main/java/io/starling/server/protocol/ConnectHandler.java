@@ -16,6 +16,7 @@ import io.starling.broker.auth.ListenerSecurity;
 import io.starling.broker.Broker;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.config.ListenerConfig;
+import io.starling.broker.session.ConnectionInfo;
 import io.starling.broker.session.Session;
 import io.starling.broker.store.Store;
 import io.starling.codec.Properties;
@@ -69,6 +70,8 @@ final class ConnectHandler {
     private Long cappedSessionExpiry;
     private long sessionExpiry;
     private String authenticatedUser;
+    /** The Keep Alive in force (the Server Keep Alive where one was set), for {@link ConnectionInfo}. */
+    private int keepAliveInForce;
     private CompletableFuture<AuthResult> pendingAuth;
     private CertificateIdentity certificate;
     private boolean certificateRead;
@@ -317,6 +320,24 @@ final class ConnectHandler {
         openSession(finalAuthData);
     }
 
+    /** The client's address as {@code ip:port}, for operators. */
+    private String addressText() {
+        if (c.remoteAddress() instanceof InetSocketAddress a) {
+            String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+        }
+        return String.valueOf(c.remoteAddress());
+    }
+
+    /** {@code 3.1}, {@code 3.1.1} or {@code 5.0}. */
+    static String protocolText(ProtocolVersion v) {
+        return switch (v) {
+            case MQTT_3_1 -> "3.1";
+            case MQTT_3_1_1 -> "3.1.1";
+            case MQTT_5 -> "5.0";
+        };
+    }
+
     /** The connection closed: a credentials check still waiting for the verifier need not run. */
     void onClosed() {
         CompletableFuture<AuthResult> p = pendingAuth;
@@ -333,6 +354,7 @@ final class ConnectHandler {
             keepAlive = max;
             serverKeepAlive = keepAlive; // [MQTT-3.2.2-21] (5.0) the client must use the Server Keep Alive
         }
+        keepAliveInForce = keepAlive;
         c.keepAlive(keepAlive);
     }
 
@@ -456,6 +478,8 @@ final class ConnectHandler {
                     + Math.max(1, banned / 1_000_000_000L) + " s");
             return;
         }
+        c.describe(new ConnectionInfo(authenticatedUser, addressText(), security.listener().type().configName(),
+                protocolText(connect.version()), keepAliveInForce, connect.cleanStart(), broker.clock().millis()));
         c.startOpening(connect.will(), sessionExpiry == 0);
         broker.sessions().open(c.clientId(), connect.cleanStart(), sessionExpiry, c,
                 (s, present) -> onSessionOpened(s, present, finalAuthData));

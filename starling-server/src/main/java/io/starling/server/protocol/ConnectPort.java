@@ -42,6 +42,10 @@ interface ConnectPort extends ConnectionPort, ClientConnection {
      */
     void clientLimits(int receiveMaximum, long maximumPacketSize, int topicAliasMaximum, boolean problemInformation);
 
+    /** Who connected, as operators see it; given once, before the session is opened. */
+    default void describe(io.starling.broker.session.ConnectionInfo info) {
+    }
+
     /** Starts the keep-alive of the CONNECT (seconds, 0 = none), counted from now. */
     void keepAlive(int seconds);
 

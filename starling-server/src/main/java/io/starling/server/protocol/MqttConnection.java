@@ -52,6 +52,8 @@ public final class MqttConnection extends ConnectionState implements ClientConne
     private OutboundPackets out;
     private String clientId;
     private Session session;
+    /** Who connected, as operators see it; set before the session is opened. */
+    private io.starling.broker.session.ConnectionInfo info;
     /** The client's rights under the ACL, {@code null} without an ACL; set once the client is authenticated. */
     private TopicAccess topicAccess;
     /** The Will of the CONNECT, from the moment the session is being opened until it is published or discarded. */
@@ -412,6 +414,16 @@ public final class MqttConnection extends ConnectionState implements ClientConne
     @Override
     public void authorized(TopicAccess access) {
         topicAccess = access;
+    }
+
+    @Override
+    public void describe(io.starling.broker.session.ConnectionInfo i) {
+        info = i;
+    }
+
+    @Override
+    public io.starling.broker.session.ConnectionInfo info() {
+        return info;
     }
 
     @Override
