@@ -8,6 +8,10 @@ import io.starling.broker.config.BrokerConfig;
 import io.starling.server.StarlingServer;
 import java.io.File;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +21,9 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttClient;
@@ -29,8 +36,11 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -53,10 +63,14 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * retained message published from the form reaches an MQTT subscriber and shows in the retained browser, the overview
  * draws its charts, and the page asks no other host for anything.
  *
+ * <p>One broker and one browser for the class; the tests run in order (the overview counts the sessions, which the
+ * later tests leave behind) but each opens the page afresh.
+ *
  * <p>Skipped only where Chromium is not installed and {@code CI} is unset; {@code bin/test} installs it. With
  * {@code -Dstarling.screenshots=DIR} (relative to the repository) it writes {@code dashboard-*.png} there.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class DashboardBrowserTest {
 
@@ -65,13 +79,14 @@ class DashboardBrowserTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
 
     @TempDir
-    Path tmp;
+    static Path tmp;
 
     private StarlingServer server;
     private WebDriver driver;
     private ChromeDriverService service;
     private String base;
     private final List<MqttClient> mqtt = new ArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @BeforeAll
     void startBrokerAndBrowser() throws IOException {
@@ -88,7 +103,7 @@ class DashboardBrowserTest {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,900", "--no-first-run", "--disable-background-networking", "--disable-sync",
+                "--window-size=1366,900", "--no-first-run", "--disable-background-networking", "--disable-sync",
                 "--disable-component-update", "--disable-default-apps", "--lang=en-US",
                 "--user-data-dir=" + Files.createDirectories(tmp.resolve("chromium-profile")));
         driver = new ChromeDriver(service, options);
@@ -123,39 +138,72 @@ class DashboardBrowserTest {
     }
 
     @Test
+    @Order(1)
     void theOverviewShowsTheBrokerAndDrawsItsCharts() throws Exception {
+        // two clients online, one offline session with QoS 1 messages queued for it, and some traffic
+        MqttConnectionOptions away = options(false);
+        away.setSessionExpiryInterval(600L);
+        MqttClient gone = connect("dash-it-load-away", away, new LinkedBlockingQueue<>(), null);
+        gone.subscribe("dash/it/load/#", 1);
+        gone.disconnect();
+        MqttClient sub = connect("dash-it-load-sub", options(true), new LinkedBlockingQueue<>(), new LinkedBlockingQueue<>());
+        sub.subscribe("dash/it/load/#", 0);
+        MqttClient pub = connect("dash-it-load-pub", options(true), new LinkedBlockingQueue<>(), null);
+        for (int i = 0; i < 10; i++) {
+            pub.publish("dash/it/load/" + i, ("m" + i).getBytes(StandardCharsets.UTF_8), 1, false);
+        }
+
         open("#overview");
         WebDriverWait wait = new WebDriverWait(driver, WAIT);
         wait.until(ExpectedConditions.textToBe(By.id("status"), "UP"));
         wait.until(d -> !d.findElement(By.id("overview-version")).getText().equals("–"));
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("listeners-table"), String.valueOf(server.port())));
+        // the page polls the overview every 5 s
+        wait.until(ExpectedConditions.textToBe(By.id("count-connections"), "2"));
+        wait.until(ExpectedConditions.textToBe(By.id("count-sessions"), "3"));
+        wait.until(ExpectedConditions.textToBe(By.id("count-sessions-online"), "2"));
+        wait.until(ExpectedConditions.textToBe(By.id("count-subscriptions"), "2"));
         for (String chart : List.of("chart-connections", "chart-messages", "chart-dropped", "chart-queued")) {
             wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#" + chart + " canvas")));
-            WebElement canvas = driver.findElement(By.cssSelector("#" + chart + " canvas"));
-            assertThat(canvas.getSize().getWidth()).as(chart + " width").isPositive();
+            assertThat(driver.findElement(By.cssSelector("#" + chart + " canvas")).getSize().getWidth()).as(chart).isPositive();
         }
-        screenshot("overview");
+        // the history (sampled every 5 s) reaches the charts as the page polls it
+        wait.until(ExpectedConditions.attributeToBeNotEmpty(driver.findElement(By.id("chart-connections")), "data-samples"));
+        wait.until(d -> Integer.parseInt(d.findElement(By.id("chart-connections")).getDomAttribute("data-samples")) > 0);
+
+        if (screenshots() != null) {
+            // a minute of varying traffic so that the charts in the documentation show something
+            Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                int n = 5 + (int) (20 * (1 + Math.sin(System.nanoTime() / 4e9)));
+                for (int i = 0; i < n; i++) {
+                    pub.publish("dash/it/load/" + i, ("m" + i).getBytes(StandardCharsets.UTF_8), 1, false);
+                }
+                return historySamples() >= 12;
+            });
+            open("#overview");
+            wait.until(d -> Integer.parseInt(d.findElement(By.id("chart-connections")).getDomAttribute("data-samples")) >= 12);
+            screenshot("overview");
+        }
         assertOnlyTheBrokerWasAsked();
     }
 
     @Test
+    @Order(2)
     void aConnectedClientIsListedAndDisconnectedFromThePage() throws Exception {
         BlockingQueue<MqttDisconnectResponse> lost = new LinkedBlockingQueue<>();
-        MqttConnectionOptions o = new MqttConnectionOptions();
-        o.setCleanStart(true);
+        MqttConnectionOptions o = options(true);
         o.setSessionExpiryInterval(300L);
-        o.setAutomaticReconnect(false);
         o.setKeepAliveInterval(45);
         MqttClient paho = connect("dash-it-client", o, lost, null);
         paho.subscribe("dash/it/commands/#", 1);
 
         open("#clients");
         WebDriverWait wait = new WebDriverWait(driver, WAIT);
-        driver.findElement(By.id("client-search")).sendKeys("dash-it-");
+        driver.findElement(By.id("client-search")).sendKeys("dash-it-cl");
         By row = By.cssSelector("#clients-table tr[data-client-id='dash-it-client']");
         wait.until(ExpectedConditions.textToBePresentInElementLocated(row, "connected"));
         assertThat(driver.findElement(row).getText()).contains("dash-it-client", "5.0");
-        assertThat(driver.findElements(By.cssSelector("#clients-table tbody tr[data-client-id]"))).hasSize(1);
+        wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#clients-table tbody tr[data-client-id]"), 1));
 
         driver.findElement(By.cssSelector("button.client-open[data-client-id='dash-it-client']")).click();
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("client-detail")));
@@ -175,6 +223,7 @@ class DashboardBrowserTest {
     }
 
     @Test
+    @Order(3)
     void aRetainedMessagePublishedFromTheFormReachesAnMqttClientAndTheRetainedBrowser() throws Exception {
         String topic = "dash/it/retained/greeting";
         String payload = "hello from the dashboard";
@@ -191,10 +240,7 @@ class DashboardBrowserTest {
         screenshot("publish");
 
         BlockingQueue<MqttMessage> received = new LinkedBlockingQueue<>();
-        MqttConnectionOptions o = new MqttConnectionOptions();
-        o.setCleanStart(true);
-        o.setAutomaticReconnect(false);
-        MqttClient sub = connect("dash-it-reader", o, new LinkedBlockingQueue<>(), received);
+        MqttClient sub = connect("dash-it-reader", options(true), new LinkedBlockingQueue<>(), received);
         sub.subscribe(topic, 1);
         MqttMessage m = received.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
         assertThat(m).as("the retained message").isNotNull();
@@ -231,6 +277,27 @@ class DashboardBrowserTest {
         driver.get(base + fragment);
         // a reload whatever the fragment was before, so that each test starts from a freshly loaded page
         driver.navigate().refresh();
+    }
+
+    private static MqttConnectionOptions options(boolean cleanStart) {
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setCleanStart(cleanStart);
+        o.setAutomaticReconnect(false);
+        o.setConnectionTimeout(10);
+        return o;
+    }
+
+    /** The number of samples {@code GET /api/v1/history} answers now. */
+    private int historySamples() throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "api/v1/history"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        Matcher m = Pattern.compile("\"t\":").matcher(r.body());
+        int n = 0;
+        while (m.find()) {
+            n++;
+        }
+        return n;
     }
 
     private MqttClient connect(String id, MqttConnectionOptions o, BlockingQueue<MqttDisconnectResponse> lost,
@@ -283,14 +350,20 @@ class DashboardBrowserTest {
                 .allSatisfy(u -> assertThat(u).startsWith(base));
     }
 
-    private void screenshot(String name) throws IOException {
+    /** The folder of {@code -Dstarling.screenshots} (relative to the repository), or null: no screenshots. */
+    private static Path screenshots() {
         String dir = System.getProperty("starling.screenshots", "");
         if (dir.isBlank()) {
-            return;
+            return null;
         }
         Path d = Path.of(dir);
-        if (!d.isAbsolute()) {
-            d = repositoryRoot().resolve(d);
+        return d.isAbsolute() ? d : repositoryRoot().resolve(d);
+    }
+
+    private void screenshot(String name) throws IOException {
+        Path d = screenshots();
+        if (d == null) {
+            return;
         }
         Files.createDirectories(d);
         Files.write(d.resolve("dashboard-" + name + ".png"), ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));

@@ -226,6 +226,7 @@
     return getJson('/api/v1/history').then(function (h) {
       CHARTS.forEach(function (spec) {
         var data = historyData(h, spec);
+        $(spec.id).setAttribute('data-samples', String(data[0].length));
         if (charts[spec.id]) {
           charts[spec.id].setData(data);
           return;
@@ -259,12 +260,17 @@
 
   var clientsOffset = 0;
   var shownClients = null;
+  var clientsSeq = 0;
 
   function loadClients(offset) {
     clientsOffset = offset;
     var q = query({ offset: offset, limit: PAGE, clientId: $('client-search').value.trim(),
       connected: $('client-connected').value });
+    var seq = ++clientsSeq;
     return getJson('/api/v1/clients' + q).then(function (page) {
+      if (seq !== clientsSeq) {
+        return; // a later search has been asked for: its answer is the one to show
+      }
       var json = q + JSON.stringify(page);
       if (json === shownClients) {
         return; // unchanged: keep the rows (and whatever the pointer is on)
@@ -336,10 +342,14 @@
 
   // ---- subscriptions ---------------------------------------------------------------------------------------------
 
+  var subscriptionsSeq = 0;
+
   function loadSubscriptions(offset) {
     var q = query({ offset: offset, limit: PAGE, filter: $('subscription-filter').value.trim(),
       clientId: $('subscription-client').value.trim() });
+    var seq = ++subscriptionsSeq;
     return getJson('/api/v1/subscriptions' + q).then(function (page) {
+      if (seq !== subscriptionsSeq) { return; }
       fill($('subscriptions-table').tBodies[0], page.items.map(function (s) {
         return row([s.clientId, s.filter, s.qos, s.shareName], { 'data-client-id': s.clientId });
       }), 4, 'no subscription');
@@ -351,11 +361,14 @@
 
   var retainedOffset = 0;
   var shownRetained = null;
+  var retainedSeq = 0;
 
   function loadRetained(offset) {
     retainedOffset = offset;
     var q = query({ offset: offset, limit: PAGE, filter: $('retained-filter').value.trim() || '#' });
+    var seq = ++retainedSeq;
     return api('GET', '/api/v1/retained' + q).then(function (r) {
+      if (seq !== retainedSeq) { return; }
       if (r.status !== 200) {
         setResult($('retained-result'), false, describe(r));
         return;
@@ -405,7 +418,10 @@
       var props = r.body.properties || {};
       Object.keys(props).forEach(function (k) {
         var v = props[k];
-        if (v === null || v === undefined) { return; }
+        if (v === null || v === undefined || (Array.isArray(v) && !v.length)) { return; }
+        if (k === 'userProperties' && Array.isArray(v)) {
+          v = v.map(function (p) { return p.key + '=' + p.value; }).join(', ');
+        }
         dl.appendChild(el('dt', k));
         dl.appendChild(el('dd', typeof v === 'object' ? JSON.stringify(v) : v));
       });
