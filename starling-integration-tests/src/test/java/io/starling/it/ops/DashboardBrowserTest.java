@@ -3,6 +3,8 @@ package io.starling.it.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.starling.broker.auth.PasswordFile;
+import io.starling.broker.auth.PasswordHash;
 import io.starling.broker.config.AdminConfig;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.server.StarlingServer;
@@ -271,6 +273,38 @@ class DashboardBrowserTest {
         assertThat(driver.findElement(By.id("retained-properties")).getText()).contains("text/plain");
         screenshot("retained");
         assertOnlyTheBrokerWasAsked();
+    }
+
+    /**
+     * With credentials configured every request needs them, the page's files and API calls included: the browser asks
+     * for them once (here they come in the address, as a person would type them into the browser's prompt) and sends
+     * them with each request of the page after that.
+     */
+    @Test
+    @Order(4)
+    void theDashboardWorksWhenTheAdminListenerAsksForAPassword() throws Exception {
+        Path passwords = tmp.resolve("passwd");
+        PasswordFile.empty().with("ops", PasswordHash.create("ops-secret".toCharArray(), PasswordHash.MIN_ITERATIONS))
+                .write(passwords);
+        try (StarlingServer secured = StarlingServer.start(BrokerConfig.builder().bindAddress("127.0.0.1").port(0)
+                .dataDir(tmp.resolve("data-secured")).storage(BrokerConfig.Storage.MEMORY).passwordFile(passwords)
+                .admin(AdminConfig.loopback(0).withUsers(List.of("ops"))).build())) {
+            String origin = "http://127.0.0.1:" + secured.adminPort() + "/";
+            HttpResponse<String> anonymous = http.send(HttpRequest.newBuilder(URI.create(origin))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(anonymous.statusCode()).isEqualTo(401);
+
+            driver.get("http://ops:ops-secret@127.0.0.1:" + secured.adminPort() + "/#publish");
+            WebDriverWait wait = new WebDriverWait(driver, WAIT);
+            wait.until(ExpectedConditions.textToBe(By.id("status"), "UP"));
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#chart-connections canvas")));
+            driver.findElement(By.id("publish-topic")).sendKeys("dash/it/secured");
+            driver.findElement(By.id("publish-payload")).sendKeys("behind a password");
+            driver.findElement(By.id("publish-submit")).click();
+            wait.until(ExpectedConditions.attributeContains(By.id("publish-result"), "class", "ok"));
+            assertThat(driver.findElement(By.id("publish-result")).getText()).contains("17 bytes", "dash/it/secured");
+            assertThat(driver.findElement(By.id("error-banner")).isDisplayed()).isFalse();
+        }
     }
 
     private void open(String fragment) {

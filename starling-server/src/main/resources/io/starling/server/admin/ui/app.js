@@ -15,7 +15,9 @@
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
-    return fetch(path, init).then(function (res) {
+    // absolute, from the origin: a page opened as http://user:password@host/ resolves relative URLs with the
+    // credentials in them, which fetch refuses; the browser sends the credentials it has for the origin anyway
+    return fetch(location.origin + path, init).then(function (res) {
       return res.text().then(function (text) {
         var parsed = null;
         if (text) {
