@@ -278,7 +278,7 @@ class AdminListenerTest {
                 .admin(new AdminConfig(true, "0.0.0.0", 0)).build();
         assertThatThrownBy(() -> open.add(StarlingServer.start(c)))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("the admin listener needs TLS and credentials to listen beyond loopback;"
-                        + " not available yet");
+                .hasMessageContainingAll("beyond loopback needs TLS", "missing: admin: tls",
+                        "admin: users or admin: token-file");
     }
 }

@@ -17,13 +17,17 @@ import java.util.regex.Pattern;
 /**
  * {@code GET /api/v1/config}: the effective configuration as JSON, record by record (component names as in the Java
  * configuration classes), with every secret replaced by {@value #REDACTED}: a component whose name says it holds a
- * password, passphrase, secret or token (but not a file name: files are shown by name and never read here).
+ * password, passphrase, secret or token (but not a file name: files are shown by name and never read here), and
+ * the passwords of a map of users (its names are shown).
  */
 final class ConfigApi {
 
     static final String REDACTED = "***";
     /** Names of components that hold secrets themselves (not the name of a file that does). */
     private static final Pattern SECRET = Pattern.compile("(?i).*(password|passphrase|secret|token)(?!file).*");
+
+    /** Maps of user name to password (SCRAM users): the names are shown, not the passwords. */
+    private static final Pattern USERS = Pattern.compile("(?i).*users");
 
     private final Supplier<BrokerConfig> config;
 
@@ -74,11 +78,29 @@ final class ConfigApi {
                 } catch (IllegalAccessException | InvocationTargetException | RuntimeException e) {
                     v = "?";
                 }
-                out.put(rc.getName(), isSecret(rc.getName()) && v != null ? REDACTED : toJson(v));
+                out.put(rc.getName(), redacted(rc.getName(), v));
             }
             return out;
         }
         return value.toString();
+    }
+
+    /** {@code v} of the component {@code name}: redacted if a secret, its values redacted if a map of users. */
+    private static Object redacted(String name, Object v) {
+        if (v == null) {
+            return null;
+        }
+        if (isSecret(name)) {
+            return REDACTED;
+        }
+        if (v instanceof Map<?, ?> m && USERS.matcher(name).matches()) {
+            var out = new LinkedHashMap<String, Object>();
+            for (Object k : m.keySet()) {
+                out.put(String.valueOf(k), REDACTED); // user name -> password: the names only
+            }
+            return out;
+        }
+        return toJson(v);
     }
 
     static boolean isSecret(String name) {
