@@ -11,6 +11,7 @@ import io.starling.server.StarlingServer;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -61,9 +62,10 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The dashboard in a real browser: headless Chromium (Debian's {@code chromium} and {@code chromium-driver}, driven
  * through the system's {@code /usr/bin/chromedriver}, never a downloaded one) opens the page the admin listener
- * serves, against a real broker and real MQTT clients: a connected client is listed and disconnected from the page, a
- * retained message published from the form reaches an MQTT subscriber and shows in the retained browser, the overview
- * draws its charts, and the page asks no other host for anything.
+ * serves, against a real broker and real MQTT clients: the overview counts them and draws its charts; a connected
+ * client is listed and disconnected from the page; a retained message published from the form reaches an MQTT
+ * subscriber, shows in the retained browser and is deleted there; the page works behind HTTP Basic authentication; and
+ * it asks no other host for anything.
  *
  * <p>One broker and one browser for the class; the tests run in order (the overview counts the sessions, which the
  * later tests leave behind) but each opens the page afresh.
@@ -272,6 +274,15 @@ class DashboardBrowserTest {
         wait.until(ExpectedConditions.textToBe(By.id("retained-payload"), payload));
         assertThat(driver.findElement(By.id("retained-properties")).getText()).contains("text/plain");
         screenshot("retained");
+
+        driver.findElement(By.cssSelector("button.retained-delete[data-topic='" + topic + "']")).click();
+        wait.until(ExpectedConditions.alertIsPresent()).accept();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("retained-result"), "Deleted"));
+        wait.until(ExpectedConditions.numberOfElementsToBe(retainedRow, 0));
+        HttpResponse<String> gone = http.send(HttpRequest.newBuilder(URI.create(base + "api/v1/retained/message?topic="
+                + URLEncoder.encode(topic, StandardCharsets.UTF_8))).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(gone.statusCode()).as("the retained message is deleted").isEqualTo(404);
         assertOnlyTheBrokerWasAsked();
     }
 

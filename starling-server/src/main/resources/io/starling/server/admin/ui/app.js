@@ -165,6 +165,7 @@
     if (TABS.indexOf(name) < 0) { name = 'overview'; }
     current = name;
     TABS.forEach(function (t) { $('tab-' + t).hidden = t !== name; });
+    syncDrawer();
     document.querySelectorAll('#nav a').forEach(function (a) {
       a.classList.toggle('active', a.getAttribute('data-tab') === name);
     });
@@ -173,6 +174,18 @@
     if (name === 'subscriptions') { loadSubscriptions(0); }
     if (name === 'retained') { loadRetained(retainedOffset); }
     if (name === 'publish') { $('publish-topic').focus(); }
+  }
+
+  /** Opens or closes a detail panel; while one shows, the page leaves room for it on a wide screen. */
+  function drawer(id, open) {
+    $(id).hidden = !open;
+    syncDrawer();
+  }
+
+  function syncDrawer() {
+    var open = (!$('tab-clients').hidden && !$('client-detail').hidden)
+      || (!$('tab-retained').hidden && !$('retained-view').hidden);
+    document.body.classList.toggle('drawer-open', open);
   }
 
   // ---- overview --------------------------------------------------------------------------------------------------
@@ -292,8 +305,7 @@
     $('client-action-result').textContent = '';
     $('client-discard-session').checked = false;
     return api('GET', '/api/v1/clients/' + encodeURIComponent(id)).then(function (r) {
-      var box = $('client-detail');
-      box.hidden = false;
+      drawer('client-detail', true);
       $('client-detail-title').textContent = id;
       $('client-disconnect').setAttribute('data-client-id', id);
       var dl = $('client-detail-fields');
@@ -364,6 +376,7 @@
   var retainedOffset = 0;
   var shownRetained = null;
   var retainedSeq = 0;
+  var retainedLoadFailed = false;
 
   function loadRetained(offset) {
     retainedOffset = offset;
@@ -373,17 +386,21 @@
       if (seq !== retainedSeq) { return; }
       if (r.status !== 200) {
         setResult($('retained-result'), false, describe(r));
+        retainedLoadFailed = true;
         return;
       }
-      $('retained-result').textContent = '';
+      if (retainedLoadFailed) {
+        $('retained-result').textContent = ''; // the search works again; an action's result stays
+        retainedLoadFailed = false;
+      }
       var page = r.body;
       fill($('retained-table').tBodies[0], page.items.map(function (m) {
         var actions = el('span', null, { 'class': 'row-actions' });
         actions.appendChild(el('button', 'View', { type: 'button', 'class': 'retained-view', 'data-topic': m.topic }));
         actions.appendChild(el('button', 'Delete',
           { type: 'button', 'class': 'retained-delete danger', 'data-topic': m.topic }));
-        return row([m.topic, m.qos, m.payloadBytes, fmtTime(m.storedAt), actions], { 'data-topic': m.topic });
-      }), 5, 'no retained message');
+        return row([m.topic, m.qos, m.payloadBytes, actions], { 'data-topic': m.topic });
+      }), 4, 'no retained message');
       pager($('retained-pager'), page, loadRetained);
     }, function (e) { banner('The broker does not answer (' + e.message + ').'); });
   }
@@ -409,7 +426,7 @@
         return;
       }
       shownRetained = r.body;
-      $('retained-view').hidden = false;
+      drawer('retained-view', true);
       $('retained-view-topic').textContent = r.body.topic;
       var textual = r.body.payload !== null && r.body.payload !== undefined;
       $('retained-encoding').value = textual ? 'text' : 'base64';
@@ -436,7 +453,7 @@
       if (r.status === 204 || r.status === 200) {
         setResult($('retained-result'), true, 'Deleted the retained message on ' + topic + '.');
         if (shownRetained && shownRetained.topic === topic) {
-          $('retained-view').hidden = true;
+          drawer('retained-view', false);
           shownRetained = null;
         }
       } else {
@@ -508,7 +525,7 @@
       var t = e.target.closest('tr[data-client-id]');
       if (t) { showClient(t.getAttribute('data-client-id')); }
     });
-    $('client-detail-close').addEventListener('click', function () { $('client-detail').hidden = true; });
+    $('client-detail-close').addEventListener('click', function () { drawer('client-detail', false); });
     $('client-disconnect').addEventListener('click', disconnectClient);
 
     $('subscriptions-form').addEventListener('submit', function (e) { e.preventDefault(); loadSubscriptions(0); });
@@ -524,7 +541,10 @@
       }
     });
     $('retained-encoding').addEventListener('change', renderRetainedPayload);
-    $('retained-view-close').addEventListener('click', function () { $('retained-view').hidden = true; });
+    $('retained-view-close').addEventListener('click', function () { drawer('retained-view', false); });
+    $('retained-view-delete').addEventListener('click', function () {
+      if (shownRetained) { deleteRetained(shownRetained.topic); }
+    });
 
     $('publish-form').addEventListener('submit', publish);
 
