@@ -224,6 +224,14 @@ class DashboardBrowserTest {
         wait.until(ExpectedConditions.textToBePresentInElementLocated(row, "offline"));
         assertThat(paho.isConnected()).isFalse();
         assertOnlyTheBrokerWasAsked();
+
+        // the session stays (expiry 300 s) with its subscription, which the subscriptions table finds by prefix
+        open("#subscriptions");
+        driver.findElement(By.id("subscription-filter")).sendKeys("dash/it/comm*");
+        driver.findElement(By.id("subscriptions-search")).click();
+        By subscription = By.cssSelector("#subscriptions-table tbody tr[data-client-id]");
+        wait.until(ExpectedConditions.numberOfElementsToBe(subscription, 1));
+        assertThat(driver.findElement(subscription).getText()).contains("dash-it-client", "dash/it/commands/#", "1");
     }
 
     @Test
