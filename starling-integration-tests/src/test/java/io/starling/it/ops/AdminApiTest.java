@@ -413,6 +413,28 @@ class AdminApiTest {
     }
 
     @Test
+    void queuedMessagesOfAnOfflineSessionAreCounted() throws Exception {
+        V5 away = new V5("api-away", false, 300);
+        away.client.subscribe("away/#", 1);
+        away.close();
+        await().atMost(Duration.ofSeconds(20)).until(() ->
+                !api.get("/api/v1/clients/api-away").json().get("connected").asBoolean());
+        MqttClient pub = v3("api-away-pub", true);
+        for (int i = 0; i < 3; i++) {
+            pub.publish("away/" + i, "x".getBytes(StandardCharsets.UTF_8), 1, false);
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() ->
+                api.get("/api/v1/clients/api-away").json().get("queuedMessages").asInt() == 3);
+        JsonNode c = api.get("/api/v1/clients/api-away").json();
+        assertThat(c.get("queuedBytes").asLong()).isPositive();
+        assertThat(c.get("connected").asBoolean()).isFalse();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            JsonNode samples = api.get("/api/v1/history").json().get("samples");
+            return samples.size() > 0 && samples.get(samples.size() - 1).get("queuedMessages").asInt() == 3;
+        });
+    }
+
+    @Test
     void overviewHistoryAndConfig() throws Exception {
         v3("api-ov", true);
         JsonNode o = api.get("/api/v1/overview").json();

@@ -244,6 +244,43 @@ class AdminListenerTest {
         Files.writeString(file, "admin:\n  port: 70000\n");
         assertThatThrownBy(() -> ConfigLoader.load(file)).isInstanceOf(ConfigLoader.ConfigException.class)
                 .hasMessageContaining("port must be 0..65535");
+
+        Files.writeString(file, "admin:\n  bind: 0.0.0.0\n  tls:\n    cert-file: /etc/s/admin.crt\n"
+                + "    key-file: /etc/s/admin.key\n    key-password: pw\n  users: [ops, backup]\n"
+                + "  token-file: /etc/s/tokens\n");
+        AdminConfig a = ConfigLoader.load(file).admin();
+        assertThat(a.bind()).isEqualTo("0.0.0.0");
+        assertThat(a.tls()).isEqualTo(new AdminConfig.Tls(Path.of("/etc/s/admin.crt"), Path.of("/etc/s/admin.key"),
+                "pw"));
+        assertThat(a.tls().toString()).doesNotContain("pw,").contains("keyPassword=***");
+        assertThat(a.users()).containsExactly("ops", "backup");
+        assertThat(a.tokenFile()).isEqualTo(Path.of("/etc/s/tokens"));
+        assertThat(a.requiresCredentials()).isTrue();
+        Files.writeString(file, "admin:\n  tls:\n    cert-file: a.crt\n");
+        assertThatThrownBy(() -> ConfigLoader.load(file)).isInstanceOf(ConfigLoader.ConfigException.class)
+                .hasMessageContaining("key 'tls'").hasMessageContaining("cert-file and key-file");
+        Files.writeString(file, "admin:\n  tls:\n    cert: a.crt\n");
+        assertThatThrownBy(() -> ConfigLoader.load(file)).isInstanceOf(ConfigLoader.ConfigException.class)
+                .hasMessageContaining("unknown key 'cert'");
+        Files.writeString(file, "admin:\n  users: ops\n");
+        assertThatThrownBy(() -> ConfigLoader.load(file)).isInstanceOf(ConfigLoader.ConfigException.class)
+                .hasMessageContaining("key 'users'");
+    }
+
+    /** A request body over 1 MiB is answered 413; one just under it is read. */
+    @Test
+    void aBodyOverOneMebibyteIs413() throws Exception {
+        StarlingServer s = start(BrokerConfig.builder());
+        String big = "{\"topic\":\"big\",\"payload\":\"" + "x".repeat(1024 * 1024) + "\"}";
+        HttpResponse<String> res = send(s, HttpRequest.newBuilder(uri(s, "/api/v1/publish"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(big)));
+        assertThat(res.statusCode()).isEqualTo(413);
+        assertThat(res.body()).startsWith("{\"error\":\"request body larger than 1048576 bytes\",\"field\":\"body\"}");
+        String fits = "{\"topic\":\"big\",\"payload\":\"" + "x".repeat(1000 * 1000) + "\"}";
+        res = send(s, HttpRequest.newBuilder(uri(s, "/api/v1/publish"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(fits)));
+        assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+        assertThat(res.body()).contains("\"payloadBytes\":1000000");
     }
 
     /** The admin listener starts before the store opens; a store that cannot be opened takes it down again. */

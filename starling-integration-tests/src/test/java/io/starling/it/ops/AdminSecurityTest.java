@@ -187,6 +187,21 @@ class AdminSecurityTest {
                     .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"topic\":\"sec/x\",\"payload\":\"1\"}")));
             assertThat(pub.status()).as(pub.body()).isEqualTo(200);
 
+            // an MQTT client that logged in with the password file shows its user
+            org.eclipse.paho.client.mqttv3.MqttClient mqtt = new org.eclipse.paho.client.mqttv3.MqttClient(
+                    "tcp://127.0.0.1:" + s.port(), "sec-user", new org.eclipse.paho.client.mqttv3.persist.MemoryPersistence());
+            org.eclipse.paho.client.mqttv3.MqttConnectOptions o = new org.eclipse.paho.client.mqttv3.MqttConnectOptions();
+            o.setUserName("mqtt-only");
+            o.setPassword("mqtt-secret".toCharArray());
+            mqtt.connect(o);
+            open.add(mqtt::close);
+            open.add(mqtt::disconnect);
+            AdminHttp.Answer byUser = https.send(https.request("/api/v1/clients?user=mqtt-only")
+                    .header("Authorization", "Bearer " + TOKEN));
+            assertThat(byUser.json().get("total").asInt()).isEqualTo(1);
+            assertThat(byUser.json().get("items").get(0).get("clientId").asText()).isEqualTo("sec-user");
+            assertThat(byUser.json().get("items").get(0).get("user").asText()).isEqualTo("mqtt-only");
+
             AdminHttp.Answer config = https.send(https.request("/api/v1/config")
                     .header("Authorization", "Bearer " + TOKEN));
             assertThat(config.body()).doesNotContain(KEY_PASSWORD).contains("\"keyPassword\":\"***\"")
@@ -219,6 +234,12 @@ class AdminSecurityTest {
         assertThat(http.get("/metrics").status()).isEqualTo(401);
         assertThat(http.send(http.request("/metrics").header("Authorization", "Bearer " + TOKEN)).status())
                 .isEqualTo(200);
+        // the token file is read again when it changes: the new token comes in, the old one goes
+        Files.writeString(tmp.resolve("tokens"), "a-rotated-token-0123456789\n");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> http.send(http.request("/metrics")
+                .header("Authorization", "Bearer a-rotated-token-0123456789")).status() == 200);
+        assertThat(http.send(http.request("/metrics").header("Authorization", "Bearer " + TOKEN)).status())
+                .isEqualTo(401);
     }
 
     @Test

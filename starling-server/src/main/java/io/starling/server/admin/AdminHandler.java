@@ -109,15 +109,44 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         HttpMethod method = req.method();
         String uri = req.uri();
         SocketAddress remote = c.channel().remoteAddress();
+        Runnable handle;
         if (!req.decoderResult().isSuccess()) {
-            write(c, Responses.error(HttpResponseStatus.BAD_REQUEST, "malformed request", null), false, method, uri,
-                    null, remote, t0);
-            return;
+            // answered, then closed, after whatever came before it
+            FullHttpResponse bad = Responses.error(HttpResponseStatus.BAD_REQUEST, "malformed request", null);
+            handle = () -> answer(c, bad, false, false, method, uri, null, remote, t0);
+        } else {
+            boolean keepAlive = HttpUtil.isKeepAlive(req);
+            boolean http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
+            AdminRequest r = AdminRequest.of(method, uri, req.headers().copy(), ByteBufUtil.getBytes(req.content()));
+            handle = () -> handle(c, r, keepAlive, http10, remote, t0);
         }
-        boolean keepAlive = HttpUtil.isKeepAlive(req);
-        boolean http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
-        AdminRequest r = AdminRequest.of(method, uri, req.headers().copy(), ByteBufUtil.getBytes(req.content()));
-        c.channel().config().setAutoRead(false); // one request at a time: answers go out in order
+        // one request at a time per connection: the answers go out in the order of the requests, even to a client
+        // that pipelines (requests already decoded wait their turn; no more are read meanwhile)
+        c.channel().config().setAutoRead(false);
+        Turns turns = c.channel().attr(TURNS).setIfAbsent(new Turns());
+        if (turns == null) {
+            turns = c.channel().attr(TURNS).get();
+        }
+        if (turns.busy) {
+            turns.waiting.add(handle);
+        } else {
+            turns.busy = true;
+            handle.run();
+        }
+    }
+
+    /** The requests of one connection: whether one is being answered, and those decoded meanwhile. */
+    private static final class Turns {
+        boolean busy;
+        final java.util.ArrayDeque<Runnable> waiting = new java.util.ArrayDeque<>(1);
+    }
+
+    private static final io.netty.util.AttributeKey<Turns> TURNS = io.netty.util.AttributeKey.valueOf("admin-turns");
+
+    private void handle(ChannelHandlerContext c, AdminRequest r, boolean keepAlive, boolean http10,
+            SocketAddress remote, long t0) {
+        HttpMethod method = r.method();
+        String uri = r.uri();
         CompletionStage<AdminAuth.Result> who = auth.check(r.headers(), remote);
         who.thenCompose(a -> {
             if (!a.allowed()) {
@@ -141,7 +170,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
         write(c, res, keepAlive, method, uri, user, remote, t0);
-        if (keepAlive) {
+        if (!keepAlive) {
+            return; // closed once written
+        }
+        Turns turns = c.channel().attr(TURNS).get();
+        Runnable next = turns.waiting.poll();
+        if (next != null) {
+            next.run();
+        } else {
+            turns.busy = false;
             c.channel().config().setAutoRead(true);
         }
     }
@@ -160,7 +197,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     /** The access log: one line per request, INFO for changes, DEBUG for reads. */
-    private static void log(HttpMethod method, String uri, int status, String user, SocketAddress remote, long t0) {
+    static void log(HttpMethod method, String uri, int status, String user, SocketAddress remote, long t0) {
         boolean mutating = !(method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)
                 || method.equals(HttpMethod.OPTIONS));
         if (mutating ? ACCESS.isInfoEnabled() : ACCESS.isDebugEnabled()) {

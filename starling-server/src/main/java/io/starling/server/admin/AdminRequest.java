@@ -11,6 +11,7 @@ import java.util.Map;
  * thread and after the Netty request is released.
  *
  * @param method the HTTP method
+ * @param uri the path and query as sent (for the access log)
  * @param path the decoded path
  * @param rawPath the path as sent (percent-encoding kept), for routes with parameters in the path
  * @param query the query parameters, decoded
@@ -18,18 +19,18 @@ import java.util.Map;
  * @param body the body, empty when there is none
  * @param pathParams the values of the route's {@code {name}} segments, decoded, in order (filled in by the router)
  */
-record AdminRequest(HttpMethod method, String path, String rawPath, Map<String, List<String>> query,
+record AdminRequest(HttpMethod method, String uri, String path, String rawPath, Map<String, List<String>> query,
         HttpHeaders headers, byte[] body, List<String> pathParams) {
 
     /** A request for {@code uri} (path and query). */
     static AdminRequest of(HttpMethod method, String uri, HttpHeaders headers, byte[] body) {
         QueryStringDecoder d = new QueryStringDecoder(uri);
-        return new AdminRequest(method, d.path(), d.rawPath(), d.parameters(), headers, body, List.of());
+        return new AdminRequest(method, uri, d.path(), d.rawPath(), d.parameters(), headers, body, List.of());
     }
 
     /** The same request with the path parameters the router found. */
     AdminRequest withPathParams(List<String> values) {
-        return new AdminRequest(method, path, rawPath, query, headers, body, List.copyOf(values));
+        return new AdminRequest(method, uri, path, rawPath, query, headers, body, List.copyOf(values));
     }
 
     /** The query parameter {@code name} (its first value), {@code null} when absent. */

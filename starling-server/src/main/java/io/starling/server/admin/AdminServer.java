@@ -11,7 +11,16 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -94,7 +103,7 @@ public final class AdminServer implements AutoCloseable {
                         ch.pipeline()
                                 .addLast("read-timeout", new ReadTimeoutHandler(READ_TIMEOUT_SECONDS))
                                 .addLast("http", new HttpServerCodec())
-                                .addLast("aggregator", new HttpObjectAggregator(MAX_REQUEST_BYTES))
+                                .addLast("aggregator", new BodyLimit())
                                 .addLast("admin", handler);
                     }
                 });
@@ -108,11 +117,38 @@ public final class AdminServer implements AutoCloseable {
             throw new IllegalStateException(config.describe() + ": cannot bind: " + e.getMessage(), e);
         }
         if (auth.required()) {
-            group.scheduleWithFixedDelay(() -> verifier.execute(auth::reload), RELOAD_SECONDS, RELOAD_SECONDS,
-                    TimeUnit.SECONDS);
+            group.scheduleWithFixedDelay(() -> {
+                try {
+                    verifier.execute(auth::reload);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // the verifier is busy (or stopping): the files are looked at next time
+                }
+            }, RELOAD_SECONDS, RELOAD_SECONDS, TimeUnit.SECONDS);
         }
         LOG.info("Starling admin listener on {}://{}:{} ({}; API /api/v1, dashboard /)", https ? "https" : "http",
                 config.bind(), port(), auth.required() ? "credentials required" : "no credentials");
+    }
+
+    /** The aggregator of request bodies: one over {@link #MAX_REQUEST_BYTES} is answered 413 (JSON) and closed. */
+    private static final class BodyLimit extends HttpObjectAggregator {
+        BodyLimit() {
+            super(MAX_REQUEST_BYTES);
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+            if (!(oversized instanceof HttpRequest req)) {
+                ctx.close();
+                return;
+            }
+            long t0 = System.nanoTime();
+            FullHttpResponse res = Responses.error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                    "request body larger than " + MAX_REQUEST_BYTES + " bytes", "body");
+            HttpUtil.setContentLength(res, res.content().readableBytes());
+            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+            AdminHandler.log(req.method(), req.uri(), res.status().code(), null, ctx.channel().remoteAddress(), t0);
+        }
     }
 
     /**
