@@ -202,6 +202,16 @@ public final class AuthFailureLimiter {
         return windowOver && notBlocked;
     }
 
+    /** Failures from one address within the window that start a block (0 = never). */
+    public int maxFailures() {
+        return maxFailures;
+    }
+
+    /** How long a block lasts, in seconds. */
+    public long blockSeconds() {
+        return Duration.ofNanos(blockNanos).toSeconds();
+    }
+
     @Override
     public String toString() {
         return maxFailures == 0 ? "AuthFailureLimiter[off]" : "AuthFailureLimiter[" + maxFailures + " failures in "

@@ -6,8 +6,11 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
- * Broker-wide counters. Thread-safe; cheap to increment from any event loop: every figure is a {@link LongAdder}
- * (striped, no lock, no allocation), read when metrics are scraped or {@code $SYS} is published.
+ * Broker-wide counters. Thread-safe; cheap to increment from any event loop, no lock, no allocation; read when
+ * metrics are scraped or {@code $SYS} is published. Those counted per message (or per read and write) are
+ * {@link StripedCounter}s, a slot per thread, so that two event loops counting the same messages do not pass a cache
+ * line between their cores on every add; those of rare events (connections, refusals, logins) are
+ * {@link LongAdder}s, smaller.
  */
 public final class BrokerMetrics {
 
@@ -19,46 +22,48 @@ public final class BrokerMetrics {
 
     /** Network connections accepted (counted when their channel becomes active, before their CONNECT). */
     public final LongAdder connectionsAccepted = new LongAdder();
-    public final LongAdder messagesReceived = new LongAdder();
-    public final LongAdder messagesDelivered = new LongAdder();
     /** Deliveries dropped: a full queue, the global queue budget, the stored-bytes bound, a packet too large. */
-    public final LongAdder messagesDropped = new LongAdder();
-    public final LongAdder messagesExpired = new LongAdder();
+    public final StripedCounter messagesDropped = new StripedCounter();
+    public final StripedCounter messagesExpired = new StripedCounter();
     public final LongAdder protocolErrors = new LongAdder();
     public final LongAdder sessionsExpired = new LongAdder();
     /** Gauge: bytes queued over all sessions (as {@code max-queued-bytes} counts them); see QueueBudget. */
-    public final LongAdder queuedBytes = new LongAdder();
+    public final StripedCounter queuedBytes = new StripedCounter();
     /** Gauge: deliveries queued in memory over all sessions (they move with {@link #queuedBytes}). */
-    public final LongAdder queuedMessages = new LongAdder();
+    public final StripedCounter queuedMessages = new StripedCounter();
     /** Gauge: outbound QoS 1/2 messages sent and not acknowledged yet, over all sessions. */
-    public final LongAdder inflight = new LongAdder();
+    public final StripedCounter inflight = new StripedCounter();
     /** Messages dropped from the largest queues because max-queued-bytes-total was reached (also in messagesDropped). */
-    public final LongAdder messagesShed = new LongAdder();
+    public final StripedCounter messagesShed = new StripedCounter();
     /** Deliveries dropped because a queue was full or the store refused them (also in messagesDropped). */
-    public final LongAdder droppedQueueFull = new LongAdder();
+    public final StripedCounter droppedQueueFull = new StripedCounter();
     /** Deliveries dropped because they exceed the client's Maximum Packet Size (also in messagesDropped). */
     public final LongAdder droppedTooLarge = new LongAdder();
     /** PUBLISHes received that matched no subscription. */
-    public final LongAdder droppedNoSubscribers = new LongAdder();
+    public final StripedCounter droppedNoSubscribers = new StripedCounter();
     /** Stored deliveries the budget sent back from memory to the store, to be read again later (nothing lost). */
     public final LongAdder storedUnloaded = new LongAdder();
     /** Deliveries withheld and PUBLISHes dropped because the ACL does not allow them. */
-    public final LongAdder messagesNotAuthorized = new LongAdder();
+    public final StripedCounter messagesNotAuthorized = new StripedCounter();
     /** Retained PUBLISHes whose retention the limits refused (max-retained-messages, max-retained-bytes). */
     public final LongAdder retainedRefused = new LongAdder();
     /** Times a connection stopped being read because it published over max-publish-rate or max-publish-bytes-rate. */
     public final LongAdder publishRateLimited = new LongAdder();
     /** Bytes of MQTT packets read from client connections (TLS and WebSocket framing not counted). */
-    public final LongAdder bytesReceived = new LongAdder();
+    public final StripedCounter bytesReceived = new StripedCounter();
     /** Bytes of MQTT packets written to client connections (TLS and WebSocket framing not counted). */
-    public final LongAdder bytesSent = new LongAdder();
+    public final StripedCounter bytesSent = new StripedCounter();
     /** Logins that failed: bad user name or password, or refused by the authenticator. */
     public final LongAdder authFailures = new LongAdder();
 
     /** PUBLISHes received (and Wills published) by QoS 0, 1, 2. */
-    private final LongAdder[] receivedByQos = adders(3);
+    private final StripedCounter[] receivedByQos = striped(3);
     /** PUBLISHes sent to subscribers by QoS 0, 1, 2. */
-    private final LongAdder[] sentByQos = adders(3);
+    private final StripedCounter[] sentByQos = striped(3);
+    /** Payload bytes of the PUBLISHes received, by QoS. */
+    private final StripedCounter[] receivedBytesByQos = striped(3);
+    /** Payload bytes of the PUBLISHes sent to subscribers, by QoS. */
+    private final StripedCounter[] sentBytesByQos = striped(3);
     /** ACL denials by {@link AclAction}. */
     private final LongAdder[] aclDenied = adders(AclAction.values().length);
     /** CONNECTs refused, by the ordinal of the CONNACK reason code (5.0 names, also for 3.x clients). */
@@ -105,6 +110,14 @@ public final class BrokerMetrics {
         void record(long nanos);
     }
 
+    private static StripedCounter[] striped(int n) {
+        StripedCounter[] a = new StripedCounter[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = new StripedCounter();
+        }
+        return a;
+    }
+
     private static LongAdder[] adders(int n) {
         LongAdder[] a = new LongAdder[n];
         for (int i = 0; i < n; i++) {
@@ -117,16 +130,37 @@ public final class BrokerMetrics {
         return listener.ordinal() * ProtocolVersion.values().length + version.ordinal();
     }
 
-    /** A PUBLISH of {@code qos} was received (or a Will published). */
-    public void received(int qos) {
-        messagesReceived.increment();
+    /**
+     * A PUBLISH of {@code qos} with {@code payloadBytes} of payload was received (or a Will published). Two adds; the
+     * totals are the sums over the QoS levels, so nothing else is counted per message.
+     */
+    public void received(int qos, int payloadBytes) {
         receivedByQos[qos].increment();
+        receivedBytesByQos[qos].add(payloadBytes);
     }
 
-    /** A PUBLISH of {@code qos} was sent to a subscriber. */
-    public void sent(int qos) {
-        messagesDelivered.increment();
+    /** A PUBLISH of {@code qos} with {@code payloadBytes} of payload was sent to a subscriber. */
+    public void sent(int qos, int payloadBytes) {
         sentByQos[qos].increment();
+        sentBytesByQos[qos].add(payloadBytes);
+    }
+
+    /** PUBLISH packets received (and Wills published) since start, all QoS levels. */
+    public long messagesReceived() {
+        return receivedByQos[0].sum() + receivedByQos[1].sum() + receivedByQos[2].sum();
+    }
+
+    /** PUBLISH packets sent to subscribers since start, all QoS levels. */
+    public long messagesDelivered() {
+        return sentByQos[0].sum() + sentByQos[1].sum() + sentByQos[2].sum();
+    }
+
+    public long receivedBytesByQos(int qos) {
+        return receivedBytesByQos[qos].sum();
+    }
+
+    public long sentBytesByQos(int qos) {
+        return sentBytesByQos[qos].sum();
     }
 
     public long receivedByQos(int qos) {

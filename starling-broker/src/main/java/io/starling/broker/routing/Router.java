@@ -104,7 +104,7 @@ public final class Router {
      *     {@link PublishOutcome#RETAIN_REFUSED}; otherwise it is routed as if it were not retained
      */
     public PublishOutcome publish(Message m, boolean dropIfRetainRefused) {
-        metrics.received(m.qos());
+        metrics.received(m.qos(), m.payload().length);
         // [MQTT-3.3.1-5] store; an empty payload removes [MQTT-3.3.1-10]
         if (m.retain() && !retained.update(m)) {
             retainRefused(m);

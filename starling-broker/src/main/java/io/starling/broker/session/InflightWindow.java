@@ -1,6 +1,7 @@
 package io.starling.broker.session;
 
 import io.starling.broker.message.Delivery;
+import io.starling.broker.metrics.StripedCounter;
 import io.starling.broker.store.StoredInflight;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -9,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A session's outbound QoS 1/2 messages awaiting acknowledgement, by packet id, in the order they were sent (the order
@@ -39,16 +39,16 @@ final class InflightWindow {
     private LinkedHashMap<Integer, Entry> entries;
     private int nextPacketId = 1;
     /** The broker-wide number of entries, over all windows. */
-    private final LongAdder total;
+    private final StripedCounter total;
 
     /** A window that counts its entries in {@code total} too. */
-    InflightWindow(LongAdder total) {
+    InflightWindow(StripedCounter total) {
         this.total = total;
     }
 
     /** A window counted nowhere else (for tests). */
     InflightWindow() {
-        this(new LongAdder());
+        this(new StripedCounter());
     }
 
     int size() {

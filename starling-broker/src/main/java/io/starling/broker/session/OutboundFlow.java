@@ -313,7 +313,7 @@ final class OutboundFlow {
             return;
         }
         BrokerMetrics metrics = session.context().metrics();
-        metrics.sent(d.qos());
+        metrics.sent(d.qos(), d.message().payload().length);
         long stamp = d.message().receivedNanos();
         if (stamp != 0) {
             // a sampled PUBLISH (see Message#receivedNanos): its time from the publisher's PUBLISH to this write

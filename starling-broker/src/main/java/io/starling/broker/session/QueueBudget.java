@@ -4,6 +4,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.log.RateLimitedLog;
 import io.starling.broker.metrics.BrokerMetrics;
+import io.starling.broker.metrics.StripedCounter;
 import io.starling.broker.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +23,7 @@ import org.slf4j.event.Level;
 /**
  * The global memory budget for undelivered messages ({@code max-queued-bytes-total}): the bytes queued in memory in
  * all sessions, counted as {@code max-queued-bytes} counts them ({@code Message.weight()} per queued copy). Sessions
- * add to and subtract from one {@link LongAdder} (striped: no lock and no shared cache line per message); the sum is
+ * add to and subtract from one {@link StripedCounter} (no lock and no shared cache line per message); the sum is
  * read once per read batch of a connection that published or subscribed, and by the check below.
  *
  * <p>What happens as the total grows, with B the budget (checked after read batches that routed messages, and every
@@ -70,7 +71,7 @@ public final class QueueBudget {
     private record Cut(Session session, long bytes) {
     }
 
-    private final LongAdder queuedBytes;
+    private final StripedCounter queuedBytes;
     private final Clock clock;
     private final BrokerMetrics metrics;
     private final LargeQueues largeQueues;

@@ -57,8 +57,8 @@ public final class SysTopics {
         long now = broker.clock().nanos();
         this.startNanos = now;
         BrokerMetrics m = broker.metrics();
-        this.received = new LoadAverage(m.messagesReceived.sum(), now);
-        this.sent = new LoadAverage(m.messagesDelivered.sum(), now);
+        this.received = new LoadAverage(m.messagesReceived(), now);
+        this.sent = new LoadAverage(m.messagesDelivered(), now);
         this.connections = new LoadAverage(m.connectionsAccepted.sum(), now);
         this.dropped = new LoadAverage(m.messagesDropped.sum(), now);
         this.bytesReceived = new LoadAverage(m.bytesReceived.sum(), now);
@@ -114,8 +114,8 @@ public final class SysTopics {
             }
         }
         maxConnected = Math.max(maxConnected, connected);
-        long messagesReceived = m.messagesReceived.sum();
-        long messagesSent = m.messagesDelivered.sum();
+        long messagesReceived = m.messagesReceived();
+        long messagesSent = m.messagesDelivered();
         long messagesDropped = m.messagesDropped.sum();
         received.update(messagesReceived, now);
         sent.update(messagesSent, now);

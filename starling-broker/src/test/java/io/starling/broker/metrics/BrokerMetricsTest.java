@@ -15,15 +15,19 @@ class BrokerMetricsTest {
 
     @Test
     void messagesAreCountedByQosAndInTheTotal() {
-        m.received(0);
-        m.received(2);
-        m.received(2);
-        m.sent(1);
-        assertThat(m.messagesReceived.sum()).isEqualTo(3);
+        m.received(0, 10);
+        m.received(2, 100);
+        m.received(2, 1);
+        m.sent(1, 7);
+        assertThat(m.messagesReceived()).isEqualTo(3);
+        assertThat(m.receivedBytesByQos(0)).isEqualTo(10);
+        assertThat(m.receivedBytesByQos(2)).isEqualTo(101);
+        assertThat(m.sentBytesByQos(1)).isEqualTo(7);
+        assertThat(m.sentBytesByQos(0)).isZero();
         assertThat(m.receivedByQos(0)).isEqualTo(1);
         assertThat(m.receivedByQos(1)).isZero();
         assertThat(m.receivedByQos(2)).isEqualTo(2);
-        assertThat(m.messagesDelivered.sum()).isEqualTo(1);
+        assertThat(m.messagesDelivered()).isEqualTo(1);
         assertThat(m.sentByQos(1)).isEqualTo(1);
         assertThat(m.sentByQos(0)).isZero();
     }

@@ -6,10 +6,10 @@ import static io.starling.broker.session.Deliveries.stored;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.starling.broker.message.Delivery;
+import io.starling.broker.metrics.StripedCounter;
 import io.starling.broker.store.StoredInflight;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
 
 /** The in-flight window: packet ids, the order of re-sends, what a restored session and a lost member hold. */
@@ -95,7 +95,7 @@ class InflightWindowTest {
 
     @Test
     void theBrokerWideCountFollowsEveryWayInAndOut() {
-        LongAdder total = new LongAdder();
+        StripedCounter total = new StripedCounter();
         InflightWindow w = new InflightWindow(total);
         w.add(1, delivery(1, 1));
         w.add(2, shared(1, 2));

@@ -234,12 +234,31 @@ class AdminSecurityTest {
         assertThat(http.get("/metrics").status()).isEqualTo(401);
         assertThat(http.send(http.request("/metrics").header("Authorization", "Bearer " + TOKEN)).status())
                 .isEqualTo(200);
-        // the token file is read again when it changes: the new token comes in, the old one goes
+        // the token file is read again when it changes: the old token goes, the new one comes in (waited for with
+        // the old token, which is not a failed login until the file is read again: polling with the new one would
+        // count a bad credential per try and block the address)
         Files.writeString(tmp.resolve("tokens"), "a-rotated-token-0123456789\n");
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> http.send(http.request("/metrics")
-                .header("Authorization", "Bearer a-rotated-token-0123456789")).status() == 200);
-        assertThat(http.send(http.request("/metrics").header("Authorization", "Bearer " + TOKEN)).status())
-                .isEqualTo(401);
+                .header("Authorization", "Bearer " + TOKEN)).status() == 401);
+        assertThat(http.send(http.request("/metrics").header("Authorization", "Bearer a-rotated-token-0123456789"))
+                .status()).isEqualTo(200);
+    }
+
+    @Test
+    void anAddressThatKeepsSendingBadCredentialsIsAnswered429UntilItsBlockEnds() throws Exception {
+        StarlingServer s = start(AdminConfig.loopback(0).withTokenFile(tokenFile()), null);
+        AdminHttp http = AdminHttp.loopback(s.adminPort());
+        int limit = s.broker().config().security().authFailureLimit();
+        for (int i = 0; i < limit; i++) {
+            assertThat(http.send(http.request("/metrics").header("Authorization", "Bearer guess-" + i)).status())
+                    .isEqualTo(401);
+        }
+        AdminHttp.Answer blocked = http.send(http.request("/metrics").header("Authorization", "Bearer " + TOKEN));
+        assertThat(blocked.status()).as("blocked: the right token is not even looked at").isEqualTo(429);
+        assertThat(blocked.json().get("error").asText()).contains("too many failed logins");
+        assertThat(blocked.header("Retry-After")).isEqualTo(
+                Long.toString(s.broker().config().security().authBlock().toSeconds()));
+        assertThat(s.broker().metrics().authFailures.sum()).as("MQTT's failed-login count is apart").isZero();
     }
 
     @Test

@@ -4,11 +4,14 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.starling.broker.auth.AuthFailureLimiter;
 import io.starling.broker.auth.PasswordFile;
 import io.starling.broker.auth.PasswordHash;
 import io.starling.broker.config.AdminConfig;
 import io.starling.broker.config.ReloadingFile;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,12 +43,18 @@ import java.util.function.LongSupplier;
  * password itself), which keeps the dashboard's polling cheap. Both files are read again when they change
  * ({@link #reload}).
  *
+ * <p>Guessing: bad credentials (a wrong password or token, malformed ones; not a request without any) count against
+ * the client's address in an {@link AuthFailureLimiter} with the broker's {@code auth-failure-limit},
+ * {@code auth-failure-window-seconds} and {@code auth-block-seconds}; a blocked address is answered 429 with
+ * {@code Retry-After} without its credentials being looked at, until the block ends.
+ *
  * <p>Thread-safety: {@link #check} may be called from any thread.
  */
 final class AdminAuth {
 
     /** No credentials: everything is allowed. */
-    static final AdminAuth NONE = new AdminAuth(Set.of(), null, null, Runnable::run, System::nanoTime);
+    static final AdminAuth NONE = new AdminAuth(Set.of(), null, null, Runnable::run, System::nanoTime,
+            AuthFailureLimiter.disabled());
 
     /** How long a successful Basic check is remembered. */
     static final long CACHE_NANOS = TimeUnit.MINUTES.toNanos(1);
@@ -58,9 +67,15 @@ final class AdminAuth {
      * @param allowed whether the request may go on
      * @param user who made it ({@code token} for a bearer token), {@code null} when unknown
      * @param reason why it was refused, for the 401's body
+     * @param blocked refused because the address is blocked after too many bad credentials (a 429)
      */
-    record Result(boolean allowed, String user, String reason) {
+    record Result(boolean allowed, String user, String reason, boolean blocked) {
         static final Result ANONYMOUS = new Result(true, null, null);
+        static final Result BLOCKED = new Result(false, null, "too many failed logins from this address", true);
+
+        Result(boolean allowed, String user, String reason) {
+            this(allowed, user, reason, false);
+        }
 
         static Result denied(String user, String reason) {
             return new Result(false, user, reason);
@@ -72,13 +87,15 @@ final class AdminAuth {
     private final ReloadingFile<List<byte[]>> tokens;
     private final Executor verifier;
     private final LongSupplier nanoClock;
+    private final AuthFailureLimiter limiter;
     private final byte[] cacheSalt = new byte[32];
     /** Digest of (password file version, user, password) → when it stops counting. */
     private final ConcurrentHashMap<String, Long> verified = new ConcurrentHashMap<>();
 
     AdminAuth(Set<String> users, ReloadingFile<PasswordFile> passwords, ReloadingFile<List<byte[]>> tokens,
-            Executor verifier, LongSupplier nanoClock) {
+            Executor verifier, LongSupplier nanoClock, AuthFailureLimiter limiter) {
         this.users = Set.copyOf(users);
+        this.limiter = limiter;
         this.passwords = passwords;
         this.tokens = tokens;
         this.verifier = verifier;
@@ -92,6 +109,15 @@ final class AdminAuth {
      * @throws IllegalArgumentException when users are listed without a password file, or a file cannot be read
      */
     static AdminAuth of(AdminConfig config, Path passwordFile, Executor verifier) {
+        return of(config, passwordFile, verifier, AuthFailureLimiter.disabled());
+    }
+
+    /**
+     * The credentials of {@code config}, with bad ones counted against their address by {@code limiter}.
+     *
+     * @throws IllegalArgumentException when users are listed without a password file, or a file cannot be read
+     */
+    static AdminAuth of(AdminConfig config, Path passwordFile, Executor verifier, AuthFailureLimiter limiter) {
         if (!config.requiresCredentials()) {
             return NONE;
         }
@@ -113,7 +139,7 @@ final class AdminAuth {
         ReloadingFile<List<byte[]>> tk = config.tokenFile() == null ? null
                 : new ReloadingFile<>(config.tokenFile(), "admin token file", AdminAuth::readTokens,
                         ReloadingFile.Exposure.OWNER_ONLY);
-        return new AdminAuth(Set.copyOf(config.users()), pw, tk, verifier, System::nanoTime);
+        return new AdminAuth(Set.copyOf(config.users()), pw, tk, verifier, System::nanoTime, limiter);
     }
 
     /** The tokens of a token file: one per line, blank lines and lines starting with {@code #} left out. */
@@ -148,17 +174,35 @@ final class AdminAuth {
         if (!required()) {
             return CompletableFuture.completedFuture(Result.ANONYMOUS);
         }
+        InetAddress address = remote instanceof InetSocketAddress i ? i.getAddress() : null;
+        if (limiter.isBlocked(address)) {
+            return CompletableFuture.completedFuture(Result.BLOCKED);
+        }
         String h = headers.get(HttpHeaderNames.AUTHORIZATION);
         if (h == null) {
             return CompletableFuture.completedFuture(Result.denied(null, "credentials required"));
         }
+        CompletionStage<Result> r;
         if (h.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return CompletableFuture.completedFuture(bearer(h.substring(7).strip()));
+            r = CompletableFuture.completedFuture(bearer(h.substring(7).strip()));
+        } else if (h.regionMatches(true, 0, "Basic ", 0, 6)) {
+            r = basic(h.substring(6).strip());
+        } else {
+            r = CompletableFuture.completedFuture(Result.denied(null, "unsupported authorization scheme"));
         }
-        if (h.regionMatches(true, 0, "Basic ", 0, 6)) {
-            return basic(h.substring(6).strip());
-        }
-        return CompletableFuture.completedFuture(Result.denied(null, "unsupported authorization scheme"));
+        return r.thenApply(result -> {
+            if (!result.allowed() && limiter.recordFailure(address)) {
+                org.slf4j.LoggerFactory.getLogger(AdminAuth.class).warn("admin listener: {} blocked for {} s after {} bad "
+                        + "credentials (the latest for user '{}')", address.getHostAddress(), limiter.blockSeconds(),
+                        limiter.maxFailures(), result.user());
+            }
+            return result;
+        });
+    }
+
+    /** Seconds a blocked address waits, for the 429's {@code Retry-After}. */
+    long blockSeconds() {
+        return limiter.blockSeconds();
     }
 
     private Result bearer(String token) {
@@ -240,6 +284,13 @@ final class AdminAuth {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The 429 answer to a blocked address, with {@code Retry-After}. */
+    FullHttpResponse tooManyFailures() {
+        FullHttpResponse res = Responses.error(HttpResponseStatus.TOO_MANY_REQUESTS, Result.BLOCKED.reason(), null);
+        res.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(Math.max(1, blockSeconds())));
+        return res;
     }
 
     /** The 401 answer: {@code WWW-Authenticate: Basic realm="starling"}. */

@@ -150,7 +150,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         CompletionStage<AdminAuth.Result> who = auth.check(r.headers(), remote);
         who.thenCompose(a -> {
             if (!a.allowed()) {
-                return CompletableFuture.completedFuture(AdminAuth.challenge(a.reason()));
+                return CompletableFuture.completedFuture(a.blocked() ? auth.tooManyFailures() : AdminAuth.challenge(a.reason()));
             }
             return router.dispatch(r);
         }).whenComplete((res, err) -> {

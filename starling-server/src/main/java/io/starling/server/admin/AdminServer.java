@@ -29,7 +29,9 @@ import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.starling.broker.config.AdminConfig;
+import io.starling.broker.auth.AuthFailureLimiter;
 import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.config.SecurityConfig;
 import io.starling.server.transport.ReloadingSslContext;
 import java.io.File;
 import java.net.InetAddress;
@@ -82,7 +84,10 @@ public final class AdminServer implements AutoCloseable {
                 new DefaultThreadFactory("starling-admin-auth", true));
         AdminAuth auth;
         try {
-            auth = AdminAuth.of(config, passwordFile, verifier);
+            // bad credentials count against their address with the limits of MQTT logins (security: auth-failure-*)
+            SecurityConfig sc = broker != null ? broker.security() : SecurityConfig.defaults();
+            auth = AdminAuth.of(config, passwordFile, verifier,
+                    new AuthFailureLimiter(sc.authFailureLimit(), sc.authFailureWindow(), sc.authBlock()));
         } catch (RuntimeException e) {
             verifier.shutdownNow();
             throw e;

@@ -51,8 +51,8 @@ final class HistorySampler {
         this.nanoClock = nanoClock;
         BrokerMetrics m = ctx.broker().metrics();
         lastNanos = nanoClock.getAsLong();
-        lastReceived = m.messagesReceived.sum();
-        lastSent = m.messagesDelivered.sum();
+        lastReceived = m.messagesReceived();
+        lastSent = m.messagesDelivered();
         lastDropped = m.messagesDropped.sum();
     }
 
@@ -67,8 +67,8 @@ final class HistorySampler {
         BrokerMetrics m = broker.metrics();
         long now = nanoClock.getAsLong();
         double seconds = Math.max(1e-3, (now - lastNanos) / 1e9);
-        long received = m.messagesReceived.sum();
-        long sent = m.messagesDelivered.sum();
+        long received = m.messagesReceived();
+        long sent = m.messagesDelivered();
         long dropped = m.messagesDropped.sum();
         long t = System.currentTimeMillis();
         long connections = ctx.gate().openConnections();

@@ -17,6 +17,7 @@ import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.util.internal.PlatformDependent;
 import io.starling.broker.Broker;
 import io.starling.broker.metrics.BrokerMetrics;
+import io.starling.broker.metrics.StripedCounter;
 import io.starling.broker.session.Session;
 import io.starling.broker.store.StoreStats;
 import io.starling.broker.topic.SubscriptionIndex;
@@ -194,6 +195,14 @@ final class StarlingMetrics implements AutoCloseable {
                     .tag("qos", Integer.toString(qos))
                     .description("PUBLISH packets sent to subscribers since start, by the QoS of the delivery")
                     .register(registry);
+            FunctionCounter.builder("starling.messages.received.payload", m, x -> x.receivedBytesByQos(qos))
+                    .tag("qos", Integer.toString(qos)).baseUnit("bytes")
+                    .description("payload bytes of the PUBLISH packets received (and Wills published) since start, by QoS")
+                    .register(registry);
+            FunctionCounter.builder("starling.messages.delivered.payload", m, x -> x.sentBytesByQos(qos))
+                    .tag("qos", Integer.toString(qos)).baseUnit("bytes")
+                    .description("payload bytes of the PUBLISH packets sent to subscribers since start, by the QoS of the delivery")
+                    .register(registry);
         }
         String droppedHelp = "messages and deliveries dropped since start, by reason";
         dropped(registry, "queue_full", m.droppedQueueFull, droppedHelp);
@@ -214,11 +223,11 @@ final class StarlingMetrics implements AutoCloseable {
                 "times a connection stopped being read because it published over max-publish-rate or max-publish-bytes-rate");
         counter(registry, "starling.stored.unloaded", m.storedUnloaded,
                 "stored deliveries sent back from memory to the store by the queue budget (read again later)");
-        gauge(registry, "starling.queued", "bytes", m.queuedBytes, LongAdder::sum,
+        gauge(registry, "starling.queued", "bytes", m.queuedBytes, StripedCounter::sum,
                 "bytes queued over all sessions (as max-queued-bytes counts them)");
-        gauge(registry, "starling.queued.messages", null, m.queuedMessages, LongAdder::sum,
+        gauge(registry, "starling.queued.messages", null, m.queuedMessages, StripedCounter::sum,
                 "deliveries queued in memory over all sessions, waiting to be sent");
-        gauge(registry, "starling.messages.inflight", null, m.inflight, LongAdder::sum,
+        gauge(registry, "starling.messages.inflight", null, m.inflight, StripedCounter::sum,
                 "QoS 1 and 2 messages sent to clients and not acknowledged yet, over all sessions");
         Timer latency = Timer.builder("starling.delivery.latency")
                 .description("time from a PUBLISH's arrival to its writing to a subscriber; one PUBLISH in "
@@ -281,6 +290,11 @@ final class StarlingMetrics implements AutoCloseable {
         });
     }
 
+    private static void dropped(MeterRegistry registry, String reason, StripedCounter c, String description) {
+        FunctionCounter.builder("starling.messages.dropped", c, StripedCounter::sum).tag("reason", reason)
+                .description(description).register(registry);
+    }
+
     private static void dropped(MeterRegistry registry, String reason, LongAdder adder, String description) {
         FunctionCounter.builder("starling.messages.dropped", adder, LongAdder::sum).tag("reason", reason)
                 .description(description).register(registry);
@@ -316,6 +330,16 @@ final class StarlingMetrics implements AutoCloseable {
 
     private static void counter(MeterRegistry registry, String name, LongAdder adder, String description) {
         FunctionCounter.builder(name, adder, LongAdder::sum).description(description).register(registry);
+    }
+
+    private static void counter(MeterRegistry registry, String name, StripedCounter c, String description) {
+        FunctionCounter.builder(name, c, StripedCounter::sum).description(description).register(registry);
+    }
+
+    private static void counter(MeterRegistry registry, String name, String baseUnit, StripedCounter c,
+            String description) {
+        FunctionCounter.builder(name, c, StripedCounter::sum).baseUnit(baseUnit).description(description)
+                .register(registry);
     }
 
     private static void counter(MeterRegistry registry, String name, String baseUnit, LongAdder adder,

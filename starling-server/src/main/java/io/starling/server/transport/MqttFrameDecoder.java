@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.starling.broker.metrics.StripedCounter;
 import io.starling.codec.DecodeException;
 import io.starling.codec.FixedHeader;
 import io.starling.codec.PacketDecoder;
@@ -15,7 +16,6 @@ import io.starling.server.wire.DecodeFailure;
 import io.starling.server.wire.PacketFlow;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Frames MQTT packets from the byte stream: reads the fixed header, checks the Remaining Length against the
@@ -84,7 +84,7 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder implements Pack
      * @param bytesReceived the broker-wide count of MQTT bytes received, added to once per read; or null
      */
     public record Limits(int maxPacketSize, int maxConnectPacketSize, IncompletePacketBudget budget,
-            long timeoutNanos, LongAdder bytesReceived) {
+            long timeoutNanos, StripedCounter bytesReceived) {
 
         /** @param timeout time a packet may take from its first byte to its last; zero = no limit */
         public Limits(int maxPacketSize, int maxConnectPacketSize, IncompletePacketBudget budget, Duration timeout) {
@@ -96,7 +96,7 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder implements Pack
          * @param bytesReceived the broker-wide count of MQTT bytes received; or null
          */
         public Limits(int maxPacketSize, int maxConnectPacketSize, IncompletePacketBudget budget, Duration timeout,
-                LongAdder bytesReceived) {
+                StripedCounter bytesReceived) {
             this(maxPacketSize, Math.min(maxPacketSize, maxConnectPacketSize), budget, timeout.toNanos(), bytesReceived);
         }
     }
@@ -140,7 +140,7 @@ public final class MqttFrameDecoder extends ByteToMessageDecoder implements Pack
      */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-        LongAdder counted = limits.bytesReceived();
+        StripedCounter counted = limits.bytesReceived();
         if (counted != null && msg instanceof ByteBuf b) {
             counted.add(b.readableBytes()); // one add per read from the socket (or per TLS record / WebSocket frame)
         }

@@ -4,16 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.starling.broker.auth.AuthFailureLimiter;
 import io.starling.broker.auth.PasswordFile;
 import io.starling.broker.auth.PasswordHash;
 import io.starling.broker.config.AdminConfig;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -91,5 +96,34 @@ class AdminAuthTest {
         assertThat(check(a, "Bearer ").allowed()).isFalse();
         assertThat(check(a, basic("first-token", "")).allowed()).isFalse();
         assertThat(hashes.get()).as("no hash for tokens").isZero();
+    }
+
+    @Test
+    void badCredentialsBlockTheirAddressForAWhileWithoutLookingAtLaterOnes() throws Exception {
+        Path tokens = tmp.resolve("tokens");
+        Files.writeString(tokens, "good-token\n");
+        AtomicLong now = new AtomicLong();
+        AuthFailureLimiter limiter = new AuthFailureLimiter(3, Duration.ofSeconds(60), Duration.ofSeconds(30), now::get);
+        AdminAuth a = AdminAuth.of(AdminConfig.loopback(0).withTokenFile(tokens), null, verifier, limiter);
+        InetSocketAddress attacker = new InetSocketAddress(InetAddress.getByName("192.0.2.7"), 40000);
+        InetSocketAddress other = new InetSocketAddress(InetAddress.getByName("192.0.2.8"), 40000);
+        assertThat(check(a, null, attacker).allowed()).as("no credentials at all: not a failure").isFalse();
+        for (int i = 0; i < 3; i++) {
+            AdminAuth.Result r = check(a, "Bearer guess-" + i, attacker);
+            assertThat(r.allowed()).isFalse();
+            assertThat(r.blocked()).isFalse();
+        }
+        AdminAuth.Result blocked = check(a, "Bearer good-token", attacker);
+        assertThat(blocked.allowed()).as("blocked: even the right token is refused").isFalse();
+        assertThat(blocked.blocked()).isTrue();
+        assertThat(a.tooManyFailures().status().code()).isEqualTo(429);
+        assertThat(a.tooManyFailures().headers().get("Retry-After")).isEqualTo("30");
+        assertThat(check(a, "Bearer good-token", other).allowed()).as("other addresses are not affected").isTrue();
+        now.addAndGet(Duration.ofSeconds(31).toNanos());
+        assertThat(check(a, "Bearer good-token", attacker).allowed()).as("after the block").isTrue();
+    }
+
+    private AdminAuth.Result check(AdminAuth a, String header, InetSocketAddress remote) {
+        return a.check(auth(header), remote).toCompletableFuture().join();
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.starling.broker.metrics.StripedCounter;
 import io.starling.codec.ReasonCode;
 import io.starling.server.wire.DecodeFailure;
 import io.starling.codec.packet.ConnectPacket;
@@ -11,7 +12,6 @@ import io.starling.codec.packet.PublishPacket;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -252,7 +252,7 @@ class MqttFrameDecoderTest {
 
     @Test
     void countsTheBytesOfEveryReadOnceWhenGivenACounter() {
-        LongAdder received = new LongAdder();
+        StripedCounter received = new StripedCounter();
         open(new MqttFrameDecoder(new MqttFrameDecoder.Limits(100_000, 1_000, IncompletePacketBudget.unbounded(),
                 Duration.ZERO, received)));
         connect();
