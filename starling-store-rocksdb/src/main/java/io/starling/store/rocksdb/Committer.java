@@ -383,7 +383,6 @@ final class Committer {
         }
     }
 
-    /** Group commits so far. */
     /** Bytes of the batches committed so far; from any thread. */
     long bytesWritten() {
         return bytesWritten;
