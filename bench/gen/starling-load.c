@@ -70,7 +70,7 @@ struct conn {
 /* ---------------------------------------------------------------------------------------------- settings */
 static const char *host = "127.0.0.1", *port = "1883", *scen = "s2";
 static double window_s = 20, warmup_s = 5, settle_s = 5;
-static int conns_wanted = 10000, broker_pid = 0, version = 4, keepalive = 60, pause_us = 20, max_connecting = 100;
+static int conns_wanted = 10000, broker_pid = 0, version = 4, keepalive = 60, pause_us = 30, max_connecting = 100;
 static long session_expiry = 0;
 static int quiet;                      /* probe: no messages about failed connections */
 static int n_pub, n_sub, qos, size, inflight_cap;
