@@ -10,7 +10,7 @@
  *
  *   starling-load SCENARIO [-h HOST] [-p PORT] [-d WINDOW_S] [-w WARMUP_S] [-n CONNS] [-b BROKER_PID]
  *                 [-V 4|5] [-x SESSION_EXPIRY_S] [-k KEEPALIVE_S] [-y PAUSE_US] [-m MAX_CONNECTING]
- *                 [-P PUBLISHERS] [-S SUBSCRIBERS] [-q QOS] [-s BYTES] [-f INFLIGHT] [-t SETTLE_S] [-j 1|2]
+ *                 [-P PUBLISHERS] [-S SUBSCRIBERS] [-q QOS] [-s BYTES] [-f INFLIGHT] [-t SETTLE_S] [-T PRESETTLE_MAX_S] [-j 1|2]
  *
  * In s1-s4 the subscribers run in a second process of the same kind, forked at the start, which reports its
  * deliveries and latencies through shared memory (gen_cpu counts both processes), so that the publishers' side
@@ -70,6 +70,8 @@ struct conn {
 /* ---------------------------------------------------------------------------------------------- settings */
 static const char *host = "127.0.0.1", *port = "1883", *scen = "s2";
 static double window_s = 20, warmup_s = 5, settle_s = 5;
+/* s5: at most this many seconds waiting for the broker's RSS to stop moving before the baseline reading */
+static double presettle_max_s = 30;
 static int conns_wanted = 10000, broker_pid = 0, version = 4, keepalive = 60, pause_us = 30, max_connecting = 100;
 static long session_expiry = 0;
 static int quiet;                      /* probe: no messages about failed connections */
@@ -151,6 +153,24 @@ static long rss_kb(int pid) {
         if (sscanf(line, "VmRSS: %ld", &kb) == 1) break;
     fclose(f);
     return kb;
+}
+
+/* s5: a freshly started JVM grows and shrinks its RSS for a while (heap sizing, JIT, native memory handed back), so
+ * a baseline read at once makes the per-connection figure meaningless. Wait until two readings one second apart
+ * differ by less than 256 KB three times in a row, or presettle_max_s has passed; returns the seconds waited. */
+static double presettle(void) {
+    if (!broker_pid || presettle_max_s <= 0) return 0;
+    int64_t t0 = now_ns();
+    long last = rss_kb(broker_pid);
+    int calm = 0;
+    while (calm < 3 && now_ns() - t0 < (int64_t) (presettle_max_s * 1e9)) {
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL);
+        long cur = rss_kb(broker_pid);
+        calm = labs(cur - last) < 256 ? calm + 1 : 0;
+        last = cur;
+    }
+    return (now_ns() - t0) / 1e9;
 }
 
 static void cpu_mark(struct cpu_mark *m) {
@@ -571,7 +591,7 @@ static void usage(void) {
     fprintf(stderr, "usage: starling-load s1|s2|s3|s4|s5|probe [-h HOST] [-p PORT] [-d WINDOW_S] [-w WARMUP_S] "
                     "[-n CONNS] [-b BROKER_PID] [-V 4|5] [-x SESSION_EXPIRY_S] [-k KEEPALIVE_S] [-y PAUSE_US] "
                     "[-m MAX_CONNECTING] [-P PUBLISHERS] [-S SUBSCRIBERS] [-q QOS] [-s BYTES] [-f INFLIGHT] "
-                    "[-t SETTLE_S] [-j 1|2]\n");
+                    "[-t SETTLE_S] [-T PRESETTLE_MAX_S] [-j 1|2]\n");
     exit(2);
 }
 
@@ -601,7 +621,7 @@ int main(int argc, char **argv) {
     int probe = !strcmp(scen, "probe"), idle = !strcmp(scen, "s5");
     int opt;
     optind = 2;
-    while ((opt = getopt(argc, argv, "h:p:d:w:n:b:V:x:k:y:m:P:S:q:s:f:t:j:")) != -1) {
+    while ((opt = getopt(argc, argv, "h:p:d:w:n:b:V:x:k:y:m:P:S:q:s:f:t:T:j:")) != -1) {
         switch (opt) {
         case 'h': host = optarg; break;
         case 'p': port = optarg; break;
@@ -620,6 +640,7 @@ int main(int argc, char **argv) {
         case 's': size = atoi(optarg) < 8 ? 8 : atoi(optarg); break;
         case 'f': inflight_cap = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
         case 't': settle_s = atof(optarg); break;
+        case 'T': presettle_max_s = atof(optarg); break;
         case 'j': split = atoi(optarg) >= 2; break;
         default: usage();
         }
@@ -656,6 +677,7 @@ int main(int argc, char **argv) {
     ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0) die("epoll_create1");
 
+    double presettled_s = idle ? presettle() : 0;
     long rss_before = broker_pid ? rss_kb(broker_pid) : 0;
     struct cpu_mark m0, m1;
     char cpu[160] = "";
@@ -745,10 +767,10 @@ int main(int argc, char **argv) {
         char ts[32];
         if (t >= 0) snprintf(ts, sizeof ts, "%.2f", t); else snprintf(ts, sizeof ts, "timeout");
         printf("RESULT gen=own scenario=s5 conns=%d/%d connect_fail=%d time_to_all_s=%s broker_rss_before_kb=%ld "
-               "broker_rss_after_kb=%ld broker_bytes_per_conn=%.0f gen_rss_kb=%ld%s %s\n",
+               "broker_rss_after_kb=%ld broker_bytes_per_conn=%.0f presettle_s=%.0f gen_rss_kb=%ld%s %s\n",
                ready_idle, conns_wanted, failed_idle, ts, rss_before, rss_after,
                ready_idle > 0 && broker_pid ? (rss_after - rss_before) * 1024.0 / ready_idle : 0.0,
-               rss_kb(getpid()), "", cpu);
+               presettled_s, rss_kb(getpid()), "", cpu);
         return ready_idle == conns_wanted ? 0 : 1;
     }
     cpu_fields(&m0, &m1, cpu, sizeof cpu);
