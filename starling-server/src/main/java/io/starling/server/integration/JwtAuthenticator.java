@@ -21,7 +21,6 @@ import io.starling.broker.config.AuthenticationConfig.UsernameCheck;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
