@@ -37,6 +37,7 @@ import io.starling.broker.config.ListenerConfig;
 import io.starling.server.admin.AdminContext;
 import io.starling.server.admin.AdminServer;
 import io.starling.server.integration.AuthChains;
+import io.starling.server.integration.Webhooks;
 import io.starling.server.pipeline.ListenerInitializer;
 import io.starling.server.protocol.ConnectionSweepers;
 import io.starling.server.transport.ConnectionGate;
@@ -96,6 +97,8 @@ public final class StarlingServer implements AutoCloseable {
     /** Password files as backends of an authentication chain (they leave unknown users to the next backend). */
     private final Map<Path, PasswordFileAuthenticator> chainedPasswordFiles = new LinkedHashMap<>();
     private AuthChains authChains;
+    /** The webhooks; {@code null} without any. */
+    private Webhooks webhooks;
     private ExecutorService verifier;
     private AuthFailureLimiter authFailureLimiter;
     private final Acl acl;
@@ -154,6 +157,10 @@ public final class StarlingServer implements AutoCloseable {
             store.close();
             stopVerifier();
             throw e;
+        }
+        if (config.webhooks().enabled()) {
+            webhooks = new Webhooks(config.webhooks()); // the broker's events to HTTP receivers (docs/integrations.md)
+            broker.hook(webhooks);
         }
         // 5.0 enhanced authentication: SCRAM-SHA-256 is built in; its users come from the config
         broker.enhancedAuth().register(new ScramSha256Authenticator(
@@ -447,6 +454,9 @@ public final class StarlingServer implements AutoCloseable {
         closeAdmin();
         shutdownGroups();
         stopVerifier();
+        if (webhooks != null) {
+            webhooks.close();
+        }
         store.close(); // after the loops: nothing writes any more; RocksDB syncs its log
         LOG.info("Starling stopped");
     }
