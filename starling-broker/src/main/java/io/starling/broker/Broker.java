@@ -201,6 +201,10 @@ public final class Broker {
      * message the limits refuse to retain is routed as an ordinary one.
      */
     public boolean publish(Message m) {
+        io.starling.broker.hook.BrokerHook h = hook;
+        if (h != null) {
+            h.published(m); // QoS 0 PUBLISHes and Will Messages
+        }
         return router.publish(m);
     }
 

@@ -178,6 +178,10 @@ class WebhooksTest {
         assertThat(pub.path("qos").asInt()).isEqualTo(1);
         assertThat(pub.path("retain").asBoolean()).isFalse();
         assertThat(Base64.getDecoder().decode(pub.path("payload").asText())).isEqualTo(payload);
+        c.publish("telemetry/q0", new MqttMessage("qos 0".getBytes(StandardCharsets.UTF_8), 0, false, null));
+        JsonNode q0 = next(events, "message.published", "wh-client");
+        assertThat(q0.path("topic").asText()).isEqualTo("telemetry/q0");
+        assertThat(q0.path("qos").asInt()).isZero();
         c.publish("other/x", new MqttMessage("not hooked".getBytes(StandardCharsets.UTF_8), 1, false, null));
         c.unsubscribe("hostile/#");
         assertThat(next(events, "client.unsubscribed", "wh-client").path("filter").asText()).isEqualTo("hostile/#");
@@ -188,7 +192,7 @@ class WebhooksTest {
         assertThat(events).noneMatch(n -> n.path("event").asText().equals("forged"))
                 .noneMatch(n -> n.path("topic").asText().equals("other/x"));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(
-                () -> assertThat(metric(s, "starling_webhook_sent_total")).isEqualTo(7)); // the seven above
+                () -> assertThat(metric(s, "starling_webhook_sent_total")).isEqualTo(8)); // the eight above
         assertThat(metric(s, "starling_webhook_dropped_total")).isZero();
     }
 
