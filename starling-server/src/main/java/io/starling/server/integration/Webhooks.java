@@ -113,11 +113,16 @@ public final class Webhooks implements BrokerHook, HookStats, AutoCloseable {
         Queued q = null;
         for (Receiver r : receivers) {
             if (r.wantsMessage(m.topic())) {
+                // base64 makes the payload 4/3 as large in the JSON
+                int bytes = EVENT_OVERHEAD + m.topic().length() + m.payload().length / 3 * 4 + 4;
+                if (r.full(bytes)) {
+                    dropped.increment(); // a full queue costs two reads and a striped increment: nothing is made
+                    continue;
+                }
                 if (q == null) {
                     String id = m.publisherId() == null ? "" : m.publisherId();
-                    // base64 makes the payload 4/3 as large in the JSON
                     q = new Queued(Event.MESSAGE_PUBLISHED, System.currentTimeMillis(), id, null, null, false, null,
-                            m.qos(), m, EVENT_OVERHEAD + m.topic().length() + m.payload().length / 3 * 4 + 4);
+                            m.qos(), m, bytes);
                 }
                 r.offer(q);
             }
@@ -201,8 +206,20 @@ public final class Webhooks implements BrokerHook, HookStats, AutoCloseable {
             return false;
         }
 
+        /**
+         * Whether an event of {@code eventBytes} would find the queue full: plain reads, so that while a stalled
+         * receiver's queue is full the event loops do not write to the counters' cache lines.
+         */
+        boolean full(int eventBytes) {
+            return count.get() >= hook.maxQueuedEvents() || bytes.get() + eventBytes > hook.maxQueuedBytes();
+        }
+
         /** On an event loop: enqueue within the bounds, or drop and count. Never blocks. */
         void offer(Queued q) {
+            if (full(q.bytes())) {
+                drop();
+                return;
+            }
             if (count.incrementAndGet() > hook.maxQueuedEvents()) {
                 count.decrementAndGet();
                 drop();
