@@ -56,6 +56,10 @@ class HttpAuthTest {
     private static final int CHAIN = 1;
     private static final int DOWN = 2;
     private static final int IGNORING = 3;
+    private static final int TINY = 4;
+    private static final int HANGUP = 5;
+    private static ServerSocket hangup;
+    private static Thread hangupThread;
 
     @BeforeAll
     static void start() throws Exception {
@@ -68,6 +72,19 @@ class HttpAuthTest {
         try (ServerSocket s = new ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
+        // a "service" that takes the connection and closes it at once, without a byte of HTTP
+        hangup = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        hangupThread = new Thread(() -> {
+            while (!hangup.isClosed()) {
+                try {
+                    hangup.accept().close();
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }, "hangup");
+        hangupThread.setDaemon(true);
+        hangupThread.start();
         Path passwd = Sec.passwordFile(dir.resolve("passwd"), "pwuser", "pw", "carol", "carols-password");
         Path acl = Sec.write(dir.resolve("acl"),
                 "allow all readwrite sites/%{site}/%u/#",
@@ -77,11 +94,15 @@ class HttpAuthTest {
                 new AuthenticationConfig.PasswordFileBackend("passwords", passwd),
                 http("down", URI.create("http://127.0.0.1:" + closedPort + "/auth"), OnFailure.ERROR,
                         Duration.ofSeconds(2)),
-                http("lenient", url, OnFailure.IGNORE, Duration.ofMillis(500))));
+                http("lenient", url, OnFailure.IGNORE, Duration.ofMillis(500)),
+                new HttpBackend("tiny", url, Map.of("Authorization", "Bearer service-token"), Duration.ofSeconds(3),
+                        OnFailure.DENY, Duration.ZERO, 0, 1),
+                http("hangup", URI.create("http://127.0.0.1:" + hangup.getLocalPort() + "/auth"), OnFailure.DENY,
+                        Duration.ofSeconds(2))));
         broker = Sec.start(dir, b -> b.authentication(auth).aclFile(acl)
                 .security(b.security().withAuthFailureLimit(0, Duration.ofSeconds(60), Duration.ofSeconds(60)))
                 .listeners(List.of(listener("http"), listener("passwords", "http"), listener("down"),
-                        listener("lenient", "passwords"))));
+                        listener("lenient", "passwords"), listener("tiny"), listener("hangup"))));
     }
 
     private static HttpBackend http(String name, URI url, OnFailure onFailure, Duration timeout) {
@@ -135,8 +156,11 @@ class HttpAuthTest {
     }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws IOException {
         RELEASE.countDown();
+        if (hangup != null) {
+            hangup.close();
+        }
         if (broker != null) {
             broker.close();
         }
@@ -229,6 +253,29 @@ class HttpAuthTest {
     void aServiceThatIsDownMakesTheBrokerUnavailableForThoseClients() {
         assertThat(code(DOWN, 5, "alice", "pw")).isEqualTo(0x88);
         assertThat(code(DOWN, 4, "alice", "pw")).isEqualTo(0x03);
+    }
+
+    @Test
+    void aServiceThatHangsUpWithoutAnAnswerIsAFailure() {
+        assertThat(code(HANGUP, 5, "alice", "pw")).as("on-failure deny").isEqualTo(0x87);
+        assertThat(code(HANGUP, 4, "alice", "pw")).isEqualTo(0x05);
+    }
+
+    @Test
+    void requestsInFlightAreBoundedAndClientsBeyondGetServerBusy() throws Exception {
+        int before = REQUESTS.computeIfAbsent("slow", u -> new AtomicInteger()).get();
+        try (RawClient slow = RawClient.connect("127.0.0.1", broker.port(TINY))) {
+            slow.send(Sec.connect(5, id(), "slow", "pw")); // holds the one request allowed
+            // until the service has the slow request, "plain" may still get through: wait for it to be in flight
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                    .until(() -> REQUESTS.get("slow").get() > before);
+            assertThat(code(TINY, 5, "plain", "x")).as("5.0: Server busy").isEqualTo(0x89);
+            assertThat(code(TINY, 4, "plain", "x")).as("3.1.1: server unavailable").isEqualTo(0x03);
+            byte[] connack = slow.readPacket(Duration.ofSeconds(10));
+            assertThat(connack).isNotNull();
+            assertThat(connack[3] & 0xFF).isEqualTo(0x87);
+        }
+        assertThat(code(TINY, 5, "plain", "x")).as("free again").isZero();
     }
 
     @Test

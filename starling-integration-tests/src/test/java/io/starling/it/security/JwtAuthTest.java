@@ -76,6 +76,7 @@ class JwtAuthTest {
     private static final int JWKS_LISTENER = 3;
     private static final int MATCH = 4;
     private static final int EXPIRY = 5;
+    private static final int GARBAGE_JWKS = 6;
 
     @BeforeAll
     static void start() throws Exception {
@@ -98,6 +99,12 @@ class JwtAuthTest {
             ex.getResponseBody().write(body);
             ex.close();
         });
+        jwksServer.createContext("/garbage", ex -> {
+            byte[] body = "{\"keys\": 42}".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
         jwksServer.start();
         URI jwksUrl = URI.create("http://127.0.0.1:" + jwksServer.getAddress().getPort() + "/jwks");
         Path acl = Sec.write(dir.resolve("acl"),
@@ -112,12 +119,14 @@ class JwtAuthTest {
                 jwt("es", null, ecPem, null, UsernameCheck.IGNORE, false),
                 jwt("jwks", null, null, jwksUrl, UsernameCheck.IGNORE, false),
                 jwt("match", secretFile, null, null, UsernameCheck.MATCH, false),
-                jwt("expiry", secretFile, null, null, UsernameCheck.IGNORE, true)));
+                jwt("expiry", secretFile, null, null, UsernameCheck.IGNORE, true),
+                jwt("garbage", null, null, URI.create("http://127.0.0.1:" + jwksServer.getAddress().getPort()
+                        + "/garbage"), UsernameCheck.IGNORE, false)));
         broker = Sec.start(dir, b -> b.authentication(auth).aclFile(acl)
                 .security(b.security().withAuthFailureLimit(0, Duration.ofSeconds(60), Duration.ofSeconds(60)))
                 .listeners(List.of(
                 listener("hs"), listener("rs"), listener("es"), listener("jwks"), listener("match"),
-                listener("expiry"))));
+                listener("expiry"), listener("garbage"))));
     }
 
     private static JwtBackend jwt(String name, Path secretFile, Path pem, URI jwks, UsernameCheck check,
@@ -305,6 +314,15 @@ class JwtAuthTest {
         }
         long intervals = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) / 2 + 1;
         assertThat(JWKS_REQUESTS.get() - before).isLessThanOrEqualTo((int) intervals).isLessThan(20);
+    }
+
+    @Test
+    void aJwksThatIsNotOneMakesTheBrokerUnavailableForTokens() throws Exception {
+        String token = sign(new RSASSASigner(jwks1), JWSAlgorithm.RS256, "k1", claims("dev1", "acme").build());
+        assertThat(code(GARBAGE_JWKS, 5, "dev1", token)).isEqualTo(0x88);
+        assertThat(code(GARBAGE_JWKS, 4, "dev1", token)).isEqualTo(0x03);
+        // a password that is no JWT is still ignored (and then refused as bad credentials): no fetch needed
+        assertThat(code(GARBAGE_JWKS, 5, "dev1", "plain")).isEqualTo(0x86);
     }
 
     @Test
