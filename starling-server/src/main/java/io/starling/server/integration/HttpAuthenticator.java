@@ -59,6 +59,9 @@ public final class HttpAuthenticator implements Authenticator {
 
     private final HttpBackend config;
     private final HttpClient http;
+    /** A dead service fails every login: one line every 10 s, with the count of the others. */
+    private final io.starling.broker.log.RateLimitedLog failureLog = new io.starling.broker.log.RateLimitedLog(LOG,
+            org.slf4j.event.Level.WARN, java.time.Duration.ofSeconds(10));
     private final Semaphore inFlight;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
     private final byte[] cacheKey = new byte[32];
@@ -126,8 +129,8 @@ public final class HttpAuthenticator implements Authenticator {
                 return result;
             }
             Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-            LOG.warn("Authentication service {} failed for client '{}': {} (on-failure: {})", config.url(),
-                    request.clientId(), cause.toString(), config.onFailure().name().toLowerCase(java.util.Locale.ROOT));
+            failureLog.log("Authentication service {} failed for client '{}': {} (on-failure: {})", config.url(),
+                    request.clientId(), cause, config.onFailure().name().toLowerCase(java.util.Locale.ROOT));
             return switch (config.onFailure()) {
                 case DENY -> AuthResult.notAuthorized();
                 case IGNORE -> AuthResult.ignore();

@@ -53,6 +53,9 @@ public final class Webhooks implements BrokerHook, HookStats, AutoCloseable {
     private final LongAdder dropped = new LongAdder();
     private final HttpClient http;
     private volatile boolean closed;
+    /** A dead receiver fails every batch: one line every 10 s, with the count of the others. */
+    private final io.starling.broker.log.RateLimitedLog failureLog = new io.starling.broker.log.RateLimitedLog(LOG,
+            org.slf4j.event.Level.WARN, java.time.Duration.ofSeconds(10));
 
     /** One queued event: what happened, when, and its fields; JSON is made on the sender thread. */
     private record Queued(Event type, long timeMillis, String clientId, BrokerHook.Client info, String reason,
@@ -297,8 +300,8 @@ public final class Webhooks implements BrokerHook, HookStats, AutoCloseable {
                 }
                 if (attempt >= hook.maxRetries()) {
                     failed.add(batch.size());
-                    LOG.warn("Webhook {}: {} event(s) not delivered after {} attempt(s): {}", hook.url(), batch.size(),
-                            attempt + 1, problem);
+                    failureLog.log("Webhook {}: {} event(s) not delivered after {} attempt(s): {}", hook.url(),
+                            batch.size(), attempt + 1, problem);
                     return;
                 }
                 retried.increment();
