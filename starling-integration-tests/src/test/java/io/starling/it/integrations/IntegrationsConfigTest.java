@@ -83,6 +83,27 @@ class IntegrationsConfigTest {
     }
 
     @Test
+    void aBrokerDoesNotStartWithBackendsItCannotUse() throws Exception {
+        Files.write(dir.resolve("short.secret"), new byte[16]);
+        String data = dir.resolve("data").toString().replace('\\', '/');
+        BrokerConfig unknown = load("data-dir: " + data + "\nstorage: memory\n"
+                + "authentication:\n  - {type: jwt, secret-file: " + dir.resolve("short.secret") + "}\n"
+                + "listeners:\n  - {type: tcp, bind: 127.0.0.1, port: 0, authentication: [nope]}\n");
+        assertThatThrownBy(() -> io.starling.server.StarlingServer.start(unknown))
+                .hasMessageContaining("no backend named 'nope'");
+        BrokerConfig shortSecret = load("data-dir: " + data + "\nstorage: memory\n"
+                + "authentication:\n  - {type: jwt, secret-file: " + dir.resolve("short.secret") + "}\n"
+                + "listeners:\n  - {type: tcp, bind: 127.0.0.1, port: 0}\n");
+        assertThatThrownBy(() -> io.starling.server.StarlingServer.start(shortSecret))
+                .hasMessageContaining("backend 'jwt'").hasMessageContaining("32 bytes");
+        BrokerConfig noFile = load("data-dir: " + data + "\nstorage: memory\n"
+                + "authentication:\n  - {type: password-file}\n"
+                + "listeners:\n  - {type: tcp, bind: 127.0.0.1, port: 0}\n");
+        assertThatThrownBy(() -> io.starling.server.StarlingServer.start(noFile))
+                .hasMessageContaining("password-file");
+    }
+
+    @Test
     void withoutTheKeysNothingChanges() throws Exception {
         BrokerConfig c = load("port: 1883\n");
         assertThat(c.authentication().backends()).isEmpty();
