@@ -193,6 +193,14 @@ class WebhooksTest {
                 .noneMatch(n -> n.path("topic").asText().equals("other/x"));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(
                 () -> assertThat(metric(s, "starling_webhook_sent_total")).isEqualTo(8)); // the eight above
+        // a 3.1.1 client (Paho v3)
+        org.eclipse.paho.client.mqttv3.MqttClient v3 = new org.eclipse.paho.client.mqttv3.MqttClient(
+                "tcp://127.0.0.1:" + s.port(), "wh-v3", new org.eclipse.paho.client.mqttv3.persist.MemoryPersistence());
+        v3.connect();
+        open.add(v3::close);
+        assertThat(next(events, "client.connected", "wh-v3").path("protocol").asText()).isEqualTo("3.1.1");
+        v3.disconnect();
+        next(events, "client.disconnected", "wh-v3");
         assertThat(metric(s, "starling_webhook_dropped_total")).isZero();
     }
 
@@ -217,6 +225,37 @@ class WebhooksTest {
         assertThat(metric(s, "starling_webhook_dropped_total")).isGreaterThan(250);
         assertThat(metric(s, "starling_webhook_queued")).isLessThanOrEqualTo(10);
         assertThat(metric(s, "starling_webhook_sent_total")).isZero();
+    }
+
+    @Test
+    void aReceiverThatAnswersErrorsGetsRetriesThenTheEventsCountAsFailed() throws Exception {
+        HttpServer broken = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        AtomicRequests requests = new AtomicRequests();
+        broken.createContext("/hook", ex -> {
+            ex.getRequestBody().readAllBytes();
+            requests.count.incrementAndGet();
+            byte[] b = "<html>oops</html>".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(500, b.length);
+            ex.getResponseBody().write(b);
+            ex.close();
+        });
+        broken.start();
+        open.add(() -> broken.stop(0));
+        WebhooksConfig.Hook h = new WebhooksConfig.Hook(URI.create("http://127.0.0.1:" + broken.getAddress().getPort()
+                + "/hook"), EnumSet.of(Event.MESSAGE_PUBLISHED), List.of("telemetry/#"), Map.of(),
+                Duration.ofSeconds(2), 2, Duration.ofMillis(50), 100, 1 << 20, 1);
+        StarlingServer s = broker(h);
+        MqttClient c = client(s, "wh-500", 0);
+        c.publish("telemetry/x", new MqttMessage(new byte[] {1}, 1, false, null));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(
+                () -> assertThat(metric(s, "starling_webhook_failed_total")).isEqualTo(1));
+        assertThat(metric(s, "starling_webhook_retried_total")).isEqualTo(2);
+        assertThat(requests.count.get()).as("the first attempt and two retries").isEqualTo(3);
+        assertThat(metric(s, "starling_webhook_sent_total")).isZero();
+    }
+
+    private static final class AtomicRequests {
+        final java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
     }
 
     @Test
