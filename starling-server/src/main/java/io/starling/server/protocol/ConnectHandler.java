@@ -53,6 +53,9 @@ import org.slf4j.LoggerFactory;
 final class ConnectHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConnectHandler.class);
+    /** An authentication backend that is down fails every login: one line every 10 s for the whole broker. */
+    private static final io.starling.broker.log.RateLimitedLog AUTH_ERRORS = new io.starling.broker.log.RateLimitedLog(
+            LOG, org.slf4j.event.Level.WARN, java.time.Duration.ofSeconds(10));
 
     private final ConnectPort c;
     private final Broker broker;
@@ -263,8 +266,9 @@ final class ConnectHandler {
             if (cause instanceof RejectedExecutionException) {
                 c.refuseConnect(ReasonCode.SERVER_BUSY, "too many logins being checked, try again later");
             } else {
-                LOG.warn("Client '{}' ({}): authentication failed with an error", c.clientId(), c.remoteAddress(),
-                        cause);
+                // the cause's stack trace goes with the line; the clients left out are counted in the next one
+                AUTH_ERRORS.log("Client '{}' ({}): authentication failed with an error", c.clientId(),
+                        c.remoteAddress(), cause);
                 c.refuseConnect(ReasonCode.SERVER_UNAVAILABLE, "authentication is not available");
             }
             return;
