@@ -231,11 +231,11 @@ public final class Broker {
      * subscribers (5.0).
      */
     public ReasonCode publish(Message m, boolean v5) {
-        io.starling.broker.hook.BrokerHook h = hook;
-        if (h != null) {
-            h.published(m);
-        }
         PublishOutcome outcome = router.publish(m, v5 && m.qos() > 0);
+        io.starling.broker.hook.BrokerHook h = hook;
+        if (h != null && outcome != PublishOutcome.RETAIN_REFUSED) {
+            h.published(m); // not a message refused (5.0 0x97): it was neither retained nor routed
+        }
         if (!v5) {
             return ReasonCode.SUCCESS;
         }

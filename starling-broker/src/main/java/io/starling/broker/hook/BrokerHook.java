@@ -49,8 +49,9 @@ public interface BrokerHook {
     void unsubscribed(String clientId, String filter);
 
     /**
-     * A client's PUBLISH was accepted for routing (after its ACL check). {@code m} is immutable, its payload must not
-     * be changed.
+     * A client's PUBLISH (after its ACL check) or a Will Message was published: routed to the matching subscriptions
+     * (a 5.0 QoS 1/2 PUBLISH refused with 0x97 is not reported). {@code m} is immutable, its payload must not be
+     * changed.
      */
     void published(Message m);
 }
