@@ -254,6 +254,43 @@ class WebhooksTest {
         assertThat(metric(s, "starling_webhook_sent_total")).isZero();
     }
 
+    @Test
+    void aReceiverThatHangsUpWithoutAnAnswerIsRetriedThenCountedAsFailed() throws Exception {
+        ServerSocket hangup = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        open.add(hangup);
+        AtomicRequests accepted = new AtomicRequests();
+        Thread t = new Thread(() -> {
+            while (!hangup.isClosed()) {
+                try {
+                    hangup.accept().close(); // takes the request's connection and closes it, not a byte answered
+                    accepted.count.incrementAndGet();
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }, "hangup");
+        t.setDaemon(true);
+        t.start();
+        WebhooksConfig.Hook h = new WebhooksConfig.Hook(URI.create("http://127.0.0.1:" + hangup.getLocalPort()
+                + "/hook"), EnumSet.of(Event.MESSAGE_PUBLISHED), List.of("telemetry/#"), Map.of(),
+                Duration.ofSeconds(2), 1, Duration.ofMillis(50), 100, 1 << 20, 1);
+        StarlingServer s = broker(h);
+        MqttClient c = client(s, "wh-hangup", 0);
+        c.publish("telemetry/x", new MqttMessage(new byte[] {1}, 1, false, null));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(
+                () -> assertThat(metric(s, "starling_webhook_failed_total")).isEqualTo(1));
+        assertThat(metric(s, "starling_webhook_retried_total")).isEqualTo(1);
+        assertThat(accepted.count.get()).isGreaterThanOrEqualTo(2);
+        // the broker goes on: a QoS 1 round trip
+        BlockingQueue<String> got = new LinkedBlockingQueue<>();
+        MqttClient sub = client(s, "wh-hangup-sub", 0);
+        sub.subscribe(new org.eclipse.paho.mqttv5.common.MqttSubscription[] {
+                new org.eclipse.paho.mqttv5.common.MqttSubscription("telemetry/#", 1)},
+                new org.eclipse.paho.mqttv5.client.IMqttMessageListener[] {(topic, m) -> got.add(topic)});
+        c.publish("telemetry/after", new MqttMessage(new byte[] {2}, 1, false, null));
+        assertThat(got.poll(10, TimeUnit.SECONDS)).isEqualTo("telemetry/after");
+    }
+
     private static final class AtomicRequests {
         final java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
     }

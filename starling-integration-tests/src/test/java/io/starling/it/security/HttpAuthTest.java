@@ -134,6 +134,7 @@ class HttpAuthTest {
             case "carol" -> reply(ex, 200, "{\"result\":\"ignore\"}");
             case "garbage" -> reply(ex, 200, "<html>not json</html>");
             case "broken" -> reply(ex, 500, "oops");
+            case "huge" -> reply(ex, 200, "{\"result\":\"allow\",\"pad\":\"" + "x".repeat(100_000) + "\"}");
             case "slow" -> {
                 try {
                     RELEASE.await(); // stalls until the test ends
@@ -188,6 +189,8 @@ class HttpAuthTest {
             assertThat(code(HTTP, level, "garbage", "x")).as("garbage: on-failure deny")
                     .isEqualTo(Sec.notAuthorized(level));
             assertThat(code(HTTP, level, "broken", "x")).as("500: on-failure deny")
+                    .isEqualTo(Sec.notAuthorized(level));
+            assertThat(code(HTTP, level, "huge", "x")).as("an answer over 64 KiB: on-failure deny")
                     .isEqualTo(Sec.notAuthorized(level));
         }
         JsonNode sent = LAST.get("alice");
