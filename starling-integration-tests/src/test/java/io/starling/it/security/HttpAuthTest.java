@@ -217,6 +217,23 @@ class HttpAuthTest {
     }
 
     @Test
+    void mosquittoPubIsAllowedAndDeniedByTheService() throws Exception {
+        for (String version : new String[] {"mqttv311", "mqttv5"}) {
+            assertThat(mosquittoPub("alice", version)).as(version).isZero();
+            assertThat(mosquittoPub("bob", version)).as(version).isNotZero();
+        }
+    }
+
+    private static int mosquittoPub(String user, String version) throws Exception {
+        Process p = new ProcessBuilder("mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(broker.port(HTTP)),
+                "-i", id(), "-u", user, "-P", "pw", "-t", "public/m", "-m", "x", "-q", "1", "-V", version)
+                .redirectErrorStream(true).start();
+        p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        assertThat(p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return p.exitValue();
+    }
+
+    @Test
     void answersAreCachedForTheSameCredentials() {
         // the key is listener, client id, user, password, certificate and address: a reconnecting client hits it
         int port = broker.port(HTTP);
