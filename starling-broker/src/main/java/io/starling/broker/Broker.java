@@ -50,6 +50,8 @@ public final class Broker {
      */
     private final RetainedStore systemRetained = RetainedStore.inMemory();
     private final SessionManager sessions;
+    /** Events for integrations (webhooks); {@code null} = none, the broker then calls nothing. */
+    private volatile io.starling.broker.hook.BrokerHook hook;
     private final Router router;
     /** Up to 256k deliveries in hand-off between loops before publishers are paused. */
     private final DeliveryGovernor governor = new DeliveryGovernor(256 * 1024, 64 * 1024);
@@ -145,6 +147,20 @@ public final class Broker {
         return governor;
     }
 
+    /**
+     * Sets the hook told of connections, sessions, subscriptions and published messages ({@code null}: none). Set it
+     * before clients connect; see {@link io.starling.broker.hook.BrokerHook}.
+     */
+    public void hook(io.starling.broker.hook.BrokerHook h) {
+        hook = h;
+        sessions.hook(h);
+    }
+
+    /** The hook set, {@code null} if none. */
+    public io.starling.broker.hook.BrokerHook hook() {
+        return hook;
+    }
+
     public SessionManager sessions() {
         return sessions;
     }
@@ -185,6 +201,10 @@ public final class Broker {
      * message the limits refuse to retain is routed as an ordinary one.
      */
     public boolean publish(Message m) {
+        io.starling.broker.hook.BrokerHook h = hook;
+        if (h != null) {
+            h.published(m); // QoS 0 PUBLISHes and Will Messages
+        }
         return router.publish(m);
     }
 
@@ -212,6 +232,10 @@ public final class Broker {
      */
     public ReasonCode publish(Message m, boolean v5) {
         PublishOutcome outcome = router.publish(m, v5 && m.qos() > 0);
+        io.starling.broker.hook.BrokerHook h = hook;
+        if (h != null && outcome != PublishOutcome.RETAIN_REFUSED) {
+            h.published(m); // not a message refused (5.0 0x97): it was neither retained nor routed
+        }
         if (!v5) {
             return ReasonCode.SUCCESS;
         }
@@ -232,6 +256,11 @@ public final class Broker {
     public Subscription subscribe(Session session, Subscription s) {
         Subscription old = session.addSubscription(s);
         index.add(s);
+        io.starling.broker.hook.BrokerHook h = hook;
+        if (h != null) {
+            h.subscribed(session.clientId(), s.shareGroup() == null ? s.filter()
+                    : io.starling.broker.topic.Topics.SHARE_PREFIX + s.shareGroup() + "/" + s.filter(), s.qos());
+        }
         return old;
     }
 
@@ -355,6 +384,10 @@ public final class Broker {
         Subscription old = session.removeSubscription(filter);
         if (old != null) {
             index.remove(session.clientId(), filter);
+            io.starling.broker.hook.BrokerHook h = hook;
+            if (h != null) {
+                h.unsubscribed(session.clientId(), filter);
+            }
         }
         return old;
     }

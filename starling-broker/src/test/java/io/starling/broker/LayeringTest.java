@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
  *   <li>{@code topic}: topic names and filters, the subscription index;</li>
  *   <li>{@code message}: the message, one session's delivery of it, a pending Will;</li>
  *   <li>{@code acl}, {@code auth}: who may connect, publish and read;</li>
+ *   <li>{@code hook}: the events told to integrations (webhooks), about messages and plain values;</li>
  *   <li>{@code retain}: the retained messages;</li>
  *   <li>{@code store}: the storage SPI, which knows no session object;</li>
  *   <li>{@code session}: sessions, their queues and windows, the session manager;</li>
@@ -48,6 +49,7 @@ class LayeringTest {
                 .layer("Message").definedBy("io.starling.broker.message..")
                 .layer("Acl").definedBy("io.starling.broker.acl..")
                 .layer("Auth").definedBy("io.starling.broker.auth..")
+                .layer("Hook").definedBy("io.starling.broker.hook..")
                 .layer("Retain").definedBy("io.starling.broker.retain..")
                 .layer("Store").definedBy("io.starling.broker.store..")
                 .layer("Session").definedBy("io.starling.broker.session..")
@@ -63,14 +65,15 @@ class LayeringTest {
                 .whereLayer("Message").mayOnlyAccessLayers("Topic", "Config", "Log", "Time")
                 .whereLayer("Acl").mayOnlyAccessLayers("Topic", "Config", "Log", "Time")
                 .whereLayer("Auth").mayOnlyAccessLayers("Config", "Log", "Time")
+                .whereLayer("Hook").mayOnlyAccessLayers("Message", "Topic", "Config", "Log", "Time")
                 .whereLayer("Retain").mayOnlyAccessLayers("Message", "Topic", "Metrics", "Config", "Log", "Time")
                 .whereLayer("Store").mayOnlyAccessLayers("Retain", "Message", "Topic", "Config", "Log", "Time")
-                .whereLayer("Session").mayOnlyAccessLayers("Store", "Retain", "Acl", "Message", "Topic", "Metrics",
-                        "Config", "Log", "Time")
+                .whereLayer("Session").mayOnlyAccessLayers("Store", "Retain", "Acl", "Hook", "Message", "Topic",
+                        "Metrics", "Config", "Log", "Time")
                 .whereLayer("Routing").mayOnlyAccessLayers("Session", "Store", "Retain", "Acl", "Message", "Topic",
                         "Metrics", "Config", "Log", "Time")
                 .whereLayer("Broker").mayOnlyAccessLayers("Routing", "Session", "Store", "Retain", "Acl", "Auth",
-                        "Message", "Topic", "Metrics", "Config", "Log", "Time")
+                        "Hook", "Message", "Topic", "Metrics", "Config", "Log", "Time")
                 .whereLayer("Sys").mayNotBeAccessedByAnyLayer()
                 .whereLayer("Sys").mayOnlyAccessLayers("Broker", "Session", "Retain", "Message", "Topic", "Metrics", "Config",
                         "Time")

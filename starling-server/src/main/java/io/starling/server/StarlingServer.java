@@ -36,6 +36,8 @@ import io.starling.codec.ReasonCode;
 import io.starling.broker.config.ListenerConfig;
 import io.starling.server.admin.AdminContext;
 import io.starling.server.admin.AdminServer;
+import io.starling.server.integration.AuthChains;
+import io.starling.server.integration.Webhooks;
 import io.starling.server.pipeline.ListenerInitializer;
 import io.starling.server.protocol.ConnectionSweepers;
 import io.starling.server.transport.ConnectionGate;
@@ -92,6 +94,11 @@ public final class StarlingServer implements AutoCloseable {
     private final ConnectionGate gate;
     private final IncompletePacketBudget incompletePackets;
     private final Map<Path, PasswordFileAuthenticator> passwordFiles = new LinkedHashMap<>();
+    /** Password files as backends of an authentication chain (they leave unknown users to the next backend). */
+    private final Map<Path, PasswordFileAuthenticator> chainedPasswordFiles = new LinkedHashMap<>();
+    private AuthChains authChains;
+    /** The webhooks; {@code null} without any. */
+    private Webhooks webhooks;
     private ExecutorService verifier;
     private AuthFailureLimiter authFailureLimiter;
     private final Acl acl;
@@ -150,6 +157,10 @@ public final class StarlingServer implements AutoCloseable {
             store.close();
             stopVerifier();
             throw e;
+        }
+        if (config.webhooks().enabled()) {
+            webhooks = new Webhooks(config.webhooks()); // the broker's events to HTTP receivers (docs/integrations.md)
+            broker.hook(webhooks);
         }
         // 5.0 enhanced authentication: SCRAM-SHA-256 is built in; its users come from the config
         broker.enhancedAuth().register(new ScramSha256Authenticator(
@@ -218,7 +229,7 @@ public final class StarlingServer implements AutoCloseable {
             tlsReload = bossGroup.next().scheduleWithFixedDelay(this::reloadTls, TLS_RELOAD_INTERVAL_SECONDS,
                     TLS_RELOAD_INTERVAL_SECONDS, TimeUnit.SECONDS);
         }
-        if (!passwordFiles.isEmpty() || acl != null) {
+        if (!passwordFiles.isEmpty() || !chainedPasswordFiles.isEmpty() || acl != null) {
             securityReload = bossGroup.next().scheduleWithFixedDelay(this::reloadSecurityFiles,
                     SECURITY_RELOAD_INTERVAL_SECONDS, SECURITY_RELOAD_INTERVAL_SECONDS, TimeUnit.SECONDS);
         }
@@ -250,10 +261,15 @@ public final class StarlingServer implements AutoCloseable {
         AuthFailureLimiter limiter = new AuthFailureLimiter(sc.authFailureLimit(), sc.authFailureWindow(), sc.authBlock());
         authFailureLimiter = limiter;
         List<ListenerSecurity> out = new ArrayList<>();
+        authChains = new AuthChains(config.authentication(), p -> chainedPasswordFiles.computeIfAbsent(
+                p.toAbsolutePath().normalize(), f -> new PasswordFileAuthenticator(f, verifier(), true)));
         for (ListenerConfig l : listeners) {
             Path file = l.passwordFile() != null ? l.passwordFile() : sc.passwordFile();
             Authenticator a = authenticator;
-            if (file != null) {
+            Authenticator chain = authChains.forListener(l, file); // the authentication key (docs/integrations.md)
+            if (chain != null) {
+                a = chain;
+            } else if (file != null) {
                 a = passwordFiles.computeIfAbsent(file.toAbsolutePath().normalize(), p -> {
                     PasswordFileAuthenticator pfa = new PasswordFileAuthenticator(p, verifier());
                     LOG.info("Password file {}: {} users", p, pfa.file().current().size());
@@ -279,13 +295,18 @@ public final class StarlingServer implements AutoCloseable {
     }
 
     private void stopVerifier() {
+        if (authChains != null) {
+            authChains.close();
+        }
         if (verifier != null) {
             verifier.shutdownNow();
         }
     }
 
     private void reloadSecurityFiles() {
-        for (PasswordFileAuthenticator a : passwordFiles.values()) {
+        List<PasswordFileAuthenticator> files = new ArrayList<>(passwordFiles.values());
+        files.addAll(chainedPasswordFiles.values());
+        for (PasswordFileAuthenticator a : files) {
             try {
                 a.file().reloadIfChanged();
             } catch (RuntimeException e) {
@@ -433,6 +454,9 @@ public final class StarlingServer implements AutoCloseable {
         closeAdmin();
         shutdownGroups();
         stopVerifier();
+        if (webhooks != null) {
+            webhooks.close();
+        }
         store.close(); // after the loops: nothing writes any more; RocksDB syncs its log
         LOG.info("Starling stopped");
     }

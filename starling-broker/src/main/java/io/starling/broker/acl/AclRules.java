@@ -136,8 +136,8 @@ public final class AclRules {
         if (!Topics.isValidFilter(withoutPlaceholders(filter)) || Topics.isShared(filter)) {
             throw new IllegalArgumentException("'" + filter + "' is not a valid topic filter");
         }
-        if (subject == AclRule.Subject.ANONYMOUS && pattern.contains("%u")) {
-            throw new IllegalArgumentException("%u in a rule for anonymous clients never matches");
+        if (subject == AclRule.Subject.ANONYMOUS && (pattern.contains("%u") || pattern.contains("%{"))) {
+            throw new IllegalArgumentException("%u and %{name} in a rule for anonymous clients never match");
         }
         return new AclRule(allow, subject, value, rights, pattern, number);
     }
@@ -168,10 +168,10 @@ public final class AclRules {
             if (!r.appliesTo(id)) {
                 continue;
             }
-            String filter = Placeholders.expand(r.topicFilter(), id.username(), id.clientId());
+            String filter = Placeholders.expand(r.topicFilter(), id);
             String group = null;
             if (r.isShareRule()) {
-                group = Placeholders.expandShareName(r.shareGroup(), id.username(), id.clientId());
+                group = Placeholders.expandShareName(r.shareGroup(), id);
                 if (group == null) {
                     continue;
                 }
@@ -183,8 +183,28 @@ public final class AclRules {
         return out;
     }
 
+    /** The pattern with every placeholder replaced by a plain letter; an error for a malformed {@code %{...}}. */
     private static String withoutPlaceholders(String pattern) {
-        return pattern.replace("%u", "u").replace("%c", "c");
+        StringBuilder out = new StringBuilder(pattern.length());
+        for (int i = 0; i < pattern.length(); i++) {
+            char ch = pattern.charAt(i);
+            char next = i + 1 < pattern.length() ? pattern.charAt(i + 1) : 0;
+            if (ch == '%' && (next == 'u' || next == 'c')) {
+                out.append(next);
+                i++;
+            } else if (ch == '%' && next == '{') {
+                int end = Placeholders.attributeEnd(pattern, i);
+                if (end < 0) {
+                    throw new IllegalArgumentException("'%{' must be followed by an attribute name (letters, digits,"
+                            + " _ - . :) and '}' in '" + pattern + "'");
+                }
+                out.append('a');
+                i = end;
+            } else {
+                out.append(ch);
+            }
+        }
+        return out.toString();
     }
 
     /**

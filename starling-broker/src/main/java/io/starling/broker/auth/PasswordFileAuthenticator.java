@@ -44,6 +44,7 @@ public final class PasswordFileAuthenticator implements Authenticator {
 
     private final ReloadingFile<PasswordFile> file;
     private final Executor verifier;
+    private final boolean ignoreUnknownUsers;
     private final Set<String> verified = ConcurrentHashMap.newKeySet();
     private final byte[] cacheKey = new byte[32];
     private final AtomicLong verifications = new AtomicLong();
@@ -56,6 +57,19 @@ public final class PasswordFileAuthenticator implements Authenticator {
      * @throws IllegalArgumentException naming the file and the reason if it cannot be read or parsed
      */
     public PasswordFileAuthenticator(Path passwordFile, Executor verifier) {
+        this(passwordFile, verifier, false);
+    }
+
+    /**
+     * Loads the password file; with {@code ignoreUnknownUsers} (the password file as one backend of a
+     * {@link ChainAuthenticator}) a CONNECT without a User Name, or with one the file does not have, is answered
+     * {@link AuthResult#ignore()} at once, so that the next backend decides. The time of that answer then tells that
+     * the file has no such user.
+     *
+     * @throws IllegalArgumentException naming the file and the reason if it cannot be read or parsed
+     */
+    public PasswordFileAuthenticator(Path passwordFile, Executor verifier, boolean ignoreUnknownUsers) {
+        this.ignoreUnknownUsers = ignoreUnknownUsers;
         this.file = new ReloadingFile<>(passwordFile, "password file", PasswordFile::read,
                 ReloadingFile.Exposure.OWNER_ONLY);
         this.verifier = verifier;
@@ -86,6 +100,9 @@ public final class PasswordFileAuthenticator implements Authenticator {
     public CompletionStage<AuthResult> authenticate(AuthRequest request) {
         String user = request.username();
         byte[] password = request.password();
+        if (ignoreUnknownUsers && (user == null || file.loaded().value().lookup(user) == null)) {
+            return CompletableFuture.completedFuture(AuthResult.ignore());
+        }
         if (user == null || password == null || password.length == 0) {
             return CompletableFuture.completedFuture(user == null ? AuthResult.notAuthorized()
                     : AuthResult.badCredentials());

@@ -39,6 +39,8 @@ import java.time.Duration;
  * @param flapping flapping detection: client ids that connect too often are refused for a while
  * @param sysIntervalSeconds how often the broker publishes its state under {@code $SYS/broker/}; 0 = never
  * @param admin the admin listener (metrics, health checks); {@link AdminConfig#OFF} unless asked for
+ * @param authentication the authentication backends ({@code authentication}); {@link AuthenticationConfig#NONE}
+ * @param webhooks the webhook receivers ({@code webhooks}); {@link WebhooksConfig#NONE}
  */
 public record BrokerConfig(
         String bindAddress,
@@ -62,7 +64,9 @@ public record BrokerConfig(
         SecurityConfig security,
         Flapping flapping,
         int sysIntervalSeconds,
-        AdminConfig admin) {
+        AdminConfig admin,
+        AuthenticationConfig authentication,
+        WebhooksConfig webhooks) {
 
     /** The default of {@code sys-interval-seconds}. */
     public static final int DEFAULT_SYS_INTERVAL_SECONDS = 10;
@@ -80,6 +84,8 @@ public record BrokerConfig(
         }
         security = security == null ? SecurityConfig.defaults() : security;
         admin = admin == null ? AdminConfig.OFF : admin;
+        authentication = authentication == null ? AuthenticationConfig.NONE : authentication;
+        webhooks = webhooks == null ? WebhooksConfig.NONE : webhooks;
     }
 
     /**
@@ -572,6 +578,8 @@ public record BrokerConfig(
         private AdminConfig admin = AdminConfig.OFF;
         /** Whether {@code admin} was set, rather than left at the embedded default. */
         private boolean adminSet;
+        private AuthenticationConfig authentication = AuthenticationConfig.NONE;
+        private WebhooksConfig webhooks = WebhooksConfig.NONE;
 
         private Builder() {
         }
@@ -626,6 +634,8 @@ public record BrokerConfig(
             sysIntervalSeconds = c.sysIntervalSeconds;
             admin = c.admin;
             adminSet = true;
+            authentication = c.authentication;
+            webhooks = c.webhooks;
         }
 
         public Builder bindAddress(String v) {
@@ -828,6 +838,18 @@ public record BrokerConfig(
             return this;
         }
 
+        /** The authentication backends ({@code authentication}). */
+        public Builder authentication(AuthenticationConfig v) {
+            authentication = v;
+            return this;
+        }
+
+        /** The webhook receivers ({@code webhooks}). */
+        public Builder webhooks(WebhooksConfig v) {
+            webhooks = v;
+            return this;
+        }
+
         /** The admin listener set so far. */
         public AdminConfig admin() {
             return admin;
@@ -952,7 +974,7 @@ public record BrokerConfig(
                             maxTopicLevels, maxQueuedBytesTotal, maxStoredBytesTotal, incompleteBytes,
                             incompletePacketTimeout, maxConnectPacketSize, maxRetainedMessages, maxRetainedBytes,
                             maxPublishRate, maxPublishBytesRate),
-                    security, flapping, sysIntervalSeconds, admin);
+                    security, flapping, sysIntervalSeconds, admin, authentication, webhooks);
         }
     }
 }

@@ -30,6 +30,8 @@ import java.util.Locale;
  *     {@link #BROKER_DEFAULT} = the broker's {@code max-publish-rate}
  * @param maxPublishBytesRate bytes of PUBLISH packets per second one connection of this listener may send;
  *     0 = unlimited, {@link #BROKER_DEFAULT} = the broker's {@code max-publish-bytes-rate}
+ * @param authentication the names of the {@code authentication} backends this listener asks, in order; empty = all
+ *     of them
  */
 public record ListenerConfig(
         Type type,
@@ -47,7 +49,8 @@ public record ListenerConfig(
         Path passwordFile,
         CertIdentity useIdentityAsUsername,
         long maxPublishRate,
-        long maxPublishBytesRate) {
+        long maxPublishBytesRate,
+        List<String> authentication) {
 
     /** A per-listener value not set: the broker's value applies. */
     public static final long BROKER_DEFAULT = -1;
@@ -103,6 +106,7 @@ public record ListenerConfig(
     }
 
     public ListenerConfig {
+        authentication = authentication == null ? List.of() : List.copyOf(authentication);
         if (type == null) {
             throw new IllegalArgumentException("listener type is required (tcp, tls, ws or wss)");
         }
@@ -196,6 +200,7 @@ public record ListenerConfig(
         b.useIdentityAsUsername = useIdentityAsUsername;
         b.maxPublishRate = maxPublishRate;
         b.maxPublishBytesRate = maxPublishBytesRate;
+        b.authentication = authentication;
         return b;
     }
 
@@ -220,6 +225,7 @@ public record ListenerConfig(
         private int maxConnections;
         private Path passwordFile;
         private CertIdentity useIdentityAsUsername = CertIdentity.NONE;
+        private List<String> authentication = List.of();
         private long maxPublishRate = BROKER_DEFAULT;
         private long maxPublishBytesRate = BROKER_DEFAULT;
 
@@ -313,9 +319,16 @@ public record ListenerConfig(
             return this;
         }
 
+        /** Names of the {@code authentication} backends this listener asks, in order; empty = all. */
+        public Builder authentication(List<String> v) {
+            authentication = v;
+            return this;
+        }
+
         public ListenerConfig build() {
             return new ListenerConfig(type, bind, port, path, cert, key, ca, clientAuth, protocols, ciphers, allowAnonymous,
-                    maxConnections, passwordFile, useIdentityAsUsername, maxPublishRate, maxPublishBytesRate);
+                    maxConnections, passwordFile, useIdentityAsUsername, maxPublishRate, maxPublishBytesRate,
+                    authentication);
         }
     }
 }

@@ -62,6 +62,19 @@ public final class SessionManager {
         this.sharedRedelivery = sharedRedelivery;
     }
 
+    /** Events for integrations; {@code null} = none. */
+    private volatile io.starling.broker.hook.BrokerHook hook;
+
+    /** Sets the hook told of connections and sessions ({@code null}: none). */
+    public void hook(io.starling.broker.hook.BrokerHook h) {
+        hook = h;
+    }
+
+    private static io.starling.broker.hook.BrokerHook.Client hookClient(ConnectionInfo i) {
+        return i == null ? null : new io.starling.broker.hook.BrokerHook.Client(i.user(), i.address(), i.listener(),
+                i.protocol(), i.keepAliveSeconds());
+    }
+
     /** The settings, counters and store the sessions share. */
     public SessionContext context() {
         return context;
@@ -120,6 +133,10 @@ public final class SessionManager {
             LOG.info("Client '{}' taken over by a new connection", session.clientId());
             PendingWill will = old.takeWill();
             old.closeForTakeover();
+            io.starling.broker.hook.BrokerHook h = hook;
+            if (h != null) {
+                h.clientDisconnected(session.clientId(), hookClient(old.info()), "taken-over");
+            }
             // the old session ends (fresh) or the Will has no delay: publish it; else the session is resumed
             // within the Will Delay Interval and the Will is not sent [MQTT-3.1.3-9]
             if (will != null && (fresh || will.delaySeconds() == 0)) {
@@ -157,6 +174,13 @@ public final class SessionManager {
         }
         session.attach(conn);
         session.expiryIntervalSeconds(expiryIntervalSeconds);
+        io.starling.broker.hook.BrokerHook h = hook;
+        if (h != null) {
+            if (!present) {
+                h.sessionCreated(session.clientId());
+            }
+            h.clientConnected(session.clientId(), hookClient(conn.info()), present);
+        }
         if (stored != null && (expiryIntervalSeconds > 0 || session.storesMessages())) {
             // a session that outlives its connection is stored from now on; the CONNACK waits for it
             SessionRecord r = session.record();
@@ -183,6 +207,10 @@ public final class SessionManager {
                 return;
             }
             session.detach();
+            io.starling.broker.hook.BrokerHook h = hook;
+            if (h != null) {
+                h.clientDisconnected(session.clientId(), hookClient(conn.info()), "closed");
+            }
             for (Delivery d : session.takeSharedDeliveries()) {
                 // 5.0 4.8.2: a shared-subscription message not acknowledged by a lost member goes to another
                 sharedRedelivery.accept(d, session.clientId());
@@ -227,6 +255,10 @@ public final class SessionManager {
                 LOG.debug("Session '{}' expired", session.clientId());
                 metrics.sessionsExpired.increment();
                 discard(session);
+                io.starling.broker.hook.BrokerHook h = hook;
+                if (h != null) {
+                    h.sessionExpired(session.clientId());
+                }
             }
         }, seconds);
     }

@@ -327,4 +327,37 @@ class AclRulesTest {
         assertThat(t.mayReadFromAnyThread("b/x")).isTrue();
         assertThat(t.mayReadFromAnyThread("z")).isFalse();
     }
+
+    @Test
+    void attributePlaceholdersTakeTheValueAndNeverWidenARule() throws Exception {
+        List<String> rules = List.of(
+                "allow all readwrite tenants/%{tenant}/%u/#",
+                "allow all read %{tenant}/status",
+                "allow all read groups/%{missing}/#");
+        Path f = tmp.resolve("acl-attr");
+        Files.write(f, rules);
+        Acl acl = new Acl(f);
+        TopicAccess acme = acl.accessFor(new ClientIdentity("dev1", "c1", List.of(), java.util.Map.of("tenant", "acme")));
+        assertThat(acme.canPublish("tenants/acme/dev1/t")).isTrue();
+        assertThat(acme.canPublish("tenants/acme/dev2/t")).isFalse();
+        assertThat(acme.canRead("acme/status")).isTrue();
+        assertThat(acme.canRead("groups/x/y")).as("no such attribute: the rule does not apply").isFalse();
+        for (String hostile : List.of("#", "+", "a/b", "", "$SYS")) {
+            TopicAccess h = acl.accessFor(new ClientIdentity("dev1", "c1", List.of(),
+                    java.util.Map.of("tenant", hostile)));
+            assertThat(h.canPublish("tenants/acme/dev1/t")).as(hostile).isFalse();
+            assertThat(h.canRead("$SYS/status")).as(hostile).isFalse();
+        }
+        // one pass: an attribute value "%u" is those two characters
+        TopicAccess literal = acl.accessFor(new ClientIdentity("dev1", "c1", List.of(),
+                java.util.Map.of("tenant", "%u")));
+        assertThat(literal.canPublish("tenants/%u/dev1/t")).isTrue();
+        assertThat(literal.canPublish("tenants/dev1/dev1/t")).isFalse();
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow all read a/%{bad name}/b")))
+                .hasMessageContaining("%{");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow all read a/%{unclosed")))
+                .hasMessageContaining("%{");
+        assertThatThrownBy(() -> AclRules.parse(List.of("allow anonymous read a/%{tenant}")))
+                .hasMessageContaining("anonymous");
+    }
 }

@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * {@code GET /api/v1/config}: the effective configuration as JSON, record by record (component names as in the Java
  * configuration classes), with every secret replaced by {@value #REDACTED}: a component whose name says it holds a
  * password, passphrase, secret or token (but not a file name: files are shown by name and never read here), and
- * the passwords of a map of users (its names are shown).
+ * the passwords of a map of users and the values of a map of HTTP headers (their names are shown), and the user
+ * information of a URL.
  */
 final class ConfigApi {
 
@@ -46,6 +47,9 @@ final class ConfigApi {
         }
         if (value instanceof Path || value instanceof Duration || value instanceof Character) {
             return value.toString();
+        }
+        if (value instanceof java.net.URI u && u.getRawUserInfo() != null) {
+            return u.toString().replace(u.getRawUserInfo() + "@", REDACTED + "@"); // credentials in a URL
         }
         if (value instanceof Enum<?> e) {
             return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -93,7 +97,8 @@ final class ConfigApi {
         if (isSecret(name)) {
             return REDACTED;
         }
-        if (v instanceof Map<?, ?> m && USERS.matcher(name).matches()) {
+        // user name -> password (SCRAM users), header name -> value (webhooks, HTTP authentication: tokens)
+        if (v instanceof Map<?, ?> m && (USERS.matcher(name).matches() || name.equals("headers"))) {
             var out = new LinkedHashMap<String, Object>();
             for (Object k : m.keySet()) {
                 out.put(String.valueOf(k), REDACTED); // user name -> password: the names only

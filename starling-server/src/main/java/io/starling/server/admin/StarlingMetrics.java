@@ -75,6 +75,34 @@ final class StarlingMetrics implements AutoCloseable {
     private static final Duration MIN_LATENCY = Duration.ofNanos(50_000);
     private static final Duration MAX_LATENCY = Duration.ofSeconds(10);
 
+    /** The figures of a broker without webhooks. */
+    private static final io.starling.broker.hook.HookStats NO_HOOKS = new io.starling.broker.hook.HookStats() {
+        @Override
+        public long sent() {
+            return 0;
+        }
+
+        @Override
+        public long failed() {
+            return 0;
+        }
+
+        @Override
+        public long retried() {
+            return 0;
+        }
+
+        @Override
+        public long dropped() {
+            return 0;
+        }
+
+        @Override
+        public long queued() {
+            return 0;
+        }
+    };
+
     /** The figures of a store that does not write to disk. */
     private static final StoreStats NO_STORE_STATS = new StoreStats() {
         @Override
@@ -110,6 +138,8 @@ final class StarlingMetrics implements AutoCloseable {
         bindConnections(registry, ctx, m);
         bindMessages(registry, m);
         bindSecurity(registry, broker, m);
+        // registered without webhooks too (all zero then), so that the set of metrics does not depend on the config
+        bindWebhooks(registry, broker.hook() instanceof io.starling.broker.hook.HookStats hooks ? hooks : NO_HOOKS);
 
         IncompletePacketBudget incomplete = ctx.incompletePackets();
         gauge(registry, "starling.incomplete.packets", "bytes", incomplete, IncompletePacketBudget::heldBytes,
@@ -237,6 +267,20 @@ final class StarlingMetrics implements AutoCloseable {
                 .maximumExpectedValue(MAX_LATENCY)
                 .register(registry);
         m.endToEnd(nanos -> latency.record(nanos, TimeUnit.NANOSECONDS));
+    }
+
+    /** {@code starling_webhook_*}: events sent, failed, retried, dropped, and queued now (docs/integrations.md). */
+    private static void bindWebhooks(MeterRegistry registry, io.starling.broker.hook.HookStats h) {
+        FunctionCounter.builder("starling.webhook.sent", h, io.starling.broker.hook.HookStats::sent)
+                .description("webhook events delivered (2xx)").register(registry);
+        FunctionCounter.builder("starling.webhook.failed", h, io.starling.broker.hook.HookStats::failed)
+                .description("webhook events given up on after their retries").register(registry);
+        FunctionCounter.builder("starling.webhook.retried", h, io.starling.broker.hook.HookStats::retried)
+                .description("webhook requests retried").register(registry);
+        FunctionCounter.builder("starling.webhook.dropped", h, io.starling.broker.hook.HookStats::dropped)
+                .description("webhook events dropped because a receiver's queue was full").register(registry);
+        gauge(registry, "starling.webhook.queued", null, h, io.starling.broker.hook.HookStats::queued,
+                "webhook events waiting to be sent");
     }
 
     private static void bindSecurity(MeterRegistry registry, Broker broker, BrokerMetrics m) {

@@ -161,6 +161,8 @@ public final class ConfigLoader {
                         key.equals("flapping-ban-seconds") ? Duration.ofSeconds(n) : f.ban()));
             }
             case "admin" -> b.admin(admin(v));
+            case "authentication" -> b.authentication(IntegrationsConfigParser.authentication(v));
+            case "webhooks" -> b.webhooks(IntegrationsConfigParser.webhooks(v));
             default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
         }
     }
@@ -277,6 +279,7 @@ public final class ConfigLoader {
                     case "allow-anonymous" -> b.allowAnonymous(bool(value));
                     case "max-connections" -> b.maxConnections(integer(value));
                     case "password-file" -> b.passwordFile(path(value));
+                    case "authentication" -> b.authentication(strings(value));
                     case "max-publish-rate" -> b.maxPublishRate(rate(value));
                     case "max-publish-bytes-rate" -> b.maxPublishBytesRate(rate(value));
                     case "use-identity-as-username" -> b.useIdentityAsUsername(

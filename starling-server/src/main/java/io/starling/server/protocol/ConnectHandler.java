@@ -53,6 +53,9 @@ import org.slf4j.LoggerFactory;
 final class ConnectHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConnectHandler.class);
+    /** An authentication backend that is down fails every login: one line every 10 s for the whole broker. */
+    private static final io.starling.broker.log.RateLimitedLog AUTH_ERRORS = new io.starling.broker.log.RateLimitedLog(
+            LOG, org.slf4j.event.Level.WARN, java.time.Duration.ofSeconds(10));
 
     private final ConnectPort c;
     private final Broker broker;
@@ -76,6 +79,8 @@ final class ConnectHandler {
     /** Who connected, as operators see it; made when the session is to be opened. */
     private ConnectionInfo info;
     private CompletableFuture<AuthResult> pendingAuth;
+    /** Attributes of the authenticator's answer, for {@code %{name}} in ACL rules. */
+    private java.util.Map<String, String> attributes = java.util.Map.of();
     private CertificateIdentity certificate;
     private boolean certificateRead;
     /** Packets pipelined behind the CONNECT while VERIFYING/OPENING; created for the first one. */
@@ -225,7 +230,9 @@ final class ConnectHandler {
             // on the future that onClosed cancels, so that a cancelled check ends too
             pendingAuth.whenComplete((result, error) -> {
                 // counted when the check ends, even if the client has gone (a check that never ran was cancelled)
-                boolean failed = error == null && result != null && result.outcome() == AuthResult.Outcome.BAD_CREDENTIALS;
+                boolean failed = error == null && result != null
+                        && (result.outcome() == AuthResult.Outcome.BAD_CREDENTIALS
+                        || (result.outcome() == AuthResult.Outcome.IGNORE && !security.anonymousAllowed()));
                 if (failed) {
                     broker.metrics().authFailures.increment();
                 }
@@ -259,14 +266,32 @@ final class ConnectHandler {
             if (cause instanceof RejectedExecutionException) {
                 c.refuseConnect(ReasonCode.SERVER_BUSY, "too many logins being checked, try again later");
             } else {
-                LOG.warn("Client '{}' ({}): authentication failed with an error", c.clientId(), c.remoteAddress(),
-                        cause);
+                // the cause's stack trace goes with the line; the clients left out are counted in the next one
+                AUTH_ERRORS.log("Client '{}' ({}): authentication failed with an error", c.clientId(),
+                        c.remoteAddress(), cause);
                 c.refuseConnect(ReasonCode.SERVER_UNAVAILABLE, "authentication is not available");
             }
             return;
         }
         switch (result.outcome()) {
-            case ALLOW -> onAuthenticated(result.identity(), null);
+            case ALLOW -> {
+                attributes = result.attributes();
+                if (result.expiresAtMillis() > 0) {
+                    disconnectAtExpiry(result.expiresAtMillis());
+                }
+                onAuthenticated(result.identity(), null);
+            }
+            case IGNORE -> {
+                // no authenticator knew these credentials: anonymous where the listener allows it (as a client
+                // without a User Name), else refused as bad credentials (counted against the address)
+                if (security.anonymousAllowed()) {
+                    onAuthenticated(null, null);
+                } else {
+                    LOG.info("Client '{}' ({}): failed login as user '{}' (no authenticator answered)", c.clientId(),
+                            c.remoteAddress(), username);
+                    c.refuseConnect(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "bad user name or password");
+                }
+            }
             case BAD_CREDENTIALS -> {
                 // counted against the address when the check ended (authenticate)
                 LOG.info("Client '{}' ({}): failed login as user '{}'", c.clientId(), c.remoteAddress(), username);
@@ -275,6 +300,23 @@ final class ConnectHandler {
             case NOT_AUTHORIZED -> c.refuseConnect(ReasonCode.NOT_AUTHORIZED, "not authorized");
             default -> throw new IllegalStateException(result.toString());
         }
+    }
+
+    /**
+     * Ends the connection when the credentials expire (a JWT's {@code exp}, when its backend says so): DISCONNECT
+     * 0xA0 Maximum connect time on 5.0 (no reason code names expired credentials; 0xA0 says that the time this
+     * connection was authorized for is over, and a client may reconnect with fresh credentials), a plain close on
+     * 3.x. The timer holds the connection weakly: a connection that closed before is not kept until then.
+     */
+    private void disconnectAtExpiry(long expiresAtMillis) {
+        long delay = Math.max(0, expiresAtMillis - System.currentTimeMillis());
+        java.lang.ref.WeakReference<ConnectPort> ref = new java.lang.ref.WeakReference<>(c);
+        c.eventLoop().schedule(() -> {
+            ConnectPort conn = ref.get();
+            if (conn != null && conn.state() == MqttConnection.State.CONNECTED) {
+                conn.disconnect(ReasonCode.MAXIMUM_CONNECT_TIME, "the credentials expired");
+            }
+        }, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /** The names of the client's verified certificate, {@code null} without one (read once per connection). */
@@ -315,7 +357,8 @@ final class ConnectHandler {
         TopicAccess access = null;
         if (acl != null) {
             CertificateIdentity cert = certificate();
-            access = acl.accessFor(new ClientIdentity(identity, c.clientId(), cert == null ? List.of() : cert.names()));
+            access = acl.accessFor(new ClientIdentity(identity, c.clientId(), cert == null ? List.of() : cert.names(),
+                    identity == null ? java.util.Map.of() : attributes));
         }
         c.authorized(access);
         Will w = connect.will();

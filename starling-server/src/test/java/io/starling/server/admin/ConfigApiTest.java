@@ -38,6 +38,22 @@ class ConfigApiTest {
     }
 
     @Test
+    void headerValuesAndUrlCredentialsOfIntegrationsAreRedacted() throws Exception {
+        BrokerConfig c = BrokerConfig.builder().storage(BrokerConfig.Storage.MEMORY)
+                .authentication(new io.starling.broker.config.AuthenticationConfig(List.of(
+                        new io.starling.broker.config.AuthenticationConfig.HttpBackend("http",
+                                java.net.URI.create("https://svc:hunter2@auth.example/mqtt"),
+                                Map.of("Authorization", "Bearer s3cr3t-token"), null, null, null, 10, 4))))
+                .webhooks(new io.starling.broker.config.WebhooksConfig(List.of(new io.starling.broker.config
+                        .WebhooksConfig.Hook(java.net.URI.create("https://hooks.example/e"), java.util.Set.of(),
+                        List.of(), Map.of("X-Api-Key", "k3y-value"), null, 0, null, 10, 1000, 1))))
+                .build();
+        String json = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(ConfigApi.toJson(c));
+        assertThat(json).doesNotContain("hunter2").doesNotContain("s3cr3t-token").doesNotContain("k3y-value")
+                .contains("Authorization").contains("X-Api-Key").contains("auth.example");
+    }
+
+    @Test
     void secretNames() {
         assertThat(ConfigApi.isSecret("keyPassword")).isTrue();
         assertThat(ConfigApi.isSecret("key-password")).isTrue();
