@@ -39,6 +39,7 @@ import java.time.Duration;
  * @param flapping flapping detection: client ids that connect too often are refused for a while
  * @param sysIntervalSeconds how often the broker publishes its state under {@code $SYS/broker/}; 0 = never
  * @param admin the admin listener (metrics, health checks); {@link AdminConfig#OFF} unless asked for
+ * @param bridges the MQTT bridges to other brokers (docs/integrations.md); empty for none
  */
 public record BrokerConfig(
         String bindAddress,
@@ -62,7 +63,8 @@ public record BrokerConfig(
         SecurityConfig security,
         Flapping flapping,
         int sysIntervalSeconds,
-        AdminConfig admin) {
+        AdminConfig admin,
+        java.util.List<BridgeConfig> bridges) {
 
     /** The default of {@code sys-interval-seconds}. */
     public static final int DEFAULT_SYS_INTERVAL_SECONDS = 10;
@@ -80,6 +82,7 @@ public record BrokerConfig(
         }
         security = security == null ? SecurityConfig.defaults() : security;
         admin = admin == null ? AdminConfig.OFF : admin;
+        bridges = bridges == null ? java.util.List.of() : java.util.List.copyOf(bridges);
     }
 
     /**
@@ -572,6 +575,7 @@ public record BrokerConfig(
         private AdminConfig admin = AdminConfig.OFF;
         /** Whether {@code admin} was set, rather than left at the embedded default. */
         private boolean adminSet;
+        private java.util.List<BridgeConfig> bridges = java.util.List.of();
 
         private Builder() {
         }
@@ -626,6 +630,13 @@ public record BrokerConfig(
             sysIntervalSeconds = c.sysIntervalSeconds;
             admin = c.admin;
             adminSet = true;
+            bridges = c.bridges;
+        }
+
+        /** The MQTT bridges ({@code bridges}); empty for none. */
+        public Builder bridges(java.util.List<BridgeConfig> v) {
+            bridges = v == null ? java.util.List.of() : v;
+            return this;
         }
 
         public Builder bindAddress(String v) {
@@ -952,7 +963,7 @@ public record BrokerConfig(
                             maxTopicLevels, maxQueuedBytesTotal, maxStoredBytesTotal, incompleteBytes,
                             incompletePacketTimeout, maxConnectPacketSize, maxRetainedMessages, maxRetainedBytes,
                             maxPublishRate, maxPublishBytesRate),
-                    security, flapping, sysIntervalSeconds, admin);
+                    security, flapping, sysIntervalSeconds, admin, bridges);
         }
     }
 }

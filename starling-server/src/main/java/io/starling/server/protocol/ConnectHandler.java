@@ -52,6 +52,9 @@ import org.slf4j.LoggerFactory;
  */
 final class ConnectHandler {
 
+    /** Client ids of the broker's own bridge sessions ({@code $bridge/<name>}); refused to clients. */
+    static final String BRIDGE_CLIENT_ID_PREFIX = "$bridge/";
+
     private static final Logger LOG = LoggerFactory.getLogger(ConnectHandler.class);
 
     private final ConnectPort c;
@@ -126,7 +129,17 @@ final class ConnectHandler {
             c.refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "client id longer than " + config.maxClientIdLength());
             return;
         }
+        if (id.startsWith(BRIDGE_CLIENT_ID_PREFIX)) {
+            // the local sessions of the broker's own bridges: never reachable by a client
+            c.refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "client ids beginning with "
+                    + BRIDGE_CLIENT_ID_PREFIX + " are reserved for the broker's bridges");
+            return;
+        }
         c.identified(id);
+        if (p.bridge()) {
+            // Mosquitto's bridge flag: the remote broker is not sent back its own messages (as No Local)
+            c.bridgeConnection();
+        }
         String willTopicTooBig = p.will() == null ? null : broker.topicLimits().violation(p.will().topic());
         if (willTopicTooBig != null) {
             if (version.isV5()) {
