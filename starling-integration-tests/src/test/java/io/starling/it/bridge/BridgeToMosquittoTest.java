@@ -1,0 +1,199 @@
+package io.starling.it.bridge;
+
+import static io.starling.it.bridge.BridgeFixture.awaitConnected;
+import static io.starling.it.bridge.BridgeFixture.uri;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.starling.it.Msg;
+import io.starling.server.StarlingServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Starling bridged to a real Mosquitto broker (an edge broker forwarding telemetry to a cloud broker and receiving
+ * commands back): both directions at QoS 0, 1 and 2 with the prefixes mapped, the remote down for a while and back
+ * (nothing acknowledged lost, order kept, the state topic following), Starling restarted while the remote is down
+ * (the queue survives in RocksDB), and the queue's bound with the drops counted.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class BridgeToMosquittoTest {
+
+    @TempDir
+    Path tmp;
+
+    private BridgeFixture fx;
+
+    @BeforeEach
+    void setUp() {
+        fx = new BridgeFixture(tmp);
+    }
+
+    @AfterEach
+    void tearDown() {
+        fx.close();
+    }
+
+    /** An edge broker's config: telemetry/# out as edge1/telemetry/#, edge1/commands/# in as cloud/commands/#. */
+    static String edgeConfig(String remote, String protocol, String extra) {
+        return """
+                %s
+                bridges:
+                  - name: cloud
+                    addresses: [%s]
+                    protocol: "%s"
+                    client-id: edge1-bridge
+                    keep-alive-seconds: 5
+                    reconnect-delay-min-ms: 50
+                    reconnect-delay-max-ms: 400
+                    topics:
+                      - {pattern: "telemetry/#", direction: out, qos: 2, remote-prefix: "edge1/"}
+                      - {pattern: "commands/#", direction: in, qos: 2, local-prefix: "cloud/", remote-prefix: "edge1/"}
+                """.formatted(extra, remote, protocol);
+    }
+
+    @ParameterizedTest(name = "MQTT {0}")
+    @ValueSource(strings = {"3.1.1", "5.0"})
+    void forwardsBothWaysAtEveryQos(String protocol) throws Exception {
+        MosquittoBroker cloud = fx.mosquitto(List.of());
+        StarlingServer edge = fx.starling(edgeConfig(cloud.address(), protocol, "storage: memory"));
+        awaitConnected(edge, "cloud", true);
+        Peer cloudSub = fx.peer(cloud.uri(), "cloud-sub").subscribe("edge1/telemetry/#", 2);
+        Peer edgeSub = fx.peer(edge, "edge-sub").subscribe("cloud/commands/#", 2);
+        Peer device = fx.peer(edge, "device");
+        Peer backend = fx.peer(cloud.uri(), "backend");
+        for (int qos = 0; qos <= 2; qos++) {
+            device.publish("telemetry/t" + qos, "out-" + qos, qos);
+            Msg out = cloudSub.next();
+            assertThat(out.topic()).isEqualTo("edge1/telemetry/t" + qos);
+            assertThat(out.text()).isEqualTo("out-" + qos);
+            assertThat(out.qos()).isEqualTo(qos);
+
+            backend.publish("edge1/commands/c" + qos, "in-" + qos, qos);
+            Msg in = edgeSub.next();
+            assertThat(in.topic()).isEqualTo("cloud/commands/c" + qos);
+            assertThat(in.text()).isEqualTo("in-" + qos);
+            assertThat(in.qos()).isEqualTo(qos);
+        }
+        // topics outside the mappings are not forwarded: a later mapped message is the next to arrive
+        device.publish("other/x", "not-forwarded", 1);
+        device.publish("telemetry/last", "last", 1);
+        assertThat(cloudSub.next().text()).isEqualTo("last");
+        await().until(() -> edge.bridges().forwardedOut("cloud") == 4 && edge.bridges().forwardedIn("cloud") == 3);
+    }
+
+    /**
+     * The remote goes away and comes back: QoS 1 messages published meanwhile are queued, then all arrive, in order;
+     * the state topic says 1, 0, 1.
+     */
+    @Test
+    void remoteDownForAWhileThenBack() throws Exception {
+        Path mosqData = tmp.resolve("mosq-data");
+        java.nio.file.Files.createDirectories(mosqData);
+        MosquittoBroker cloud = fx.mosquitto(MosquittoBroker.persistence(mosqData));
+        StarlingServer edge = fx.starling(edgeConfig(cloud.address(), "3.1.1", "storage: memory"));
+        awaitConnected(edge, "cloud", true);
+        Peer state = fx.peer(edge, "state-watcher").subscribe("$SYS/broker/connection/cloud/state", 1);
+        assertThat(state.next().text()).isEqualTo("1");
+        // a persistent subscriber on the cloud side, offline while the remote is away
+        Peer cloudSub = Peer.connect(cloud.uri(), "cloud-sub", false).subscribe("edge1/telemetry/#", 1);
+        cloudSub.disconnect();
+        cloudSub.close();
+
+        cloud.stop();
+        assertThat(state.next().text()).isEqualTo("0");
+        awaitConnected(edge, "cloud", false);
+        Peer device = fx.peer(edge, "device");
+        List<String> sent = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            device.publish("telemetry/seq", "m" + i, 1);
+            sent.add("m" + i);
+        }
+        await().until(() -> edge.bridges().queued("cloud") == 50);
+
+        cloud.start();
+        assertThat(state.next().text()).isEqualTo("1");
+        Peer back = fx.track(Peer.connect(cloud.uri(), "cloud-sub", false));
+        assertThat(back.texts(50)).containsExactlyElementsOf(sent);
+        await().until(() -> edge.bridges().queued("cloud") == 0);
+        assertThat(edge.bridges().dropped("cloud")).isZero();
+    }
+
+    /** Starling restarts while the remote is down: the queued messages are in RocksDB and reach the remote later. */
+    @Test
+    void queuedMessagesSurviveARestartOfStarling() throws Exception {
+        Path mosqData = tmp.resolve("mosq-data");
+        java.nio.file.Files.createDirectories(mosqData);
+        MosquittoBroker cloud = fx.mosquitto(MosquittoBroker.persistence(mosqData));
+        Path edgeData = tmp.resolve("edge-data");
+        String config = edgeConfig(cloud.address(), "5.0", "storage: rocksdb");
+        StarlingServer edge = fx.starling(config, edgeData, false);
+        awaitConnected(edge, "cloud", true);
+        Peer cloudSub = Peer.connect(cloud.uri(), "cloud-sub", false).subscribe("edge1/telemetry/#", 1);
+        cloudSub.disconnect();
+        cloudSub.close();
+
+        cloud.stop();
+        awaitConnected(edge, "cloud", false);
+        List<String> sent = new ArrayList<>();
+        try (Peer device = Peer.connect(uri(edge), "device")) {
+            for (int i = 0; i < 30; i++) {
+                device.publish("telemetry/seq", "r" + i, 1);
+                sent.add("r" + i);
+            }
+        }
+        edge.close();
+
+        StarlingServer again = fx.starling(config, edgeData, false);
+        cloud.start();
+        awaitConnected(again, "cloud", true);
+        Peer back = fx.track(Peer.connect(cloud.uri(), "cloud-sub", false));
+        assertThat(back.texts(30)).containsExactlyElementsOf(sent);
+    }
+
+    /**
+     * The bridge's queue is bounded by max-queued-messages: with the remote away, the messages past the bound are
+     * dropped (drop-new) and counted, in the bridge's figures and in /metrics; the first ones arrive once it is back.
+     */
+    @Test
+    void fullQueueDropsAndCounts() throws Exception {
+        Path mosqData = tmp.resolve("mosq-data");
+        java.nio.file.Files.createDirectories(mosqData);
+        MosquittoBroker cloud = fx.mosquitto(MosquittoBroker.persistence(mosqData));
+        StarlingServer edge = fx.starling(edgeConfig(cloud.address(), "3.1.1",
+                "storage: memory\nmax-queued-messages: 5"), tmp.resolve("edge-data"), true);
+        awaitConnected(edge, "cloud", true);
+        Peer cloudSub = Peer.connect(cloud.uri(), "cloud-sub", false).subscribe("edge1/telemetry/#", 1);
+        cloudSub.disconnect();
+        cloudSub.close();
+        cloud.stop();
+        awaitConnected(edge, "cloud", false);
+        Peer device = fx.peer(edge, "device");
+        for (int i = 0; i < 20; i++) {
+            device.publish("telemetry/seq", "q" + i, 1);
+        }
+        await().until(() -> edge.bridges().dropped("cloud") == 15);
+        await().atMost(Duration.ofSeconds(10)).until(() -> BridgeFixture.metrics(edge)
+                .contains("starling_bridge_dropped_total{bridge=\"cloud\"} 15.0"));
+        assertThat(BridgeFixture.metrics(edge)).contains("starling_bridge_connected{bridge=\"cloud\"} 0.0");
+
+        cloud.start();
+        awaitConnected(edge, "cloud", true);
+        Peer back = fx.track(Peer.connect(cloud.uri(), "cloud-sub", false));
+        // drop-new: the first five were kept, in order
+        assertThat(back.texts(5)).containsExactly("q0", "q1", "q2", "q3", "q4");
+        device.publish("telemetry/seq", "after", 1);
+        assertThat(back.next().text()).isEqualTo("after");
+        assertThat(BridgeFixture.metrics(edge)).contains("starling_bridge_connected{bridge=\"cloud\"} 1.0");
+    }
+}
