@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.starling.it.Msg;
+import io.starling.it.transport.TestPki;
 import io.starling.server.StarlingServer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -195,5 +196,94 @@ class BridgeToMosquittoTest {
         device.publish("telemetry/seq", "after", 1);
         assertThat(back.next().text()).isEqualTo("after");
         assertThat(BridgeFixture.metrics(edge)).contains("starling_bridge_connected{bridge=\"cloud\"} 1.0");
+    }
+
+    /**
+     * TLS to the remote: Mosquitto with a TLS listener that requires a client certificate; the bridge trusts the test
+     * CA, checks the host name (the server certificate names 127.0.0.1) and presents its client certificate.
+     */
+    @Test
+    void tlsToTheRemoteWithAClientCertificate() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(TestPki.opensslAvailable(), "openssl is needed for the certificates");
+        TestPki pki = TestPki.create(tmp.resolve("pki"));
+        MosquittoBroker cloud = fx.track(MosquittoBroker.startTls(tmp.resolve("mosq-tls"), pki.ca, pki.serverCert,
+                pki.serverKey, true));
+        String yaml = """
+                storage: memory
+                bridges:
+                  - name: cloud
+                    addresses: ["127.0.0.1:%d"]
+                    protocol: "5.0"
+                    reconnect-delay-min-ms: 50
+                    reconnect-delay-max-ms: 400
+                    tls: {ca: "%s", cert: "%s", key: "%s"}
+                    topics:
+                      - {pattern: "telemetry/#", direction: out, qos: 1, remote-prefix: "edge1/"}
+                      - {pattern: "commands/#", direction: in, qos: 1, local-prefix: "cloud/", remote-prefix: "edge1/"}
+                """.formatted(cloud.port(), pki.ca, pki.clientCert, pki.clientKey);
+        StarlingServer edge = fx.starling(yaml);
+        awaitConnected(edge, "cloud", true);
+        Peer edgeSub = fx.peer(edge, "edge-sub").subscribe("cloud/commands/#", 1);
+        // a client of the TLS listener: mosquitto_sub/pub with the same CA and client certificate
+        Process sub = new ProcessBuilder("/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", Integer.toString(cloud.port()),
+                "--cafile", pki.ca.toString(), "--cert", pki.clientCert.toString(), "--key", pki.clientKey.toString(),
+                "-t", "edge1/telemetry/#", "-q", "1", "-C", "1", "-i", "cloud-sub").redirectErrorStream(true).start();
+        fx.track(sub::destroyForcibly);
+        // wait until mosquitto_sub is subscribed (its SUBACK is in Mosquitto's log), then publish
+        awaitOrShowLog(cloud, () -> cloud.logText().contains("Sending SUBACK to cloud-sub"));
+        fx.peer(edge, "device").publish("telemetry/t", "over-tls", 1);
+        assertThat(sub.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(new String(sub.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim())
+                .isEqualTo("over-tls");
+        Process pub = new ProcessBuilder("/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(cloud.port()),
+                "--cafile", pki.ca.toString(), "--cert", pki.clientCert.toString(), "--key", pki.clientKey.toString(),
+                "-t", "edge1/commands/open", "-q", "1", "-m", "back-over-tls").redirectErrorStream(true).start();
+        assertThat(pub.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(edgeSub.next().text()).isEqualTo("back-over-tls");
+        // the bridge's session on the remote: MQTT 5.0 (p5), Clean Start 0 (c0), over the TLS listener
+        assertThat(cloud.logText()).contains("as starling-bridge-cloud (p5, c0, k60)");
+    }
+
+    /**
+     * Mosquitto's own bridge into Starling, with {@code try_private true}: its CONNECT carries the bridge flag (protocol
+     * level 0x84), and Starling does not send it back its own messages. Without that, the message published on
+     * Mosquitto would come back from Starling and reach Mosquitto's subscriber twice, before the message published on
+     * Starling after it, which travels the same connection. Starling keeps {@code $SYS} read-only for clients, so
+     * Mosquitto's notification topic (whose Will would be on {@code $SYS/broker/connection/...}) is moved out of it.
+     */
+    @Test
+    void mosquittoBridgingIntoStarlingIsNotSentItsOwnMessages() throws Exception {
+        StarlingServer starling = fx.starling("storage: memory\n");
+        MosquittoBroker mosq = fx.mosquitto(List.of(
+                "connection to-starling",
+                "address 127.0.0.1:" + starling.port(),
+                "bridge_protocol_version mqttv311",
+                "try_private true",
+                "cleansession true",
+                "remote_clientid mosquitto-bridge",
+                "restart_timeout 1",
+                // Mosquitto's default notification topic is under $SYS, which Starling keeps read-only for clients
+                "notification_topic bridges/mosquitto/state",
+                "topic shared/# both 1"));
+        awaitOrShowLog(mosq, () -> starling.broker().sessions().get("mosquitto-bridge") != null
+                && starling.broker().subscriptionIndex().size() > 0);
+        Peer mosqSub = fx.peer(mosq.uri(), "mosq-sub").subscribe("shared/#", 1);
+        Peer starSub = fx.peer(starling, "star-sub").subscribe("shared/#", 1);
+        // Mosquitto → Starling
+        fx.peer(mosq.uri(), "mosq-pub").publish("shared/x", "X", 1);
+        assertThat(starSub.next().text()).isEqualTo("X");
+        // Starling → Mosquitto: after X, so an echo of X would come first
+        fx.peer(starling, "star-pub").publish("shared/z", "Z", 1);
+        assertThat(mosqSub.texts(2)).containsExactly("X", "Z");
+        assertThat(starSub.next().text()).isEqualTo("Z");
+    }
+
+    /** Waits for the condition; if it does not come, the failure shows what Mosquitto logged. */
+    private static void awaitOrShowLog(MosquittoBroker m, java.util.concurrent.Callable<Boolean> condition) {
+        try {
+            await().until(condition);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("Mosquitto's log:\n" + m.logText(), e);
+        }
     }
 }

@@ -43,7 +43,7 @@ final class MosquittoBroker implements AutoCloseable {
         // run as root (CI), Mosquitto would switch to the user "mosquitto", who cannot write the test's directories
         lines.add("user " + System.getProperty("user.name"));
         lines.add("allow_anonymous true");
-        lines.add("log_dest stdout");
+        lines.add("log_dest file " + dir.resolve("mosquitto.log"));
         lines.add("log_type all");
         lines.addAll(extra);
         lines.add("listener " + port + " 127.0.0.1");
@@ -60,7 +60,7 @@ final class MosquittoBroker implements AutoCloseable {
         // run as root (CI), Mosquitto would switch to the user "mosquitto", who cannot write the test's directories
         lines.add("user " + System.getProperty("user.name"));
         lines.add("allow_anonymous true");
-        lines.add("log_dest stdout");
+        lines.add("log_dest file " + dir.resolve("mosquitto.log"));
         lines.add("log_type all");
         lines.add("listener " + port + " 127.0.0.1");
         lines.add("cafile " + ca);
@@ -89,8 +89,13 @@ final class MosquittoBroker implements AutoCloseable {
         return "tcp://127.0.0.1:" + port;
     }
 
+    /** Mosquitto's own log file (written as it goes, unlike its standard output). */
     Path log() {
-        return dir.resolve("mosquitto-" + port + ".log");
+        return dir.resolve("mosquitto.log");
+    }
+
+    private Path output() {
+        return dir.resolve("mosquitto-" + port + ".out");
     }
 
     /** Starts it (again, on the same port) and waits until it accepts connections. */
@@ -101,13 +106,13 @@ final class MosquittoBroker implements AutoCloseable {
             Files.write(conf, lines, StandardCharsets.UTF_8);
             Process p = new ProcessBuilder(MOSQUITTO, "-c", conf.toString())
                     .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(output().toFile()))
                     .start();
             process = p;
             await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20)).until(() -> {
                 if (!p.isAlive()) {
                     throw new IllegalStateException("mosquitto exited with " + p.exitValue() + ": "
-                            + Files.readString(log()));
+                            + Files.readString(output()));
                 }
                 return accepts(port);
             });
