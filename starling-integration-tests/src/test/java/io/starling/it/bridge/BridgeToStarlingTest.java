@@ -162,4 +162,27 @@ class BridgeToStarlingTest {
         fx.peer(a, "pub-a").publish("x/1", "still", 1);
         assertThat(subB.next().text()).isEqualTo("still");
     }
+
+    /**
+     * A mapping that would bring the remote's messages into {@code $SYS} (a hostile or mistaken prefix): refused as a
+     * client's PUBLISH to {@code $SYS} is, acknowledged to the remote and counted; the next mapped message arrives.
+     */
+    @Test
+    void messagesFromTheRemoteCannotReachSys() throws Exception {
+        StarlingServer b = remote();
+        StarlingServer a = bridged(b, "5.0", "", """
+                      - {pattern: "x/#", direction: in, qos: 1, local-prefix: "$SYS/"}
+                      - {pattern: "ok/#", direction: in, qos: 1}
+                """, false);
+        awaitConnected(a, "b", true);
+        // one client for both filters: what reaches it is in the order it was routed
+        Peer sub = fx.peer(a, "sub-a").subscribe("$SYS/x/#", 1).subscribe("ok/#", 1);
+        Peer pubB = fx.peer(b, "pub-b");
+        pubB.publish("x/1", "into-sys", 1);
+        pubB.publish("ok/1", "fine", 1);
+        Msg m = sub.next();
+        assertThat(m.topic()).isEqualTo("ok/1");
+        assertThat(sub.messages()).isEmpty();
+        await().until(() -> a.bridges().forwardedIn("b") == 1 && a.bridges().refusedIn("b") == 1);
+    }
 }

@@ -91,6 +91,11 @@ public final class Bridges implements AutoCloseable {
         return bridges.get(name).forwardedIn();
     }
 
+    /** Messages from the remote that the bridge of that name did not publish locally (no mapping, ACL, limits). */
+    public long refusedIn(String name) {
+        return bridges.get(name).refusedIn();
+    }
+
     /** Messages dropped from the queue of the bridge of that name (sampled every second). */
     public long dropped(String name) {
         return bridges.get(name).dropped();
