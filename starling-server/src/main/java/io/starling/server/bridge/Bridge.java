@@ -491,6 +491,16 @@ final class Bridge {
         }
     }
 
+    /**
+     * After a read batch that routed messages from the remote, as after a client's: the queue budget may start
+     * shedding, and while the hand-off between loops is overloaded the remote is not read (it is a publisher like any
+     * other), until the backlog is down again.
+     */
+    void afterRouting(RemoteLink l) {
+        broker.queueBudget().onRouted(loop);
+        broker.governor().pauseIfOverloaded(l::pauseReading, () -> loop.execute(l::resumeReading));
+    }
+
     private boolean mayPublish(String topic) {
         if (!Topics.isValidName(topic) || broker.topicLimits().violation(topic) != null) {
             return false;

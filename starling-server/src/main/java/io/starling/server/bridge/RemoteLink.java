@@ -56,6 +56,8 @@ final class RemoteLink extends ByteToMessageDecoder implements ClientConnection 
     private boolean closed;
     private boolean readSinceTick;
     private boolean keepAliveSent;
+    /** A PUBLISH from the remote was routed in the current read batch. */
+    private boolean routedInBatch;
     private boolean flushScheduled;
     private final Runnable flushTask = this::flush;
     private int remoteReceiveMaximum = 65_535;
@@ -138,7 +140,10 @@ final class RemoteLink extends ByteToMessageDecoder implements ClientConnection 
             return;
         }
         switch (packet.type()) {
-            case PUBLISH -> bridge.forwardIn(this, (PublishPacket) packet);
+            case PUBLISH -> {
+                routedInBatch = true;
+                bridge.forwardIn(this, (PublishPacket) packet);
+            }
             case PUBACK -> bridge.onPubAck(this, ((PubAckPacket) packet).packetId());
             case PUBREC -> {
                 PubRecPacket p = (PubRecPacket) packet;
@@ -201,6 +206,27 @@ final class RemoteLink extends ByteToMessageDecoder implements ClientConnection 
     /** Subscriptions are made: the session may send. */
     void markReady() {
         ready = true;
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        // the decoder first: it asks for another read itself when auto-read is off and it passed nothing on
+        super.channelReadComplete(ctx);
+        if (routedInBatch) {
+            routedInBatch = false;
+            bridge.afterRouting(this);
+        }
+    }
+
+    /** Stops reading the remote (the broker's hand-off between loops is overloaded) until {@link #resumeReading}. */
+    void pauseReading() {
+        channel.config().setAutoRead(false);
+    }
+
+    void resumeReading() {
+        if (!closed) {
+            channel.config().setAutoRead(true);
+        }
     }
 
     @Override
