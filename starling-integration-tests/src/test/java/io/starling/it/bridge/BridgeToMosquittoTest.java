@@ -278,6 +278,33 @@ class BridgeToMosquittoTest {
         assertThat(starSub.next().text()).isEqualTo("Z");
     }
 
+    /**
+     * A remote whose certificate does not chain to the bridge's CA (another CA: a broker in the middle) is never
+     * connected to: the handshake fails, the bridge tries again, nothing is forwarded.
+     */
+    @Test
+    void tlsRemoteWithACertificateOfAnotherCaIsRefused() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(TestPki.opensslAvailable(), "openssl is needed for the certificates");
+        TestPki pki = TestPki.create(tmp.resolve("pki"));
+        MosquittoBroker cloud = fx.track(MosquittoBroker.startTls(tmp.resolve("mosq-tls"), pki.ca, pki.serverCert,
+                pki.serverKey, false));
+        StarlingServer edge = fx.starling("""
+                storage: memory
+                bridges:
+                  - name: cloud
+                    addresses: ["127.0.0.1:%d"]
+                    reconnect-delay-min-ms: 50
+                    reconnect-delay-max-ms: 200
+                    tls: {ca: "%s"}
+                    topics:
+                      - {pattern: "#", direction: both, qos: 1}
+                """.formatted(cloud.port(), pki.otherCa));
+        // the readiness probe of MosquittoBroker is one connection; then at least two failed handshakes of the bridge
+        awaitOrShowLog(cloud, () -> cloud.logText().split("New connection from", -1).length > 4);
+        assertThat(cloud.logText()).doesNotContain("New client connected");
+        assertThat(edge.bridges().connected("cloud")).isFalse();
+    }
+
     /** Waits for the condition; if it does not come, the failure shows what Mosquitto logged. */
     private static void awaitOrShowLog(MosquittoBroker m, java.util.concurrent.Callable<Boolean> condition) {
         try {

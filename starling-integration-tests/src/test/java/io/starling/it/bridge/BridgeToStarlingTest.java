@@ -185,4 +185,25 @@ class BridgeToStarlingTest {
         assertThat(sub.messages()).isEmpty();
         await().until(() -> a.bridges().forwardedIn("b") == 1 && a.bridges().refusedIn("b") == 1);
     }
+
+    /** Failover: the first address refuses connections, the bridge goes on to the next and forwards there. */
+    @Test
+    void failsOverToTheNextAddress() throws Exception {
+        StarlingServer b = remote();
+        int closed = MosquittoBroker.freePort(); // nothing listens there
+        StarlingServer a = fx.starling("""
+                storage: memory
+                bridges:
+                  - name: b
+                    addresses: ["127.0.0.1:%d", "127.0.0.1:%d"]
+                    reconnect-delay-min-ms: 50
+                    reconnect-delay-max-ms: 200
+                    topics:
+                      - {pattern: "f/#", direction: out, qos: 1}
+                """.formatted(closed, b.port()), tmp.resolve("a-data"), false);
+        awaitConnected(a, "b", true);
+        Peer subB = fx.peer(b, "sub-b").subscribe("f/#", 1);
+        fx.peer(a, "pub-a").publish("f/1", "via-second", 1);
+        assertThat(subB.next().text()).isEqualTo("via-second");
+    }
 }
