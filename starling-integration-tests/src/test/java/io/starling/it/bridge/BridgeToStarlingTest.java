@@ -7,8 +7,13 @@ import static org.awaitility.Awaitility.await;
 
 import io.starling.it.Msg;
 import io.starling.server.StarlingServer;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -99,6 +104,27 @@ class BridgeToStarlingTest {
                     .contains("starling_bridge_messages_forwarded_total{bridge=\"b\",direction=\"out\"} 4.0")
                     .contains("starling_bridge_messages_forwarded_total{bridge=\"b\",direction=\"in\"} 3.0");
         });
+        // every bridge metric of docs/operations.md is there, with its help text, and no other
+        String scrape = BridgeFixture.metrics(a);
+        List<String> documented = new ArrayList<>();
+        Path ops = Path.of("").toAbsolutePath();
+        while (!Files.isDirectory(ops.resolve("docs"))) {
+            ops = ops.getParent();
+        }
+        Matcher row = Pattern.compile("(?m)^\\| `(starling_bridge_[a-z_]+)[`{]").matcher(
+                Files.readString(ops.resolve("docs/operations.md")));
+        while (row.find()) {
+            documented.add(row.group(1));
+        }
+        assertThat(documented).hasSize(6);
+        for (String name : documented) {
+            assertThat(scrape).as(name).containsPattern("(?m)^" + name + "\\{bridge=\"b\"");
+            assertThat(scrape).as(name).containsPattern("(?m)^# HELP " + name + " \\S");
+        }
+        Matcher exposed = Pattern.compile("(?m)^# TYPE (starling_bridge_[a-z_]+) ").matcher(scrape);
+        while (exposed.find()) {
+            assertThat(documented).as("documented").contains(exposed.group(1));
+        }
         // the remote sees the bridge as a client with the configured id
         assertThat(b.broker().sessions().get("starling-bridge-b")).isNotNull();
     }
