@@ -47,6 +47,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.random.RandomGenerator;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import org.slf4j.Logger;
@@ -278,13 +279,20 @@ final class Bridge {
         if (stopped) {
             return;
         }
-        long min = config.reconnectMin().toMillis();
-        long max = config.reconnectMax().toMillis();
-        long base = Math.min(max, min << Math.min(attempt, 20));
-        // jitter: between half and all of the exponential delay, so that bridges that failed together spread out
-        long delay = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
+        long delay = reconnectDelay(attempt, config.reconnectMin().toMillis(), config.reconnectMax().toMillis(),
+                ThreadLocalRandom.current());
         attempt++;
-        reconnect = loop.schedule(this::connect, Math.max(1, delay), TimeUnit.MILLISECONDS);
+        reconnect = loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The wait before attempt {@code attempt + 1} (0 after a success): {@code min} doubled per failed attempt, at most
+     * {@code max}, then drawn between half and all of that (jitter, so that bridges that failed together spread out);
+     * at least 1 ms.
+     */
+    static long reconnectDelay(int attempt, long min, long max, RandomGenerator random) {
+        long base = Math.min(max, min << Math.min(attempt, 20));
+        return Math.max(1, base / 2 + random.nextLong(base / 2 + 1));
     }
 
     /** The CONNECT of every attempt. */

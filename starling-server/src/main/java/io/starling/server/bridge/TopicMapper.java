@@ -33,6 +33,9 @@ final class TopicMapper {
     String toRemote(String localTopic) {
         for (Mapping m : out) {
             if (Topics.matches(m.localFilter(), localTopic)) {
+                if (m.localPrefix().equals(m.remotePrefix())) {
+                    return localTopic; // the same prefix (or none) on both sides: no new string
+                }
                 return m.remotePrefix() + localTopic.substring(m.localPrefix().length());
             }
         }
@@ -43,6 +46,9 @@ final class TopicMapper {
     String toLocal(String remoteTopic) {
         for (Mapping m : in) {
             if (Topics.matches(m.remoteFilter(), remoteTopic)) {
+                if (m.localPrefix().equals(m.remotePrefix())) {
+                    return remoteTopic;
+                }
                 return m.localPrefix() + remoteTopic.substring(m.remotePrefix().length());
             }
         }
