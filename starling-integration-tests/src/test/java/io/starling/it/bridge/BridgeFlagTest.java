@@ -64,4 +64,30 @@ class BridgeFlagTest {
         c.expect(0x20, 0x02, 0x00, 0x01);                   // CONNACK 0x01 unacceptable protocol version
         c.expectClosed();
     }
+
+    /**
+     * A Mosquitto bridge's default notification Will is on {@code $SYS/broker/connection/<id>/state}: for a client with
+     * the bridge flag the Will is dropped and the connection accepted; any other client with such a Will is refused
+     * (no client publishes to {@code $SYS}).
+     */
+    @Test
+    void aBridgesWillOnSysIsDroppedWhereAnyOtherClientIsRefused() {
+        for (int level : new int[] {0x84, 0x04}) {
+            Conn c = conns.open();
+            c.send(Wire.packet(0x10,
+                    Wire.str("MQTT"),
+                    Wire.b(level),
+                    Wire.b(Wire.CLEAN | Wire.WILL | Wire.WILL_QOS1 | Wire.WILL_RETAIN),
+                    Wire.u16(60),
+                    Wire.str("notifier-" + level),
+                    Wire.str("$SYS/broker/connection/notifier/state"),
+                    Wire.str("0")));
+            if (level == 0x84) {
+                c.expect(0x20, 0x02, 0x00, 0x00);           // accepted, without the Will
+            } else {
+                c.expect(0x20, 0x02, 0x00, 0x05);           // 0x05 not authorized
+                c.expectClosed();
+            }
+        }
+    }
 }

@@ -332,6 +332,17 @@ final class ConnectHandler {
         }
         c.authorized(access);
         Will w = connect.will();
+        if (w != null && connect.bridge() && Acl.isSystemTopic(w.topic())) {
+            // a Mosquitto bridge's notification Will (by default on $SYS/broker/connection/<id>/state): no client
+            // publishes to $SYS, so the Will is dropped rather than the bridge refused (its state messages there are
+            // dropped as any PUBLISH to $SYS)
+            LOG.info("Client '{}' ({}) is a bridge with a Will on '{}': dropped, $SYS is the broker's", c.clientId(),
+                    c.remoteAddress(), w.topic());
+            connect = new ConnectPacket(connect.version(), connect.clientId(), connect.cleanStart(),
+                    connect.keepAliveSeconds(), connect.username(), connect.password(), null, connect.properties(),
+                    true);
+            w = null;
+        }
         if (w != null && (Acl.isSystemTopic(w.topic()) || (access != null && !access.canPublish(w.topic())))) {
             // the Will would be a PUBLISH the client may not make: refuse the connection rather than drop it later
             broker.metrics().aclDenied(BrokerMetrics.AclAction.PUBLISH);
