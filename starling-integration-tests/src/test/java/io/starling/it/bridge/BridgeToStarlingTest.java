@@ -232,4 +232,48 @@ class BridgeToStarlingTest {
         fx.peer(a, "pub-a").publish("f/1", "via-second", 1);
         assertThat(subB.next().text()).isEqualTo("via-second");
     }
+
+    /**
+     * With an ACL file the bridge is a client like any other (client id {@code $bridge/b}, user {@code local-username}):
+     * it brings in only what that user may publish, and sends out only what it may read.
+     */
+    @Test
+    void theAclDecidesWhatTheBridgeBringsInAndSendsOut() throws Exception {
+        StarlingServer b = remote();
+        Path acl = tmp.resolve("acl");
+        Files.writeString(acl, """
+                allow user:bridge-user write in/ok/#
+                allow user:bridge-user read  out/ok/#
+                deny  user:bridge-user readwrite #
+                allow all readwrite #
+                """);
+        String yaml = """
+                storage: memory
+                acl-file: %s
+                bridges:
+                  - name: b
+                    addresses: ["127.0.0.1:%d"]
+                    protocol: "5.0"
+                    local-username: bridge-user
+                    reconnect-delay-min-ms: 50
+                    reconnect-delay-max-ms: 400
+                    topics:
+                      - {pattern: "in/#", direction: in, qos: 1}
+                      - {pattern: "out/#", direction: out, qos: 1}
+                """.formatted(acl, b.port());
+        StarlingServer a = fx.starling(yaml, tmp.resolve("a-data"), false);
+        awaitConnected(a, "b", true);
+        Peer subA = fx.peer(a, "sub-a").subscribe("in/#", 1);
+        Peer subB = fx.peer(b, "sub-b").subscribe("out/#", 1);
+        Peer pubB = fx.peer(b, "pub-b");
+        pubB.publish("in/denied/1", "no", 1);
+        pubB.publish("in/ok/1", "yes", 1);
+        assertThat(subA.next().topic()).isEqualTo("in/ok/1");
+        await().until(() -> a.bridges().refusedIn("b") == 1);
+        Peer pubA = fx.peer(a, "pub-a");
+        pubA.publish("out/denied/1", "no", 1);
+        pubA.publish("out/ok/1", "yes", 1);
+        assertThat(subB.next().topic()).isEqualTo("out/ok/1");
+        assertThat(subA.messages()).isEmpty();
+    }
 }
