@@ -276,4 +276,34 @@ class BridgeToStarlingTest {
         assertThat(subB.next().topic()).isEqualTo("out/ok/1");
         assertThat(subA.messages()).isEmpty();
     }
+
+    /**
+     * A 5.0 remote with Maximum QoS 1 and no retained messages: the bridge sends QoS 2 messages at QoS 1 and without
+     * RETAIN ([MQTT-3.2.2-11], [MQTT-3.2.2-14]), completes their QoS 2 flow with the local session itself, and stays
+     * connected; a remote that takes QoS 0 only gets QoS 0.
+     */
+    @ParameterizedTest(name = "remote maximum-qos {0}")
+    @ValueSource(ints = {0, 1})
+    void aRemoteWithALowerMaximumQosGetsThatQos(int maximumQos) throws Exception {
+        StarlingServer b = fx.starling("storage: memory\nmaximum-qos: " + maximumQos + "\nretain-available: false\n");
+        StarlingServer a = bridged(b, "5.0", "", """
+                      - {pattern: "q/#", direction: out, qos: 2}
+                """, false);
+        awaitConnected(a, "b", true);
+        Peer subB = fx.peer(b, "sub-b").subscribe("q/#", maximumQos);
+        Peer pubA = fx.peer(a, "pub-a");
+        for (int i = 0; i < 20; i++) {
+            pubA.publish("q/" + i, "m" + i, 2, i == 0); // QoS 2; the first one retained
+        }
+        for (int i = 0; i < 20; i++) {
+            Msg m = subB.next();
+            assertThat(m.text()).isEqualTo("m" + i);
+            assertThat(m.qos()).isEqualTo(maximumQos);
+            assertThat(m.retain()).isFalse();
+        }
+        // every QoS 2 flow of the bridge's session ended: nothing left in flight or queued
+        await().until(() -> a.bridges().queued("b") == 0 && a.bridges().forwardedOut("b") == 20);
+        assertThat(a.bridges().connected("b")).isTrue();
+        assertThat(a.bridges().connects("b")).isEqualTo(1);
+    }
 }

@@ -33,6 +33,7 @@ import io.starling.codec.packet.MqttPacket;
 import io.starling.codec.packet.PubAckPacket;
 import io.starling.codec.packet.PubCompPacket;
 import io.starling.codec.packet.PubRecPacket;
+import io.starling.codec.packet.PubRelPacket;
 import io.starling.codec.packet.PublishPacket;
 import io.starling.codec.packet.SubscribePacket;
 import io.starling.codec.packet.TopicSubscription;
@@ -80,6 +81,10 @@ final class Bridge {
     private final String stateTopic;
     /** Inbound QoS 2 packet ids whose PUBREL has not come yet (the remote's packet ids). */
     private final BitSet inboundQos2 = new BitSet(65_536);
+    /** Outgoing QoS 2 messages sent as QoS 1 to a remote whose Maximum QoS is 1 (the session's packet ids). */
+    private final BitSet downgraded = new BitSet(65_536);
+    /** Outgoing QoS 2 messages whose PUBREL the bridge answers itself: the remote had them at a lower QoS. */
+    private final BitSet releasedHere = new BitSet(65_536);
     private final LongAdder forwardedOut = new LongAdder();
     private final LongAdder forwardedIn = new LongAdder();
     private final LongAdder refusedIn = new LongAdder();
@@ -422,10 +427,56 @@ final class Bridge {
         if (!props.subscriptionIdentifiers().isEmpty() || props.topicAlias() != null) {
             props = props.toBuilder().clearSubscriptionIdentifiers().topicAlias(null).build();
         }
-        l.send(new PublishPacket(remote, p.qos(), p.retain(), p.dup(), p.packetId(), props, p.payload()));
-        if (p.qos() == 0) {
-            forwardedOut.increment();
+        int qos = p.qos();
+        int id = p.packetId();
+        if (qos > 0) {
+            downgraded.clear(id); // the session uses the id anew
+            releasedHere.clear(id);
         }
+        // 5.0: no more than the remote's Maximum QoS [MQTT-3.2.2-11], no RETAIN if it has none [MQTT-3.2.2-14]
+        int sent = Math.min(qos, l.remoteMaximumQos());
+        boolean retain = p.retain() && l.remoteRetainAvailable();
+        l.send(new PublishPacket(remote, sent, retain, p.dup() && sent > 0, sent == 0 ? 0 : id, props, p.payload()));
+        if (sent == 0) {
+            forwardedOut.increment();
+            if (qos > 0) {
+                // nothing will come back: the session's flow ends here, after this write
+                loop.execute(() -> completeHere(l, id, qos));
+            }
+        } else if (sent < qos) {
+            downgraded.set(id); // its PUBACK ends the QoS 2 flow
+        }
+    }
+
+    /** Ends the session's QoS 1/2 flow of a message the remote took at QoS 0. */
+    private void completeHere(RemoteLink l, int id, int qos) {
+        if (l != link || !l.isReady()) {
+            return; // resent on the next connection
+        }
+        if (qos == 1) {
+            session.onPubAck(id);
+        } else {
+            releasedHere.set(id);
+            session.onPubRec(id, ReasonCode.SUCCESS);
+        }
+    }
+
+    /**
+     * The session's PUBREL: to the remote, unless the remote had the message at QoS 1 or 0; then the bridge completes
+     * it (after this write), and again after a reconnect if the connection ended first.
+     */
+    void releaseOut(RemoteLink l, PubRelPacket p) {
+        int id = p.packetId();
+        if (!releasedHere.get(id)) {
+            l.send(p);
+            return;
+        }
+        loop.execute(() -> {
+            if (l == link && l.isReady() && releasedHere.get(id)) {
+                releasedHere.clear(id);
+                session.onPubComp(id);
+            }
+        });
     }
 
     void drain(RemoteLink l) {
@@ -436,8 +487,15 @@ final class Bridge {
 
     void onPubAck(RemoteLink l, int packetId) {
         if (l == link && l.isReady()) {
-            session.onPubAck(packetId);
             forwardedOut.increment();
+            if (downgraded.get(packetId)) {
+                // a QoS 2 message the remote took at QoS 1: done there, the session's PUBREL is answered here
+                downgraded.clear(packetId);
+                releasedHere.set(packetId);
+                session.onPubRec(packetId, ReasonCode.SUCCESS);
+            } else {
+                session.onPubAck(packetId);
+            }
         }
     }
 

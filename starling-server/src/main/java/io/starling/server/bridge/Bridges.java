@@ -96,6 +96,11 @@ public final class Bridges implements AutoCloseable {
         return bridges.get(name).refusedIn();
     }
 
+    /** Successful connections of the bridge of that name to its remote since start. */
+    public long connects(String name) {
+        return bridges.get(name).connects();
+    }
+
     /** Messages dropped from the queue of the bridge of that name (sampled every second). */
     public long dropped(String name) {
         return bridges.get(name).dropped();

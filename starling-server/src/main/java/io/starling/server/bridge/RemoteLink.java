@@ -62,6 +62,8 @@ final class RemoteLink extends ByteToMessageDecoder implements ClientConnection 
     private final Runnable flushTask = this::flush;
     private int remoteReceiveMaximum = 65_535;
     private long remoteMaximumPacketSize = Long.MAX_VALUE;
+    private int remoteMaximumQos = 2;
+    private boolean remoteRetainAvailable = true;
     private ConnectionInfo info;
 
     RemoteLink(Bridge bridge, ProtocolVersion version, String address, int maxPacketSize) {
@@ -179,6 +181,12 @@ final class RemoteLink extends ByteToMessageDecoder implements ClientConnection 
         if (p.maximumPacketSize() != null) {
             remoteMaximumPacketSize = p.maximumPacketSize();
         }
+        if (p.maximumQos() != null) {
+            remoteMaximumQos = p.maximumQos();
+        }
+        if (p.retainAvailable() != null) {
+            remoteRetainAvailable = p.retainAvailable() != 0;
+        }
         int k = bridge.config().keepAliveSeconds();
         if (p.serverKeepAlive() != null) {
             k = p.serverKeepAlive(); // [MQTT-3.2.2-21] (5.0) the server's keep-alive is the one in force
@@ -201,6 +209,16 @@ final class RemoteLink extends ByteToMessageDecoder implements ClientConnection 
         keepAliveSent = true;
         send(PingReqPacket.INSTANCE);
         flush();
+    }
+
+    /** The highest QoS the remote takes (5.0 Maximum QoS; 2 when it does not say). */
+    int remoteMaximumQos() {
+        return remoteMaximumQos;
+    }
+
+    /** Whether the remote takes retained messages (5.0 Retain Available). */
+    boolean remoteRetainAvailable() {
+        return remoteRetainAvailable;
     }
 
     /** Subscriptions are made: the session may send. */
@@ -332,7 +350,7 @@ final class RemoteLink extends ByteToMessageDecoder implements ClientConnection 
         if (packet instanceof PublishPacket p) {
             bridge.forwardOut(this, p);
         } else if (packet.type() == PacketType.PUBREL) {
-            send(packet);
+            bridge.releaseOut(this, (PubRelPacket) packet);
         }
         // nothing else is forwarded: the session speaks to the remote only with PUBLISH and PUBREL
     }
