@@ -95,7 +95,9 @@ public final class PacketDecoder {
             // [MQTT-3.1.2-1] a wrong protocol name: the server MAY disconnect; we do, without CONNACK
             throw new DecodeException(ReasonCode.PROTOCOL_ERROR, "unknown protocol name \"" + name + "\" [MQTT-3.1.2-1]");
         }
-        ProtocolVersion version = ProtocolVersion.of(name, level);
+        // Mosquitto's bridges set bit 7 of the level on 3.1 and 3.1.1 (0x83, 0x84) to say they are a bridge
+        boolean bridge = (level & 0x80) != 0 && (level & 0x7F) != 5;
+        ProtocolVersion version = ProtocolVersion.of(name, bridge ? level & 0x7F : level);
         if (version == null) {
             // [MQTT-3.1.2-2] unsupported level: CONNACK 0x01 (3.1.1) / 0x84 (5.0), then close
             throw new DecodeException(ReasonCode.UNSUPPORTED_PROTOCOL_VERSION,
@@ -158,7 +160,7 @@ public final class PacketDecoder {
         byte[] password = passwordFlag ? MqttStrings.readBinary(body) : null;
         // [MQTT-3.1.2-18] / [MQTT-3.1.2-20] (3.1.1), [MQTT-3.1.2-16] / [MQTT-3.1.2-18] (5.0): nothing else follows
         requireEnd(body, PacketType.CONNECT);
-        return new ConnectPacket(version, clientId, cleanStart, keepAlive, username, password, will, properties);
+        return new ConnectPacket(version, clientId, cleanStart, keepAlive, username, password, will, properties, bridge);
     }
 
     // ---------------------------------------------------------------- everything else

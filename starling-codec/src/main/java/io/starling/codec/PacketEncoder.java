@@ -343,7 +343,10 @@ public final class PacketEncoder {
         boolean v5 = version.isV5();
         header(out, 0x10, remaining);
         MqttStrings.writeString(out, version.protocolName());
-        out.writeByte(version.level());
+        if (p.bridge() && version.isV5()) {
+            throw new IllegalArgumentException("the bridge flag is for MQTT 3.1 and 3.1.1 only");
+        }
+        out.writeByte(version.level() | (p.bridge() ? 0x80 : 0));
         Will will = p.will();
         int flags = 0;
         if (p.username() != null) {

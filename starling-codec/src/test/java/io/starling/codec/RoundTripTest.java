@@ -111,6 +111,27 @@ class RoundTripTest {
                 0x00, 0x01, 'c');                     // client id "c"
     }
 
+    /** Mosquitto's bridge flag: bit 7 of the Protocol Level on 3.1 and 3.1.1 (0x83, 0x84); not a level of its own. */
+    @Test
+    void connectBridgeFlag() throws DecodeException {
+        ConnectPacket p = new ConnectPacket(ProtocolVersion.MQTT_3_1_1, "c", true, 10, null, null, null, Properties.EMPTY,
+                true);
+        assertThat(encode(p, ProtocolVersion.MQTT_3_1_1)).containsExactly(
+                0x10, 0x0D, 0x00, 0x04, 'M', 'Q', 'T', 'T',
+                0x84,                                 // level 4 with the bridge bit
+                0x02, 0x00, 0x0A, 0x00, 0x01, 'c');
+        assertThat(roundTrip(p, ProtocolVersion.MQTT_3_1_1, Sender.CLIENT)).usingRecursiveComparison().isEqualTo(p);
+        ConnectPacket p31 = new ConnectPacket(ProtocolVersion.MQTT_3_1, "c", true, 10, null, null, null,
+                Properties.EMPTY, true);
+        assertThat(((ConnectPacket) roundTrip(p31, ProtocolVersion.MQTT_3_1, Sender.CLIENT)).bridge()).isTrue();
+        ConnectPacket plain = new ConnectPacket(ProtocolVersion.MQTT_3_1_1, "c", true, 10, null, null, null,
+                Properties.EMPTY);
+        assertThat(((ConnectPacket) roundTrip(plain, ProtocolVersion.MQTT_3_1_1, Sender.CLIENT)).bridge()).isFalse();
+        ConnectPacket v5 = new ConnectPacket(ProtocolVersion.MQTT_5, "c", true, 10, null, null, null, Properties.EMPTY,
+                true);
+        assertThatThrownBy(() -> encode(v5, ProtocolVersion.MQTT_5)).isInstanceOf(IllegalArgumentException.class);
+    }
+
     @Test
     void connectWithPasswordOnlyOnV5() throws DecodeException {
         ConnectPacket p = new ConnectPacket(ProtocolVersion.MQTT_5, "c", true, 0, null, DATA, null, Properties.EMPTY);

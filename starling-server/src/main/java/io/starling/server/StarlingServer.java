@@ -38,6 +38,7 @@ import io.starling.server.admin.AdminContext;
 import io.starling.server.admin.AdminServer;
 import io.starling.server.integration.AuthChains;
 import io.starling.server.integration.Webhooks;
+import io.starling.server.bridge.Bridges;
 import io.starling.server.pipeline.ListenerInitializer;
 import io.starling.server.protocol.ConnectionSweepers;
 import io.starling.server.transport.ConnectionGate;
@@ -105,6 +106,8 @@ public final class StarlingServer implements AutoCloseable {
     private ScheduledFuture<?> tlsReload;
     private ScheduledFuture<?> securityReload;
     private final SysTopics sysTopics;
+    /** The MQTT bridges to other brokers (none unless configured). */
+    private Bridges bridges;
     /** The admin listener; {@code null} when the config has none. */
     private AdminServer admin;
     /** Set once the store recovered and every MQTT listener is bound; cleared when closing begins. */
@@ -214,6 +217,13 @@ public final class StarlingServer implements AutoCloseable {
                 bound.add(new AdminContext.BoundListener(l.type().configName(), l.bind(), port));
                 LOG.info("Starling listening for MQTT on {} ({}:{}{})", l.type().configName(), l.bind(), port,
                         l.type().webSocket() ? l.path() : "");
+            }
+            // bridges last: their local sessions were recovered with the store; a bad TLS file stops the start-up
+            bridges = Bridges.start(config.bridges(), broker, workerGroup,
+                    epoll ? io.netty.channel.epoll.EpollSocketChannel.class
+                            : io.netty.channel.socket.nio.NioSocketChannel.class);
+            if (admin != null) {
+                bridges.bindMetrics(admin.registry());
             }
         } catch (RuntimeException | InterruptedException e) {
             for (Channel ch : serverChannels) {
@@ -409,6 +419,11 @@ public final class StarlingServer implements AutoCloseable {
         return ready;
     }
 
+    /** The MQTT bridges to other brokers. */
+    public Bridges bridges() {
+        return bridges;
+    }
+
     public Broker broker() {
         return broker;
     }
@@ -430,6 +445,9 @@ public final class StarlingServer implements AutoCloseable {
     @Override
     public void close() {
         ready = false; // /health/ready answers 503 from now on
+        if (bridges != null) {
+            bridges.close(); // before the sessions: a bridge's link is closed for good, not reconnected
+        }
         sysTopics.stop();
         if (tlsReload != null) {
             tlsReload.cancel(false);

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
  * ({@link StarlingServer}) → {@code pipeline} (assembles a connection's handlers) → {@code protocol} (the MQTT
  * connection) and {@code transport} (framing, TLS, WebSocket, admission), which do not know each other → {@code wire}
  * (what passes between those two). {@code config} stands on its own. {@code admin} (the HTTP admin listener) sits
- * below the server and reads what {@code protocol} and {@code transport} count.
+ * below the server and reads what {@code protocol} and {@code transport} count; {@code bridge} (MQTT bridges to other
+ * brokers) sits below the server only.
  */
 class LayeringTest {
 
@@ -31,6 +32,7 @@ class LayeringTest {
         Architectures.layeredArchitecture().consideringOnlyDependenciesInLayers()
                 .layer("Server").definedBy("io.starling.server")
                 .layer("Config").definedBy("io.starling.server.config..")
+                .layer("Bridge").definedBy("io.starling.server.bridge..")
                 .layer("Admin").definedBy("io.starling.server.admin..")
                 .layer("Pipeline").definedBy("io.starling.server.pipeline..")
                 .layer("Protocol").definedBy("io.starling.server.protocol..")
@@ -38,6 +40,7 @@ class LayeringTest {
                 .layer("Wire").definedBy("io.starling.server.wire..")
                 .whereLayer("Server").mayNotBeAccessedByAnyLayer()
                 .whereLayer("Config").mayOnlyBeAccessedByLayers("Server")
+                .whereLayer("Bridge").mayOnlyBeAccessedByLayers("Server")
                 .whereLayer("Admin").mayOnlyBeAccessedByLayers("Server")
                 .whereLayer("Pipeline").mayOnlyBeAccessedByLayers("Server")
                 .whereLayer("Protocol").mayOnlyBeAccessedByLayers("Server", "Pipeline", "Admin")

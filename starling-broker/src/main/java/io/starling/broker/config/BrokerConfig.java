@@ -41,6 +41,7 @@ import java.time.Duration;
  * @param admin the admin listener (metrics, health checks); {@link AdminConfig#OFF} unless asked for
  * @param authentication the authentication backends ({@code authentication}); {@link AuthenticationConfig#NONE}
  * @param webhooks the webhook receivers ({@code webhooks}); {@link WebhooksConfig#NONE}
+ * @param bridges the MQTT bridges to other brokers (docs/integrations.md); empty for none
  */
 public record BrokerConfig(
         String bindAddress,
@@ -66,7 +67,8 @@ public record BrokerConfig(
         int sysIntervalSeconds,
         AdminConfig admin,
         AuthenticationConfig authentication,
-        WebhooksConfig webhooks) {
+        WebhooksConfig webhooks,
+        java.util.List<BridgeConfig> bridges) {
 
     /** The default of {@code sys-interval-seconds}. */
     public static final int DEFAULT_SYS_INTERVAL_SECONDS = 10;
@@ -86,6 +88,7 @@ public record BrokerConfig(
         admin = admin == null ? AdminConfig.OFF : admin;
         authentication = authentication == null ? AuthenticationConfig.NONE : authentication;
         webhooks = webhooks == null ? WebhooksConfig.NONE : webhooks;
+        bridges = bridges == null ? java.util.List.of() : java.util.List.copyOf(bridges);
     }
 
     /**
@@ -580,6 +583,7 @@ public record BrokerConfig(
         private boolean adminSet;
         private AuthenticationConfig authentication = AuthenticationConfig.NONE;
         private WebhooksConfig webhooks = WebhooksConfig.NONE;
+        private java.util.List<BridgeConfig> bridges = java.util.List.of();
 
         private Builder() {
         }
@@ -636,6 +640,13 @@ public record BrokerConfig(
             adminSet = true;
             authentication = c.authentication;
             webhooks = c.webhooks;
+            bridges = c.bridges;
+        }
+
+        /** The MQTT bridges ({@code bridges}); empty for none. */
+        public Builder bridges(java.util.List<BridgeConfig> v) {
+            bridges = v == null ? java.util.List.of() : v;
+            return this;
         }
 
         public Builder bindAddress(String v) {
@@ -974,7 +985,8 @@ public record BrokerConfig(
                             maxTopicLevels, maxQueuedBytesTotal, maxStoredBytesTotal, incompleteBytes,
                             incompletePacketTimeout, maxConnectPacketSize, maxRetainedMessages, maxRetainedBytes,
                             maxPublishRate, maxPublishBytesRate),
-                    security, flapping, sysIntervalSeconds, admin, authentication, webhooks);
+                    security, flapping, sysIntervalSeconds, admin, authentication, webhooks,
+                    bridges);
         }
     }
 }

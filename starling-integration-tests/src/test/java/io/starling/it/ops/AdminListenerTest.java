@@ -143,7 +143,8 @@ class AdminListenerTest {
         List<String> documented = new ArrayList<>();
         for (String line : Files.readAllLines(repositoryRoot().resolve("docs/operations.md"))) {
             Matcher m = row.matcher(line);
-            if (m.matches()) {
+            // a bridge's meters exist only with a bridge configured: BridgeToStarlingTest checks them
+            if (m.matches() && !m.group(1).startsWith("starling_bridge_")) {
                 documented.add(m.group(1));
             }
         }

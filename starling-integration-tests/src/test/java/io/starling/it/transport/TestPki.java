@@ -13,26 +13,26 @@ import java.util.concurrent.TimeUnit;
  * 127.0.0.1 and localhost (and a second one, for reload tests), a valid client certificate, an expired one and
  * one from another CA. Keys are RSA 2048 in PKCS#8 PEM.
  */
-final class TestPki {
+public final class TestPki {
 
-    final Path dir;
-    final Path ca;
-    final Path caKey;
-    final Path serverCert;
-    final Path serverKey;
-    final Path server2Cert;
-    final Path server2Key;
-    final Path clientCert;
-    final Path clientKey;
-    final Path expiredCert;
-    final Path expiredKey;
-    final Path otherCa;
-    final Path otherCaKey;
-    final Path foreignCert;
-    final Path foreignKey;
+    public final Path dir;
+    public final Path ca;
+    public final Path caKey;
+    public final Path serverCert;
+    public final Path serverKey;
+    public final Path server2Cert;
+    public final Path server2Key;
+    public final Path clientCert;
+    public final Path clientKey;
+    public final Path expiredCert;
+    public final Path expiredKey;
+    public final Path otherCa;
+    public final Path otherCaKey;
+    public final Path foreignCert;
+    public final Path foreignKey;
     /** A client certificate with CN "carol-cn" and the SANs DNS:carol.example, email:carol@example.com. */
-    final Path sanCert;
-    final Path sanKey;
+    public final Path sanCert;
+    public final Path sanKey;
 
     private TestPki(Path dir) {
         this.dir = dir;
@@ -55,7 +55,7 @@ final class TestPki {
     }
 
     /** Whether the {@code openssl} command is there. */
-    static boolean opensslAvailable() {
+    public static boolean opensslAvailable() {
         try {
             Process p = new ProcessBuilder("openssl", "version").redirectErrorStream(true).start();
             p.getInputStream().readAllBytes();
@@ -68,7 +68,7 @@ final class TestPki {
         }
     }
 
-    static TestPki create(Path dir) throws IOException, InterruptedException {
+    public static TestPki create(Path dir) throws IOException, InterruptedException {
         TestPki pki = new TestPki(dir);
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("server.ext"),

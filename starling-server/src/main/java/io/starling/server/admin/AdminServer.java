@@ -193,6 +193,11 @@ public final class AdminServer implements AutoCloseable {
         return new AdminServer(config, passwordFile, broker, ready, startNanos);
     }
 
+    /** The registry of {@code GET /metrics}, for meters registered by other parts of the server (the bridges). */
+    public io.micrometer.core.instrument.MeterRegistry registry() {
+        return registry;
+    }
+
     /** Adds the broker's metrics and figures, once its store has recovered, and starts the history. Called once. */
     public void attach(AdminContext ctx) {
         StarlingMetrics.bindBroker(registry, ctx);

@@ -163,6 +163,7 @@ public final class ConfigLoader {
             case "admin" -> b.admin(admin(v));
             case "authentication" -> b.authentication(IntegrationsConfigParser.authentication(v));
             case "webhooks" -> b.webhooks(IntegrationsConfigParser.webhooks(v));
+            case "bridges" -> b.bridges(BridgeConfigParser.parse(v));
             default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
         }
     }

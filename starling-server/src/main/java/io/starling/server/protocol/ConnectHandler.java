@@ -52,6 +52,9 @@ import org.slf4j.LoggerFactory;
  */
 final class ConnectHandler {
 
+    /** Client ids of the broker's own bridge sessions ({@code $bridge/<name>}); refused to clients. */
+    static final String BRIDGE_CLIENT_ID_PREFIX = "$bridge/";
+
     private static final Logger LOG = LoggerFactory.getLogger(ConnectHandler.class);
     /** An authentication backend that is down fails every login: one line every 10 s for the whole broker. */
     private static final io.starling.broker.log.RateLimitedLog AUTH_ERRORS = new io.starling.broker.log.RateLimitedLog(
@@ -131,7 +134,17 @@ final class ConnectHandler {
             c.refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "client id longer than " + config.maxClientIdLength());
             return;
         }
+        if (id.startsWith(BRIDGE_CLIENT_ID_PREFIX)) {
+            // the local sessions of the broker's own bridges: never reachable by a client
+            c.refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "client ids beginning with "
+                    + BRIDGE_CLIENT_ID_PREFIX + " are reserved for the broker's bridges");
+            return;
+        }
         c.identified(id);
+        if (p.bridge()) {
+            // Mosquitto's bridge flag: the remote broker is not sent back its own messages (as No Local)
+            c.bridgeConnection();
+        }
         String willTopicTooBig = p.will() == null ? null : broker.topicLimits().violation(p.will().topic());
         if (willTopicTooBig != null) {
             if (version.isV5()) {
@@ -362,6 +375,17 @@ final class ConnectHandler {
         }
         c.authorized(access);
         Will w = connect.will();
+        if (w != null && connect.bridge() && Acl.isSystemTopic(w.topic())) {
+            // a Mosquitto bridge's notification Will (by default on $SYS/broker/connection/<id>/state): no client
+            // publishes to $SYS, so the Will is dropped rather than the bridge refused (its state messages there are
+            // dropped as any PUBLISH to $SYS)
+            LOG.info("Client '{}' ({}) is a bridge with a Will on '{}': dropped, $SYS is the broker's", c.clientId(),
+                    c.remoteAddress(), w.topic());
+            connect = new ConnectPacket(connect.version(), connect.clientId(), connect.cleanStart(),
+                    connect.keepAliveSeconds(), connect.username(), connect.password(), null, connect.properties(),
+                    true);
+            w = null;
+        }
         if (w != null && (Acl.isSystemTopic(w.topic()) || (access != null && !access.canPublish(w.topic())))) {
             // the Will would be a PUBLISH the client may not make: refuse the connection rather than drop it later
             broker.metrics().aclDenied(BrokerMetrics.AclAction.PUBLISH);

@@ -37,6 +37,13 @@ interface ConnectPort extends ConnectionPort, ClientConnection {
     void identified(String clientId);
 
     /**
+     * The CONNECT carried Mosquitto's bridge flag (3.x Protocol Level with bit 7 set): the client is a broker bridging
+     * to this one, and its subscriptions are No Local and Retain As Published whatever it asks.
+     */
+    default void bridgeConnection() {
+    }
+
+    /**
      * What a 5.0 client announced in its CONNECT: Receive Maximum, Maximum Packet Size ({@code Long.MAX_VALUE} for
      * none), Topic Alias Maximum, and whether it accepts Reason Strings beyond CONNACK and DISCONNECT.
      */

@@ -24,6 +24,11 @@ interface ConnectionPort {
     /** The client identifier (assigned when the client sent none); {@code null} before CONNECT. */
     String clientId();
 
+    /** Whether the client is a broker bridging to this one (Mosquitto's bridge flag in its CONNECT). */
+    default boolean isBridge() {
+        return false;
+    }
+
     /** The attached session; {@code null} before it is opened. */
     Session session();
 

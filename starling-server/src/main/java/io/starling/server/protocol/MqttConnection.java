@@ -74,6 +74,8 @@ public final class MqttConnection extends ConnectionState implements ClientConne
     private boolean routedInBatch;
     /** CONNACK accepted the client: counted as connected (by listener and version) until the channel closes. */
     private boolean countedConnected;
+    /** The client is a broker bridging to this one (Mosquitto's bridge flag). */
+    private boolean bridge;
 
     /**
      * @param inbound the transport's decoder of this connection (held while the client does not read what it is
@@ -408,6 +410,16 @@ public final class MqttConnection extends ConnectionState implements ClientConne
     @Override
     public void identified(String id) {
         clientId = id;
+    }
+
+    @Override
+    public void bridgeConnection() {
+        bridge = true;
+    }
+
+    @Override
+    public boolean isBridge() {
+        return bridge;
     }
 
     @Override

@@ -63,8 +63,10 @@ final class SubscribeHandler {
             String group = Topics.isShared(t.filter()) ? Topics.shareName(t.filter()) : null;
             // [MQTT-3.8.4-6] (3.1.1) grant at most the server's Maximum QoS
             int qos = Math.min(t.qos(), config.maximumQos());
-            Subscription s = new Subscription(session.clientId(), t.filter(), qos, t.noLocal(),
-                    t.retainAsPublished(), t.retainHandling(), subscriptionId, group);
+            // a bridging broker (Mosquitto's bridge flag) is never sent its own messages and gets RETAIN as published
+            boolean bridge = connection.isBridge();
+            Subscription s = new Subscription(session.clientId(), t.filter(), qos, t.noLocal() || (bridge && group == null),
+                    t.retainAsPublished() || bridge, t.retainHandling(), subscriptionId, group);
             // [MQTT-3.8.4-3] a subscription to the same filter replaces the old one
             Subscription replaced = broker.subscribe(session, s);
             made.add(new Subscription[] {s, replaced});
