@@ -8,6 +8,7 @@ import com.hazelcast.config.AdvancedNetworkConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.InterfacesConfig;
 import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.ListenerConfig;
 import com.hazelcast.config.ServerSocketEndpointConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
@@ -59,8 +60,14 @@ public final class ClusterNode implements AutoCloseable, ClusterSessions {
         this.group = group;
         LOG.info("Cluster: node {} joining on {}:{} (link port {}), members {}, min-size {}", config.nodeName(),
                 config.bind(), config.membershipPort(), config.linkPort(), config.members(), config.minSize());
-        this.hz = Hazelcast.newHazelcastInstance(hazelcastConfig(config, secret));
-        hz.getCluster().addMembershipListener(new Listener());
+        if (System.getProperty("hazelcast.logging.type") == null) {
+            // read by Hazelcast before it sees the config: without it, its first lines go to java.util.logging
+            System.setProperty("hazelcast.logging.type", "slf4j");
+        }
+        Config cfg = hazelcastConfig(config, secret);
+        // in the config, not added later: Hazelcast keeps config listeners across a merge after a partition
+        cfg.addListenerConfig(new ListenerConfig(new Listener()));
+        this.hz = Hazelcast.newHazelcastInstance(cfg);
         broker.sessions().cluster(this);
     }
 
@@ -94,6 +101,8 @@ public final class ClusterNode implements AutoCloseable, ClusterSessions {
         long timeout = c.heartbeatTimeout().toSeconds();
         cfg.setProperty("hazelcast.phone.home.enabled", "false");
         cfg.setProperty("hazelcast.logging.type", "slf4j");
+        // the cluster name is what admits a member: keep it out of the prefix of every Hazelcast log line
+        cfg.setProperty("hazelcast.logging.details.enabled", "false");
         cfg.setProperty("hazelcast.socket.bind.any", "false");
         cfg.setProperty("hazelcast.local.localAddress", c.bind());
         // the server shuts Hazelcast down in its own order (graceful leave on SIGTERM)
@@ -164,7 +173,8 @@ public final class ClusterNode implements AutoCloseable, ClusterSessions {
 
     @Override
     public boolean acceptsConnections() {
-        return !closed && size >= config.minSize();
+        // Hazelcast's member list is a local copy: reading it costs no remote call
+        return !closed && hz.getCluster().getMembers().size() >= config.minSize();
     }
 
     /** Leaves the cluster: Hazelcast moves this member's partitions to the others and shuts down. */

@@ -57,6 +57,12 @@ class ClusterFormationTest {
             c.disconnect();
             c.close();
         }
+        // the cluster name admits a member (see ClusterSecret): it must not be readable in the logs
+        String clusterName = io.starling.cluster.membership.ClusterSecret.of(
+                ClusterHarness.SECRET.getBytes(StandardCharsets.UTF_8)).clusterName();
+        for (ClusterHarness.Node n : cluster.nodes()) {
+            assertThat(n.log()).as("%s's log", n).doesNotContain(clusterName);
+        }
         // the positive control of the class-loading test below: a node of a cluster loads Hazelcast
         assertThat(Files.readString(dir.resolve("n1-classes.log"))).contains("com.hazelcast.core.Hazelcast ");
     }

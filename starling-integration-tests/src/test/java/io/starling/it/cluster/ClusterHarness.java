@@ -27,27 +27,40 @@ import java.util.regex.Pattern;
 final class ClusterHarness implements AutoCloseable {
 
     static final Path JAR = Path.of("..", "starling-cli", "target", "starling.jar").toAbsolutePath().normalize();
+    /** The shared secret of the test cluster. */
+    static final String SECRET = "s3cret-of-the-starling-test-cluster";
     private static final Pattern MEMBERS = Pattern.compile("members \\((\\d+)\\): ([^\\r\\n]*)");
 
     private final Path dir;
     private final List<Node> nodes = new ArrayList<>();
     private final Path secret;
 
-    /** Nodes n1..n{count} with min-size {@code minSize} (0 = the default, a majority). */
+    /** Nodes n1..n{count} on 127.0.0.1 with min-size {@code minSize} (0 = the default, a majority). */
     ClusterHarness(Path dir, int count, int minSize) throws IOException {
+        this(dir, java.util.Collections.nCopies(count, "127.0.0.1"), java.util.Collections.nCopies(count, "127.0.0.1"),
+                minSize);
+    }
+
+    /**
+     * Nodes n1..n{k} where node i binds its MQTT listener to {@code mqttHosts[i]} and its membership and link ports to
+     * {@code clusterHosts[i]}.
+     */
+    ClusterHarness(Path dir, List<String> mqttHosts, List<String> clusterHosts, int minSize) throws IOException {
         this.dir = dir;
-        this.secret = writeSecret(dir.resolve("cluster.secret"), "s3cret-of-the-starling-test-cluster");
+        int count = mqttHosts.size();
+        this.secret = writeSecret(dir.resolve("cluster.secret"), SECRET);
         List<int[]> ports = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             ports.add(new int[] {freePort(), freePort(), freePort()});
         }
         List<String> members = new ArrayList<>();
-        for (int[] p : ports) {
-            members.add("127.0.0.1:" + p[1]);
+        for (int i = 0; i < count; i++) {
+            members.add(clusterHosts.get(i) + ":" + ports.get(i)[1]);
         }
         for (int i = 0; i < count; i++) {
             int[] p = ports.get(i);
-            nodes.add(new Node("n" + (i + 1), dir.resolve("n" + (i + 1)), p[0], p[1], p[2], members, minSize, secret));
+            nodes.add(new Node("n" + (i + 1), dir.resolve("n" + (i + 1)), mqttHosts.get(i), p[0], clusterHosts.get(i),
+                    p[1], p[2], members, minSize, secret));
         }
     }
 
@@ -107,7 +120,9 @@ final class ClusterHarness implements AutoCloseable {
     static final class Node {
         final String name;
         final Path home;
+        final String mqttHost;
         final int mqttPort;
+        final String clusterHost;
         final int membershipPort;
         final int linkPort;
         private final List<String> members;
@@ -122,9 +137,16 @@ final class ClusterHarness implements AutoCloseable {
 
         Node(String name, Path home, int mqttPort, int membershipPort, int linkPort, List<String> members, int minSize,
                 Path secretFile) throws IOException {
+            this(name, home, "127.0.0.1", mqttPort, "127.0.0.1", membershipPort, linkPort, members, minSize, secretFile);
+        }
+
+        Node(String name, Path home, String mqttHost, int mqttPort, String clusterHost, int membershipPort, int linkPort,
+                List<String> members, int minSize, Path secretFile) throws IOException {
             this.name = name;
             this.home = Files.createDirectories(home);
+            this.mqttHost = mqttHost;
             this.mqttPort = mqttPort;
+            this.clusterHost = clusterHost;
             this.membershipPort = membershipPort;
             this.linkPort = linkPort;
             this.members = List.copyOf(members);
@@ -157,14 +179,14 @@ final class ClusterHarness implements AutoCloseable {
 
         void writeConfig() throws IOException {
             List<String> lines = new ArrayList<>(Arrays.asList(
-                    "bind: 127.0.0.1",
-                    "port: " + mqttPort,
+                    "listeners:",
+                    "  - {type: tcp, bind: " + mqttHost + ", port: " + mqttPort + ", allow-anonymous: true}",
                     "data-dir: " + home.resolve("data"),
                     "storage: rocksdb",
                     "fsync: os",
                     "cluster:",
                     "  node-name: " + name,
-                    "  bind: 127.0.0.1",
+                    "  bind: " + clusterHost,
                     "  membership-port: " + membershipPort,
                     "  link-port: " + linkPort,
                     "  members: [" + String.join(", ", members) + "]",
@@ -223,7 +245,7 @@ final class ClusterHarness implements AutoCloseable {
         private boolean accepting() {
             checkAlive();
             try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", mqttPort), 500);
+                s.connect(new InetSocketAddress(mqttHost, mqttPort), 500);
                 return true;
             } catch (IOException e) {
                 return false;
@@ -289,7 +311,7 @@ final class ClusterHarness implements AutoCloseable {
         }
 
         String uri() {
-            return "tcp://127.0.0.1:" + mqttPort;
+            return "tcp://" + mqttHost + ":" + mqttPort;
         }
 
         @Override

@@ -15,7 +15,7 @@ final class Raw {
      * the packet in both versions), or -1 if the node closed without one.
      */
     static int connackCode(ClusterHarness.Node node, int level, String clientId) {
-        try (RawClient c = RawClient.connect("127.0.0.1", node.mqttPort)) {
+        try (RawClient c = RawClient.connect(node.mqttHost, node.mqttPort)) {
             c.send(Packets.connect(level, clientId, Packets.CLEAN, 30));
             byte[] p = c.readPacket(Duration.ofSeconds(10));
             if (p == null || p.length < 4 || (p[0] & 0xFF) != 0x20) {
