@@ -39,6 +39,7 @@ import java.time.Duration;
  * @param flapping flapping detection: client ids that connect too often are refused for a while
  * @param sysIntervalSeconds how often the broker publishes its state under {@code $SYS/broker/}; 0 = never
  * @param admin the admin listener (metrics, health checks); {@link AdminConfig#OFF} unless asked for
+ * @param cluster the {@code cluster} section (see docs/cluster.md); {@code null} for a single node
  */
 public record BrokerConfig(
         String bindAddress,
@@ -62,7 +63,8 @@ public record BrokerConfig(
         SecurityConfig security,
         Flapping flapping,
         int sysIntervalSeconds,
-        AdminConfig admin) {
+        AdminConfig admin,
+        ClusterConfig cluster) {
 
     /** The default of {@code sys-interval-seconds}. */
     public static final int DEFAULT_SYS_INTERVAL_SECONDS = 10;
@@ -572,6 +574,7 @@ public record BrokerConfig(
         private AdminConfig admin = AdminConfig.OFF;
         /** Whether {@code admin} was set, rather than left at the embedded default. */
         private boolean adminSet;
+        private ClusterConfig cluster;
 
         private Builder() {
         }
@@ -626,6 +629,13 @@ public record BrokerConfig(
             sysIntervalSeconds = c.sysIntervalSeconds;
             admin = c.admin;
             adminSet = true;
+            cluster = c.cluster;
+        }
+
+        /** The {@code cluster} section; {@code null} (the default) for a single node. */
+        public Builder cluster(ClusterConfig v) {
+            cluster = v;
+            return this;
         }
 
         public Builder bindAddress(String v) {
@@ -952,7 +962,7 @@ public record BrokerConfig(
                             maxTopicLevels, maxQueuedBytesTotal, maxStoredBytesTotal, incompleteBytes,
                             incompletePacketTimeout, maxConnectPacketSize, maxRetainedMessages, maxRetainedBytes,
                             maxPublishRate, maxPublishBytesRate),
-                    security, flapping, sysIntervalSeconds, admin);
+                    security, flapping, sysIntervalSeconds, admin, cluster);
         }
     }
 }

@@ -44,6 +44,8 @@ public final class SessionManager {
     private final BiConsumer<Delivery, String> sharedRedelivery;
     /** Where sessions that outlive their connection are kept; {@code null} when the store keeps none. */
     private final SessionStore stored;
+    /** The cluster this node belongs to; {@link ClusterSessions#NONE} for a single node. */
+    private volatile ClusterSessions cluster = ClusterSessions.NONE;
 
     /**
      * @param context what the sessions share: settings, counters, the large queues and the store (where sessions
@@ -65,6 +67,16 @@ public final class SessionManager {
     /** The settings, counters and store the sessions share. */
     public SessionContext context() {
         return context;
+    }
+
+    /** Installs the cluster's hook (once, when the node joins its cluster at start-up). */
+    public void cluster(ClusterSessions c) {
+        cluster = c == null ? ClusterSessions.NONE : c;
+    }
+
+    /** Whether new connections are accepted now (a single node: always; see {@link ClusterSessions}). */
+    public boolean acceptsConnections() {
+        return cluster.acceptsConnections();
     }
 
     public Session get(String clientId) {

@@ -161,6 +161,7 @@ public final class ConfigLoader {
                         key.equals("flapping-ban-seconds") ? Duration.ofSeconds(n) : f.ban()));
             }
             case "admin" -> b.admin(admin(v));
+            case "cluster" -> b.cluster(ClusterConfigParser.parse(v));
             default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
         }
     }
