@@ -18,6 +18,7 @@ import io.starling.broker.config.ClusterConfig;
 import io.starling.broker.session.ClusterSessions;
 import io.starling.cluster.membership.ClusterSecret;
 import io.starling.cluster.membership.PeerListener;
+import io.starling.cluster.route.ClusterMessaging;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,6 +50,8 @@ public final class ClusterNode implements AutoCloseable, ClusterSessions {
     private final EventLoopGroup group;
     private final HazelcastInstance hz;
     private final List<PeerListener> peers = new CopyOnWriteArrayList<>();
+    /** Messages between nodes: routes, the node link, the routing hook in the broker. */
+    private final ClusterMessaging messaging;
     /** Members seen now, this node included. */
     private volatile int size = 1;
     private volatile boolean closed;
@@ -69,6 +72,9 @@ public final class ClusterNode implements AutoCloseable, ClusterSessions {
         cfg.addListenerConfig(new ListenerConfig(new Listener()));
         this.hz = Hazelcast.newHazelcastInstance(cfg);
         broker.sessions().cluster(this);
+        this.messaging = new ClusterMessaging(config, secret.bytes(), hz, broker, group);
+        messaging.start();
+        addPeerListener(messaging);
     }
 
     /**
@@ -134,6 +140,11 @@ public final class ClusterNode implements AutoCloseable, ClusterSessions {
         return secret;
     }
 
+    /** Messages between this node and the others (routes, node link, per-peer traffic). */
+    public ClusterMessaging messaging() {
+        return messaging;
+    }
+
     /** The broker this node serves. */
     public Broker broker() {
         return broker;
@@ -185,6 +196,11 @@ public final class ClusterNode implements AutoCloseable, ClusterSessions {
         }
         closed = true;
         LOG.info("Cluster: node {} leaving", config.nodeName());
+        try {
+            messaging.close();
+        } catch (RuntimeException e) {
+            LOG.warn("Cluster: closing the node link failed", e);
+        }
         try {
             hz.shutdown();
         } catch (RuntimeException e) {

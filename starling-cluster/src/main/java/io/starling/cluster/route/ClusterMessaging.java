@@ -9,9 +9,11 @@ import com.hazelcast.replicatedmap.ReplicatedMap;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.starling.broker.Broker;
+import io.starling.broker.config.ClusterConfig;
 import io.starling.broker.message.Message;
 import io.starling.cluster.link.NodeLink;
 import io.starling.cluster.link.PeerStats;
+import io.starling.cluster.membership.PeerListener;
 import java.net.InetSocketAddress;
 import java.util.Collection;
 import java.util.Map;
@@ -30,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * <p>Life cycle: {@link #start} once Hazelcast is up; {@link #memberUp}/{@link #memberDown} from the membership
  * listener (also for the members present at the start); {@link #close} before Hazelcast shuts down.
  */
-public final class ClusterMessaging implements AutoCloseable {
+public final class ClusterMessaging implements AutoCloseable, PeerListener {
 
     /** The replicated map of routes: key {@code node NUL filter}, value the number of subscriptions on that node. */
     public static final String ROUTES = "starling.routes";
@@ -48,6 +50,16 @@ public final class ClusterMessaging implements AutoCloseable {
     private UUID lifecycle;
     private final InetSocketAddress linkBind;
     private InetSocketAddress boundLink;
+
+    /**
+     * The cluster's messaging for a node of {@code config}: the node link on {@code bind}:{@code link-port}.
+     *
+     * @param secret the cluster's shared secret
+     */
+    public ClusterMessaging(ClusterConfig config, byte[] secret, HazelcastInstance hz, Broker broker,
+            EventLoopGroup group) {
+        this(config.nodeName(), new InetSocketAddress(config.bind(), config.linkPort()), secret, hz, broker, group);
+    }
 
     /**
      * @param nodeName this node's name (unique in the cluster)
@@ -132,8 +144,9 @@ public final class ClusterMessaging implements AutoCloseable {
      * A member is up (or was there at the start): its routes match from now on and the node link to it is made. This
      * node's routes are written again, in case the map lost them while the two were apart.
      */
+    @Override
     public void memberUp(String node, InetSocketAddress linkAddress) {
-        if (node.equals(nodeName)) {
+        if (node.equals(nodeName) || linkAddress == null) {
             return;
         }
         routes.nodeUp(node);
@@ -144,6 +157,7 @@ public final class ClusterMessaging implements AutoCloseable {
     }
 
     /** A member is gone: nothing more is routed to it and its link is closed. */
+    @Override
     public void memberDown(String node) {
         routes.nodeDown(node);
         link.peerDown(node);
