@@ -123,6 +123,7 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
             }
         });
         broker.clusterRouting(new RemoteRouter(routes, link));
+        broker.metrics().cluster(link::stats);
         LOG.info("Cluster messaging of '{}' started: node link on {}, {} route(s) of this node", nodeName, boundLink,
                 local.size());
     }
@@ -199,6 +200,7 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
     @Override
     public void close() {
         broker.clusterRouting(null);
+        broker.metrics().cluster(null);
         broker.subscriptionIndex().listen(null);
         boolean running = hz.getLifecycleService().isRunning();
         if (map != null && running) {
