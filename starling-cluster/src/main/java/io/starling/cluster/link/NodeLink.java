@@ -66,6 +66,27 @@ public final class NodeLink implements AutoCloseable {
     }
 
     /**
+     * Told how many messages wait for connected peers, so that publishers are paused while a peer is slower than they
+     * are (the broker's {@code DeliveryGovernor}); messages waiting for a peer whose link is down are not counted (a
+     * peer that is away must not stop this node). Called on the link's loop.
+     */
+    public interface Backlog {
+        Backlog NONE = new Backlog() {
+            @Override
+            public void added(int messages) {
+            }
+
+            @Override
+            public void removed(int messages) {
+            }
+        };
+
+        void added(int messages);
+
+        void removed(int messages);
+    }
+
+    /**
      * Bounds and pace of the link.
      *
      * @param batch most messages in one frame
@@ -81,9 +102,12 @@ public final class NodeLink implements AutoCloseable {
     public record Settings(int batch, int maxFrameBytes, int maxMessageBytes, int maxWaiting, long maxWaitingBytes,
             long handshakeTimeoutMillis, long redialMillis) {
 
-        /** 256 messages or 256 KiB a frame, 64k messages or 64 MiB waiting per peer, 5 s to shake hands. */
-        public static final Settings DEFAULTS = new Settings(256, 256 * 1024, 16 * 1024 * 1024, 65536,
-                64L * 1024 * 1024, 5000, 500);
+        /**
+         * 256 messages or 256 KiB a frame, 512k messages or 256 MiB waiting per peer (above the broker's bound of
+         * 256k messages in hand-off, at which publishers pause), 5 s to shake hands.
+         */
+        public static final Settings DEFAULTS = new Settings(256, 256 * 1024, 16 * 1024 * 1024, 512 * 1024,
+                256L * 1024 * 1024, 5000, 500);
 
         public Settings {
             if (Integer.bitCount(maxWaiting) != 1) {
@@ -97,6 +121,8 @@ public final class NodeLink implements AutoCloseable {
     final EventLoop loop;
     final Inbound inbound;
     final Settings settings;
+    /** Where the messages waiting for connected peers are counted. */
+    volatile Backlog backlog = Backlog.NONE;
     /** This run of the node: a new one after a restart, so that peers restart their sequence from it. */
     final long incarnation;
     final SecureRandom random = new SecureRandom();
@@ -134,6 +160,11 @@ public final class NodeLink implements AutoCloseable {
                 gathers.put(e, new Gather(e));
             }
         }
+    }
+
+    /** Counts the messages waiting for connected peers in {@code b} from now on; before {@link #start}. */
+    public void backlog(Backlog b) {
+        this.backlog = b;
     }
 
     /** Starts accepting peers; returns the address bound. */

@@ -86,6 +86,18 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
                 Math.max(settings.maxMessageBytes(), broker.config().maxPacketSize()), settings.maxWaiting(),
                 settings.maxWaitingBytes(), settings.handshakeTimeoutMillis(), settings.redialMillis());
         this.link = new NodeLink(nodeName, linkBind, secret, loop, group, new Inbound(), s);
+        io.starling.broker.routing.DeliveryGovernor governor = broker.governor();
+        link.backlog(new NodeLink.Backlog() {
+            @Override
+            public void added(int messages) {
+                governor.handedOver(messages);
+            }
+
+            @Override
+            public void removed(int messages) {
+                governor.processed(messages);
+            }
+        });
         this.linkBind = linkBind;
     }
 
