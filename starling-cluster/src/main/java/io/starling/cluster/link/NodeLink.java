@@ -14,6 +14,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.EventExecutorGroup;
 import io.starling.broker.message.Message;
@@ -130,6 +131,8 @@ public final class NodeLink implements AutoCloseable {
     private final Map<String, PeerLink> peers = new ConcurrentHashMap<>();
     private final Map<EventExecutor, Gather> gathers = new IdentityHashMap<>();
     private Channel server;
+    /** Connections refused before the end of their handshake (TLS or HMAC), for tests and the logs. */
+    final java.util.concurrent.atomic.LongAdder refused = new java.util.concurrent.atomic.LongAdder();
     private volatile boolean closed;
 
     /**
@@ -162,6 +165,20 @@ public final class NodeLink implements AutoCloseable {
         }
     }
 
+    /** TLS of the link's connections ({@code null}: none): each side's context, both trusting the cluster CA. */
+    volatile SslContext serverTls;
+    volatile SslContext clientTls;
+
+    /**
+     * Runs every connection of the link over TLS, before {@link #start}: {@code server} for accepted connections (it
+     * must require a client certificate), {@code client} for dialed ones, both trusting only the cluster's CA, so a
+     * process without a certificate of that CA cannot even reach the handshake. The HMAC handshake runs inside.
+     */
+    public void tls(SslContext server, SslContext client) {
+        this.serverTls = server;
+        this.clientTls = client;
+    }
+
     /** Counts the messages waiting for connected peers in {@code b} from now on; before {@link #start}. */
     public void backlog(Backlog b) {
         this.backlog = b;
@@ -182,6 +199,11 @@ public final class NodeLink implements AutoCloseable {
         InetSocketAddress at = (InetSocketAddress) server.localAddress();
         LOG.info("Node link of '{}' listening on {}", nodeName, at);
         return at;
+    }
+
+    /** Connections refused before their handshake completed (wrong secret or certificate, garbage, timeout). */
+    public long handshakesRefused() {
+        return refused.sum();
     }
 
     /** This node's name. */

@@ -59,6 +59,29 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
     public ClusterMessaging(ClusterConfig config, byte[] secret, HazelcastInstance hz, Broker broker,
             EventLoopGroup group) {
         this(config.nodeName(), new InetSocketAddress(config.bind(), config.linkPort()), secret, hz, broker, group);
+        if (config.tlsCa() != null) {
+            tls(config.tlsCert(), config.tlsKey(), config.tlsCa());
+        }
+    }
+
+    /**
+     * Runs the node link over mutual TLS with the cluster's CA (before {@link #start}): each node presents
+     * {@code cert} (PEM, with its PKCS#8 {@code key}) and accepts only a peer whose certificate {@code ca} signed.
+     * Host names are not checked: a certificate of the cluster's CA is what makes a member.
+     */
+    public void tls(java.nio.file.Path cert, java.nio.file.Path key, java.nio.file.Path ca) {
+        try {
+            io.netty.handler.ssl.SslContext server = io.netty.handler.ssl.SslContextBuilder
+                    .forServer(cert.toFile(), key.toFile()).trustManager(ca.toFile())
+                    .clientAuth(io.netty.handler.ssl.ClientAuth.REQUIRE).build();
+            io.netty.handler.ssl.SslContext client = io.netty.handler.ssl.SslContextBuilder.forClient()
+                    .keyManager(cert.toFile(), key.toFile()).trustManager(ca.toFile())
+                    .endpointIdentificationAlgorithm(null).build();
+            link.tls(server, client);
+        } catch (javax.net.ssl.SSLException | RuntimeException e) {
+            throw new IllegalArgumentException("cluster: tls: cannot use cert " + cert + ", key " + key + ", ca " + ca
+                    + ": " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -269,6 +269,7 @@ class NodeLinkTest {
         }
         assertThat(rb.messages).isEmpty();
         assertThat(b.stats("a")).isNull(); // a stranger does not even get a peer entry
+        assertThat(b.handshakesRefused()).isEqualTo(1);
     }
 
     @Test
