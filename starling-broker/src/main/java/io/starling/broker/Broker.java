@@ -232,6 +232,7 @@ public final class Broker {
     public Subscription subscribe(Session session, Subscription s) {
         Subscription old = session.addSubscription(s);
         index.add(s);
+        sessions.cluster().subscriptionsChanged(session);
         return old;
     }
 
@@ -355,6 +356,7 @@ public final class Broker {
         Subscription old = session.removeSubscription(filter);
         if (old != null) {
             index.remove(session.clientId(), filter);
+            sessions.cluster().subscriptionsChanged(session);
         }
         return old;
     }
