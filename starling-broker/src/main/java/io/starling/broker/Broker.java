@@ -176,6 +176,23 @@ public final class Broker {
         return systemRetained;
     }
 
+    /**
+     * Installs the routes to the other nodes of a cluster ({@code null}: none, the default): from then on every message
+     * published on this node is also handed to them. Before the broker takes connections.
+     */
+    public void clusterRouting(io.starling.broker.routing.ClusterRouting routing) {
+        router.cluster(routing);
+    }
+
+    /**
+     * Routes a message another node of the cluster forwarded to this node's subscribers only (never to another node),
+     * and to this node's shared groups named in {@code groups} ({@link Router#groupKey}); on one of the broker's event
+     * loops. The retained store is not touched.
+     */
+    public PublishOutcome publishFromPeer(Message m, java.util.Set<String> groups) {
+        return router.routeFromPeer(m, groups);
+    }
+
     private void redeliverShared(Delivery d, String fromClientId) {
         router.redeliverShared(d, fromClientId);
     }

@@ -19,6 +19,7 @@ import io.starling.broker.session.ClusterSessions;
 import io.starling.cluster.session.SessionOwnership;
 import io.starling.cluster.membership.ClusterSecret;
 import io.starling.cluster.membership.PeerListener;
+import io.starling.cluster.route.ClusterMessaging;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +51,8 @@ public final class ClusterNode implements AutoCloseable {
     private final EventLoopGroup group;
     private final HazelcastInstance hz;
     private final List<PeerListener> peers = new CopyOnWriteArrayList<>();
+    /** Messages between nodes: routes, the node link, the routing hook in the broker. */
+    private final ClusterMessaging messaging;
     /** Members seen now, this node included. */
     private volatile int size = 1;
     private volatile boolean closed;
@@ -79,6 +82,9 @@ public final class ClusterNode implements AutoCloseable {
         this.hz = Hazelcast.newHazelcastInstance(cfg);
         this.ownership = new SessionOwnership(config.nodeName(), hz, broker, group, this::acceptsConnections);
         broker.sessions().cluster(ownership);
+        this.messaging = new ClusterMessaging(config, secret.bytes(), hz, broker, group);
+        messaging.start();
+        addPeerListener(messaging);
     }
 
     /**
@@ -144,6 +150,11 @@ public final class ClusterNode implements AutoCloseable {
         return secret;
     }
 
+    /** Messages between this node and the others (routes, node link, per-peer traffic). */
+    public ClusterMessaging messaging() {
+        return messaging;
+    }
+
     /** The broker this node serves. */
     public Broker broker() {
         return broker;
@@ -195,6 +206,11 @@ public final class ClusterNode implements AutoCloseable {
         }
         closed = true;
         LOG.info("Cluster: node {} leaving", config.nodeName());
+        try {
+            messaging.close();
+        } catch (RuntimeException e) {
+            LOG.warn("Cluster: closing the node link failed", e);
+        }
         try {
             hz.shutdown();
         } catch (RuntimeException e) {

@@ -63,6 +63,8 @@ public final class Router {
     /** The stored queues; {@code null} when the store keeps no session (then no session stores messages). */
     private final QueueStore queues;
     private final Map<EventExecutor, Outbox> outboxes = new IdentityHashMap<>();
+    /** The routes to the other nodes of a cluster; {@code null} on a single node (then routing costs nothing more). */
+    private volatile ClusterRouting cluster;
     private final SharedGroup.Members memberCheck = this::memberState;
     /** Refused retentions: at most one line every 10 s for the whole broker, the rest counted. */
     private final RateLimitedLog refusalLog = new RateLimitedLog(LOG, Level.WARN, Duration.ofSeconds(10));
@@ -124,15 +126,46 @@ public final class Router {
      * received, and the retained store is left alone (the caller keeps the retained {@code $SYS} messages apart).
      */
     public PublishOutcome publishSystem(Message m) {
-        return route(m);
+        return route(m, null, false, false); // each node publishes its own $SYS
+    }
+
+    /**
+     * Installs the routes to the other nodes of a cluster ({@code null}: none); before the broker takes connections.
+     */
+    public void cluster(ClusterRouting routing) {
+        this.cluster = routing;
+    }
+
+    /**
+     * Routes a message that another node of the cluster forwarded: to this node's subscribers only, never to another
+     * node again, and to none of this node's shared groups but those named in {@code groups} (the publishing node
+     * chose this node for them). The retained store is left alone and the message is not counted as received from a
+     * client. On one of the broker's event loops.
+     *
+     * @param groups the shared groups ({@link #groupKey}) this node is to pick a member of, {@code null} if none
+     */
+    public PublishOutcome routeFromPeer(Message m, java.util.Set<String> groups) {
+        return route(m, groups, true, false);
+    }
+
+    /** How a shared group is named between nodes: {@code {group}/{topicFilter}}, as after {@code $share/}. */
+    public static String groupKey(String group, String topicFilter) {
+        return group + '/' + topicFilter;
     }
 
     private PublishOutcome route(Message m) {
+        return route(m, null, false, true);
+    }
+
+    private PublishOutcome route(Message m, java.util.Set<String> peerGroups, boolean fromPeer, boolean forward) {
         Matches matches = new Matches(m.publisherId());
         index.match(m.topic(), matches);
         boolean sharedMatched = false;
         if (matches.groups != null) {
             for (SharedGroup g : matches.groups) {
+                if (fromPeer && (peerGroups == null || !peerGroups.contains(groupKey(g.name(), g.topicFilter())))) {
+                    continue; // the publishing node served this group itself or chose another node for it
+                }
                 // a member the ACL does not let read the topic is passed over; with none left, the group has no
                 // subscriber for this message (5.0 4.8.2: each message goes to one member, one that may take it)
                 Subscription s = g.pick(strategy, m.publisherId(), m.topic(), memberCheck, null);
@@ -161,7 +194,9 @@ public final class Router {
         if (matches.storedSessions != null) {
             queues.append(m, matches.storedSessions, matches.storedDeliveries);
         }
-        return !subs.isEmpty() || sharedMatched ? PublishOutcome.MATCHED : PublishOutcome.NO_MATCH;
+        ClusterRouting c = cluster;
+        boolean remote = c != null && forward && c.forward(m, matches.groups);
+        return !subs.isEmpty() || sharedMatched || remote ? PublishOutcome.MATCHED : PublishOutcome.NO_MATCH;
     }
 
     /** Counts a refused retention and logs it, at most one line every 10 s for the whole broker. */

@@ -1,0 +1,226 @@
+package io.starling.cluster.route;
+
+import com.hazelcast.core.EntryAdapter;
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
+import com.hazelcast.map.MapEvent;
+import com.hazelcast.replicatedmap.ReplicatedMap;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.starling.broker.Broker;
+import io.starling.broker.config.ClusterConfig;
+import io.starling.broker.message.Message;
+import io.starling.cluster.link.NodeLink;
+import io.starling.cluster.link.PeerStats;
+import io.starling.cluster.membership.PeerListener;
+import java.net.InetSocketAddress;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Messages between the nodes of a cluster, as one facade: this node's routes published in the replicated route map
+ * ({@value #ROUTES}, keys {@code (node, filter)}, each node writing only its own), the other nodes' routes read from
+ * it into a local index, the routing hook installed in the broker (a message published here goes once to each node
+ * with a matching route), and the node link that carries the messages and hands those from peers to the broker's
+ * local subscribers only.
+ *
+ * <p>Life cycle: {@link #start} once Hazelcast is up; {@link #memberUp}/{@link #memberDown} from the membership
+ * listener (also for the members present at the start); {@link #close} before Hazelcast shuts down.
+ */
+public final class ClusterMessaging implements AutoCloseable, PeerListener {
+
+    /** The replicated map of routes: key {@code node NUL filter}, value the number of subscriptions on that node. */
+    public static final String ROUTES = "starling.routes";
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterMessaging.class);
+
+    private final String nodeName;
+    private final HazelcastInstance hz;
+    private final Broker broker;
+    private final NodeLink link;
+    private final RouteTable routes;
+    private ReplicatedMap<String, Integer> map;
+    private LocalRoutes local;
+    private UUID listener;
+    private UUID lifecycle;
+    private final InetSocketAddress linkBind;
+    private InetSocketAddress boundLink;
+
+    /**
+     * The cluster's messaging for a node of {@code config}: the node link on {@code bind}:{@code link-port}.
+     *
+     * @param secret the cluster's shared secret
+     */
+    public ClusterMessaging(ClusterConfig config, byte[] secret, HazelcastInstance hz, Broker broker,
+            EventLoopGroup group) {
+        this(config.nodeName(), new InetSocketAddress(config.bind(), config.linkPort()), secret, hz, broker, group);
+    }
+
+    /**
+     * @param nodeName this node's name (unique in the cluster)
+     * @param linkBind where the node link accepts peers (port 0: any free port, see {@link #linkAddress})
+     * @param secret the cluster's shared secret (at least 16 bytes)
+     * @param hz the embedded Hazelcast member, started
+     * @param broker this node's broker
+     * @param group the broker's event loops: the node link runs on one of them
+     */
+    public ClusterMessaging(String nodeName, InetSocketAddress linkBind, byte[] secret, HazelcastInstance hz,
+            Broker broker, EventLoopGroup group) {
+        this(nodeName, linkBind, secret, hz, broker, group, NodeLink.Settings.DEFAULTS);
+    }
+
+    /** As above, with the node link's bounds and pace. */
+    public ClusterMessaging(String nodeName, InetSocketAddress linkBind, byte[] secret, HazelcastInstance hz,
+            Broker broker, EventLoopGroup group, NodeLink.Settings settings) {
+        this.nodeName = nodeName;
+        this.hz = hz;
+        this.broker = broker;
+        this.routes = new RouteTable(nodeName);
+        EventLoop loop = group.next();
+        NodeLink.Settings s = new NodeLink.Settings(settings.batch(), settings.maxFrameBytes(),
+                Math.max(settings.maxMessageBytes(), broker.config().maxPacketSize()), settings.maxWaiting(),
+                settings.maxWaitingBytes(), settings.handshakeTimeoutMillis(), settings.redialMillis());
+        this.link = new NodeLink(nodeName, linkBind, secret, loop, group, new Inbound(), s);
+        this.linkBind = linkBind;
+    }
+
+    /**
+     * Binds the node link, reads the other nodes' routes and follows their changes, publishes this node's routes and
+     * installs the routing hook in the broker.
+     */
+    public void start() {
+        boundLink = link.start();
+        map = hz.getReplicatedMap(ROUTES);
+        listener = map.addEntryListener(new EntryAdapter<>() {
+            @Override
+            public void onEntryEvent(EntryEvent<String, Integer> e) {
+                apply(e.getKey(), switch (e.getEventType()) {
+                    case ADDED, UPDATED, MERGED -> e.getValue();
+                    default -> null;
+                });
+            }
+
+            @Override
+            public void onMapEvent(MapEvent e) {
+                LOG.warn("Cluster routes: the route map was {}; every node writes its routes again at its next rejoin",
+                        e.getEventType());
+            }
+        });
+        for (Map.Entry<String, Integer> e : map.entrySet()) {
+            apply(e.getKey(), e.getValue());
+        }
+        local = new LocalRoutes(nodeName, map);
+        local.start(broker.subscriptionIndex().listen(local));
+        lifecycle = hz.getLifecycleService().addLifecycleListener(e -> {
+            if (e.getState() == LifecycleEvent.LifecycleState.MERGED) {
+                LOG.info("Cluster routes: merged into a cluster; writing this node's routes again");
+                local.reassert();
+            }
+        });
+        broker.clusterRouting(new RemoteRouter(routes, link));
+        LOG.info("Cluster messaging of '{}' started: node link on {}, {} route(s) of this node", nodeName, boundLink,
+                local.size());
+    }
+
+    private void apply(String key, Integer count) {
+        String node = LocalRoutes.node(key);
+        if (node == null) {
+            return;
+        }
+        routes.route(node, LocalRoutes.filter(key), count == null ? 0 : count);
+    }
+
+    /** Where the node link listens (once started). */
+    public InetSocketAddress linkAddress() {
+        return boundLink == null ? linkBind : boundLink;
+    }
+
+    /**
+     * A member is up (or was there at the start): its routes match from now on and the node link to it is made. This
+     * node's routes are written again, in case the map lost them while the two were apart.
+     */
+    @Override
+    public void memberUp(String node, InetSocketAddress linkAddress) {
+        if (node.equals(nodeName) || linkAddress == null) {
+            return;
+        }
+        routes.nodeUp(node);
+        link.peerUp(node, linkAddress);
+        if (local != null) {
+            local.reassert();
+        }
+    }
+
+    /** A member is gone: nothing more is routed to it and its link is closed. */
+    @Override
+    public void memberDown(String node) {
+        routes.nodeDown(node);
+        link.peerDown(node);
+    }
+
+    /** The node link's traffic per peer, for the metrics. */
+    public Collection<PeerStats> peers() {
+        return link.stats();
+    }
+
+    /** This node's name. */
+    public String nodeName() {
+        return nodeName;
+    }
+
+    /** Whether a route of {@code node} matches {@code topic} (for tests and the admin API). */
+    public boolean routesTo(String node, String topic) {
+        boolean[] found = new boolean[1];
+        routes.index().match(topic, s -> found[0] |= s.clientId().equals(node));
+        return found[0] || sharedRouteTo(node, topic);
+    }
+
+    private boolean sharedRouteTo(String node, String topic) {
+        boolean[] found = new boolean[1];
+        routes.index().match(topic, new io.starling.broker.topic.SubscriptionIndex.MatchSink() {
+            @Override
+            public void onSubscription(io.starling.broker.topic.Subscription s) {
+            }
+
+            @Override
+            public void onSharedGroup(io.starling.broker.topic.SharedGroup g) {
+                found[0] |= g.members().stream().anyMatch(m -> m.clientId().equals(node));
+            }
+        });
+        return found[0];
+    }
+
+    /** Stops routing to other nodes, removes this node's routes from the map, closes the node link. */
+    @Override
+    public void close() {
+        broker.clusterRouting(null);
+        broker.subscriptionIndex().listen(null);
+        boolean running = hz.getLifecycleService().isRunning();
+        if (map != null && running) {
+            map.removeEntryListener(listener);
+            hz.getLifecycleService().removeLifecycleListener(lifecycle);
+        }
+        if (local != null) {
+            local.close(running);
+        }
+        link.close();
+    }
+
+    /** What arrives from peers: routed to this node's subscribers only, acknowledged once stored. */
+    private final class Inbound implements NodeLink.Inbound {
+        @Override
+        public void apply(String peer, Message m, Set<String> groups) {
+            broker.publishFromPeer(m, groups);
+        }
+
+        @Override
+        public void whenApplied(Runnable action, Runnable onFailure) {
+            broker.store().whenDurable(action, onFailure);
+        }
+    }
+}
