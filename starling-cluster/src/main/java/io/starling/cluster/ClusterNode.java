@@ -206,6 +206,7 @@ public final class ClusterNode implements AutoCloseable {
         }
         closed = true;
         LOG.info("Cluster: node {} leaving", config.nodeName());
+        ownership.leave(5_000);
         try {
             messaging.close();
         } catch (RuntimeException e) {

@@ -126,4 +126,27 @@ final class OwnershipOps {
             return before;
         }
     }
+
+    /**
+     * On a graceful leave of {@code node}: the Wills of its sessions were published (or stay with its own store), so
+     * none is left in the records for the survivors to publish again.
+     */
+    static final class ClearWills implements EntryProcessor<String, byte[], Boolean> {
+        private static final long serialVersionUID = 1L;
+        private final String node;
+
+        ClearWills(String node) {
+            this.node = node;
+        }
+
+        @Override
+        public Boolean process(Map.Entry<String, byte[]> entry) {
+            OwnerRecord r = OwnerRecord.decode(entry.getValue());
+            if (r == null || !r.node().equals(node) || (r.will() == null && !r.connected())) {
+                return null;
+            }
+            entry.setValue(r.withWill(false, null).encode());
+            return true;
+        }
+    }
 }

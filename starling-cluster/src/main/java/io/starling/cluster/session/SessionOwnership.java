@@ -45,6 +45,8 @@ public final class SessionOwnership implements ClusterSessions {
     private final BooleanSupplier accepts;
     private final IMap<String, byte[]> owners;
     private final IExecutorService executor;
+    /** Record writes not answered yet (a graceful leave waits for them). */
+    private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * @param accepts whether this node accepts connections now (the minimum-size gate)
@@ -132,7 +134,9 @@ public final class SessionOwnership implements ClusterSessions {
 
     @Override
     public void ended(String clientId) {
+        pending.incrementAndGet();
         owners.submitToKey(clientId, new OwnershipOps.Release(node)).whenComplete((r, e) -> {
+            pending.decrementAndGet();
             if (e != null) {
                 LOG.debug("Cluster: releasing client id '{}' failed", clientId, e);
             }
@@ -142,13 +146,39 @@ public final class SessionOwnership implements ClusterSessions {
     private CompletionStage<Boolean> write(Session session, boolean connected, PendingWill will) {
         OwnerRecord r = new OwnerRecord(node, 0, connected, will, session.expiryIntervalSeconds(),
                 List.copyOf(session.subscriptions().values()));
+        pending.incrementAndGet();
         CompletionStage<Boolean> done = owners.submitToKey(session.clientId(), new OwnershipOps.Update(node, r.encode()));
         done.whenComplete((ok, e) -> {
+            pending.decrementAndGet();
             if (e != null) {
                 LOG.warn("Cluster: the record of client '{}' could not be written", session.clientId(), e);
             }
         });
         return done;
+    }
+
+    /**
+     * Before this node leaves gracefully (its clients disconnected, their Wills published here): waits for the record
+     * writes still under way, then clears the Wills left in this node's records, so that the survivors publish none
+     * of them again. A Will still waiting for its Will Delay Interval stays with this node's store and is published
+     * when it starts again (as on a single node).
+     */
+    public void leave(long timeoutMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (pending.get() > 0 && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        try {
+            int cleared = owners.executeOnEntries(new OwnershipOps.ClearWills(node)).size();
+            LOG.info("Cluster: node {} leaves; {} session record(s) of it updated", node, cleared);
+        } catch (RuntimeException e) {
+            LOG.warn("Cluster: the session records of {} could not be updated before leaving", node, e);
+        }
     }
 
     /**
