@@ -16,6 +16,7 @@ import io.netty.channel.EventLoopGroup;
 import io.starling.broker.Broker;
 import io.starling.broker.config.ClusterConfig;
 import io.starling.broker.session.ClusterSessions;
+import io.starling.cluster.retain.RetainedReplication;
 import io.starling.cluster.session.SessionOwnership;
 import io.starling.cluster.membership.ClusterSecret;
 import io.starling.cluster.membership.PeerListener;
@@ -57,6 +58,7 @@ public final class ClusterNode implements AutoCloseable {
     private volatile int size = 1;
     private volatile boolean closed;
     private final SessionOwnership ownership;
+    private final RetainedReplication retained;
     /** Work that follows membership changes and may wait for the cluster (not on Hazelcast's event threads). */
     private final java.util.concurrent.ExecutorService events = java.util.concurrent.Executors.newSingleThreadExecutor(
             r -> {
@@ -82,6 +84,7 @@ public final class ClusterNode implements AutoCloseable {
         this.hz = Hazelcast.newHazelcastInstance(cfg);
         this.ownership = new SessionOwnership(config.nodeName(), hz, broker, group, this::acceptsConnections);
         broker.sessions().cluster(ownership);
+        this.retained = new RetainedReplication(config.nodeName(), hz, broker, group);
         this.messaging = new ClusterMessaging(config, secret.bytes(), hz, broker, group);
         messaging.start();
         addPeerListener(messaging);
@@ -207,6 +210,7 @@ public final class ClusterNode implements AutoCloseable {
         closed = true;
         LOG.info("Cluster: node {} leaving", config.nodeName());
         ownership.leave(5_000);
+        retained.close();
         try {
             messaging.close();
         } catch (RuntimeException e) {
