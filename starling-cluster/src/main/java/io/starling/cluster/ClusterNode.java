@@ -84,6 +84,7 @@ public final class ClusterNode implements AutoCloseable {
         this.hz = Hazelcast.newHazelcastInstance(cfg);
         this.ownership = new SessionOwnership(config.nodeName(), hz, broker, group, this::acceptsConnections);
         broker.sessions().cluster(ownership);
+        ownership.registerRestored();
         this.retained = new RetainedReplication(config.nodeName(), hz, broker, group);
         this.messaging = new ClusterMessaging(config, secret.bytes(), hz, broker, group);
         messaging.start();

@@ -365,13 +365,16 @@ public final class SessionManager {
     public Runnable restore(StoredSession st, EventExecutor loop) {
         Session session = new Session(st.clientId(), loop, context);
         session.restore(st);
+        // a node of a cluster: the Wills of the sessions it had when it stopped were the cluster's to publish (the
+        // other nodes did, from the ownership records), so they are not published again here
+        boolean willsToCluster = context.config().cluster() != null;
         long now = context.clock().millis();
         long expiry = st.expirySeconds();
         long left = expiry >= 0xFFFF_FFFFL ? Long.MAX_VALUE : st.disconnectedAtMillis() + expiry * 1000 - now;
         if (left <= 0) {
             // it ended while the broker was stopped: never registered, so no client can resume it
             return () -> loop.execute(() -> {
-                if (st.will() != null) {
+                if (st.will() != null && !willsToCluster) {
                     willPublisher.accept(st.will().message());
                 }
                 LOG.debug("Session '{}' expired while the broker was stopped", st.clientId());
@@ -385,7 +388,7 @@ public final class SessionManager {
             index.add(s);
         }
         return () -> loop.execute(() -> {
-            PendingWill will = st.will();
+            PendingWill will = willsToCluster ? null : st.will();
             if (will != null) {
                 long willLeft = st.disconnectedAtMillis() + will.delaySeconds() * 1000 - now;
                 if (willLeft <= 0) {

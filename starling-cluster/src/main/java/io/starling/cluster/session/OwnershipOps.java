@@ -128,8 +128,9 @@ final class OwnershipOps {
     }
 
     /**
-     * On a graceful leave of {@code node}: the Wills of its sessions were published (or stay with its own store), so
-     * none is left in the records for the survivors to publish again.
+     * On a graceful leave of {@code node}: the Wills of the connections it closed were published there, so none of them
+     * is left in the records for the survivors to publish again. A Will waiting for its delay (session not connected)
+     * stays: the survivors publish it when the delay has passed.
      */
     static final class ClearWills implements EntryProcessor<String, byte[], Boolean> {
         private static final long serialVersionUID = 1L;
@@ -142,10 +143,37 @@ final class OwnershipOps {
         @Override
         public Boolean process(Map.Entry<String, byte[]> entry) {
             OwnerRecord r = OwnerRecord.decode(entry.getValue());
-            if (r == null || !r.node().equals(node) || (r.will() == null && !r.connected())) {
+            if (r == null || !r.node().equals(node) || !r.connected()) {
                 return null;
             }
             entry.setValue(r.withWill(false, null).encode());
+            return true;
+        }
+    }
+
+    /**
+     * At start, for a session this node restored from its store: the record is written if no node owns the client id
+     * (after a full restart the map starts empty); returns whether this node owns it now.
+     */
+    static final class Restore implements EntryProcessor<String, byte[], Boolean> {
+        private static final long serialVersionUID = 1L;
+        private final String node;
+        private final byte[] record;
+
+        Restore(String node, byte[] record) {
+            this.node = node;
+            this.record = record;
+        }
+
+        @Override
+        public Boolean process(Map.Entry<String, byte[]> entry) {
+            OwnerRecord r = OwnerRecord.decode(entry.getValue());
+            if (r != null && !r.node().isEmpty() && !r.node().equals(node)) {
+                return false;
+            }
+            OwnerRecord mine = OwnerRecord.decode(record);
+            entry.setValue(new OwnerRecord(node, r == null ? 1 : r.epoch() + 1, false, null, mine.expirySeconds(),
+                    mine.subscriptions()).encode());
             return true;
         }
     }

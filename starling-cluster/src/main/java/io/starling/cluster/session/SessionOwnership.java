@@ -158,6 +158,42 @@ public final class SessionOwnership implements ClusterSessions {
     }
 
     /**
+     * At start: each session this node restored from its store is registered as this node's if no live node owns its
+     * client id; one that another node owns now (its client moved while this node was away) ends here, without its
+     * Will (the cluster dealt with it).
+     */
+    public void registerRestored() {
+        int own = 0;
+        int ended = 0;
+        for (Session s : broker.sessions().all()) {
+            OwnerRecord r = new OwnerRecord(node, 0, false, null, s.expiryIntervalSeconds(),
+                    List.copyOf(s.subscriptions().values()));
+            boolean mine;
+            try {
+                mine = owners.executeOnKey(s.clientId(), new OwnershipOps.Restore(node, r.encode()));
+            } catch (RuntimeException e) {
+                LOG.warn("Cluster: the session of '{}' could not be registered", s.clientId(), e);
+                continue;
+            }
+            if (mine) {
+                own++;
+            } else {
+                ended++;
+                s.execute(() -> {
+                    if (s.connection() == null && !s.isDiscarded()) {
+                        // a node of a cluster schedules no Will of a restored session (SessionManager.restore)
+                        broker.sessions().discard(s);
+                    }
+                });
+            }
+        }
+        if (own + ended > 0) {
+            LOG.info("Cluster: {} restored session(s) registered as this node's, {} now owned elsewhere ended here", own,
+                    ended);
+        }
+    }
+
+    /**
      * Before this node leaves gracefully (its clients disconnected, their Wills published here): waits for the record
      * writes still under way, then clears the Wills left in this node's records, so that the survivors publish none
      * of them again. A Will still waiting for its Will Delay Interval stays with this node's store and is published

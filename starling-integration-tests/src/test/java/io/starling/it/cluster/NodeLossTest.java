@@ -97,6 +97,18 @@ class NodeLossTest {
             pub.publish("lost/sub", "found", 1);
             return back.received.contains("lost/sub=found");
         });
+
+        // n3 comes back on its data directory: it publishes none of the Wills again, and the session that moved to n1
+        // ends on n3 (the other, orphaned one is n3's again)
+        cluster.node(2).start();
+        ClusterHarness.awaitMembers(3, cluster.node(0), cluster.node(1), cluster.node(2));
+        assertThat(cluster.node(2).log()).contains("1 restored session(s) registered as this node's, 1 now owned elsewhere");
+        flush(watchers, clients.get(2), clients.get(3), "after-restart");
+        for (V5 w : watchers) {
+            assertThat(count(w, "will/victim=gone")).as("the Will, once, after the restart too").isEqualTo(1);
+            assertThat(count(w, "will/delayed=gone-later")).as("the delayed Will, once").isEqualTo(1);
+        }
+        assertThat(back.client.isConnected()).as("the client that moved to n1 keeps its connection").isTrue();
     }
 
     @Test
