@@ -185,6 +185,14 @@ public final class Broker {
     }
 
     /**
+     * Installs what the cluster does with each client's retained message stored on this node ({@code null}: nothing);
+     * see {@link Router#retainedReplication}.
+     */
+    public void retainedReplication(java.util.function.Consumer<Message> replication) {
+        router.retainedReplication(replication);
+    }
+
+    /**
      * Routes a message another node of the cluster forwarded to this node's subscribers only (never to another node),
      * and to this node's shared groups named in {@code groups} ({@link Router#groupKey}); on one of the broker's event
      * loops. The retained store is not touched.
@@ -249,6 +257,7 @@ public final class Broker {
     public Subscription subscribe(Session session, Subscription s) {
         Subscription old = session.addSubscription(s);
         index.add(s);
+        sessions.cluster().subscriptionsChanged(session);
         return old;
     }
 
@@ -372,6 +381,7 @@ public final class Broker {
         Subscription old = session.removeSubscription(filter);
         if (old != null) {
             index.remove(session.clientId(), filter);
+            sessions.cluster().subscriptionsChanged(session);
         }
         return old;
     }

@@ -16,6 +16,8 @@ import io.netty.channel.EventLoopGroup;
 import io.starling.broker.Broker;
 import io.starling.broker.config.ClusterConfig;
 import io.starling.broker.session.ClusterSessions;
+import io.starling.cluster.retain.RetainedReplication;
+import io.starling.cluster.session.SessionOwnership;
 import io.starling.cluster.membership.ClusterSecret;
 import io.starling.cluster.membership.PeerListener;
 import io.starling.cluster.route.ClusterMessaging;
@@ -36,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * ({@link ClusterSessions#acceptsConnections()}). Created by the server only when the config has a {@code cluster}
  * section. Thread-safe.
  */
-public final class ClusterNode implements AutoCloseable, ClusterSessions {
+public final class ClusterNode implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
     /** Member attribute: the node's name. */
@@ -55,6 +57,15 @@ public final class ClusterNode implements AutoCloseable, ClusterSessions {
     /** Members seen now, this node included. */
     private volatile int size = 1;
     private volatile boolean closed;
+    private final SessionOwnership ownership;
+    private final RetainedReplication retained;
+    /** Work that follows membership changes and may wait for the cluster (not on Hazelcast's event threads). */
+    private final java.util.concurrent.ExecutorService events = java.util.concurrent.Executors.newSingleThreadExecutor(
+            r -> {
+                Thread t = new Thread(r, "starling-cluster-events");
+                t.setDaemon(true);
+                return t;
+            });
 
     private ClusterNode(ClusterConfig config, ClusterSecret secret, Broker broker, EventLoopGroup group) {
         this.config = config;
@@ -71,7 +82,10 @@ public final class ClusterNode implements AutoCloseable, ClusterSessions {
         // in the config, not added later: Hazelcast keeps config listeners across a merge after a partition
         cfg.addListenerConfig(new ListenerConfig(new Listener()));
         this.hz = Hazelcast.newHazelcastInstance(cfg);
-        broker.sessions().cluster(this);
+        this.ownership = new SessionOwnership(config.nodeName(), hz, broker, group, this::acceptsConnections);
+        broker.sessions().cluster(ownership);
+        ownership.registerRestored();
+        this.retained = new RetainedReplication(config.nodeName(), hz, broker, group);
         this.messaging = new ClusterMessaging(config, secret.bytes(), hz, broker, group);
         messaging.start();
         addPeerListener(messaging);
@@ -182,7 +196,7 @@ public final class ClusterNode implements AutoCloseable, ClusterSessions {
         }
     }
 
-    @Override
+    /** Whether this node accepts new connections: it sees at least {@code min-size} members (see {@link ClusterSessions}). */
     public boolean acceptsConnections() {
         // Hazelcast's member list is a local copy: reading it costs no remote call
         return !closed && hz.getCluster().getMembers().size() >= config.minSize();
@@ -196,6 +210,8 @@ public final class ClusterNode implements AutoCloseable, ClusterSessions {
         }
         closed = true;
         LOG.info("Cluster: node {} leaving", config.nodeName());
+        ownership.leave(5_000);
+        retained.close();
         try {
             messaging.close();
         } catch (RuntimeException e) {
@@ -206,6 +222,7 @@ public final class ClusterNode implements AutoCloseable, ClusterSessions {
         } catch (RuntimeException e) {
             LOG.warn("Cluster: leaving failed", e);
         }
+        events.shutdownNow();
     }
 
     static String nodeName(Member m) {
@@ -281,6 +298,14 @@ public final class ClusterNode implements AutoCloseable, ClusterSessions {
             sizeChanged(event.getMembers());
             for (PeerListener l : peers) {
                 l.memberDown(nodeName(m));
+            }
+            String gone = nodeName(m);
+            if (!closed) {
+                events.execute(() -> {
+                    if (ownership != null) {
+                        ownership.nodeGone(gone);
+                    }
+                });
             }
         }
     }

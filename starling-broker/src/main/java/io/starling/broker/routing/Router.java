@@ -65,6 +65,8 @@ public final class Router {
     private final Map<EventExecutor, Outbox> outboxes = new IdentityHashMap<>();
     /** The routes to the other nodes of a cluster; {@code null} on a single node (then routing costs nothing more). */
     private volatile ClusterRouting cluster;
+    /** Told each client's retained message stored here, in a cluster ({@code null}: a single node). */
+    private volatile java.util.function.Consumer<Message> retainedReplication;
     private final SharedGroup.Members memberCheck = this::memberState;
     /** Refused retentions: at most one line every 10 s for the whole broker, the rest counted. */
     private final RateLimitedLog refusalLog = new RateLimitedLog(LOG, Level.WARN, Duration.ofSeconds(10));
@@ -108,10 +110,14 @@ public final class Router {
     public PublishOutcome publish(Message m, boolean dropIfRetainRefused) {
         metrics.received(m.qos(), m.payload().length);
         // [MQTT-3.3.1-5] store; an empty payload removes [MQTT-3.3.1-10]
-        if (m.retain() && !retained.update(m)) {
-            retainRefused(m);
-            if (dropIfRetainRefused) {
-                return PublishOutcome.RETAIN_REFUSED;
+        if (m.retain()) {
+            if (!retained.update(m)) {
+                retainRefused(m);
+                if (dropIfRetainRefused) {
+                    return PublishOutcome.RETAIN_REFUSED;
+                }
+            } else if (retainedReplication != null) {
+                retainedReplication.accept(m); // every node of a cluster keeps it
             }
         }
         PublishOutcome outcome = route(m);
@@ -134,6 +140,14 @@ public final class Router {
      */
     public void cluster(ClusterRouting routing) {
         this.cluster = routing;
+    }
+
+    /**
+     * Installs what a cluster does with each client's retained message stored on this node (or removal: empty
+     * payload), called on the publisher's loop and not to block; {@code null}: nothing (a single node).
+     */
+    public void retainedReplication(java.util.function.Consumer<Message> replication) {
+        this.retainedReplication = replication;
     }
 
     /**

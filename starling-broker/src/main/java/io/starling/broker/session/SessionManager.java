@@ -74,6 +74,11 @@ public final class SessionManager {
         cluster = c == null ? ClusterSessions.NONE : c;
     }
 
+    /** The cluster's hook; {@link ClusterSessions#NONE} for a single node. */
+    public ClusterSessions cluster() {
+        return cluster;
+    }
+
     /** Whether new connections are accepted now (a single node: always; see {@link ClusterSessions}). */
     public boolean acceptsConnections() {
         return cluster.acceptsConnections();
@@ -99,6 +104,86 @@ public final class SessionManager {
      */
     public void open(String clientId, boolean cleanStart, long expiryIntervalSeconds, ClientConnection conn,
             OpenCallback callback) {
+        ClusterSessions c = cluster;
+        if (c == ClusterSessions.NONE) {
+            openHere(clientId, cleanStart, expiryIntervalSeconds, conn, callback);
+            return;
+        }
+        // a cluster node: the client id becomes this node's first (another node hands its session over)
+        c.claim(clientId, cleanStart, moved -> conn.eventLoop().execute(() -> {
+            if (moved != null && !cleanStart) {
+                adopt(clientId, moved, conn.eventLoop());
+            }
+            openHere(clientId, cleanStart, expiryIntervalSeconds, conn, callback);
+        }));
+    }
+
+    /**
+     * Registers a session that moved here from another node (on the new connection's loop, before it is opened):
+     * its subscriptions, so that the open that follows resumes it. Nothing happens if a session of that client id is
+     * here already.
+     */
+    private void adopt(String clientId, MovedSession moved, EventExecutor loop) {
+        Session session = new Session(clientId, loop, context);
+        if (sessions.putIfAbsent(clientId, session) != null) {
+            return;
+        }
+        session.expiryIntervalSeconds(moved.expirySeconds());
+        for (Subscription s : moved.subscriptions()) {
+            session.addSubscription(s);
+            index.add(s);
+        }
+        LOG.info("Client '{}': session moved here from another node ({} subscriptions)", clientId,
+                moved.subscriptions().size());
+    }
+
+    /**
+     * Hands the session of {@code clientId} to another node whose connection takes it over: disconnects its
+     * connection (5.0: DISCONNECT 0x8E), publishes the Will as a local take-over would, and ends the session here.
+     * The future completes (on the session's loop) with what moves, {@code null} if there is no session here or
+     * Clean Start discards it.
+     */
+    public java.util.concurrent.CompletableFuture<MovedSession> handOver(String clientId, boolean cleanStart) {
+        java.util.concurrent.CompletableFuture<MovedSession> done = new java.util.concurrent.CompletableFuture<>();
+        Session session = sessions.get(clientId);
+        if (session == null) {
+            done.complete(null);
+            return done;
+        }
+        session.execute(() -> {
+            if (session.isDiscarded()) {
+                done.complete(null);
+                return;
+            }
+            session.beginTakeover(); // an attach still posted here gives way
+            ClientConnection old = session.connection();
+            boolean fresh = cleanStart || (old != null && session.expiryIntervalSeconds() == 0);
+            if (old != null) {
+                session.detach();
+                LOG.info("Client '{}' taken over by a connection to another node", clientId);
+                PendingWill will = old.takeWill();
+                old.closeForTakeover();
+                if (will != null && (fresh || will.delaySeconds() == 0)) {
+                    willPublisher.accept(will.message());
+                }
+                for (Delivery d : session.takeSharedDeliveries()) {
+                    sharedRedelivery.accept(d, clientId);
+                }
+            }
+            if (!fresh) {
+                session.timers().cancelWill(); // resumed on the other node within the Will Delay Interval
+            }
+            MovedSession moved = fresh ? null
+                    : new MovedSession(java.util.List.copyOf(session.subscriptions().values()),
+                            session.expiryIntervalSeconds());
+            discard(session);
+            done.complete(moved);
+        });
+        return done;
+    }
+
+    private void openHere(String clientId, boolean cleanStart, long expiryIntervalSeconds, ClientConnection conn,
+            OpenCallback callback) {
         EventExecutor loop = conn.eventLoop();
         Session[] created = new Session[1];
         Session session = sessions.computeIfAbsent(clientId, id -> {
@@ -118,7 +203,8 @@ public final class SessionManager {
             OpenCallback callback) {
         if (session.isDiscarded()) {
             // it ended between the lookup and now: start again, which creates a new one
-            conn.eventLoop().execute(() -> open(session.clientId(), cleanStart, expiryIntervalSeconds, conn, callback));
+            conn.eventLoop().execute(() -> openHere(session.clientId(), cleanStart, expiryIntervalSeconds, conn,
+                    callback));
             return;
         }
         // an attach posted by an earlier take-over and not run yet gives way to this one (see attach)
@@ -178,7 +264,13 @@ public final class SessionManager {
             r.save(expiryIntervalSeconds, 0, conn.peekWill(), session.subscriptions().values());
             session.record(r);
         }
-        callback.onOpened(session, present);
+        ClusterSessions c = cluster;
+        if (c == ClusterSessions.NONE) {
+            callback.onOpened(session, present);
+            return;
+        }
+        EventExecutor loop = conn.eventLoop();
+        c.attached(session, conn.peekWill(), () -> loop.execute(() -> callback.onOpened(session, present)));
     }
 
     /**
@@ -200,13 +292,18 @@ public final class SessionManager {
                 sharedRedelivery.accept(d, session.clientId());
             }
             long expiry = session.expiryIntervalSeconds();
+            boolean willWaits = false;
             if (will != null) {
                 if (will.delaySeconds() == 0 || expiry == 0) {
                     willPublisher.accept(will.message()); // [MQTT-3.1.2-8]
                 } else {
                     // 5.0 3.1.3.2.2: wait for the Will Delay Interval or the end of the session, whichever first
                     scheduleWill(session, will, Math.min(will.delaySeconds(), expiry));
+                    willWaits = true;
                 }
+            }
+            if (expiry != 0) {
+                cluster.detached(session, willWaits ? will : null);
             }
             session.disconnectedAtMillis(context.clock().millis());
             if (expiry > 0 && session.storesMessages()) {
@@ -226,6 +323,7 @@ public final class SessionManager {
     private void scheduleWill(Session session, PendingWill will, long delaySeconds) {
         session.timers().scheduleWill(session.owner(), () -> {
             willPublisher.accept(will.message());
+            cluster.detached(session, null);
             if (session.storesMessages() && !session.isDiscarded()) {
                 saveRecord(session, null); // the Will is out: forget it
             }
@@ -253,7 +351,9 @@ public final class SessionManager {
             // before the registry entry goes: a new session of the same client id writes its record after this
             r.end();
         }
-        sessions.remove(session.clientId(), session);
+        if (sessions.remove(session.clientId(), session)) {
+            cluster.ended(session.clientId());
+        }
     }
 
     /**
@@ -265,13 +365,16 @@ public final class SessionManager {
     public Runnable restore(StoredSession st, EventExecutor loop) {
         Session session = new Session(st.clientId(), loop, context);
         session.restore(st);
+        // a node of a cluster: the Wills of the sessions it had when it stopped were the cluster's to publish (the
+        // other nodes did, from the ownership records), so they are not published again here
+        boolean willsToCluster = context.config().cluster() != null;
         long now = context.clock().millis();
         long expiry = st.expirySeconds();
         long left = expiry >= 0xFFFF_FFFFL ? Long.MAX_VALUE : st.disconnectedAtMillis() + expiry * 1000 - now;
         if (left <= 0) {
             // it ended while the broker was stopped: never registered, so no client can resume it
             return () -> loop.execute(() -> {
-                if (st.will() != null) {
+                if (st.will() != null && !willsToCluster) {
                     willPublisher.accept(st.will().message());
                 }
                 LOG.debug("Session '{}' expired while the broker was stopped", st.clientId());
@@ -285,7 +388,7 @@ public final class SessionManager {
             index.add(s);
         }
         return () -> loop.execute(() -> {
-            PendingWill will = st.will();
+            PendingWill will = willsToCluster ? null : st.will();
             if (will != null) {
                 long willLeft = st.disconnectedAtMillis() + will.delaySeconds() * 1000 - now;
                 if (willLeft <= 0) {

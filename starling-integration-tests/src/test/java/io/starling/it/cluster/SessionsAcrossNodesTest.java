@@ -1,0 +1,95 @@
+package io.starling.it.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A client id is unique cluster-wide: a client connecting to one node with the id of a client connected to another
+ * takes over [MQTT-3.1.4-2]; the old connection gets DISCONNECT 0x8E Session taken over (5.0), the persistent session
+ * moves with its subscriptions and the client gets Session Present 1 [MQTT-3.2.2-2].
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class SessionsAcrossNodesTest {
+
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+    static Path dir;
+
+    private static ClusterHarness cluster;
+    private final List<V5> clients = new ArrayList<>();
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        cluster = new ClusterHarness(dir, 3, 2).startAll();
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @AfterEach
+    void closeClients() {
+        clients.forEach(V5::close);
+    }
+
+    private V5 client(int node, String id) throws Exception {
+        V5 c = new V5(cluster.node(node), id);
+        clients.add(c);
+        return c;
+    }
+
+    @Test
+    void aClientConnectingToAnotherNodeTakesTheSessionOverWithItsSubscriptions() throws Exception {
+        V5 first = client(0, "mover").persistent().connect().subscribe("move/a", 1).subscribe("move/b/+", 2);
+        assertThat(first.sessionPresent()).isFalse();
+
+        V5 second = client(1, "mover").persistent().connect();
+        assertThat(second.sessionPresent()).as("Session Present after a take-over from another node").isTrue();
+        assertThat(first.disconnects.poll(10, TimeUnit.SECONDS)).as("the old connection's DISCONNECT reason")
+                .isEqualTo(0x8E);
+
+        // the subscriptions moved with the session: a message published on the new node reaches it
+        V5 pub = client(1, "mover-pub").connect();
+        pub.publish("move/a", "one", 1);
+        pub.publish("move/b/x", "two", 2);
+        assertThat(second.received.poll(10, TimeUnit.SECONDS)).isEqualTo("move/a=one");
+        assertThat(second.received.poll(10, TimeUnit.SECONDS)).isEqualTo("move/b/x=two");
+
+        // and back again, to a third node
+        V5 third = client(2, "mover").persistent().connect();
+        assertThat(third.sessionPresent()).isTrue();
+        assertThat(second.disconnects.poll(10, TimeUnit.SECONDS)).isEqualTo(0x8E);
+        V5 pub3 = client(2, "mover-pub3").connect();
+        pub3.publish("move/a", "three", 1);
+        assertThat(third.received.poll(10, TimeUnit.SECONDS)).isEqualTo("move/a=three");
+    }
+
+    @Test
+    void cleanStartOnAnotherNodeDiscardsTheSession() throws Exception {
+        V5 first = client(0, "cleaner").persistent().connect().subscribe("clean/a", 1);
+        V5 second = new V5(cluster.node(2), "cleaner");
+        clients.add(second);
+        second.connect(); // Clean Start 1 (Paho's default)
+        assertThat(second.sessionPresent()).as("Session Present with Clean Start [MQTT-3.2.2-2]").isFalse();
+        assertThat(first.disconnects.poll(10, TimeUnit.SECONDS)).isEqualTo(0x8E);
+        // nothing of the old subscription is left on the new node
+        V5 pub = client(2, "cleaner-pub").connect();
+        second.subscribe("clean/marker", 1);
+        pub.publish("clean/a", "old-subscription", 1);
+        pub.publish("clean/marker", "marker", 1);
+        assertThat(second.received.poll(10, TimeUnit.SECONDS)).isEqualTo("clean/marker=marker");
+    }
+}
