@@ -30,10 +30,11 @@ final class PeerLink {
     Channel channel;
     boolean dialing;
 
-    // outbound: messages nextSeq-waiting .. nextSeq-1 wait, in ring[seq & mask]
-    private final Message[] ring;
-    private final Object[] ringGroups;
-    private final int mask;
+    // outbound: messages acked+1 .. nextSeq-1 wait, in ring[seq & mask]; the ring starts small and doubles up to
+    // the bound of what may wait, so an idle peer costs little
+    private Message[] ring;
+    private Object[] ringGroups;
+    private int mask;
     /** The next sequence number to give. */
     private long nextSeq = 1;
     /** The highest sequence the peer acknowledged. */
@@ -63,7 +64,7 @@ final class PeerLink {
         this.link = link;
         this.name = name;
         this.stats = new PeerStats(name);
-        int capacity = link.settings.maxWaiting();
+        int capacity = Math.min(1024, link.settings.maxWaiting());
         this.ring = new Message[capacity];
         this.ringGroups = new Object[capacity];
         this.mask = capacity - 1;
@@ -74,6 +75,9 @@ final class PeerLink {
     void enqueue(Message m, List<String> groups) {
         long waiting = nextSeq - 1 - acked;
         long weight = Frames.weight(m);
+        if (waiting >= ring.length && ring.length < link.settings.maxWaiting()) {
+            grow();
+        }
         if (waiting >= ring.length || waitingBytes + weight > link.settings.maxWaitingBytes()) {
             stats.overflowDropped.increment();
             overflowLog.log("Node link to '{}': {} messages ({} bytes) wait for it, message on '{}' dropped", name,
@@ -90,6 +94,21 @@ final class PeerLink {
             counted++;
             link.backlog.added(1);
         }
+    }
+
+    /** Doubles the ring, each waiting message keeping its sequence number. */
+    private void grow() {
+        int capacity = ring.length * 2;
+        Message[] r = new Message[capacity];
+        Object[] g = new Object[capacity];
+        int m = capacity - 1;
+        for (long s = acked + 1; s < nextSeq; s++) {
+            r[(int) (s & m)] = ring[(int) (s & mask)];
+            g[(int) (s & m)] = ringGroups[(int) (s & mask)];
+        }
+        ring = r;
+        ringGroups = g;
+        mask = m;
     }
 
     /** Writes what waits once, at the end of the loop's current tasks. */

@@ -206,14 +206,14 @@ class NodeLinkTest {
         Proxy proxy = new Proxy(b.start());
         closing.add(proxy);
         a.peerUp("b", proxy.address());
-        sendFromLoop(a, "b", 0, 500);
-        await().atMost(Duration.ofSeconds(10)).until(() -> rb.messages.size() == 500);
-        assertThat(a.stats("b").waiting()).isEqualTo(500);
+        sendFromLoop(a, "b", 0, 3000); // more than the ring starts with: it grows, keeping each number
+        await().atMost(Duration.ofSeconds(10)).until(() -> rb.messages.size() == 3000);
+        assertThat(a.stats("b").waiting()).isEqualTo(3000);
         proxy.cut();
         await().atMost(Duration.ofSeconds(10)).until(() -> a.stats("b").connects() == 2 && a.stats("b").isUp());
-        sendFromLoop(a, "b", 500, 10);
-        await().atMost(Duration.ofSeconds(10)).until(() -> rb.messages.size() >= 510);
-        assertThat(rb.payloads()).isEqualTo(range(0, 510));
+        sendFromLoop(a, "b", 3000, 10);
+        await().atMost(Duration.ofSeconds(10)).until(() -> rb.messages.size() >= 3010);
+        assertThat(rb.payloads()).isEqualTo(range(0, 3010));
         // b acknowledges once its store has the messages
         b.loop.submit(() -> {
             rb.hold = false;
