@@ -238,6 +238,7 @@ public final class NodeLink implements AutoCloseable {
             PeerLink p = peers.get(name);
             if (p != null) {
                 p.member = false;
+                p.attempts = 0;
                 p.close("member left the cluster");
             }
         });
@@ -326,9 +327,15 @@ public final class NodeLink implements AutoCloseable {
         });
     }
 
+    /**
+     * Dials again after a pause that doubles with each attempt since the link was last up (up to 10 s), so a peer
+     * that refuses this node costs a line in the log every few seconds, not several a second.
+     */
     void redialLater(PeerLink p) {
         if (!closed && p.member && nodeName.compareTo(p.name) < 0) {
-            loop.schedule(() -> dial(p), settings.redialMillis(), TimeUnit.MILLISECONDS);
+            long pause = Math.min(10_000, settings.redialMillis() << Math.min(p.attempts, 10));
+            p.attempts++;
+            loop.schedule(() -> dial(p), pause, TimeUnit.MILLISECONDS);
         }
     }
 

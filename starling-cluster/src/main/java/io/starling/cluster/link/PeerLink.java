@@ -29,6 +29,8 @@ final class PeerLink {
     /** The authenticated connection in use, {@code null} while there is none. */
     Channel channel;
     boolean dialing;
+    /** Attempts to connect since the link was last up, for the pause before the next. */
+    int attempts;
 
     // outbound: messages acked+1 .. nextSeq-1 wait, in ring[seq & mask]; the ring starts small and doubles up to
     // the bound of what may wait, so an idle peer costs little
@@ -211,6 +213,7 @@ final class PeerLink {
         ackSent = 0;
         stats.connects.increment();
         stats.up = true;
+        attempts = 0;
         LOG.info("Node link to '{}' up ({} {}), {} message(s) to send again", name, dialed ? "dialed" : "accepted",
                 ch.remoteAddress(), Math.max(0, resendUpTo - sent));
         if (durable > 0) {
@@ -230,7 +233,11 @@ final class PeerLink {
             link.backlog.removed((int) counted); // a peer that is away must not pause this node's publishers
             counted = 0;
         }
-        LOG.warn("Node link to '{}' down: {}; {} message(s) wait for it", name, reason, nextSeq - 1 - acked);
+        if (link.isClosed() || !member) {
+            LOG.info("Node link to '{}' down: {}; {} message(s) wait for it", name, reason, nextSeq - 1 - acked);
+        } else {
+            LOG.warn("Node link to '{}' down: {}; {} message(s) wait for it", name, reason, nextSeq - 1 - acked);
+        }
     }
 
     void close(String reason) {
