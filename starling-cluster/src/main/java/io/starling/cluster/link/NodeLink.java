@@ -64,6 +64,15 @@ public final class NodeLink implements AutoCloseable {
 
         /** Runs {@code action} once everything applied so far is stored; {@code onFailure} if it cannot be. */
         void whenApplied(Runnable action, Runnable onFailure);
+
+        /**
+         * After each frame: if this node is behind with what it applied (its loops have too much in hand), calls
+         * {@code pause} (the link stops reading the peer, whose socket then fills, so the peer's publishers pause in
+         * turn) and later {@code resume}; returns whether it paused. By default never.
+         */
+        default boolean pauseIfBusy(Runnable pause, Runnable resume) {
+            return false;
+        }
     }
 
     /**

@@ -292,6 +292,8 @@ final class PeerLink {
         }
         stats.messagesReceived.add(fresh);
         stats.bytesReceived.add(bytes);
+        link.inbound.pauseIfBusy(() -> ch.config().setAutoRead(false),
+                () -> ch.eventLoop().execute(() -> ch.config().setAutoRead(true)));
         long upTo = applied;
         long inc = peerIncarnation;
         link.inbound.whenApplied(() -> {

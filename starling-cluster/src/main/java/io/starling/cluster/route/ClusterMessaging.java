@@ -259,5 +259,10 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
         public void whenApplied(Runnable action, Runnable onFailure) {
             broker.store().whenDurable(action, onFailure);
         }
+
+        @Override
+        public boolean pauseIfBusy(Runnable pause, Runnable resume) {
+            return broker.governor().pauseIfOverloaded(pause, resume);
+        }
     }
 }

@@ -33,7 +33,7 @@ final class LinkTestSupport {
     }
 
     /** Records what arrives; acknowledges at once unless held. */
-    static final class Recorder implements NodeLink.Inbound {
+    static class Recorder implements NodeLink.Inbound {
         final List<Message> messages = new CopyOnWriteArrayList<>();
         final List<Set<String>> groups = new CopyOnWriteArrayList<>();
         final List<Runnable> held = new ArrayList<>();
