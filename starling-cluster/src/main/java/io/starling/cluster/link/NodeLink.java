@@ -73,6 +73,22 @@ public final class NodeLink implements AutoCloseable {
         default boolean pauseIfBusy(Runnable pause, Runnable resume) {
             return false;
         }
+
+        /**
+         * Runs the application of one frame (its {@link #apply} calls and {@link #applied}) so that what it stores is
+         * committed together, all or none. By default it just runs it.
+         */
+        default void atomically(Runnable writes) {
+            writes.run();
+        }
+
+        /**
+         * Everything from {@code peer}'s incarnation up to {@code seq} is applied: to be stored with the messages
+         * (inside {@link #atomically}), so that after a restart this node still drops what the peer sends again. The
+         * stored value comes back through {@link NodeLink#restoreApplied}. By default not stored.
+         */
+        default void applied(String peer, long incarnation, long seq) {
+        }
     }
 
     /**
@@ -186,6 +202,14 @@ public final class NodeLink implements AutoCloseable {
     public void tls(SslContext server, SslContext client) {
         this.serverTls = server;
         this.clientTls = client;
+    }
+
+    /**
+     * What this node had applied from {@code peer} when it stopped (as {@link Inbound#applied} stored it): messages of
+     * that incarnation up to {@code seq} are dropped if the peer sends them again. Before {@link #start}.
+     */
+    public void restoreApplied(String peer, long incarnation, long seq) {
+        loop.submit(() -> peer(peer).restoreApplied(incarnation, seq)).syncUninterruptibly();
     }
 
     /** Counts the messages waiting for connected peers in {@code b} from now on; before {@link #start}. */

@@ -261,6 +261,13 @@ final class PeerLink {
         }
     }
 
+    /** What this node had applied from the peer before a restart. */
+    void restoreApplied(long inc, long seq) {
+        peerIncarnation = inc;
+        applied = seq;
+        durable = seq;
+    }
+
     /** What this node applied from {@code inc}, for the handshake (0 for an incarnation not seen yet). */
     long appliedFrom(long inc) {
         return inc == peerIncarnation ? applied : 0;
@@ -275,22 +282,26 @@ final class PeerLink {
             throw new IllegalArgumentException("bad data frame (first " + first + ", count " + count + ")");
         }
         long now = System.currentTimeMillis();
-        int fresh = 0;
-        for (int i = 0; i < count; i++) {
-            Frames.Received r = Frames.readMessage(frame, now);
-            long seq = first + i;
-            if (seq <= applied) {
-                stats.duplicatesDropped.increment();
-                continue;
+        long before = applied;
+        link.inbound.atomically(() -> {
+            for (int i = 0; i < count; i++) {
+                Frames.Received r = Frames.readMessage(frame, now);
+                long seq = first + i;
+                if (seq <= applied) {
+                    stats.duplicatesDropped.increment();
+                    continue;
+                }
+                link.inbound.apply(name, r.message(), r.groups());
+                applied = seq;
             }
-            link.inbound.apply(name, r.message(), r.groups());
-            applied = seq;
-            fresh++;
-        }
+            if (applied > before) {
+                link.inbound.applied(name, peerIncarnation, applied);
+            }
+        });
         if (frame.isReadable()) {
             throw new IllegalArgumentException("data frame with " + frame.readableBytes() + " bytes left over");
         }
-        stats.messagesReceived.add(fresh);
+        stats.messagesReceived.add(applied - before);
         stats.bytesReceived.add(bytes);
         link.inbound.pauseIfBusy(() -> ch.config().setAutoRead(false),
                 () -> ch.eventLoop().execute(() -> ch.config().setAutoRead(true)));
