@@ -128,9 +128,10 @@ public final class LinkTestSupport {
         static ByteBuf dataFrame(long first, List<Message> messages) {
             ByteBuf b = Unpooled.buffer();
             Frames.begin(b, Frames.DATA);
-            b.writeLong(first);
             b.writeInt(messages.size());
+            long seq = first;
             for (Message m : messages) {
+                b.writeLong(seq++);
                 Frames.writeMessage(b, m, null, System.currentTimeMillis());
             }
             Frames.end(b, 0);
