@@ -219,6 +219,11 @@ public final class Session implements QueueOwner, RetainedFeed.Target {
         return flow.queuedBytesFromAnyThread();
     }
 
+    /** What is in flight or queued and not in the store, oldest first (a copy, on the owner). */
+    List<Delivery> unstoredDeliveries() {
+        return flow.unstoredDeliveries();
+    }
+
     /** The queued deliveries, oldest first (a copy, on the owner; for tests and tools). */
     public List<Delivery> queuedDeliveries() {
         return flow.queuedDeliveries();

@@ -93,8 +93,15 @@ public final class SessionOwnership implements ClusterSessions {
             executor.submitToMember(new Handover(clientId, cleanStart), owner, new ExecutionCallback<byte[]>() {
                 @Override
                 public void onResponse(byte[] moved) {
-                    OwnerRecord m = OwnerRecord.decode(moved);
-                    then.accept(m == null ? null : new MovedSession(m.subscriptions(), m.expirySeconds()));
+                    MovedSession m;
+                    try {
+                        m = MovedBytes.decode(moved);
+                    } catch (RuntimeException e) {
+                        LOG.warn("Cluster: the session of '{}' from {} cannot be read; using the cluster's record",
+                                clientId, r.node(), e);
+                        m = cleanStart ? null : new MovedSession(r.subscriptions(), r.expirySeconds());
+                    }
+                    then.accept(m);
                 }
 
                 @Override
@@ -114,7 +121,7 @@ public final class SessionOwnership implements ClusterSessions {
         if (moved == null) {
             return null;
         }
-        return new OwnerRecord(node, 0, false, null, moved.expirySeconds(), moved.subscriptions()).encode();
+        return MovedBytes.encode(node, moved);
     }
 
     @Override
