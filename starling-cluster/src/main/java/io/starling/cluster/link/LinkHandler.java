@@ -45,6 +45,10 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     /** Sets up a link connection: dialed to {@code peer}, or accepted ({@code peer} {@code null}). */
     static void install(Channel ch, NodeLink link, String peer) {
         FrameDecoder decoder = new FrameDecoder();
+        io.netty.handler.ssl.SslContext tls = peer == null ? link.serverTls : link.clientTls;
+        if (tls != null) {
+            ch.pipeline().addLast("ssl", tls.newHandler(ch.alloc()));
+        }
         ch.pipeline().addLast("frames", decoder).addLast("link", new LinkHandler(link, decoder, peer));
     }
 
@@ -224,6 +228,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
         state = State.CLOSED;
         closeReason = reason;
         if (handshake) {
+            link.refused.increment();
             LOG.warn("Node link {} {}: refused, {}", dialed != null ? "to '" + dialed + "' at" : "from",
                     ctx.channel().remoteAddress(), reason);
         }

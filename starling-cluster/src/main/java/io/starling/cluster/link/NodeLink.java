@@ -14,6 +14,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.EventExecutorGroup;
 import io.starling.broker.message.Message;
@@ -66,6 +67,27 @@ public final class NodeLink implements AutoCloseable {
     }
 
     /**
+     * Told how many messages wait for connected peers, so that publishers are paused while a peer is slower than they
+     * are (the broker's {@code DeliveryGovernor}); messages waiting for a peer whose link is down are not counted (a
+     * peer that is away must not stop this node). Called on the link's loop.
+     */
+    public interface Backlog {
+        Backlog NONE = new Backlog() {
+            @Override
+            public void added(int messages) {
+            }
+
+            @Override
+            public void removed(int messages) {
+            }
+        };
+
+        void added(int messages);
+
+        void removed(int messages);
+    }
+
+    /**
      * Bounds and pace of the link.
      *
      * @param batch most messages in one frame
@@ -81,9 +103,12 @@ public final class NodeLink implements AutoCloseable {
     public record Settings(int batch, int maxFrameBytes, int maxMessageBytes, int maxWaiting, long maxWaitingBytes,
             long handshakeTimeoutMillis, long redialMillis) {
 
-        /** 256 messages or 256 KiB a frame, 64k messages or 64 MiB waiting per peer, 5 s to shake hands. */
-        public static final Settings DEFAULTS = new Settings(256, 256 * 1024, 16 * 1024 * 1024, 65536,
-                64L * 1024 * 1024, 5000, 500);
+        /**
+         * 256 messages or 256 KiB a frame, 512k messages or 256 MiB waiting per peer (above the broker's bound of
+         * 256k messages in hand-off, at which publishers pause), 5 s to shake hands.
+         */
+        public static final Settings DEFAULTS = new Settings(256, 256 * 1024, 16 * 1024 * 1024, 512 * 1024,
+                256L * 1024 * 1024, 5000, 500);
 
         public Settings {
             if (Integer.bitCount(maxWaiting) != 1) {
@@ -97,6 +122,8 @@ public final class NodeLink implements AutoCloseable {
     final EventLoop loop;
     final Inbound inbound;
     final Settings settings;
+    /** Where the messages waiting for connected peers are counted. */
+    volatile Backlog backlog = Backlog.NONE;
     /** This run of the node: a new one after a restart, so that peers restart their sequence from it. */
     final long incarnation;
     final SecureRandom random = new SecureRandom();
@@ -104,6 +131,8 @@ public final class NodeLink implements AutoCloseable {
     private final Map<String, PeerLink> peers = new ConcurrentHashMap<>();
     private final Map<EventExecutor, Gather> gathers = new IdentityHashMap<>();
     private Channel server;
+    /** Connections refused before the end of their handshake (TLS or HMAC), for tests and the logs. */
+    final java.util.concurrent.atomic.LongAdder refused = new java.util.concurrent.atomic.LongAdder();
     private volatile boolean closed;
 
     /**
@@ -136,6 +165,25 @@ public final class NodeLink implements AutoCloseable {
         }
     }
 
+    /** TLS of the link's connections ({@code null}: none): each side's context, both trusting the cluster CA. */
+    volatile SslContext serverTls;
+    volatile SslContext clientTls;
+
+    /**
+     * Runs every connection of the link over TLS, before {@link #start}: {@code server} for accepted connections (it
+     * must require a client certificate), {@code client} for dialed ones, both trusting only the cluster's CA, so a
+     * process without a certificate of that CA cannot even reach the handshake. The HMAC handshake runs inside.
+     */
+    public void tls(SslContext server, SslContext client) {
+        this.serverTls = server;
+        this.clientTls = client;
+    }
+
+    /** Counts the messages waiting for connected peers in {@code b} from now on; before {@link #start}. */
+    public void backlog(Backlog b) {
+        this.backlog = b;
+    }
+
     /** Starts accepting peers; returns the address bound. */
     public InetSocketAddress start() {
         ServerBootstrap b = new ServerBootstrap().group(loop, loop).channel(serverChannelClass())
@@ -151,6 +199,11 @@ public final class NodeLink implements AutoCloseable {
         InetSocketAddress at = (InetSocketAddress) server.localAddress();
         LOG.info("Node link of '{}' listening on {}", nodeName, at);
         return at;
+    }
+
+    /** Connections refused before their handshake completed (wrong secret or certificate, garbage, timeout). */
+    public long handshakesRefused() {
+        return refused.sum();
     }
 
     /** This node's name. */

@@ -43,6 +43,8 @@ final class PeerLink {
     /** Up to this sequence, what is written now is a resend. */
     private long resendUpTo;
     private long waitingBytes;
+    /** Of the messages waiting, those counted in the link's {@link NodeLink.Backlog} (while connected). */
+    private long counted;
     private boolean pumpScheduled;
     private final Runnable pump = this::pump;
     private final RateLimitedLog overflowLog;
@@ -84,6 +86,10 @@ final class PeerLink {
         nextSeq++;
         waitingBytes += weight;
         stats.waiting = nextSeq - 1 - acked;
+        if (channel != null) {
+            counted++;
+            link.backlog.added(1);
+        }
     }
 
     /** Writes what waits once, at the end of the loop's current tasks. */
@@ -155,7 +161,12 @@ final class PeerLink {
         if (sent < acked) {
             sent = acked;
         }
-        stats.waiting = nextSeq - 1 - acked;
+        long waiting = nextSeq - 1 - acked;
+        stats.waiting = waiting;
+        if (counted > waiting) {
+            link.backlog.removed((int) (counted - waiting));
+            counted = waiting;
+        }
     }
 
     /**
@@ -173,6 +184,11 @@ final class PeerLink {
         }
         resendUpTo = Math.max(resendUpTo, sent);
         sent = acked;
+        long waiting = nextSeq - 1 - acked;
+        if (waiting > counted) {
+            link.backlog.added((int) (waiting - counted));
+            counted = waiting;
+        }
         ackSent = 0;
         stats.connects.increment();
         stats.up = true;
@@ -191,6 +207,10 @@ final class PeerLink {
         }
         channel = null;
         stats.up = false;
+        if (counted > 0) {
+            link.backlog.removed((int) counted); // a peer that is away must not pause this node's publishers
+            counted = 0;
+        }
         LOG.warn("Node link to '{}' down: {}; {} message(s) wait for it", name, reason, nextSeq - 1 - acked);
     }
 

@@ -59,6 +59,29 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
     public ClusterMessaging(ClusterConfig config, byte[] secret, HazelcastInstance hz, Broker broker,
             EventLoopGroup group) {
         this(config.nodeName(), new InetSocketAddress(config.bind(), config.linkPort()), secret, hz, broker, group);
+        if (config.tlsCa() != null) {
+            tls(config.tlsCert(), config.tlsKey(), config.tlsCa());
+        }
+    }
+
+    /**
+     * Runs the node link over mutual TLS with the cluster's CA (before {@link #start}): each node presents
+     * {@code cert} (PEM, with its PKCS#8 {@code key}) and accepts only a peer whose certificate {@code ca} signed.
+     * Host names are not checked: a certificate of the cluster's CA is what makes a member.
+     */
+    public void tls(java.nio.file.Path cert, java.nio.file.Path key, java.nio.file.Path ca) {
+        try {
+            io.netty.handler.ssl.SslContext server = io.netty.handler.ssl.SslContextBuilder
+                    .forServer(cert.toFile(), key.toFile()).trustManager(ca.toFile())
+                    .clientAuth(io.netty.handler.ssl.ClientAuth.REQUIRE).build();
+            io.netty.handler.ssl.SslContext client = io.netty.handler.ssl.SslContextBuilder.forClient()
+                    .keyManager(cert.toFile(), key.toFile()).trustManager(ca.toFile())
+                    .endpointIdentificationAlgorithm(null).build();
+            link.tls(server, client);
+        } catch (javax.net.ssl.SSLException | RuntimeException e) {
+            throw new IllegalArgumentException("cluster: tls: cannot use cert " + cert + ", key " + key + ", ca " + ca
+                    + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -86,6 +109,18 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
                 Math.max(settings.maxMessageBytes(), broker.config().maxPacketSize()), settings.maxWaiting(),
                 settings.maxWaitingBytes(), settings.handshakeTimeoutMillis(), settings.redialMillis());
         this.link = new NodeLink(nodeName, linkBind, secret, loop, group, new Inbound(), s);
+        io.starling.broker.routing.DeliveryGovernor governor = broker.governor();
+        link.backlog(new NodeLink.Backlog() {
+            @Override
+            public void added(int messages) {
+                governor.handedOver(messages);
+            }
+
+            @Override
+            public void removed(int messages) {
+                governor.processed(messages);
+            }
+        });
         this.linkBind = linkBind;
     }
 
@@ -123,6 +158,7 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
             }
         });
         broker.clusterRouting(new RemoteRouter(routes, link));
+        broker.metrics().cluster(link::stats);
         LOG.info("Cluster messaging of '{}' started: node link on {}, {} route(s) of this node", nodeName, boundLink,
                 local.size());
     }
@@ -199,6 +235,7 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
     @Override
     public void close() {
         broker.clusterRouting(null);
+        broker.metrics().cluster(null);
         broker.subscriptionIndex().listen(null);
         boolean running = hz.getLifecycleService().isRunning();
         if (map != null && running) {

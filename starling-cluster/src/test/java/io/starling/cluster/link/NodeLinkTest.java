@@ -269,6 +269,7 @@ class NodeLinkTest {
         }
         assertThat(rb.messages).isEmpty();
         assertThat(b.stats("a")).isNull(); // a stranger does not even get a peer entry
+        assertThat(b.handshakesRefused()).isEqualTo(1);
     }
 
     @Test
@@ -372,6 +373,18 @@ class NodeLinkTest {
     void aPeerThatStopsReadingCostsABoundedBuffer() throws Exception {
         NodeLink.Settings small = new NodeLink.Settings(64, 64 * 1024, 1024 * 1024, 1024, 1024 * 1024, 5000, 200);
         NodeLink a = node("a", new Recorder(), small, SECRET);
+        java.util.concurrent.atomic.AtomicLong backlog = new java.util.concurrent.atomic.AtomicLong();
+        a.backlog(new NodeLink.Backlog() {
+            @Override
+            public void added(int messages) {
+                backlog.addAndGet(messages);
+            }
+
+            @Override
+            public void removed(int messages) {
+                backlog.addAndGet(-messages);
+            }
+        });
         a.start();
         try (ServerSocket fake = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             // a real node's acceptor that authenticates and then never reads
@@ -409,8 +422,14 @@ class NodeLinkTest {
                 // what waits is bounded by the settings (1 MiB of messages), whatever was offered
                 assertThat(st.waiting()).isLessThanOrEqualTo(1024L * 1024 / (8 * 1024));
                 assertThat(st.overflowDropped() + st.waiting()).isEqualTo(5000);
+                // what waits for a connected peer is counted where publishers are paused ...
+                assertThat(backlog.get()).isEqualTo(st.waiting());
             }
         }
+        // ... and no longer once its link is down: a peer that is away does not stop the node's publishers
+        await().atMost(Duration.ofSeconds(10)).until(() -> !a.stats("b").isUp());
+        assertThat(backlog.get()).isZero();
+        assertThat(a.stats("b").waiting()).isPositive();
     }
 
     @Test

@@ -36,8 +36,9 @@ final class ClusterTestNode implements AutoCloseable {
     ClusterTestNode(String name, int hzPort, Store store) {
         this.name = name;
         this.hzPort = hzPort;
-        this.broker = store == null ? new Broker(BrokerConfig.builder().build(), group)
-                : new Broker(BrokerConfig.builder().build(), group, store);
+        // queues long enough for a test's bursts: a full queue would drop, which is not what these tests look at
+        BrokerConfig config = BrokerConfig.builder().maxQueuedMessages(100_000).build();
+        this.broker = store == null ? new Broker(config, group) : new Broker(config, group, store);
     }
 
     static int freePort() throws IOException {

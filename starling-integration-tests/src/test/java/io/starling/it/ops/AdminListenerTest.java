@@ -143,7 +143,7 @@ class AdminListenerTest {
         List<String> documented = new ArrayList<>();
         for (String line : Files.readAllLines(repositoryRoot().resolve("docs/operations.md"))) {
             Matcher m = row.matcher(line);
-            if (m.matches()) {
+            if (m.matches() && !line.contains("(cluster only")) { // a single node has no cluster meters
                 documented.add(m.group(1));
             }
         }
