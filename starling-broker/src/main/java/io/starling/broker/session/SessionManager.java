@@ -204,6 +204,33 @@ public final class SessionManager {
         return done;
     }
 
+    /**
+     * Ends the session of {@code clientId} here because another node of the cluster owns it now (found after a
+     * partition healed): its connection, if any, is closed as taken over (5.0: DISCONNECT 0x8E) and its Will dropped,
+     * since the cluster published it when it took the session from this node.
+     */
+    public void endStale(String clientId) {
+        Session session = sessions.get(clientId);
+        if (session == null) {
+            return;
+        }
+        session.execute(() -> {
+            if (session.isDiscarded()) {
+                return;
+            }
+            session.beginTakeover();
+            ClientConnection old = session.connection();
+            if (old != null) {
+                session.detach();
+                old.takeWill(); // published by the cluster already
+                old.closeForTakeover();
+            }
+            session.timers().cancelWill();
+            LOG.info("Client '{}': its session is owned by another node now; ended here", clientId);
+            discard(session);
+        });
+    }
+
     /** Reads the stored queue from {@code after} to its end into {@code out}, then runs {@code then} (on the owner). */
     private static void readAll(StoredQueue q, long after, Session session, java.util.List<Delivery> out,
             Runnable then) {

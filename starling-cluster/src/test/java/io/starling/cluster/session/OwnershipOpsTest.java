@@ -104,6 +104,19 @@ class OwnershipOpsTest {
     }
 
     @Test
+    void afterAHealALiveSessionIsTakenBackUnlessAnotherNodeOwnsItNow() {
+        byte[] mine = new OwnerRecord("n3", 0, true, will(0), 60, List.of(SUB)).encode();
+        Map.Entry<String, byte[]> orphaned = entry(new OwnerRecord("", 4, false, null, 60, List.of()));
+        assertThat(new OwnershipOps.Reassert("n3", mine).process(orphaned)).isTrue();
+        assertThat(value(orphaned).node()).isEqualTo("n3");
+        assertThat(value(orphaned).epoch()).isEqualTo(5);
+        assertThat(value(orphaned).will()).isNotNull();
+        Map.Entry<String, byte[]> taken = entry(new OwnerRecord("n1", 5, true, null, 60, List.of()));
+        assertThat(new OwnershipOps.Reassert("n3", mine).process(taken)).isFalse();
+        assertThat(value(taken).node()).isEqualTo("n1");
+    }
+
+    @Test
     void aMovedSessionRoundTrips() {
         Message m = new Message("q/t", 2, false, new byte[] {1, 2, 3}, Properties.builder().correlationData(new byte[] {9})
                 .messageExpiryInterval(30L).build(), "p", 123_456L);
