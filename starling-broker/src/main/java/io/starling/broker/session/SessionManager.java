@@ -134,6 +134,8 @@ public final class SessionManager {
             session.addSubscription(s);
             index.add(s);
         }
+        // a re-sent QoS 2 PUBLISH whose PUBREL has not come is acknowledged here, not routed again
+        session.restoreInboundQos2(moved.inboundQos2());
         // before anything routed here from now on: the order of the old node's queue is kept
         for (Delivery d : moved.queued()) {
             // held here in memory until delivered (the old node's store positions mean nothing here)
@@ -188,12 +190,13 @@ public final class SessionManager {
             // nothing more is routed to it here; what is already on its way arrives before the queue is read
             removeSubscriptions(session);
             java.util.List<Delivery> unstored = session.unstoredDeliveries();
+            java.util.List<Integer> inboundQos2 = session.inboundQos2Ids();
             java.util.List<Delivery> queued = new java.util.ArrayList<>();
             StoredQueue q = session.storedQueue();
             Runnable finish = () -> {
                 queued.addAll(unstored);
                 discard(session);
-                done.complete(new MovedSession(subs, expiry, queued));
+                done.complete(new MovedSession(subs, expiry, queued, inboundQos2));
             };
             if (q == null) {
                 finish.run();

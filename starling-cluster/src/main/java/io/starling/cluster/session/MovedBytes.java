@@ -33,6 +33,10 @@ final class MovedBytes {
                 }
                 MessageBytes.write(out, d.message());
             }
+            out.writeInt(moved.inboundQos2().size());
+            for (int id : moved.inboundQos2()) {
+                out.writeShort(id);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -69,7 +73,15 @@ final class MovedBytes {
                 }
                 queued.add(new Delivery(MessageBytes.read(in), qos, retain, List.copyOf(subscriptionIds)));
             }
-            return new MovedSession(r.subscriptions(), r.expirySeconds(), queued);
+            int ids = in.readInt();
+            if (ids < 0 || ids > 65_535) {
+                throw new IOException("bad packet id count " + ids);
+            }
+            List<Integer> inbound = new ArrayList<>(ids);
+            for (int i = 0; i < ids; i++) {
+                inbound.add(in.readUnsignedShort());
+            }
+            return new MovedSession(r.subscriptions(), r.expirySeconds(), queued, inbound);
         } catch (IOException e) {
             throw new IllegalArgumentException("moved session cannot be read", e);
         }

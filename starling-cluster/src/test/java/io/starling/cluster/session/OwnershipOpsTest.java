@@ -120,10 +120,12 @@ class OwnershipOpsTest {
     void aMovedSessionRoundTrips() {
         Message m = new Message("q/t", 2, false, new byte[] {1, 2, 3}, Properties.builder().correlationData(new byte[] {9})
                 .messageExpiryInterval(30L).build(), "p", 123_456L);
-        MovedSession moved = new MovedSession(List.of(SUB), 99, List.of(new Delivery(m, 1, false, List.of(7))));
+        MovedSession moved = new MovedSession(List.of(SUB), 99, List.of(new Delivery(m, 1, false, List.of(7))),
+                List.of(1, 65_535));
         MovedSession back = MovedBytes.decode(MovedBytes.encode("n1", moved));
         assertThat(back.subscriptions()).containsExactly(SUB);
         assertThat(back.expirySeconds()).isEqualTo(99);
+        assertThat(back.inboundQos2()).containsExactly(1, 65_535);
         Delivery d = back.queued().get(0);
         assertThat(d.qos()).isEqualTo(1);
         assertThat(d.subscriptionIds()).containsExactly(7);
