@@ -56,6 +56,8 @@ public final class Broker {
     private final TopicLimits topicLimits;
     private final QueueBudget queueBudget;
     private final FlapDetector flapping;
+    /** Records recovered under {@link #RESERVED_PREFIX}. */
+    private final List<io.starling.broker.store.StoredSession> reserved = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** The event loops the broker runs on: where an operator's publish is routed from. */
     private final EventExecutorGroup loops;
 
@@ -104,6 +106,10 @@ public final class Broker {
             long[] queued = new long[1];
             long t0 = System.nanoTime();
             store.sessions().recover(st -> {
+                if (st.clientId().startsWith(RESERVED_PREFIX)) {
+                    reserved.add(st); // the cluster's own records, not a client's session
+                    return;
+                }
                 starts.add(sessions.restore(st, loops.next()));
                 queued[0] += st.queued();
             });
@@ -111,6 +117,18 @@ public final class Broker {
             LOG.info("Recovered {} session(s) with {} queued message(s) from the store in {} ms", starts.size(),
                     queued[0], (System.nanoTime() - t0) / 1_000_000);
         }
+    }
+
+    /**
+     * Client ids of this prefix are the broker's own stored records (the cluster keeps what it must not lose in them),
+     * never a client's: a CONNECT with one is refused, and recovery hands them to {@link #reservedRecords} instead of
+     * restoring them as sessions.
+     */
+    public static final String RESERVED_PREFIX = "$cluster/";
+
+    /** The records recovered under {@link #RESERVED_PREFIX}, for their owner (the cluster) to take at its start. */
+    public List<io.starling.broker.store.StoredSession> reservedRecords() {
+        return reserved;
     }
 
     public BrokerConfig config() {

@@ -64,6 +64,31 @@ public final class NodeLink implements AutoCloseable {
 
         /** Runs {@code action} once everything applied so far is stored; {@code onFailure} if it cannot be. */
         void whenApplied(Runnable action, Runnable onFailure);
+
+        /**
+         * After each frame: if this node is behind with what it applied (its loops have too much in hand), calls
+         * {@code pause} (the link stops reading the peer, whose socket then fills, so the peer's publishers pause in
+         * turn) and later {@code resume}; returns whether it paused. By default never.
+         */
+        default boolean pauseIfBusy(Runnable pause, Runnable resume) {
+            return false;
+        }
+
+        /**
+         * Runs the application of one frame (its {@link #apply} calls and {@link #applied}) so that what it stores is
+         * committed together, all or none. By default it just runs it.
+         */
+        default void atomically(Runnable writes) {
+            writes.run();
+        }
+
+        /**
+         * Everything from {@code peer}'s incarnation up to {@code seq} is applied: to be stored with the messages
+         * (inside {@link #atomically}), so that after a restart this node still drops what the peer sends again. The
+         * stored value comes back through {@link NodeLink#restoreApplied}. By default not stored.
+         */
+        default void applied(String peer, long incarnation, long seq) {
+        }
     }
 
     /**
@@ -179,6 +204,14 @@ public final class NodeLink implements AutoCloseable {
         this.clientTls = client;
     }
 
+    /**
+     * What this node had applied from {@code peer} when it stopped (as {@link Inbound#applied} stored it): messages of
+     * that incarnation up to {@code seq} are dropped if the peer sends them again. Before {@link #start}.
+     */
+    public void restoreApplied(String peer, long incarnation, long seq) {
+        loop.submit(() -> peer(peer).restoreApplied(incarnation, seq)).syncUninterruptibly();
+    }
+
     /** Counts the messages waiting for connected peers in {@code b} from now on; before {@link #start}. */
     public void backlog(Backlog b) {
         this.backlog = b;
@@ -238,6 +271,7 @@ public final class NodeLink implements AutoCloseable {
             PeerLink p = peers.get(name);
             if (p != null) {
                 p.member = false;
+                p.attempts = 0;
                 p.close("member left the cluster");
             }
         });
@@ -326,9 +360,15 @@ public final class NodeLink implements AutoCloseable {
         });
     }
 
+    /**
+     * Dials again after a pause that doubles with each attempt since the link was last up (up to 10 s), so a peer
+     * that refuses this node costs a line in the log every few seconds, not several a second.
+     */
     void redialLater(PeerLink p) {
         if (!closed && p.member && nodeName.compareTo(p.name) < 0) {
-            loop.schedule(() -> dial(p), settings.redialMillis(), TimeUnit.MILLISECONDS);
+            long pause = Math.min(10_000, settings.redialMillis() << Math.min(p.attempts, 10));
+            p.attempts++;
+            loop.schedule(() -> dial(p), pause, TimeUnit.MILLISECONDS);
         }
     }
 

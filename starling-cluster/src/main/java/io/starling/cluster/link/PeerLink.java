@@ -29,11 +29,14 @@ final class PeerLink {
     /** The authenticated connection in use, {@code null} while there is none. */
     Channel channel;
     boolean dialing;
+    /** Attempts to connect since the link was last up, for the pause before the next. */
+    int attempts;
 
-    // outbound: messages nextSeq-waiting .. nextSeq-1 wait, in ring[seq & mask]
-    private final Message[] ring;
-    private final Object[] ringGroups;
-    private final int mask;
+    // outbound: messages acked+1 .. nextSeq-1 wait, in ring[seq & mask]; the ring starts small and doubles up to
+    // the bound of what may wait, so an idle peer costs little
+    private Message[] ring;
+    private Object[] ringGroups;
+    private int mask;
     /** The next sequence number to give. */
     private long nextSeq = 1;
     /** The highest sequence the peer acknowledged. */
@@ -63,7 +66,7 @@ final class PeerLink {
         this.link = link;
         this.name = name;
         this.stats = new PeerStats(name);
-        int capacity = link.settings.maxWaiting();
+        int capacity = Math.min(1024, link.settings.maxWaiting());
         this.ring = new Message[capacity];
         this.ringGroups = new Object[capacity];
         this.mask = capacity - 1;
@@ -74,6 +77,9 @@ final class PeerLink {
     void enqueue(Message m, List<String> groups) {
         long waiting = nextSeq - 1 - acked;
         long weight = Frames.weight(m);
+        if (waiting >= ring.length && ring.length < link.settings.maxWaiting()) {
+            grow();
+        }
         if (waiting >= ring.length || waitingBytes + weight > link.settings.maxWaitingBytes()) {
             stats.overflowDropped.increment();
             overflowLog.log("Node link to '{}': {} messages ({} bytes) wait for it, message on '{}' dropped", name,
@@ -90,6 +96,21 @@ final class PeerLink {
             counted++;
             link.backlog.added(1);
         }
+    }
+
+    /** Doubles the ring, each waiting message keeping its sequence number. */
+    private void grow() {
+        int capacity = ring.length * 2;
+        Message[] r = new Message[capacity];
+        Object[] g = new Object[capacity];
+        int m = capacity - 1;
+        for (long s = acked + 1; s < nextSeq; s++) {
+            r[(int) (s & m)] = ring[(int) (s & mask)];
+            g[(int) (s & m)] = ringGroups[(int) (s & mask)];
+        }
+        ring = r;
+        ringGroups = g;
+        mask = m;
     }
 
     /** Writes what waits once, at the end of the loop's current tasks. */
@@ -192,6 +213,7 @@ final class PeerLink {
         ackSent = 0;
         stats.connects.increment();
         stats.up = true;
+        attempts = 0;
         LOG.info("Node link to '{}' up ({} {}), {} message(s) to send again", name, dialed ? "dialed" : "accepted",
                 ch.remoteAddress(), Math.max(0, resendUpTo - sent));
         if (durable > 0) {
@@ -211,7 +233,11 @@ final class PeerLink {
             link.backlog.removed((int) counted); // a peer that is away must not pause this node's publishers
             counted = 0;
         }
-        LOG.warn("Node link to '{}' down: {}; {} message(s) wait for it", name, reason, nextSeq - 1 - acked);
+        if (link.isClosed() || !member) {
+            LOG.info("Node link to '{}' down: {}; {} message(s) wait for it", name, reason, nextSeq - 1 - acked);
+        } else {
+            LOG.warn("Node link to '{}' down: {}; {} message(s) wait for it", name, reason, nextSeq - 1 - acked);
+        }
     }
 
     void close(String reason) {
@@ -235,6 +261,13 @@ final class PeerLink {
         }
     }
 
+    /** What this node had applied from the peer before a restart. */
+    void restoreApplied(long inc, long seq) {
+        peerIncarnation = inc;
+        applied = seq;
+        durable = seq;
+    }
+
     /** What this node applied from {@code inc}, for the handshake (0 for an incarnation not seen yet). */
     long appliedFrom(long inc) {
         return inc == peerIncarnation ? applied : 0;
@@ -249,23 +282,29 @@ final class PeerLink {
             throw new IllegalArgumentException("bad data frame (first " + first + ", count " + count + ")");
         }
         long now = System.currentTimeMillis();
-        int fresh = 0;
-        for (int i = 0; i < count; i++) {
-            Frames.Received r = Frames.readMessage(frame, now);
-            long seq = first + i;
-            if (seq <= applied) {
-                stats.duplicatesDropped.increment();
-                continue;
+        long before = applied;
+        link.inbound.atomically(() -> {
+            for (int i = 0; i < count; i++) {
+                Frames.Received r = Frames.readMessage(frame, now);
+                long seq = first + i;
+                if (seq <= applied) {
+                    stats.duplicatesDropped.increment();
+                    continue;
+                }
+                link.inbound.apply(name, r.message(), r.groups());
+                applied = seq;
             }
-            link.inbound.apply(name, r.message(), r.groups());
-            applied = seq;
-            fresh++;
-        }
+            if (applied > before) {
+                link.inbound.applied(name, peerIncarnation, applied);
+            }
+        });
         if (frame.isReadable()) {
             throw new IllegalArgumentException("data frame with " + frame.readableBytes() + " bytes left over");
         }
-        stats.messagesReceived.add(fresh);
+        stats.messagesReceived.add(applied - before);
         stats.bytesReceived.add(bytes);
+        link.inbound.pauseIfBusy(() -> ch.config().setAutoRead(false),
+                () -> ch.eventLoop().execute(() -> ch.config().setAutoRead(true)));
         long upTo = applied;
         long inc = peerIncarnation;
         link.inbound.whenApplied(() -> {

@@ -38,6 +38,15 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
     public static final String ROUTES = "starling.routes";
 
     private static final Logger LOG = LoggerFactory.getLogger(ClusterMessaging.class);
+    /** This node's record of what it applied from a peer: {@code $cluster/inbox/{peer}}. */
+    static final String INBOX = Broker.RESERVED_PREFIX + "inbox/";
+    /** The subscription of an inbox record that holds the highest sequence applied. */
+    static final String APPLIED = Broker.RESERVED_PREFIX + "applied/";
+    /** The expiry of the cluster's records: never (the largest Session Expiry Interval). */
+    static final long RECORD_EXPIRY = 0xFFFFFFFFL;
+    /** The inbox records, by peer; used on the link's loop. */
+    private final Map<String, io.starling.broker.store.SessionRecord> inboxes = new java.util.HashMap<>();
+    private final Map<String, String> inboxApplied = new java.util.HashMap<>();
 
     private final String nodeName;
     private final HazelcastInstance hz;
@@ -129,6 +138,7 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
      * installs the routing hook in the broker.
      */
     public void start() {
+        recoverInboxes();
         boundLink = link.start();
         map = hz.getReplicatedMap(ROUTES);
         listener = map.addEntryListener(new EntryAdapter<>() {
@@ -161,6 +171,32 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
         broker.metrics().cluster(link::stats);
         LOG.info("Cluster messaging of '{}' started: node link on {}, {} route(s) of this node", nodeName, boundLink,
                 local.size());
+    }
+
+    /** Reads back what this node had applied from each peer before it stopped (a store that keeps sessions only). */
+    private void recoverInboxes() {
+        for (io.starling.broker.store.StoredSession st : broker.reservedRecords()) {
+            if (!st.clientId().startsWith(INBOX)) {
+                continue;
+            }
+            String peer = st.clientId().substring(INBOX.length());
+            for (io.starling.broker.topic.Subscription s : st.subscriptions()) {
+                if (!s.filter().startsWith(APPLIED)) {
+                    continue;
+                }
+                String[] parts = s.filter().substring(APPLIED.length()).split("/");
+                try {
+                    long inc = Long.parseLong(parts[0]);
+                    long seq = Long.parseLong(parts[1]);
+                    link.restoreApplied(peer, inc, seq);
+                    inboxes.put(peer, st.record());
+                    inboxApplied.put(peer, s.filter());
+                    LOG.info("Node link: recovered what this node applied from '{}' (up to {})", peer, seq);
+                } catch (RuntimeException e) {
+                    LOG.warn("Node link: unreadable record of what was applied from '{}': {}", peer, s.filter());
+                }
+            }
+        }
     }
 
     private void apply(String key, Integer count) {
@@ -258,6 +294,41 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
         @Override
         public void whenApplied(Runnable action, Runnable onFailure) {
             broker.store().whenDurable(action, onFailure);
+        }
+
+        @Override
+        public boolean pauseIfBusy(Runnable pause, Runnable resume) {
+            return broker.governor().pauseIfOverloaded(pause, resume);
+        }
+
+        @Override
+        public void atomically(Runnable writes) {
+            broker.store().atomically(writes);
+        }
+
+        /**
+         * With a store that keeps sessions: the highest sequence applied from the peer goes into this node's record
+         * {@code $cluster/inbox/{peer}} (as the subscription {@code $cluster/applied/{incarnation}/{seq}}), in the
+         * commit of the messages it applied, so that after a crash this node drops exactly what it had.
+         */
+        @Override
+        public void applied(String peer, long incarnation, long seq) {
+            if (!broker.store().persistsSessions()) {
+                return;
+            }
+            String id = INBOX + peer;
+            io.starling.broker.store.SessionRecord r = inboxes.get(peer);
+            if (r == null) {
+                r = broker.store().sessions().create(id);
+                r.save(RECORD_EXPIRY, 0, null, java.util.List.of());
+                inboxes.put(peer, r);
+            }
+            String filter = APPLIED + incarnation + "/" + seq;
+            String old = inboxApplied.put(peer, filter);
+            if (old != null) {
+                r.deleteSubscription(old);
+            }
+            r.saveSubscription(new io.starling.broker.topic.Subscription(id, filter, 0, false, false, 0, 0));
         }
     }
 }

@@ -20,20 +20,20 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Helpers of the node link tests: an inbound that records, a raw peer speaking the wire format by hand, a proxy. */
-final class LinkTestSupport {
+public final class LinkTestSupport {
 
-    static final byte[] SECRET = "0123456789abcdef-cluster-secret".getBytes(StandardCharsets.UTF_8);
+    public static final byte[] SECRET = "0123456789abcdef-cluster-secret".getBytes(StandardCharsets.UTF_8);
 
     private LinkTestSupport() {
     }
 
-    static Message message(String topic, int i) {
+    public static Message message(String topic, int i) {
         return new Message(topic, 1, false, Integer.toString(i).getBytes(StandardCharsets.UTF_8), Properties.EMPTY,
                 "pub", Message.NEVER);
     }
 
     /** Records what arrives; acknowledges at once unless held. */
-    static final class Recorder implements NodeLink.Inbound {
+    static class Recorder implements NodeLink.Inbound {
         final List<Message> messages = new CopyOnWriteArrayList<>();
         final List<Set<String>> groups = new CopyOnWriteArrayList<>();
         final List<Runnable> held = new ArrayList<>();
@@ -72,14 +72,14 @@ final class LinkTestSupport {
     }
 
     /** A peer on a plain socket that speaks the link's frames by hand. */
-    static final class RawPeer implements AutoCloseable {
+    public static final class RawPeer implements AutoCloseable {
         final Socket socket;
         final DataInputStream in;
         final OutputStream out;
         final String name;
         byte[] nonce = new byte[Frames.NONCE];
 
-        RawPeer(InetSocketAddress to, String name) throws IOException {
+        public RawPeer(InetSocketAddress to, String name) throws IOException {
             this.socket = new Socket(to.getAddress(), to.getPort());
             this.in = new DataInputStream(socket.getInputStream());
             this.out = socket.getOutputStream();
@@ -87,7 +87,7 @@ final class LinkTestSupport {
             new java.security.SecureRandom().nextBytes(nonce);
         }
 
-        void hello(long incarnation) throws IOException {
+        public void hello(long incarnation) throws IOException {
             ByteBuf b = Unpooled.buffer();
             Frames.begin(b, Frames.HELLO);
             b.writeByte(Frames.VERSION);
@@ -99,7 +99,7 @@ final class LinkTestSupport {
         }
 
         /** Reads the acceptor's CHALLENGE and answers with a proof under {@code secret}; returns its applied count. */
-        long authenticate(String acceptor, byte[] secret) throws IOException {
+        public long authenticate(String acceptor, byte[] secret) throws IOException {
             ByteBuf f = readFrame();
             if (f == null || f.readByte() != Frames.CHALLENGE) {
                 throw new IOException("no CHALLENGE");
@@ -121,7 +121,7 @@ final class LinkTestSupport {
             return applied;
         }
 
-        void data(long first, List<Message> messages) throws IOException {
+        public void data(long first, List<Message> messages) throws IOException {
             write(dataFrame(first, messages));
         }
 
@@ -150,7 +150,7 @@ final class LinkTestSupport {
         }
 
         /** The next frame ({@code [type][body]}), {@code null} at the end of the stream. */
-        ByteBuf readFrame() throws IOException {
+        public ByteBuf readFrame() throws IOException {
             int length;
             try {
                 length = in.readInt();
@@ -172,6 +172,19 @@ final class LinkTestSupport {
             } catch (IOException e) {
                 return true;
             }
+        }
+
+        /** Reads acknowledgements until one reaches {@code seq}; returns it. */
+        public long awaitAck(long seq) throws IOException {
+            long got = 0;
+            while (got < seq) {
+                ByteBuf f = readFrame();
+                if (f == null || f.getByte(0) != Frames.ACK) {
+                    throw new IOException("expected an ACK");
+                }
+                got = f.getLong(1);
+            }
+            return got;
         }
 
         @Override

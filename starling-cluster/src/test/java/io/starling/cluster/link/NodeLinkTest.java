@@ -206,14 +206,14 @@ class NodeLinkTest {
         Proxy proxy = new Proxy(b.start());
         closing.add(proxy);
         a.peerUp("b", proxy.address());
-        sendFromLoop(a, "b", 0, 500);
-        await().atMost(Duration.ofSeconds(10)).until(() -> rb.messages.size() == 500);
-        assertThat(a.stats("b").waiting()).isEqualTo(500);
+        sendFromLoop(a, "b", 0, 3000); // more than the ring starts with: it grows, keeping each number
+        await().atMost(Duration.ofSeconds(10)).until(() -> rb.messages.size() == 3000);
+        assertThat(a.stats("b").waiting()).isEqualTo(3000);
         proxy.cut();
         await().atMost(Duration.ofSeconds(10)).until(() -> a.stats("b").connects() == 2 && a.stats("b").isUp());
-        sendFromLoop(a, "b", 500, 10);
-        await().atMost(Duration.ofSeconds(10)).until(() -> rb.messages.size() >= 510);
-        assertThat(rb.payloads()).isEqualTo(range(0, 510));
+        sendFromLoop(a, "b", 3000, 10);
+        await().atMost(Duration.ofSeconds(10)).until(() -> rb.messages.size() >= 3010);
+        assertThat(rb.payloads()).isEqualTo(range(0, 3010));
         // b acknowledges once its store has the messages
         b.loop.submit(() -> {
             rb.hold = false;
@@ -439,5 +439,42 @@ class NodeLinkTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> node("a", new Recorder(), NodeLink.Settings.DEFAULTS,
                 new byte[4])).isInstanceOf(IllegalArgumentException.class);
         assertThat(Set.of("n1", "node-2.example.com", "a_b:1")).allMatch(Handshake::validName);
+    }
+    @Test
+    void aBusyReceiverStopsReadingUntilItResumes() throws Exception {
+        List<Runnable> resumes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Recorder rb = new Recorder() {
+            @Override
+            public boolean pauseIfBusy(Runnable pause, Runnable resume) {
+                if (!busy.get()) {
+                    return false;
+                }
+                pause.run();
+                resumes.add(resume);
+                return true;
+            }
+        };
+        NodeLink a = node("a", new Recorder());
+        NodeLink b = node("b", rb);
+        a.start();
+        a.peerUp("b", b.start());
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.stats("b") != null && a.stats("b").isUp());
+        byte[] kib = new byte[1024];
+        producer(a).submit(() -> {
+            for (int i = 0; i < 2000; i++) {
+                a.send("b", new Message("t", 1, false, kib, Properties.EMPTY, Integer.toString(i), Message.NEVER), null);
+            }
+        }).syncUninterruptibly();
+        // b stops reading after the frames of its current read: the rest (2 MiB) waits, unacknowledged
+        await().atMost(Duration.ofSeconds(10)).until(() -> !resumes.isEmpty());
+        int applied = rb.messages.size();
+        assertThat(applied).isLessThan(2000);
+        assertThat(a.stats("b").waiting()).isPositive();
+        busy.set(false);
+        resumes.forEach(Runnable::run);
+        await().atMost(Duration.ofSeconds(10)).until(() -> rb.messages.size() >= 2000);
+        assertThat(rb.messages).extracting(Message::publisherId).isEqualTo(range(0, 2000));
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.stats("b").waiting() == 0);
     }
 }

@@ -30,12 +30,14 @@ final class ClusterTestNode implements AutoCloseable {
     final int hzPort;
     final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     final Broker broker;
+    private final Store store;
     HazelcastInstance hz;
     ClusterMessaging messaging;
 
     ClusterTestNode(String name, int hzPort, Store store) {
         this.name = name;
         this.hzPort = hzPort;
+        this.store = store;
         // queues long enough for a test's bursts: a full queue would drop, which is not what these tests look at
         BrokerConfig config = BrokerConfig.builder().maxQueuedMessages(100_000).build();
         this.broker = store == null ? new Broker(config, group) : new Broker(config, group, store);
@@ -84,5 +86,8 @@ final class ClusterTestNode implements AutoCloseable {
             hz.shutdown();
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        if (store != null) {
+            store.close();
+        }
     }
 }

@@ -39,11 +39,26 @@ final class TestClient implements ClientConnection {
 
     /** Connects a client with a clean, non-persistent session. */
     static TestClient connect(ClusterTestNode node, String clientId) throws Exception {
+        return connect(node, clientId, true, 0);
+    }
+
+    /** Connects a client: with {@code cleanStart} false and an expiry, its session outlives the connection. */
+    static TestClient connect(ClusterTestNode node, String clientId, boolean cleanStart, long expirySeconds)
+            throws Exception {
         TestClient c = new TestClient(clientId, node.broker, node.group.next());
         CompletableFuture<Session> opened = new CompletableFuture<>();
-        node.broker.sessions().open(clientId, true, 0, c, (s, present) -> opened.complete(s));
-        c.session = opened.get(10, TimeUnit.SECONDS);
+        node.broker.sessions().open(clientId, cleanStart, expirySeconds, c, (s, present) -> {
+            c.session = s;
+            s.resume(); // after CONNACK: what the session kept is sent (as the server's connection does)
+            opened.complete(s);
+        });
+        opened.get(10, TimeUnit.SECONDS);
         return c;
+    }
+
+    /** The connection ends (without a Will): a persistent session stays, offline, and stores its messages. */
+    void disconnect() throws Exception {
+        session.owner().submit(() -> broker.sessions().onConnectionClosed(session, this, null)).get(10, TimeUnit.SECONDS);
     }
 
     void subscribe(String filter, int qos) throws Exception {

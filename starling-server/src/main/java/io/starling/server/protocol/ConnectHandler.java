@@ -125,6 +125,11 @@ final class ConnectHandler {
         } else if (id.length() > config.maxClientIdLength()) {
             c.refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "client id longer than " + config.maxClientIdLength());
             return;
+        } else if (id.startsWith(Broker.RESERVED_PREFIX)) {
+            // the broker's own stored records (the cluster's) use these ids: a client must not take them over
+            c.refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "client ids beginning with "
+                    + Broker.RESERVED_PREFIX + " are reserved");
+            return;
         }
         c.identified(id);
         String willTopicTooBig = p.will() == null ? null : broker.topicLimits().violation(p.will().topic());
