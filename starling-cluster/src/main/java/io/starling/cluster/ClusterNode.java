@@ -57,7 +57,7 @@ public final class ClusterNode implements AutoCloseable {
     /** Members seen now, this node included. */
     private volatile int size = 1;
     private volatile boolean closed;
-    private final SessionOwnership ownership;
+    private volatile SessionOwnership ownership;
     private final RetainedReplication retained;
     /** Work that follows membership changes and may wait for the cluster (not on Hazelcast's event threads). */
     private final java.util.concurrent.ExecutorService events = java.util.concurrent.Executors.newSingleThreadExecutor(
@@ -81,6 +81,16 @@ public final class ClusterNode implements AutoCloseable {
         Config cfg = hazelcastConfig(config, secret);
         // in the config, not added later: Hazelcast keeps config listeners across a merge after a partition
         cfg.addListenerConfig(new ListenerConfig(new Listener()));
+        cfg.addListenerConfig(new ListenerConfig((com.hazelcast.core.LifecycleListener) event -> {
+            if (event.getState() == com.hazelcast.core.LifecycleEvent.LifecycleState.MERGED && !closed) {
+                LOG.info("Cluster: node {} merged back into the cluster", config.nodeName());
+                events.execute(() -> {
+                    if (ownership != null) {
+                        ownership.reassert();
+                    }
+                });
+            }
+        }));
         this.hz = Hazelcast.newHazelcastInstance(cfg);
         this.ownership = new SessionOwnership(config.nodeName(), hz, broker, group, this::acceptsConnections);
         broker.sessions().cluster(ownership);

@@ -7,6 +7,7 @@ import io.starling.broker.message.PendingWill;
 import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.store.SessionRecord;
 import io.starling.broker.store.SessionStore;
+import io.starling.broker.store.StoredQueue;
 import io.starling.broker.store.StoredSession;
 import io.starling.broker.topic.Subscription;
 import io.starling.broker.topic.SubscriptionIndex;
@@ -133,8 +134,16 @@ public final class SessionManager {
             session.addSubscription(s);
             index.add(s);
         }
-        LOG.info("Client '{}': session moved here from another node ({} subscriptions)", clientId,
-                moved.subscriptions().size());
+        // a re-sent QoS 2 PUBLISH whose PUBREL has not come is acknowledged here, not routed again
+        session.restoreInboundQos2(moved.inboundQos2());
+        // before anything routed here from now on: the order of the old node's queue is kept
+        for (Delivery d : moved.queued()) {
+            // held here in memory until delivered (the old node's store positions mean nothing here)
+            session.deliver(d.isStored() || d.group() != null
+                    ? new Delivery(d.message(), d.qos(), d.retain(), d.subscriptionIds()) : d);
+        }
+        LOG.info("Client '{}': session moved here from another node ({} subscriptions, {} messages)", clientId,
+                moved.subscriptions().size(), moved.queued().size());
     }
 
     /**
@@ -170,16 +179,76 @@ public final class SessionManager {
                     sharedRedelivery.accept(d, clientId);
                 }
             }
-            if (!fresh) {
-                session.timers().cancelWill(); // resumed on the other node within the Will Delay Interval
+            if (fresh) {
+                discard(session);
+                done.complete(null);
+                return;
             }
-            MovedSession moved = fresh ? null
-                    : new MovedSession(java.util.List.copyOf(session.subscriptions().values()),
-                            session.expiryIntervalSeconds());
-            discard(session);
-            done.complete(moved);
+            session.timers().cancelWill(); // resumed on the other node within the Will Delay Interval
+            java.util.List<Subscription> subs = java.util.List.copyOf(session.subscriptions().values());
+            long expiry = session.expiryIntervalSeconds();
+            // nothing more is routed to it here; what is already on its way arrives before the queue is read
+            removeSubscriptions(session);
+            java.util.List<Delivery> unstored = session.unstoredDeliveries();
+            java.util.List<Integer> inboundQos2 = session.inboundQos2Ids();
+            java.util.List<Delivery> queued = new java.util.ArrayList<>();
+            StoredQueue q = session.storedQueue();
+            Runnable finish = () -> {
+                queued.addAll(unstored);
+                discard(session);
+                done.complete(new MovedSession(subs, expiry, queued, inboundQos2));
+            };
+            if (q == null) {
+                finish.run();
+            } else {
+                readAll(q, 0, session, queued, finish);
+            }
         });
         return done;
+    }
+
+    /**
+     * Ends the session of {@code clientId} here because another node of the cluster owns it now (found after a
+     * partition healed): its connection, if any, is closed as taken over (5.0: DISCONNECT 0x8E) and its Will dropped,
+     * since the cluster published it when it took the session from this node.
+     */
+    public void endStale(String clientId) {
+        Session session = sessions.get(clientId);
+        if (session == null) {
+            return;
+        }
+        session.execute(() -> {
+            if (session.isDiscarded()) {
+                return;
+            }
+            session.beginTakeover();
+            ClientConnection old = session.connection();
+            if (old != null) {
+                session.detach();
+                old.takeWill(); // published by the cluster already
+                old.closeForTakeover();
+            }
+            session.timers().cancelWill();
+            LOG.info("Client '{}': its session is owned by another node now; ended here", clientId);
+            discard(session);
+        });
+    }
+
+    /** Reads the stored queue from {@code after} to its end into {@code out}, then runs {@code then} (on the owner). */
+    private static void readAll(StoredQueue q, long after, Session session, java.util.List<Delivery> out,
+            Runnable then) {
+        q.read(after, 256, session, page -> {
+            if (page.isEmpty()) {
+                then.run();
+                return;
+            }
+            for (Delivery d : page) {
+                if (d.group() == null) {
+                    out.add(d);
+                }
+            }
+            readAll(q, page.get(page.size() - 1).seq(), session, out, then);
+        });
     }
 
     private void openHere(String clientId, boolean cleanStart, long expiryIntervalSeconds, ClientConnection conn,

@@ -7,15 +7,13 @@ import com.hazelcast.replicatedmap.ReplicatedMap;
 import io.netty.channel.EventLoopGroup;
 import io.starling.broker.Broker;
 import io.starling.broker.message.Message;
-import io.starling.codec.Properties;
-import io.starling.codec.UserProperty;
+import io.starling.cluster.session.MessageBytes;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -140,28 +138,7 @@ public final class RetainedReplication implements AutoCloseable {
             out.writeByte(VERSION);
             out.writeLong(stamp);
             out.writeUTF(origin);
-            out.writeUTF(m.topic());
-            out.writeByte(m.qos());
-            out.writeLong(m.expiresAtMillis());
-            writeNullable(out, m.publisherId());
-            Properties p = m.properties();
-            writeNullable(out, p.payloadFormatIndicator() == null ? null : String.valueOf(p.payloadFormatIndicator()));
-            writeNullable(out, p.messageExpiryInterval() == null ? null : String.valueOf(p.messageExpiryInterval()));
-            writeNullable(out, p.contentType());
-            writeNullable(out, p.responseTopic());
-            out.writeBoolean(p.correlationData() != null);
-            if (p.correlationData() != null) {
-                out.writeInt(p.correlationData().length);
-                out.write(p.correlationData());
-            }
-            List<UserProperty> users = p.userProperties();
-            out.writeInt(users.size());
-            for (UserProperty u : users) {
-                out.writeUTF(u.name());
-                out.writeUTF(u.value());
-            }
-            out.writeInt(m.payload().length);
-            out.write(m.payload());
+            MessageBytes.write(out, m);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -175,59 +152,9 @@ public final class RetainedReplication implements AutoCloseable {
             }
             long stamp = in.readLong();
             String origin = in.readUTF();
-            String topic = in.readUTF();
-            int qos = in.readUnsignedByte();
-            long expiresAt = in.readLong();
-            String publisher = readNullable(in);
-            Properties.Builder pb = Properties.builder();
-            String pfi = readNullable(in);
-            if (pfi != null) {
-                pb.payloadFormatIndicator(Integer.parseInt(pfi));
-            }
-            String mei = readNullable(in);
-            if (mei != null) {
-                pb.messageExpiryInterval(Long.parseLong(mei));
-            }
-            String ct = readNullable(in);
-            if (ct != null) {
-                pb.contentType(ct);
-            }
-            String rt = readNullable(in);
-            if (rt != null) {
-                pb.responseTopic(rt);
-            }
-            if (in.readBoolean()) {
-                pb.correlationData(readBytes(in));
-            }
-            int n = in.readInt();
-            for (int i = 0; i < n; i++) {
-                pb.addUserProperty(in.readUTF(), in.readUTF());
-            }
-            byte[] payload = readBytes(in);
-            return new Decoded(stamp, origin, new Message(topic, qos, true, payload, pb.build(), publisher, expiresAt));
+            return new Decoded(stamp, origin, MessageBytes.read(in));
         } catch (IOException e) {
             throw new IllegalArgumentException("retained record cannot be read", e);
         }
-    }
-
-    private static byte[] readBytes(DataInputStream in) throws IOException {
-        int n = in.readInt();
-        if (n < 0 || n > 268_435_455) {
-            throw new IOException("bad length " + n);
-        }
-        byte[] b = new byte[n];
-        in.readFully(b);
-        return b;
-    }
-
-    private static void writeNullable(DataOutputStream out, String s) throws IOException {
-        out.writeBoolean(s != null);
-        if (s != null) {
-            out.writeUTF(s);
-        }
-    }
-
-    private static String readNullable(DataInputStream in) throws IOException {
-        return in.readBoolean() ? in.readUTF() : null;
     }
 }

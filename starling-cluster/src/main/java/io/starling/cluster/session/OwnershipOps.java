@@ -177,4 +177,33 @@ final class OwnershipOps {
             return true;
         }
     }
+
+    /**
+     * After a partition healed: this node's live session is its own again if no other node owns the client id (the
+     * other side left it without owner), keeping the record's subscriptions and this node's Will; returns whether this
+     * node owns it now.
+     */
+    static final class Reassert implements EntryProcessor<String, byte[], Boolean> {
+        private static final long serialVersionUID = 1L;
+        private final String node;
+        private final byte[] record;
+
+        Reassert(String node, byte[] record) {
+            this.node = node;
+            this.record = record;
+        }
+
+        @Override
+        public Boolean process(Map.Entry<String, byte[]> entry) {
+            OwnerRecord r = OwnerRecord.decode(entry.getValue());
+            if (r != null && !r.node().isEmpty() && !r.node().equals(node)) {
+                return false;
+            }
+            OwnerRecord mine = OwnerRecord.decode(record);
+            long epoch = r == null ? 1 : r.node().equals(node) ? r.epoch() : r.epoch() + 1;
+            entry.setValue(new OwnerRecord(node, epoch, mine.connected(), mine.will(), mine.expirySeconds(),
+                    mine.subscriptions()).encode());
+            return true;
+        }
+    }
 }

@@ -93,8 +93,15 @@ public final class SessionOwnership implements ClusterSessions {
             executor.submitToMember(new Handover(clientId, cleanStart), owner, new ExecutionCallback<byte[]>() {
                 @Override
                 public void onResponse(byte[] moved) {
-                    OwnerRecord m = OwnerRecord.decode(moved);
-                    then.accept(m == null ? null : new MovedSession(m.subscriptions(), m.expirySeconds()));
+                    MovedSession m;
+                    try {
+                        m = MovedBytes.decode(moved);
+                    } catch (RuntimeException e) {
+                        LOG.warn("Cluster: the session of '{}' from {} cannot be read; using the cluster's record",
+                                clientId, r.node(), e);
+                        m = cleanStart ? null : new MovedSession(r.subscriptions(), r.expirySeconds());
+                    }
+                    then.accept(m);
                 }
 
                 @Override
@@ -114,7 +121,7 @@ public final class SessionOwnership implements ClusterSessions {
         if (moved == null) {
             return null;
         }
-        return new OwnerRecord(node, 0, false, null, moved.expirySeconds(), moved.subscriptions()).encode();
+        return MovedBytes.encode(node, moved);
     }
 
     @Override
@@ -191,6 +198,51 @@ public final class SessionOwnership implements ClusterSessions {
             LOG.info("Cluster: {} restored session(s) registered as this node's, {} now owned elsewhere ended here", own,
                     ended);
         }
+    }
+
+    /**
+     * After this node merged back into the cluster (a partition healed): each session here is written back as this
+     * node's unless another node owns its client id now; a session whose client connected on the other side meanwhile
+     * ends here ({@link io.starling.broker.session.SessionManager#endStale}), so no client id stays connected twice.
+     * Runs off Hazelcast's event threads; sessions are read on their loops.
+     */
+    public void reassert() {
+        int own = 0;
+        int ended = 0;
+        for (Session s : broker.sessions().all()) {
+            OwnerRecord r;
+            try {
+                r = onLoop(s, () -> new OwnerRecord(node, 0, s.connection() != null,
+                        s.connection() == null ? null : s.connection().peekWill(), s.expiryIntervalSeconds(),
+                        List.copyOf(s.subscriptions().values())));
+            } catch (Exception e) {
+                continue; // ended meanwhile
+            }
+            try {
+                if (owners.executeOnKey(s.clientId(), new OwnershipOps.Reassert(node, r.encode()))) {
+                    own++;
+                } else {
+                    ended++;
+                    broker.sessions().endStale(s.clientId());
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("Cluster: the session of '{}' could not be written back", s.clientId(), e);
+            }
+        }
+        LOG.info("Cluster: node {} merged back; {} session(s) still its own, {} owned elsewhere now ended here", node,
+                own, ended);
+    }
+
+    private static <T> T onLoop(Session s, java.util.concurrent.Callable<T> read) throws Exception {
+        java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();
+        s.execute(() -> {
+            try {
+                f.complete(read.call());
+            } catch (Exception e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f.get(5, TimeUnit.SECONDS);
     }
 
     /**

@@ -95,6 +95,51 @@ class ClusterFormationTest {
     }
 
     @Test
+    void garbageStalledPeersAndHazelcastClientsOnTheMembershipPortDoNotDisturbTheCluster() throws Exception {
+        ClusterHarness.Node n1 = cluster.node(0);
+        // a peer that stalls in the middle of a member protocol header and stays connected
+        try (java.net.Socket stalled = new java.net.Socket("127.0.0.1", n1.membershipPort);
+                java.net.Socket garbage = new java.net.Socket("127.0.0.1", n1.membershipPort);
+                java.net.Socket client = new java.net.Socket("127.0.0.1", n1.membershipPort)) {
+            stalled.getOutputStream().write("HZ".getBytes(StandardCharsets.US_ASCII));
+            stalled.getOutputStream().flush();
+            // a peer that answers garbage
+            byte[] junk = new byte[4096];
+            new java.util.Random(42).nextBytes(junk);
+            garbage.getOutputStream().write(junk);
+            garbage.getOutputStream().flush();
+            // a Hazelcast client: the port speaks the member protocol only, so the connection is closed
+            client.getOutputStream().write("CP2".getBytes(StandardCharsets.US_ASCII));
+            client.getOutputStream().write(new byte[64]);
+            client.getOutputStream().flush();
+            client.setSoTimeout(20_000);
+            assertThat(readToEnd(client)).as("the Hazelcast client's connection is closed").isTrue();
+            garbage.setSoTimeout(20_000);
+            assertThat(readToEnd(garbage)).as("the garbage peer's connection is closed").isTrue();
+            // meanwhile the cluster is whole and serves clients
+            for (ClusterHarness.Node n : cluster.nodes()) {
+                assertThat(n.memberCount()).as("%s's members", n).isEqualTo(3);
+                assertThat(Raw.connackCode(n, 5, "after-garbage-" + n.name)).isZero();
+            }
+        }
+    }
+
+    /** Reads until the peer closes; true if it did (EOF or reset) before the socket's timeout. */
+    private static boolean readToEnd(java.net.Socket s) {
+        try {
+            byte[] buf = new byte[1024];
+            while (s.getInputStream().read(buf) >= 0) {
+                // whatever it answers
+            }
+            return true;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
+        } catch (java.io.IOException e) {
+            return true; // reset by the peer
+        }
+    }
+
+    @Test
     void aBrokerWithoutAClusterSectionLoadsNoClusterClass() throws Exception {
         ClusterHarness.Node single = new ClusterHarness.Node("single", dir.resolve("single"), ClusterHarness.freePort(),
                 ClusterHarness.freePort(), ClusterHarness.freePort(), List.of("127.0.0.1:1"), 1, null);

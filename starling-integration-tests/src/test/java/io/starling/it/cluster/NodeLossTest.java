@@ -112,6 +112,33 @@ class NodeLossTest {
     }
 
     @Test
+    void retainedMessagesSurviveAColdRestartOfTheWholeCluster() throws Exception {
+        cluster = new ClusterHarness(dir, 3, 2).startAll();
+        V5 pub = client(0, "cold-pub").connect();
+        pub.client.publish("cold/a", "kept".getBytes(java.nio.charset.StandardCharsets.UTF_8), 1, true);
+        // wait until the other nodes have it: a subscriber on n3 gets it as a retained message
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            try (V5 s = new V5(cluster.node(2), "cold-probe")) {
+                s.connect().subscribe("cold/a", 1);
+                return "cold/a=kept".equals(s.received.poll(2, TimeUnit.SECONDS));
+            }
+        });
+        pub.close();
+        for (ClusterHarness.Node n : cluster.nodes()) {
+            assertThat(n.stop()).isTrue(); // SIGTERM, one after the other: the whole cluster is down
+        }
+        // n2 and n3 come back first and alone with the retained message from their own stores
+        cluster.node(1).start();
+        cluster.node(2).start();
+        ClusterHarness.awaitMembers(2, cluster.node(1), cluster.node(2));
+        for (int node : new int[] {1, 2}) {
+            V5 s = client(node, "cold-sub-" + node).connect().subscribe("cold/+", 1);
+            assertThat(s.received.poll(10, TimeUnit.SECONDS)).as("the retained message on n%d", node + 1)
+                    .isEqualTo("cold/a=kept");
+        }
+    }
+
+    @Test
     void sigtermLeavesGracefullyAndNoWillIsPublishedTwice() throws Exception {
         cluster = new ClusterHarness(dir, 3, 2).startAll();
         List<V5> watchers = watchers();

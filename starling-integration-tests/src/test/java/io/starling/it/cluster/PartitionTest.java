@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A silent partition: node n3 runs in a network namespace of its own, and the network between it and the other two
  * starts dropping every packet without closing a socket. The minority (n3 alone, below min-size 2) refuses new
  * CONNECTs (5.0 0x88 Server unavailable, 3.1.1 0x03) and keeps serving the client it has; the majority goes on; after
- * the heal n3 merges back into the cluster and accepts connections again.
+ * the heal n3 merges back into the cluster and accepts connections again, and a client id that connected on each side
+ * during the partition stays connected on the majority side only.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class PartitionTest {
@@ -35,9 +36,11 @@ class PartitionTest {
     private SilentPartition partition;
     private ClusterHarness cluster;
     private MqttClient client;
+    private final List<V5> clients = new java.util.ArrayList<>();
 
     @AfterEach
     void tearDown() throws Exception {
+        clients.forEach(V5::close);
         if (client != null && client.isConnected()) {
             client.disconnectForcibly(1000, 1000);
         }
@@ -72,6 +75,10 @@ class PartitionTest {
         BlockingQueue<String> received = new LinkedBlockingQueue<>();
         client.subscribe("partition/own", 1, (t, m) -> received.add(new String(m.getPayload(), StandardCharsets.UTF_8)));
 
+        // a persistent client of n3 that will connect again on the majority side during the partition
+        V5 twice = new V5(n3, "partition-twice").persistent().connect().subscribe("partition/twice", 1);
+        clients.add(twice);
+
         partition.isolate();
         // a silent network: each side finds out by missing heartbeats only
         ClusterHarness.awaitMembers(1, n3);
@@ -84,6 +91,10 @@ class PartitionTest {
         // the majority accepts them
         assertThat(Raw.connackCode(n1, 5, "majority-1")).isZero();
         assertThat(Raw.connackCode(n2, 4, "majority-2")).isZero();
+        // the majority took n3's sessions out of its hands: the client connects there and finds its session
+        V5 moved = new V5(n1, "partition-twice").persistent().connect();
+        clients.add(moved);
+        assertThat(moved.sessionPresent()).isTrue();
         // and the minority keeps serving the client it has
         assertThat(client.isConnected()).isTrue();
         client.publish("partition/own", "during".getBytes(StandardCharsets.UTF_8), 1, false);
@@ -94,5 +105,9 @@ class PartitionTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> Raw.connackCode(n3, 5, "after-heal") == 0);
         assertThat(Raw.connackCode(n3, 4, "after-heal-4")).isZero();
         assertThat(client.isConnected()).as("the client of n3 through the partition and the merge").isTrue();
+        // the client id connected on both sides: after the merge, n3 ends its stale connection [MQTT-3.1.4-2]
+        assertThat(twice.disconnects.poll(30, TimeUnit.SECONDS)).as("n3's old connection of partition-twice")
+                .isEqualTo(0x8E);
+        assertThat(moved.client.isConnected()).as("the connection on the majority side stays").isTrue();
     }
 }
