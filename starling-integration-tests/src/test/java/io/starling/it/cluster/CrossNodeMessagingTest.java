@@ -179,4 +179,13 @@ class CrossNodeMessagingTest {
         assertThat(got2).isNotEmpty();
         assertThat(got3).isNotEmpty();
     }
+
+    @Test
+    void theClientIdsOfTheClustersOwnRecordsAreRefused() {
+        // $cluster/... name a node's stored outboxes and what it applied from its peers: no client may take them over
+        // [MQTT-3.1.3-5] the server may refuse a client id it does not accept: 5.0 0x85, 3.1.1 return code 2
+        assertThat(Raw.connackCode(cluster.node(0), 5, "$cluster/outbox/n2")).isEqualTo(0x85);
+        assertThat(Raw.connackCode(cluster.node(1), 4, "$cluster/inbox/n1")).isEqualTo(0x02);
+        assertThat(Raw.connackCode(cluster.node(2), 5, "cluster-is-fine")).isZero();
+    }
 }
