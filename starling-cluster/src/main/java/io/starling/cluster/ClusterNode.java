@@ -229,7 +229,7 @@ public final class ClusterNode implements AutoCloseable {
         }
         closed = true;
         LOG.info("Cluster: node {} leaving", config.nodeName());
-        ownership.leave(5_000);
+        ownership.leave(10_000);
         retained.close();
         try {
             messaging.close();
