@@ -18,7 +18,7 @@ import java.util.Set;
  *   <li>{@link #CHALLENGE} (acceptor): node name, nonce, incarnation, the highest sequence it applied from the
  *       dialer's incarnation, and its proof (HMAC of both nonces and names under the shared secret);</li>
  *   <li>{@link #AUTH} (dialer): its proof, and the highest sequence it applied from the acceptor's incarnation;</li>
- *   <li>{@link #DATA}: the sequence number of the first message, a count and that many messages;</li>
+ *   <li>{@link #DATA}: a count, then that many messages, each after its sequence number (increasing);</li>
  *   <li>{@link #ACK}: the highest sequence applied (and stored) by the receiver, cumulative.</li>
  * </ul>
  * A message: two flag bytes, topic, then only the fields present (publisher, expiry left in ms, payload format,

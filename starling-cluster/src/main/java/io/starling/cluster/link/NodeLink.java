@@ -150,7 +150,7 @@ public final class NodeLink implements AutoCloseable {
     /** Where the messages waiting for connected peers are counted. */
     volatile Backlog backlog = Backlog.NONE;
     /** This run of the node: a new one after a restart, so that peers restart their sequence from it. */
-    final long incarnation;
+    volatile long incarnation;
     final SecureRandom random = new SecureRandom();
     private final InetSocketAddress bind;
     private final Map<String, PeerLink> peers = new ConcurrentHashMap<>();
@@ -210,6 +210,48 @@ public final class NodeLink implements AutoCloseable {
      */
     public void restoreApplied(String peer, long incarnation, long seq) {
         loop.submit(() -> peer(peer).restoreApplied(incarnation, seq)).syncUninterruptibly();
+    }
+
+    /**
+     * With a stored outbox, a stored message's sequence number is its store position shifted left by this many bits,
+     * and the messages not from the store that follow it take the numbers in between: positions only grow, also
+     * across restarts, so every number stays above those given before.
+     */
+    public static final int STORED_SHIFT = 20;
+    static final long STORED_BLOCK_MASK = (1L << STORED_SHIFT) - 1;
+    /** Whether sequence numbers follow {@link #STORED_SHIFT} (a stored outbox). */
+    volatile boolean storedSeqs;
+    /** Where a stored message's token goes once its peer has it. */
+    private volatile java.util.function.BiConsumer<String, Object> releaser = (peer, token) -> { };
+
+    /**
+     * Keeps this node's incarnation across restarts and numbers messages as a stored outbox needs (see
+     * {@link #STORED_SHIFT}): {@code incarnation} is the one stored, {@code released} is told of each stored message
+     * the peer has (on the link's loop). Before {@link #start}.
+     */
+    public void storedOutbox(long incarnation, java.util.function.BiConsumer<String, Object> released) {
+        this.incarnation = incarnation;
+        this.storedSeqs = true;
+        this.releaser = released;
+    }
+
+    /**
+     * Sends a message of the node's stored outbox, on the link's loop, with sequence number
+     * {@code position << STORED_SHIFT}; {@code token} is handed back once the peer has it.
+     */
+    public void sendStored(String peer, Message m, List<String> groups, long position, Object token) {
+        PeerLink p = peer(peer);
+        p.enqueueStored(m, groups, position << STORED_SHIFT, token);
+        p.schedulePump();
+    }
+
+    void released(String peer, Object token) {
+        releaser.accept(peer, token);
+    }
+
+    /** The link's loop (the outbox's owner loop). */
+    public EventLoop loop() {
+        return loop;
     }
 
     /** Counts the messages waiting for connected peers in {@code b} from now on; before {@link #start}. */

@@ -32,19 +32,25 @@ final class PeerLink {
     /** Attempts to connect since the link was last up, for the pause before the next. */
     int attempts;
 
-    // outbound: messages acked+1 .. nextSeq-1 wait, in ring[seq & mask]; the ring starts small and doubles up to
-    // the bound of what may wait, so an idle peer costs little
+    // outbound: the messages waiting for the peer, oldest first, at ring positions head .. tail-1 (index: position &
+    // mask), each with its sequence number (increasing, not necessarily contiguous: a stored message's number is its
+    // position in the node's store); the ring starts small and doubles up to the bound of what may wait
     private Message[] ring;
     private Object[] ringGroups;
+    private long[] ringSeqs;
+    /** For a message of the node's stored outbox: its store handle, acknowledged there once the peer has it. */
+    private Object[] ringTokens;
     private int mask;
-    /** The next sequence number to give. */
-    private long nextSeq = 1;
+    private long head;
+    private long tail;
+    /** Ring position up to which messages are written on the current connection. */
+    private long sentPos;
+    /** Up to this ring position, what is written now is a resend. */
+    private long resendEnd;
+    /** The last sequence number given. */
+    private long lastSeq;
     /** The highest sequence the peer acknowledged. */
     private long acked;
-    /** The highest sequence written on the current connection. */
-    private long sent;
-    /** Up to this sequence, what is written now is a resend. */
-    private long resendUpTo;
     private long waitingBytes;
     /** Of the messages waiting, those counted in the link's {@link NodeLink.Backlog} (while connected). */
     private long counted;
@@ -69,13 +75,40 @@ final class PeerLink {
         int capacity = Math.min(1024, link.settings.maxWaiting());
         this.ring = new Message[capacity];
         this.ringGroups = new Object[capacity];
+        this.ringSeqs = new long[capacity];
+        this.ringTokens = new Object[capacity];
         this.mask = capacity - 1;
         this.overflowLog = new RateLimitedLog(LOG, Level.WARN, Duration.ofSeconds(10));
     }
 
-    /** Adds a message for the peer, unless too much waits already (then it is dropped and counted). */
+    /** Adds a message for the peer with the next sequence number, unless too much waits already (dropped, counted). */
     void enqueue(Message m, List<String> groups) {
-        long waiting = nextSeq - 1 - acked;
+        long seq = lastSeq + 1;
+        if (link.storedSeqs && (seq & NodeLink.STORED_BLOCK_MASK) == 0) {
+            // the numbers after the last stored message are used up: the next stored one's number must stay above
+            stats.overflowDropped.increment();
+            overflowLog.log("Node link to '{}': too many messages not from the store in a row, message on '{}' dropped",
+                    name, m.topic());
+            return;
+        }
+        add(m, groups, seq, null);
+    }
+
+    /**
+     * Adds a message of the node's stored outbox with its own sequence number (its store position, above every number
+     * given before); {@code token} goes back to the outbox once the peer has the message.
+     */
+    void enqueueStored(Message m, List<String> groups, long seq, Object token) {
+        if (seq <= lastSeq) {
+            LOG.warn("Node link to '{}': stored message {} is not after {}; sent with the next number", name, seq,
+                    lastSeq);
+            seq = lastSeq + 1;
+        }
+        add(m, groups, seq, token);
+    }
+
+    private void add(Message m, List<String> groups, long seq, Object token) {
+        long waiting = tail - head;
         long weight = Frames.weight(m);
         if (waiting >= ring.length && ring.length < link.settings.maxWaiting()) {
             grow();
@@ -84,32 +117,46 @@ final class PeerLink {
             stats.overflowDropped.increment();
             overflowLog.log("Node link to '{}': {} messages ({} bytes) wait for it, message on '{}' dropped", name,
                     waiting, waitingBytes, m.topic());
+            if (token != null) {
+                link.released(name, token);
+            }
             return;
         }
-        int slot = (int) (nextSeq & mask);
+        int slot = (int) (tail & mask);
         ring[slot] = m;
         ringGroups[slot] = groups;
-        nextSeq++;
+        ringSeqs[slot] = seq;
+        ringTokens[slot] = token;
+        tail++;
+        lastSeq = seq;
         waitingBytes += weight;
-        stats.waiting = nextSeq - 1 - acked;
+        stats.waiting = tail - head;
         if (channel != null) {
             counted++;
             link.backlog.added(1);
         }
     }
 
-    /** Doubles the ring, each waiting message keeping its sequence number. */
+    /** Doubles the ring, keeping the order. */
     private void grow() {
         int capacity = ring.length * 2;
         Message[] r = new Message[capacity];
         Object[] g = new Object[capacity];
+        long[] q = new long[capacity];
+        Object[] t = new Object[capacity];
         int m = capacity - 1;
-        for (long s = acked + 1; s < nextSeq; s++) {
-            r[(int) (s & m)] = ring[(int) (s & mask)];
-            g[(int) (s & m)] = ringGroups[(int) (s & mask)];
+        for (long p = head; p < tail; p++) {
+            int from = (int) (p & mask);
+            int to = (int) (p & m);
+            r[to] = ring[from];
+            g[to] = ringGroups[from];
+            q[to] = ringSeqs[from];
+            t[to] = ringTokens[from];
         }
         ring = r;
         ringGroups = g;
+        ringSeqs = q;
+        ringTokens = t;
         mask = m;
     }
 
@@ -131,20 +178,19 @@ final class PeerLink {
         }
         boolean wrote = false;
         long now = System.currentTimeMillis();
-        while (sent < nextSeq - 1 && ch.isWritable()) {
+        while (sentPos < tail && ch.isWritable()) {
             ByteBuf buf = ch.alloc().buffer(4096);
             int start = Frames.begin(buf, Frames.DATA);
-            long first = sent + 1;
-            buf.writeLong(first);
             int countAt = buf.writerIndex();
             buf.writeInt(0);
+            long first = sentPos;
             int count = 0;
-            while (sent < nextSeq - 1 && count < link.settings.batch()
+            while (sentPos < tail && count < link.settings.batch()
                     && buf.writerIndex() - start < link.settings.maxFrameBytes()) {
-                long seq = sent + 1;
-                int slot = (int) (seq & mask);
+                int slot = (int) (sentPos & mask);
+                buf.writeLong(ringSeqs[slot]);
                 Frames.writeMessage(buf, ring[slot], (List<String>) ringGroups[slot], now);
-                sent = seq;
+                sentPos++;
                 count++;
             }
             buf.setInt(countAt, count);
@@ -152,8 +198,8 @@ final class PeerLink {
             stats.messagesSent.add(count);
             stats.framesSent.increment();
             stats.bytesSent.add(buf.readableBytes());
-            if (first <= resendUpTo) {
-                stats.resent.add(Math.min(sent, resendUpTo) - first + 1);
+            if (first < resendEnd) {
+                stats.resent.add(Math.min(sentPos, resendEnd) - first);
             }
             ch.write(buf, ch.voidPromise());
             wrote = true;
@@ -168,25 +214,72 @@ final class PeerLink {
         if (seq <= acked) {
             return;
         }
-        if (seq >= nextSeq) {
-            throw new IllegalArgumentException("acknowledgement of " + seq + " beyond the last message sent "
-                    + (nextSeq - 1));
-        }
-        for (long s = acked + 1; s <= seq; s++) {
-            int slot = (int) (s & mask);
-            waitingBytes -= Frames.weight(ring[slot]);
-            ring[slot] = null;
-            ringGroups[slot] = null;
+        if (seq > lastSeq) {
+            throw new IllegalArgumentException("acknowledgement of " + seq + " beyond the last message sent " + lastSeq);
         }
         acked = seq;
-        if (sent < acked) {
-            sent = acked;
+        while (head < tail && ringSeqs[(int) (head & mask)] <= seq) {
+            int slot = (int) (head & mask);
+            waitingBytes -= Frames.weight(ring[slot]);
+            Object token = ringTokens[slot];
+            ring[slot] = null;
+            ringGroups[slot] = null;
+            ringTokens[slot] = null;
+            head++;
+            if (token != null) {
+                link.released(name, token);
+            }
         }
-        long waiting = nextSeq - 1 - acked;
+        if (sentPos < head) {
+            sentPos = head;
+        }
+        long waiting = tail - head;
         stats.waiting = waiting;
         if (counted > waiting) {
             link.backlog.removed((int) (counted - waiting));
             counted = waiting;
+        }
+    }
+
+    /**
+     * The peer applied numbers this run of the node never gave (it applied them from an earlier run, before a
+     * restart): every stored message waiting now is older than those (store positions only grow), so the peer has it
+     * and it goes; the messages not from the store, numbered by this run, are numbered again after what the peer
+     * applied (the peer would otherwise drop them, and never applied them: it dropped any it was sent).
+     */
+    private void restartedPeerAhead(long peerApplied) {
+        long prev = peerApplied;
+        long keep = head;
+        for (long p = head; p < tail; p++) {
+            int slot = (int) (p & mask);
+            Object token = ringTokens[slot];
+            if (token != null) {
+                waitingBytes -= Frames.weight(ring[slot]);
+                ring[slot] = null;
+                ringGroups[slot] = null;
+                ringTokens[slot] = null;
+                link.released(name, token);
+                continue;
+            }
+            int to = (int) (keep & mask);
+            ring[to] = ring[slot];
+            ringGroups[to] = ringGroups[slot];
+            ringTokens[to] = null;
+            ringSeqs[to] = ++prev;
+            if (to != slot) {
+                ring[slot] = null;
+                ringGroups[slot] = null;
+            }
+            keep++;
+        }
+        tail = keep;
+        sentPos = head;
+        lastSeq = prev;
+        acked = peerApplied;
+        stats.waiting = tail - head;
+        if (counted > tail - head) {
+            link.backlog.removed((int) (counted - (tail - head)));
+            counted = tail - head;
         }
     }
 
@@ -200,12 +293,14 @@ final class PeerLink {
         if (old != null && old != ch) {
             old.close();
         }
-        if (peerApplied > acked) {
-            onAck(Math.min(peerApplied, nextSeq - 1));
+        if (peerApplied > lastSeq) {
+            restartedPeerAhead(peerApplied);
+        } else if (peerApplied > acked) {
+            onAck(peerApplied);
         }
-        resendUpTo = Math.max(resendUpTo, sent);
-        sent = acked;
-        long waiting = nextSeq - 1 - acked;
+        resendEnd = Math.max(resendEnd, sentPos);
+        sentPos = head;
+        long waiting = tail - head;
         if (waiting > counted) {
             link.backlog.added((int) (waiting - counted));
             counted = waiting;
@@ -215,7 +310,7 @@ final class PeerLink {
         stats.up = true;
         attempts = 0;
         LOG.info("Node link to '{}' up ({} {}), {} message(s) to send again", name, dialed ? "dialed" : "accepted",
-                ch.remoteAddress(), Math.max(0, resendUpTo - sent));
+                ch.remoteAddress(), Math.max(0, resendEnd - sentPos));
         if (durable > 0) {
             scheduleAck();
         }
@@ -234,9 +329,9 @@ final class PeerLink {
             counted = 0;
         }
         if (link.isClosed() || !member) {
-            LOG.info("Node link to '{}' down: {}; {} message(s) wait for it", name, reason, nextSeq - 1 - acked);
+            LOG.info("Node link to '{}' down: {}; {} message(s) wait for it", name, reason, tail - head);
         } else {
-            LOG.warn("Node link to '{}' down: {}; {} message(s) wait for it", name, reason, nextSeq - 1 - acked);
+            LOG.warn("Node link to '{}' down: {}; {} message(s) wait for it", name, reason, tail - head);
         }
     }
 
@@ -276,23 +371,24 @@ final class PeerLink {
     /** A frame of messages from the peer: the ones not applied yet are applied, then acknowledged once stored. */
     void onData(Channel ch, ByteBuf frame) {
         int bytes = frame.readableBytes() + 5;
-        long first = frame.readLong();
         int count = frame.readInt();
-        if (first < 1 || count < 0 || count > frame.readableBytes()) {
-            throw new IllegalArgumentException("bad data frame (first " + first + ", count " + count + ")");
+        if (count < 0 || count > frame.readableBytes()) {
+            throw new IllegalArgumentException("bad data frame (count " + count + ")");
         }
         long now = System.currentTimeMillis();
         long before = applied;
+        int[] fresh = new int[1];
         link.inbound.atomically(() -> {
             for (int i = 0; i < count; i++) {
+                long seq = frame.readLong();
                 Frames.Received r = Frames.readMessage(frame, now);
-                long seq = first + i;
                 if (seq <= applied) {
                     stats.duplicatesDropped.increment();
                     continue;
                 }
                 link.inbound.apply(name, r.message(), r.groups());
                 applied = seq;
+                fresh[0]++;
             }
             if (applied > before) {
                 link.inbound.applied(name, peerIncarnation, applied);
@@ -301,7 +397,7 @@ final class PeerLink {
         if (frame.isReadable()) {
             throw new IllegalArgumentException("data frame with " + frame.readableBytes() + " bytes left over");
         }
-        stats.messagesReceived.add(applied - before);
+        stats.messagesReceived.add(fresh[0]);
         stats.bytesReceived.add(bytes);
         link.inbound.pauseIfBusy(() -> ch.config().setAutoRead(false),
                 () -> ch.eventLoop().execute(() -> ch.config().setAutoRead(true)));

@@ -10,6 +10,13 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.starling.broker.Broker;
 import io.starling.broker.config.ClusterConfig;
+import io.starling.broker.message.Delivery;
+import io.starling.broker.store.QueueOwner;
+import io.starling.broker.store.SessionRecord;
+import io.starling.broker.store.StoredQueue;
+import io.starling.broker.store.StoredSession;
+import io.starling.broker.topic.Subscription;
+import java.util.List;
 import io.starling.broker.message.Message;
 import io.starling.cluster.link.NodeLink;
 import io.starling.cluster.link.PeerStats;
@@ -44,6 +51,11 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
     static final String APPLIED = Broker.RESERVED_PREFIX + "applied/";
     /** The expiry of the cluster's records: never (the largest Session Expiry Interval). */
     static final long RECORD_EXPIRY = 0xFFFFFFFFL;
+    /** This node's record: its incarnation, kept across restarts ({@code $cluster/node}). */
+    static final String NODE = Broker.RESERVED_PREFIX + "node";
+    static final String INCARNATION = Broker.RESERVED_PREFIX + "incarnation/";
+    /** This node's stored outbox for a peer: {@code $cluster/outbox/{peer}}. */
+    static final String OUTBOX = Broker.RESERVED_PREFIX + "outbox/";
     /** The inbox records, by peer; used on the link's loop. */
     private final Map<String, io.starling.broker.store.SessionRecord> inboxes = new java.util.HashMap<>();
     private final Map<String, String> inboxApplied = new java.util.HashMap<>();
@@ -58,6 +70,12 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
     private UUID listener;
     private UUID lifecycle;
     private final InetSocketAddress linkBind;
+    /** Whether the store keeps sessions: then outboxes are stored and what was applied is recorded. */
+    private final boolean durable;
+    /** Stored messages an outbox may hold: the store's per-queue limit. */
+    private final int outboxLimit;
+    /** The stored outbox of each peer (with a store that keeps sessions); read from the publishers' loops. */
+    private final Map<String, PeerOutbox> outboxes = new java.util.concurrent.ConcurrentHashMap<>();
     private InetSocketAddress boundLink;
 
     /**
@@ -131,6 +149,70 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
             }
         });
         this.linkBind = linkBind;
+        this.durable = broker.store().persistsSessions();
+        this.outboxLimit = broker.config().maxQueuedMessages();
+    }
+
+    /** A peer's stored outbox: a queue of the store, owned by the link's loop. */
+    private final class PeerOutbox implements QueueOwner {
+        final String peer;
+        final SessionRecord record;
+        /** Stored messages not yet released (appended, or read back). */
+        final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
+
+        PeerOutbox(String peer, SessionRecord record) {
+            this.peer = peer;
+            this.record = record;
+        }
+
+        @Override
+        public void execute(Runnable task) {
+            if (link.loop().inEventLoop()) {
+                task.run();
+            } else {
+                link.loop().execute(task);
+            }
+        }
+
+        @Override
+        public StoredQueue storedQueue() {
+            return record.queue();
+        }
+
+        @Override
+        public void deliverStored(Delivery d) {
+            Message m = d.message();
+            List<String> groups = OutboxMessages.groups(m);
+            link.sendStored(peer, groups == null ? m : OutboxMessages.withoutGroups(m), groups, d.seq(), d);
+        }
+
+        @Override
+        public void storedQueueFull() {
+            waiting.decrementAndGet();
+            LOG.warn("Node link: the stored outbox for '{}' is full; a message for it was dropped", peer);
+        }
+
+        /** Reads every stored message back and queues it for the link, in order (blocking; at start). */
+        int readAll() {
+            int n = 0;
+            long after = 0;
+            while (true) {
+                java.util.concurrent.CompletableFuture<Long> page = new java.util.concurrent.CompletableFuture<>();
+                record.queue().read(after, 1024, this, ds -> {
+                    for (Delivery d : ds) {
+                        waiting.incrementAndGet();
+                        deliverStored(d);
+                    }
+                    page.complete(ds.isEmpty() ? -1L : ds.get(ds.size() - 1).seq());
+                });
+                long last = page.join();
+                if (last < 0) {
+                    return n;
+                }
+                n = waiting.get();
+                after = last;
+            }
+        }
     }
 
     /**
@@ -139,6 +221,7 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
      */
     public void start() {
         recoverInboxes();
+        recoverOutboxes();
         boundLink = link.start();
         map = hz.getReplicatedMap(ROUTES);
         listener = map.addEntryListener(new EntryAdapter<>() {
@@ -167,10 +250,88 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
                 local.reassert();
             }
         });
-        broker.clusterRouting(new RemoteRouter(routes, link));
+        broker.clusterRouting(new RemoteRouter(routes, this::forward));
         broker.metrics().cluster(link::stats);
         LOG.info("Cluster messaging of '{}' started: node link on {}, {} route(s) of this node", nodeName, boundLink,
                 local.size());
+    }
+
+    /**
+     * Sends a message published here to a node: a QoS 1/2 message through the node's stored outbox for that peer when
+     * there is one (written in the commit the publisher's acknowledgement waits for, sent once committed, removed once
+     * the peer has it), anything else straight to the link. An outbox at its bound (the store's per-queue limit) is
+     * passed by: the message goes straight to the link, not stored.
+     */
+    private void forward(String node, Message m, List<String> groups) {
+        PeerOutbox o = m.qos() > 0 ? outboxes.get(node) : null;
+        if (o == null || o.waiting.get() >= outboxLimit) {
+            link.send(node, m, groups);
+            return;
+        }
+        Message stored = groups == null ? m : OutboxMessages.withGroups(m, groups);
+        o.waiting.incrementAndGet();
+        broker.store().queues().append(stored, List.of(o), List.of(new Delivery(stored, m.qos(), m.retain(), List.of())));
+    }
+
+    /** The stored outbox of a peer is ready (on the link's loop): created now, or recovered. */
+    private void openOutbox(String peer) {
+        if (!durable || outboxes.containsKey(peer)) {
+            return;
+        }
+        SessionRecord r = broker.store().sessions().create(OUTBOX + peer);
+        r.save(RECORD_EXPIRY, 0, null, List.of());
+        outboxes.put(peer, new PeerOutbox(peer, r));
+    }
+
+    /** A stored message the peer has: its entry goes (on the link's loop). */
+    private void released(String peer, Object token) {
+        PeerOutbox o = outboxes.get(peer);
+        if (o != null && token instanceof Delivery d) {
+            o.record.queue().ack(d);
+            o.waiting.decrementAndGet();
+        }
+    }
+
+    /**
+     * With a store that keeps sessions: this node's incarnation from its record {@code $cluster/node} (made at the
+     * first start), and each peer's outbox {@code $cluster/outbox/{peer}} read back and queued for the link, before
+     * anything new (numbers only grow).
+     */
+    private void recoverOutboxes() {
+        if (!durable) {
+            return;
+        }
+        long incarnation = 0;
+        for (StoredSession st : broker.reservedRecords()) {
+            if (st.clientId().equals(NODE)) {
+                for (Subscription s : st.subscriptions()) {
+                    if (s.filter().startsWith(INCARNATION)) {
+                        incarnation = Long.parseLong(s.filter().substring(INCARNATION.length()));
+                    }
+                }
+            }
+        }
+        if (incarnation == 0) {
+            long inc = new java.security.SecureRandom().nextLong() | 1;
+            link.loop().submit(() -> {
+                SessionRecord r = broker.store().sessions().create(NODE);
+                r.save(RECORD_EXPIRY, 0, null, List.of(new Subscription(NODE, INCARNATION + inc, 0, false, false, 0,
+                        0)));
+            }).syncUninterruptibly();
+            incarnation = inc;
+        }
+        link.storedOutbox(incarnation, this::released);
+        for (StoredSession st : broker.reservedRecords()) {
+            if (!st.clientId().startsWith(OUTBOX)) {
+                continue;
+            }
+            PeerOutbox o = new PeerOutbox(st.clientId().substring(OUTBOX.length()), st.record());
+            outboxes.put(o.peer, o);
+            int n = o.readAll();
+            if (n > 0) {
+                LOG.info("Node link: {} stored message(s) for '{}' to send", n, o.peer);
+            }
+        }
     }
 
     /** Reads back what this node had applied from each peer before it stopped (a store that keeps sessions only). */
@@ -222,6 +383,9 @@ public final class ClusterMessaging implements AutoCloseable, PeerListener {
             return;
         }
         routes.nodeUp(node);
+        if (durable) {
+            link.loop().execute(() -> openOutbox(node));
+        }
         link.peerUp(node, linkAddress);
         if (local != null) {
             local.reassert();

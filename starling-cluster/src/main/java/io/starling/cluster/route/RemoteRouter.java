@@ -7,7 +7,6 @@ import io.starling.broker.routing.Router;
 import io.starling.broker.topic.SharedGroup;
 import io.starling.broker.topic.Subscription;
 import io.starling.broker.topic.SubscriptionIndex;
-import io.starling.cluster.link.NodeLink;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,11 +21,16 @@ final class RemoteRouter implements ClusterRouting {
 
     private static final SharedGroup.Members ANY_NODE_UP = (node, topic) -> SharedGroup.Members.ONLINE;
 
+    /** Sends one message to one node (through the stored outbox or the link). */
+    interface Sender {
+        void send(String node, Message m, List<String> groups);
+    }
+
     private final RouteTable routes;
-    private final NodeLink link;
+    private final Sender link;
     private final ThreadLocal<Targets> scratch = ThreadLocal.withInitial(Targets::new);
 
-    RemoteRouter(RouteTable routes, NodeLink link) {
+    RemoteRouter(RouteTable routes, Sender link) {
         this.routes = routes;
         this.link = link;
     }

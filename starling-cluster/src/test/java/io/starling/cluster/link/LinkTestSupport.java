@@ -128,9 +128,10 @@ public final class LinkTestSupport {
         static ByteBuf dataFrame(long first, List<Message> messages) {
             ByteBuf b = Unpooled.buffer();
             Frames.begin(b, Frames.DATA);
-            b.writeLong(first);
             b.writeInt(messages.size());
+            long seq = first;
             for (Message m : messages) {
+                b.writeLong(seq++);
                 Frames.writeMessage(b, m, null, System.currentTimeMillis());
             }
             Frames.end(b, 0);
@@ -280,5 +281,105 @@ public final class LinkTestSupport {
         byte[] out = new byte[b.readableBytes()];
         b.readBytes(out);
         return out;
+    }
+    /** What a DATA frame carried: each message with its sequence number. */
+    public record Data(List<Long> seqs, List<Message> messages) {
+    }
+
+    /**
+     * A node's acceptor on a plain server socket, speaking the link by hand: it completes the handshake as a node that
+     * holds the secret, says how far it applied, reads what it is sent and acknowledges only when told.
+     */
+    public static final class RawAcceptor implements AutoCloseable {
+        private final ServerSocket server;
+        private Socket socket;
+        private DataInputStream in;
+        /** The incarnation the dialer announced. */
+        public long dialerIncarnation;
+
+        public RawAcceptor() throws IOException {
+            this.server = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        }
+
+        public InetSocketAddress address() {
+            return new InetSocketAddress(server.getInetAddress(), server.getLocalPort());
+        }
+
+        /** Accepts the dialer and completes the handshake as {@code name}, saying it applied up to {@code applied}. */
+        public void accept(String name, byte[] secret, long applied) throws IOException {
+            socket = server.accept();
+            in = new DataInputStream(socket.getInputStream());
+            ByteBuf hello = frame();
+            if (hello.readByte() != Frames.HELLO) {
+                throw new IOException("expected HELLO");
+            }
+            hello.readByte();
+            String dialer = Frames.readString(hello);
+            byte[] dialerNonce = new byte[Frames.NONCE];
+            hello.readBytes(dialerNonce);
+            dialerIncarnation = hello.readLong();
+            byte[] nonce = new byte[Frames.NONCE];
+            new java.security.SecureRandom().nextBytes(nonce);
+            ByteBuf c = Unpooled.buffer();
+            Frames.begin(c, Frames.CHALLENGE);
+            Frames.writeString(c, name);
+            c.writeBytes(nonce);
+            c.writeLong(5);
+            c.writeLong(applied);
+            c.writeBytes(Handshake.acceptorProof(secret, dialerNonce, nonce, name, dialer));
+            Frames.end(c, 0);
+            write(c);
+            ByteBuf auth = frame();
+            if (auth.readByte() != Frames.AUTH) {
+                throw new IOException("expected AUTH");
+            }
+        }
+
+        /** Reads DATA frames until {@code n} messages have come. */
+        public Data read(int n) throws IOException {
+            List<Long> seqs = new ArrayList<>();
+            List<Message> messages = new ArrayList<>();
+            while (messages.size() < n) {
+                ByteBuf f = frame();
+                if (f.readByte() != Frames.DATA) {
+                    throw new IOException("expected DATA");
+                }
+                int count = f.readInt();
+                for (int i = 0; i < count; i++) {
+                    seqs.add(f.readLong());
+                    messages.add(Frames.readMessage(f, System.currentTimeMillis()).message());
+                }
+            }
+            return new Data(seqs, messages);
+        }
+
+        public void ack(long seq) throws IOException {
+            ByteBuf b = Unpooled.buffer();
+            Frames.begin(b, Frames.ACK);
+            b.writeLong(seq);
+            Frames.end(b, 0);
+            write(b);
+        }
+
+        private ByteBuf frame() throws IOException {
+            byte[] body = new byte[in.readInt()];
+            in.readFully(body);
+            return Unpooled.wrappedBuffer(body);
+        }
+
+        private void write(ByteBuf b) throws IOException {
+            byte[] bytes = new byte[b.readableBytes()];
+            b.readBytes(bytes);
+            socket.getOutputStream().write(bytes);
+            socket.getOutputStream().flush();
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (socket != null) {
+                socket.close();
+            }
+            server.close();
+        }
     }
 }

@@ -75,8 +75,9 @@ class CrashDuringTrafficTest {
     }
 
     @Test
-    @Disabled("known gap: messages around the kill reach the subscriber twice as new deliveries (DUP=0), i.e. the"
-            + " restarted node queues them twice (docs/cluster.md)")
+    @Disabled("the node link now stores what each node applied from each peer and drops a resend after a restart"
+            + " (AppliedAcrossRestartTest, OutboxAcrossRestartTest); this three-process run still sees an occasional"
+            + " single duplicate near the kill, cause not found yet (docs/cluster.md)")
     void qos2StaysExactlyOnceThroughTheKill() throws Exception {
         Outcome o = killTheSubscribersNodeDuringTraffic();
         assertThat(o.got2()).as("QoS 2 exactly once [MQTT-4.3.3-2]; arrived with DUP=1: %s", o.dups())
