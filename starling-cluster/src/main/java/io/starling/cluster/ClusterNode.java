@@ -92,13 +92,22 @@ public final class ClusterNode implements AutoCloseable {
             }
         }));
         this.hz = Hazelcast.newHazelcastInstance(cfg);
-        this.ownership = new SessionOwnership(config.nodeName(), hz, broker, group, this::acceptsConnections);
-        broker.sessions().cluster(ownership);
-        ownership.registerRestored();
-        this.retained = new RetainedReplication(config.nodeName(), hz, broker, group);
-        this.messaging = new ClusterMessaging(config, secret.bytes(), hz, broker, group);
-        messaging.start();
-        addPeerListener(messaging);
+        try {
+            this.ownership = new SessionOwnership(config.nodeName(), hz, broker, group, this::acceptsConnections);
+            broker.sessions().cluster(ownership);
+            ownership.registerRestored();
+            this.retained = new RetainedReplication(config.nodeName(), hz, broker, group);
+            this.messaging = new ClusterMessaging(config, secret.bytes(), hz, broker, group);
+            messaging.start();
+            addPeerListener(messaging);
+        } catch (RuntimeException e) {
+            // e.g. the link port is taken: leave the membership again, or the process would stay up with it
+            closed = true;
+            broker.sessions().cluster(null);
+            hz.shutdown();
+            events.shutdownNow();
+            throw e;
+        }
     }
 
     /**
@@ -220,7 +229,7 @@ public final class ClusterNode implements AutoCloseable {
         }
         closed = true;
         LOG.info("Cluster: node {} leaving", config.nodeName());
-        ownership.leave(5_000);
+        ownership.leave(10_000);
         retained.close();
         try {
             messaging.close();

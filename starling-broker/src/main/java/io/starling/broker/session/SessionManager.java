@@ -208,6 +208,42 @@ public final class SessionManager {
     }
 
     /**
+     * What would move if the session of {@code clientId} were handed to another node (its subscriptions, expiry,
+     * unacknowledged messages and inbound QoS 2 ids), read on its loop without changing it: a node that leaves the
+     * cluster parks it there. {@code null} if there is no such session or it ends with its connection.
+     */
+    public java.util.concurrent.CompletableFuture<MovedSession> snapshot(String clientId) {
+        java.util.concurrent.CompletableFuture<MovedSession> done = new java.util.concurrent.CompletableFuture<>();
+        Session session = sessions.get(clientId);
+        if (session == null) {
+            done.complete(null);
+            return done;
+        }
+        session.execute(() -> {
+            if (session.isDiscarded() || session.expiryIntervalSeconds() == 0) {
+                done.complete(null);
+                return;
+            }
+            java.util.List<Subscription> subs = java.util.List.copyOf(session.subscriptions().values());
+            long expiry = session.expiryIntervalSeconds();
+            java.util.List<Delivery> unstored = session.unstoredDeliveries();
+            java.util.List<Integer> inboundQos2 = session.inboundQos2Ids();
+            java.util.List<Delivery> queued = new java.util.ArrayList<>();
+            Runnable finish = () -> {
+                queued.addAll(unstored);
+                done.complete(new MovedSession(subs, expiry, queued, inboundQos2));
+            };
+            StoredQueue q = session.storedQueue();
+            if (q == null) {
+                finish.run();
+            } else {
+                readAll(q, 0, session, queued, finish);
+            }
+        });
+        return done;
+    }
+
+    /**
      * Ends the session of {@code clientId} here because another node of the cluster owns it now (found after a
      * partition healed): its connection, if any, is closed as taken over (5.0: DISCONNECT 0x8E) and its Will dropped,
      * since the cluster published it when it took the session from this node.

@@ -26,14 +26,23 @@ import java.util.List;
  * @param will the Will to publish if the owner dies ({@code null}: none)
  * @param expirySeconds the Session Expiry Interval
  * @param subscriptions the session's subscriptions
+ * @param parked the whole session ({@link MovedBytes}: subscriptions, unacknowledged messages, inbound QoS 2 ids) as
+ *     its node left it when it left the cluster gracefully, for the node its client connects to next; {@code null}
+ *     if none
  */
 public record OwnerRecord(String node, long epoch, boolean connected, PendingWill will, long expirySeconds,
-        List<Subscription> subscriptions) {
+        List<Subscription> subscriptions, byte[] parked) {
 
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
 
     public OwnerRecord {
         subscriptions = List.copyOf(subscriptions);
+    }
+
+    /** A record without a parked session. */
+    public OwnerRecord(String node, long epoch, boolean connected, PendingWill will, long expirySeconds,
+            List<Subscription> subscriptions) {
+        this(node, epoch, connected, will, expirySeconds, subscriptions, null);
     }
 
     OwnerRecord withOwner(String n, long e) {
@@ -41,7 +50,11 @@ public record OwnerRecord(String node, long epoch, boolean connected, PendingWil
     }
 
     OwnerRecord withWill(boolean isConnected, PendingWill w) {
-        return new OwnerRecord(node, epoch, isConnected, w, expirySeconds, subscriptions);
+        return new OwnerRecord(node, epoch, isConnected, w, expirySeconds, subscriptions, parked);
+    }
+
+    OwnerRecord withParked(byte[] p) {
+        return new OwnerRecord(node, epoch, connected, will, expirySeconds, subscriptions, p);
     }
 
     OwnerRecord withSubscriptions(List<Subscription> subs, long expiry) {
@@ -75,6 +88,10 @@ public record OwnerRecord(String node, long epoch, boolean connected, PendingWil
                     out.writeUTF(s.shareGroup());
                 }
             }
+            out.writeBoolean(parked != null);
+            if (parked != null) {
+                writeBytes(out, parked);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -88,7 +105,7 @@ public record OwnerRecord(String node, long epoch, boolean connected, PendingWil
         }
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(b))) {
             int version = in.readUnsignedByte();
-            if (version != VERSION) {
+            if (version != VERSION && version != 1) {
                 throw new IllegalArgumentException("ownership record of unknown version " + version);
             }
             String node = in.readUTF();
@@ -109,7 +126,8 @@ public record OwnerRecord(String node, long epoch, boolean connected, PendingWil
                 String group = in.readBoolean() ? in.readUTF() : null;
                 subs.add(new Subscription(clientId, filter, qos, noLocal, rap, rh, id, group));
             }
-            return new OwnerRecord(node, epoch, connected, will, expiry, subs);
+            byte[] parked = version >= 2 && in.readBoolean() ? readBytes(in) : null;
+            return new OwnerRecord(node, epoch, connected, will, expiry, subs, parked);
         } catch (IOException e) {
             throw new IllegalArgumentException("ownership record cannot be read", e);
         }

@@ -97,7 +97,7 @@ final class OwnershipOps {
                 return null;
             }
             OwnerRecord orphan = new OwnerRecord("", r.epoch(), false, r.will() != null && r.will().delaySeconds() > 0
-                    ? r.will() : null, r.expirySeconds(), r.subscriptions());
+                    ? r.will() : null, r.expirySeconds(), r.subscriptions(), r.parked());
             entry.setValue(orphan.encode());
             return before;
         }
@@ -203,6 +203,28 @@ final class OwnershipOps {
             long epoch = r == null ? 1 : r.node().equals(node) ? r.epoch() : r.epoch() + 1;
             entry.setValue(new OwnerRecord(node, epoch, mine.connected(), mine.will(), mine.expirySeconds(),
                     mine.subscriptions()).encode());
+            return true;
+        }
+    }
+
+    /** On a graceful leave of {@code node}: parks its session in the record, if {@code node} still owns it. */
+    static final class Park implements EntryProcessor<String, byte[], Boolean> {
+        private static final long serialVersionUID = 1L;
+        private final String node;
+        private final byte[] parked;
+
+        Park(String node, byte[] parked) {
+            this.node = node;
+            this.parked = parked;
+        }
+
+        @Override
+        public Boolean process(Map.Entry<String, byte[]> entry) {
+            OwnerRecord r = OwnerRecord.decode(entry.getValue());
+            if (r == null || !r.node().equals(node)) {
+                return false;
+            }
+            entry.setValue(r.withParked(parked).encode());
             return true;
         }
     }

@@ -84,10 +84,10 @@ public final class SessionOwnership implements ClusterSessions {
             }
             Member owner = r.node().isEmpty() ? null : member(r.node());
             if (owner == null) {
-                // its owner is gone: the subscriptions come from the record
-                LOG.info("Cluster: client '{}' of {} (gone) resumes here", clientId,
-                        r.node().isEmpty() ? "a node" : r.node());
-                then.accept(cleanStart ? null : new MovedSession(r.subscriptions(), r.expirySeconds()));
+                // its owner is gone: the session comes from the record (all of it if its node parked it on leaving)
+                LOG.info("Cluster: client '{}' of {} (gone) resumes here{}", clientId,
+                        r.node().isEmpty() ? "a node" : r.node(), r.parked() != null ? " with its parked session" : "");
+                then.accept(cleanStart ? null : fromRecord(r));
                 return;
             }
             executor.submitToMember(new Handover(clientId, cleanStart), owner, new ExecutionCallback<byte[]>() {
@@ -112,6 +112,17 @@ public final class SessionOwnership implements ClusterSessions {
                 }
             });
         });
+    }
+
+    private static MovedSession fromRecord(OwnerRecord r) {
+        if (r.parked() != null) {
+            try {
+                return MovedBytes.decode(r.parked());
+            } catch (RuntimeException e) {
+                LOG.warn("Cluster: a parked session cannot be read; its subscriptions are used", e);
+            }
+        }
+        return new MovedSession(r.subscriptions(), r.expirySeconds());
     }
 
     /** On the old owner, from {@link Handover}: hands the local session over; blocks (an executor thread) until done. */
@@ -261,12 +272,39 @@ public final class SessionOwnership implements ClusterSessions {
                 return;
             }
         }
+        if (hz.getCluster().getMembers().size() > 1) {
+            park(deadline);
+        }
         try {
             int cleared = owners.executeOnEntries(new OwnershipOps.ClearWills(node)).size();
             LOG.info("Cluster: node {} leaves; {} session record(s) of it updated", node, cleared);
         } catch (RuntimeException e) {
             LOG.warn("Cluster: the session records of {} could not be updated before leaving", node, e);
         }
+    }
+
+    /**
+     * Parks each persistent session of this node in its record, for the node its client connects to next; the local
+     * copy stays in this node's store (used if the whole cluster restarts, ended if the client moved meanwhile).
+     */
+    private void park(long deadlineNanos) {
+        int parked = 0;
+        for (Session s : broker.sessions().all()) {
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0) {
+                LOG.warn("Cluster: no time left to park the remaining sessions of {}", node);
+                break;
+            }
+            try {
+                MovedSession m = broker.sessions().snapshot(s.clientId()).get(left, TimeUnit.NANOSECONDS);
+                if (m != null && owners.executeOnKey(s.clientId(), new OwnershipOps.Park(node, MovedBytes.encode(node, m)))) {
+                    parked++;
+                }
+            } catch (Exception e) {
+                LOG.warn("Cluster: the session of '{}' could not be parked", s.clientId(), e);
+            }
+        }
+        LOG.info("Cluster: node {} parked {} session(s) in the cluster", node, parked);
     }
 
     /**

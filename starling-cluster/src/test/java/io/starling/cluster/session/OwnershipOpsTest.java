@@ -117,6 +117,18 @@ class OwnershipOpsTest {
     }
 
     @Test
+    void aParkedSessionStaysWithTheOrphanedRecordUntilTheNextClaim() {
+        Map.Entry<String, byte[]> e = entry(new OwnerRecord("n3", 2, false, null, 60, List.of(SUB)));
+        assertThat(new OwnershipOps.Park("n1", new byte[] {1}).process(e)).as("only the owner parks").isFalse();
+        assertThat(new OwnershipOps.Park("n3", new byte[] {1, 2}).process(e)).isTrue();
+        new OwnershipOps.Orphan("n3").process(e);
+        assertThat(value(e).parked()).containsExactly(1, 2);
+        byte[] before = new OwnershipOps.Claim("n1").process(e);
+        assertThat(OwnerRecord.decode(before).parked()).containsExactly(1, 2);
+        assertThat(value(e).parked()).as("the claiming node took it").isNull();
+    }
+
+    @Test
     void aMovedSessionRoundTrips() {
         Message m = new Message("q/t", 2, false, new byte[] {1, 2, 3}, Properties.builder().correlationData(new byte[] {9})
                 .messageExpiryInterval(30L).build(), "p", 123_456L);

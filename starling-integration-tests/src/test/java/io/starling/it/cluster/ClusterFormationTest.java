@@ -124,6 +124,23 @@ class ClusterFormationTest {
         }
     }
 
+    @Test
+    void aNodeWhoseLinkPortIsTakenDoesNotStartAndLeavesTheMembership() throws Exception {
+        List<String> members = new java.util.ArrayList<>();
+        for (ClusterHarness.Node n : cluster.nodes()) {
+            members.add("127.0.0.1:" + n.membershipPort);
+        }
+        ClusterHarness.Node clash = new ClusterHarness.Node("clash", dir.resolve("clash"), ClusterHarness.freePort(),
+                ClusterHarness.freePort(), cluster.node(0).linkPort, members, 2, dir.resolve("cluster.secret"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(clash::start).hasMessageContaining("is not running");
+        assertThat(clash.exitValue()).as("the exit code of a broker that cannot start").isEqualTo(1);
+        for (ClusterHarness.Node n : cluster.nodes()) {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> n.memberCount() == 3 && !n.memberList().contains("clash@"));
+            assertThat(Raw.connackCode(n, 4, "after-clash-" + n.name)).isZero();
+        }
+    }
+
     /** Reads until the peer closes; true if it did (EOF or reset) before the socket's timeout. */
     private static boolean readToEnd(java.net.Socket s) {
         try {

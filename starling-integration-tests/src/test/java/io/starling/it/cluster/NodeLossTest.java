@@ -143,6 +143,13 @@ class NodeLossTest {
         cluster = new ClusterHarness(dir, 3, 2).startAll();
         List<V5> watchers = watchers();
         client(2, "leaver").persistent().will("will/leaver", "bye", 0).connect();
+        // a persistent session of n3 with messages queued for it while its client is away
+        V5 parked = client(2, "parked").persistent().connect().subscribe("park/t", 1);
+        parked.client.disconnect();
+        V5 local = client(2, "park-pub").connect();
+        for (int i = 0; i < 3; i++) {
+            local.publish("park/t", "m" + i, 1); // returns on PUBACK: queued on n3 by then
+        }
 
         assertThat(cluster.node(2).stop()).as("n3 ends after SIGTERM").isTrue(); // SIGTERM
         assertThat(cluster.node(2).log()).as("n3's log").contains("Cluster: node n3 leaves").contains("Starling stopped");
@@ -157,5 +164,15 @@ class NodeLossTest {
         for (V5 w : watchers) {
             assertThat(count(w, "will/leaver=bye")).as("the Will of a client of the node that left, once").isEqualTo(1);
         }
+        // the node handed its sessions to the cluster before leaving: the client finds its queue on n1
+        assertThat(cluster.node(2).log()).contains("parked 2 session(s)"); // parked and leaver
+        V5 back = client(0, "parked").persistent().connect();
+        assertThat(back.sessionPresent()).isTrue();
+        List<String> got = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            back.received.drainTo(got);
+            return got.size() >= 3;
+        });
+        assertThat(got).containsExactly("park/t=m0", "park/t=m1", "park/t=m2");
     }
 }

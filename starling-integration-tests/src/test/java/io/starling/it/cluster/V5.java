@@ -18,6 +18,8 @@ final class V5 implements MqttCallback, AutoCloseable {
 
     final MqttClient client;
     final BlockingQueue<String> received = new LinkedBlockingQueue<>();
+    /** What arrived with DUP=1, as in {@link #received}. */
+    final BlockingQueue<String> duplicates = new LinkedBlockingQueue<>();
     /** Reason codes of the DISCONNECTs the server sent. */
     final BlockingQueue<Integer> disconnects = new LinkedBlockingQueue<>();
     private final MqttConnectionOptions options = new MqttConnectionOptions();
@@ -80,7 +82,11 @@ final class V5 implements MqttCallback, AutoCloseable {
 
     @Override
     public void messageArrived(String topic, MqttMessage m) {
-        received.add(topic + "=" + new String(m.getPayload(), StandardCharsets.UTF_8));
+        String s = topic + "=" + new String(m.getPayload(), StandardCharsets.UTF_8);
+        if (m.isDuplicate()) {
+            duplicates.add(s);
+        }
+        received.add(s);
     }
 
     @Override
