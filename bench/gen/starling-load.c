@@ -11,6 +11,9 @@
  *   starling-load SCENARIO [-h HOST] [-p PORT] [-d WINDOW_S] [-w WARMUP_S] [-n CONNS] [-b BROKER_PID]
  *                 [-V 4|5] [-x SESSION_EXPIRY_S] [-k KEEPALIVE_S] [-y PAUSE_US] [-m MAX_CONNECTING]
  *                 [-P PUBLISHERS] [-S SUBSCRIBERS] [-q QOS] [-s BYTES] [-f INFLIGHT] [-t SETTLE_S] [-T PRESETTLE_MAX_S] [-j 1|2]
+ *                 [-O SUB_PORT]
+ *
+ * -O connects the subscribers to another port of HOST than the publishers (e.g. another node of a cluster).
  *
  * In s1-s4 the subscribers run in a second process of the same kind, forked at the start, which reports its
  * deliveries and latencies through shared memory (gen_cpu counts both processes), so that the publishers' side
@@ -85,7 +88,8 @@ static int failed_sub, failed_pub, failed_idle, client_errors;
 static struct conn **dirty;
 static int n_dirty;
 static unsigned char inbuf[IN_CHUNK + MAX_PACKET];
-static struct addrinfo *addr;
+static struct addrinfo *addr, *sub_addr;
+static const char *sub_port;
 static int64_t t_start, t_pubs_ready, t_window_open, t_window_close;
 /* What the subscribers' side reports to the publishers' side. With -j 2 the subscribers run in a child process
  * and this lives in memory shared with it; the child is its only writer except for stop and window_state. */
@@ -425,7 +429,8 @@ static void launch(int role, int idx) {
     if (pct) snprintf(c->topic, sizeof c->topic, "%.*s%d%s", (int) (pct - tpl), tpl, idx + 1, pct + 2);
     else snprintf(c->topic, sizeof c->topic, "%s", tpl);
     if (role == R_PUB) build_template(c);
-    c->fd = socket(addr->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct addrinfo *to = role == R_SUB && sub_addr ? sub_addr : addr;
+    c->fd = socket(to->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) die("socket");
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -435,7 +440,7 @@ static void launch(int role, int idx) {
     struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
     if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) die("epoll_ctl");
     errno = 0;
-    if (connect(c->fd, addr->ai_addr, addr->ai_addrlen) < 0 && errno != EINPROGRESS) lose(c, "connect");
+    if (connect(c->fd, to->ai_addr, to->ai_addrlen) < 0 && errno != EINPROGRESS) lose(c, "connect");
 }
 
 static void handle_packet(struct conn *c, unsigned char type, const unsigned char *b, int len) {
@@ -591,7 +596,7 @@ static void usage(void) {
     fprintf(stderr, "usage: starling-load s1|s2|s3|s4|s5|probe [-h HOST] [-p PORT] [-d WINDOW_S] [-w WARMUP_S] "
                     "[-n CONNS] [-b BROKER_PID] [-V 4|5] [-x SESSION_EXPIRY_S] [-k KEEPALIVE_S] [-y PAUSE_US] "
                     "[-m MAX_CONNECTING] [-P PUBLISHERS] [-S SUBSCRIBERS] [-q QOS] [-s BYTES] [-f INFLIGHT] "
-                    "[-t SETTLE_S] [-T PRESETTLE_MAX_S] [-j 1|2]\n");
+                    "[-t SETTLE_S] [-T PRESETTLE_MAX_S] [-j 1|2] [-O SUB_PORT]\n");
     exit(2);
 }
 
@@ -621,7 +626,7 @@ int main(int argc, char **argv) {
     int probe = !strcmp(scen, "probe"), idle = !strcmp(scen, "s5");
     int opt;
     optind = 2;
-    while ((opt = getopt(argc, argv, "h:p:d:w:n:b:V:x:k:y:m:P:S:q:s:f:t:T:j:")) != -1) {
+    while ((opt = getopt(argc, argv, "h:p:d:w:n:b:V:x:k:y:m:P:S:q:s:f:t:T:j:O:")) != -1) {
         switch (opt) {
         case 'h': host = optarg; break;
         case 'p': port = optarg; break;
@@ -642,6 +647,7 @@ int main(int argc, char **argv) {
         case 't': settle_s = atof(optarg); break;
         case 'T': presettle_max_s = atof(optarg); break;
         case 'j': split = atoi(optarg) >= 2; break;
+        case 'O': sub_port = optarg; break;
         default: usage();
         }
     }
@@ -658,6 +664,10 @@ int main(int argc, char **argv) {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     int rc = getaddrinfo(host, port, &hints, &addr);
     if (rc) { fprintf(stderr, "starling-load: %s:%s: %s\n", host, port, gai_strerror(rc)); return 2; }
+    if (sub_port) {
+        rc = getaddrinfo(host, sub_port, &hints, &sub_addr);
+        if (rc) { fprintf(stderr, "starling-load: %s:%s: %s\n", host, sub_port, gai_strerror(rc)); return 2; }
+    }
 
     int total = n_pub + n_sub + conns_wanted;
     conns = calloc(total > 0 ? total : 1, sizeof *conns);

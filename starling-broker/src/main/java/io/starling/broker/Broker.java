@@ -58,6 +58,8 @@ public final class Broker {
     private final TopicLimits topicLimits;
     private final QueueBudget queueBudget;
     private final FlapDetector flapping;
+    /** Records recovered under {@link #RESERVED_PREFIX}. */
+    private final List<io.starling.broker.store.StoredSession> reserved = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** The event loops the broker runs on: where an operator's publish is routed from. */
     private final EventExecutorGroup loops;
 
@@ -106,6 +108,10 @@ public final class Broker {
             long[] queued = new long[1];
             long t0 = System.nanoTime();
             store.sessions().recover(st -> {
+                if (st.clientId().startsWith(RESERVED_PREFIX)) {
+                    reserved.add(st); // the cluster's own records, not a client's session
+                    return;
+                }
                 starts.add(sessions.restore(st, loops.next()));
                 queued[0] += st.queued();
             });
@@ -113,6 +119,18 @@ public final class Broker {
             LOG.info("Recovered {} session(s) with {} queued message(s) from the store in {} ms", starts.size(),
                     queued[0], (System.nanoTime() - t0) / 1_000_000);
         }
+    }
+
+    /**
+     * Client ids of this prefix are the broker's own stored records (the cluster keeps what it must not lose in them),
+     * never a client's: a CONNECT with one is refused, and recovery hands them to {@link #reservedRecords} instead of
+     * restoring them as sessions.
+     */
+    public static final String RESERVED_PREFIX = "$cluster/";
+
+    /** The records recovered under {@link #RESERVED_PREFIX}, for their owner (the cluster) to take at its start. */
+    public List<io.starling.broker.store.StoredSession> reservedRecords() {
+        return reserved;
     }
 
     public BrokerConfig config() {
@@ -192,6 +210,31 @@ public final class Broker {
         return systemRetained;
     }
 
+    /**
+     * Installs the routes to the other nodes of a cluster ({@code null}: none, the default): from then on every message
+     * published on this node is also handed to them. Before the broker takes connections.
+     */
+    public void clusterRouting(io.starling.broker.routing.ClusterRouting routing) {
+        router.cluster(routing);
+    }
+
+    /**
+     * Installs what the cluster does with each client's retained message stored on this node ({@code null}: nothing);
+     * see {@link Router#retainedReplication}.
+     */
+    public void retainedReplication(java.util.function.Consumer<Message> replication) {
+        router.retainedReplication(replication);
+    }
+
+    /**
+     * Routes a message another node of the cluster forwarded to this node's subscribers only (never to another node),
+     * and to this node's shared groups named in {@code groups} ({@link Router#groupKey}); on one of the broker's event
+     * loops. The retained store is not touched.
+     */
+    public PublishOutcome publishFromPeer(Message m, java.util.Set<String> groups) {
+        return router.routeFromPeer(m, groups);
+    }
+
     private void redeliverShared(Delivery d, String fromClientId) {
         router.redeliverShared(d, fromClientId);
     }
@@ -256,6 +299,7 @@ public final class Broker {
     public Subscription subscribe(Session session, Subscription s) {
         Subscription old = session.addSubscription(s);
         index.add(s);
+        sessions.cluster().subscriptionsChanged(session);
         io.starling.broker.hook.BrokerHook h = hook;
         if (h != null) {
             h.subscribed(session.clientId(), s.shareGroup() == null ? s.filter()
@@ -384,6 +428,7 @@ public final class Broker {
         Subscription old = session.removeSubscription(filter);
         if (old != null) {
             index.remove(session.clientId(), filter);
+            sessions.cluster().subscriptionsChanged(session);
             io.starling.broker.hook.BrokerHook h = hook;
             if (h != null) {
                 h.unsubscribed(session.clientId(), filter);

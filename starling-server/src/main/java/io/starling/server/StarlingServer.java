@@ -108,6 +108,8 @@ public final class StarlingServer implements AutoCloseable {
     private final SysTopics sysTopics;
     /** The MQTT bridges to other brokers (none unless configured). */
     private Bridges bridges;
+    /** This node's membership of its cluster ({@code ClusterNode}); {@code null} without a {@code cluster} section. */
+    private AutoCloseable cluster;
     /** The admin listener; {@code null} when the config has none. */
     private AdminServer admin;
     /** Set once the store recovered and every MQTT listener is bound; cleared when closing begins. */
@@ -181,6 +183,10 @@ public final class StarlingServer implements AutoCloseable {
         Class<? extends ServerSocketChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         try {
+            if (config.cluster() != null) {
+                // joins before any listener binds: the minimum-size gate is in place before the first CONNECT
+                cluster = ClusterStart.start(config, broker, workerGroup);
+            }
             if (admin != null) {
                 admin.attach(new AdminContext(broker, gate, incompletePackets, () -> List.copyOf(bound)));
             }
@@ -229,6 +235,7 @@ public final class StarlingServer implements AutoCloseable {
             for (Channel ch : serverChannels) {
                 ch.close().syncUninterruptibly();
             }
+            closeCluster();
             closeAdmin();
             shutdownGroups();
             store.close();
@@ -469,6 +476,7 @@ public final class StarlingServer implements AutoCloseable {
             });
         }
         awaitConnectionsClosed(TimeUnit.SECONDS.toNanos(5));
+        closeCluster(); // leaves the cluster while the event loops still run
         closeAdmin();
         shutdownGroups();
         stopVerifier();
@@ -516,6 +524,16 @@ public final class StarlingServer implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    private void closeCluster() {
+        if (cluster != null) {
+            try {
+                cluster.close();
+            } catch (Exception e) {
+                LOG.warn("Leaving the cluster failed", e);
+            }
+        }
     }
 
     private void closeAdmin() {

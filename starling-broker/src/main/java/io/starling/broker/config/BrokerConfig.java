@@ -42,6 +42,7 @@ import java.time.Duration;
  * @param authentication the authentication backends ({@code authentication}); {@link AuthenticationConfig#NONE}
  * @param webhooks the webhook receivers ({@code webhooks}); {@link WebhooksConfig#NONE}
  * @param bridges the MQTT bridges to other brokers (docs/integrations.md); empty for none
+ * @param cluster the {@code cluster} section (see docs/cluster.md); {@code null} for a single node
  */
 public record BrokerConfig(
         String bindAddress,
@@ -68,7 +69,8 @@ public record BrokerConfig(
         AdminConfig admin,
         AuthenticationConfig authentication,
         WebhooksConfig webhooks,
-        java.util.List<BridgeConfig> bridges) {
+        java.util.List<BridgeConfig> bridges,
+        ClusterConfig cluster) {
 
     /** The default of {@code sys-interval-seconds}. */
     public static final int DEFAULT_SYS_INTERVAL_SECONDS = 10;
@@ -584,6 +586,7 @@ public record BrokerConfig(
         private AuthenticationConfig authentication = AuthenticationConfig.NONE;
         private WebhooksConfig webhooks = WebhooksConfig.NONE;
         private java.util.List<BridgeConfig> bridges = java.util.List.of();
+        private ClusterConfig cluster;
 
         private Builder() {
         }
@@ -641,11 +644,18 @@ public record BrokerConfig(
             authentication = c.authentication;
             webhooks = c.webhooks;
             bridges = c.bridges;
+            cluster = c.cluster;
         }
 
         /** The MQTT bridges ({@code bridges}); empty for none. */
         public Builder bridges(java.util.List<BridgeConfig> v) {
             bridges = v == null ? java.util.List.of() : v;
+            return this;
+        }
+
+        /** The {@code cluster} section; {@code null} (the default) for a single node. */
+        public Builder cluster(ClusterConfig v) {
+            cluster = v;
             return this;
         }
 
@@ -986,7 +996,7 @@ public record BrokerConfig(
                             incompletePacketTimeout, maxConnectPacketSize, maxRetainedMessages, maxRetainedBytes,
                             maxPublishRate, maxPublishBytesRate),
                     security, flapping, sysIntervalSeconds, admin, authentication, webhooks,
-                    bridges);
+                    bridges, cluster);
         }
     }
 }

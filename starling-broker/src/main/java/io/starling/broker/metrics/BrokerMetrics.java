@@ -232,4 +232,16 @@ public final class BrokerMetrics {
     public void blockedAddresses(LongSupplier source) {
         this.blockedAddresses = source;
     }
+    /** The traffic with the other nodes of a cluster; {@code null} on a single node. */
+    private volatile ClusterTraffic cluster;
+
+    /** Sets the cluster's per-peer traffic for the metrics ({@code null}: none). */
+    public void cluster(ClusterTraffic traffic) {
+        this.cluster = traffic;
+    }
+
+    /** The cluster's per-peer traffic, {@code null} on a single node. */
+    public ClusterTraffic cluster() {
+        return cluster;
+    }
 }

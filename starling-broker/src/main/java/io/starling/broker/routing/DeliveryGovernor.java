@@ -23,13 +23,16 @@ public final class DeliveryGovernor {
         this.lowWaterMark = lowWaterMark;
     }
 
-    /** Deliveries handed to another loop. */
-    void handedOver(int deliveries) {
+    /**
+     * Deliveries handed to another loop (or, in a cluster, messages waiting for a connected peer's acknowledgement:
+     * a slow peer pauses publishers as a slow loop does).
+     */
+    public void handedOver(int deliveries) {
         pending.addAndGet(deliveries);
     }
 
     /** Deliveries processed by their target loop; resumes paused publishers below the low-water mark. */
-    void processed(int deliveries) {
+    public void processed(int deliveries) {
         long now = pending.addAndGet(-deliveries);
         if (now <= lowWaterMark && !paused.isEmpty()) {
             resumeAll();

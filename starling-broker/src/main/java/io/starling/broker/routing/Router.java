@@ -63,6 +63,10 @@ public final class Router {
     /** The stored queues; {@code null} when the store keeps no session (then no session stores messages). */
     private final QueueStore queues;
     private final Map<EventExecutor, Outbox> outboxes = new IdentityHashMap<>();
+    /** The routes to the other nodes of a cluster; {@code null} on a single node (then routing costs nothing more). */
+    private volatile ClusterRouting cluster;
+    /** Told each client's retained message stored here, in a cluster ({@code null}: a single node). */
+    private volatile java.util.function.Consumer<Message> retainedReplication;
     private final SharedGroup.Members memberCheck = this::memberState;
     /** Refused retentions: at most one line every 10 s for the whole broker, the rest counted. */
     private final RateLimitedLog refusalLog = new RateLimitedLog(LOG, Level.WARN, Duration.ofSeconds(10));
@@ -106,10 +110,14 @@ public final class Router {
     public PublishOutcome publish(Message m, boolean dropIfRetainRefused) {
         metrics.received(m.qos(), m.payload().length);
         // [MQTT-3.3.1-5] store; an empty payload removes [MQTT-3.3.1-10]
-        if (m.retain() && !retained.update(m)) {
-            retainRefused(m);
-            if (dropIfRetainRefused) {
-                return PublishOutcome.RETAIN_REFUSED;
+        if (m.retain()) {
+            if (!retained.update(m)) {
+                retainRefused(m);
+                if (dropIfRetainRefused) {
+                    return PublishOutcome.RETAIN_REFUSED;
+                }
+            } else if (retainedReplication != null) {
+                retainedReplication.accept(m); // every node of a cluster keeps it
             }
         }
         PublishOutcome outcome = route(m);
@@ -124,15 +132,54 @@ public final class Router {
      * received, and the retained store is left alone (the caller keeps the retained {@code $SYS} messages apart).
      */
     public PublishOutcome publishSystem(Message m) {
-        return route(m);
+        return route(m, null, false, false); // each node publishes its own $SYS
+    }
+
+    /**
+     * Installs the routes to the other nodes of a cluster ({@code null}: none); before the broker takes connections.
+     */
+    public void cluster(ClusterRouting routing) {
+        this.cluster = routing;
+    }
+
+    /**
+     * Installs what a cluster does with each client's retained message stored on this node (or removal: empty
+     * payload), called on the publisher's loop and not to block; {@code null}: nothing (a single node).
+     */
+    public void retainedReplication(java.util.function.Consumer<Message> replication) {
+        this.retainedReplication = replication;
+    }
+
+    /**
+     * Routes a message that another node of the cluster forwarded: to this node's subscribers only, never to another
+     * node again, and to none of this node's shared groups but those named in {@code groups} (the publishing node
+     * chose this node for them). The retained store is left alone and the message is not counted as received from a
+     * client. On one of the broker's event loops.
+     *
+     * @param groups the shared groups ({@link #groupKey}) this node is to pick a member of, {@code null} if none
+     */
+    public PublishOutcome routeFromPeer(Message m, java.util.Set<String> groups) {
+        return route(m, groups, true, false);
+    }
+
+    /** How a shared group is named between nodes: {@code {group}/{topicFilter}}, as after {@code $share/}. */
+    public static String groupKey(String group, String topicFilter) {
+        return group + '/' + topicFilter;
     }
 
     private PublishOutcome route(Message m) {
+        return route(m, null, false, true);
+    }
+
+    private PublishOutcome route(Message m, java.util.Set<String> peerGroups, boolean fromPeer, boolean forward) {
         Matches matches = new Matches(m.publisherId());
         index.match(m.topic(), matches);
         boolean sharedMatched = false;
         if (matches.groups != null) {
             for (SharedGroup g : matches.groups) {
+                if (fromPeer && (peerGroups == null || !peerGroups.contains(groupKey(g.name(), g.topicFilter())))) {
+                    continue; // the publishing node served this group itself or chose another node for it
+                }
                 // a member the ACL does not let read the topic is passed over; with none left, the group has no
                 // subscriber for this message (5.0 4.8.2: each message goes to one member, one that may take it)
                 Subscription s = g.pick(strategy, m.publisherId(), m.topic(), memberCheck, null);
@@ -161,7 +208,9 @@ public final class Router {
         if (matches.storedSessions != null) {
             queues.append(m, matches.storedSessions, matches.storedDeliveries);
         }
-        return !subs.isEmpty() || sharedMatched ? PublishOutcome.MATCHED : PublishOutcome.NO_MATCH;
+        ClusterRouting c = cluster;
+        boolean remote = c != null && forward && c.forward(m, matches.groups);
+        return !subs.isEmpty() || sharedMatched || remote ? PublishOutcome.MATCHED : PublishOutcome.NO_MATCH;
     }
 
     /** Counts a refused retention and logs it, at most one line every 10 s for the whole broker. */

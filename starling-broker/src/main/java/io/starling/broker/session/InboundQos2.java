@@ -73,6 +73,11 @@ final class InboundQos2 {
         }
     }
 
+    /** The packet ids awaiting PUBREL (a copy). */
+    List<Integer> ids() {
+        return awaitingRelease == null ? List.of() : List.copyOf(awaitingRelease);
+    }
+
     void clear() {
         if (awaitingRelease != null) {
             awaitingRelease.clear();

@@ -98,6 +98,23 @@ final class OutboundFlow {
         return queue == null ? List.of() : queue.snapshot();
     }
 
+    /** What is in flight or queued and not in the store, oldest first (a copy, on the owner). */
+    List<Delivery> unstoredDeliveries() {
+        List<Delivery> out = new java.util.ArrayList<>();
+        for (Map.Entry<Integer, InflightWindow.Entry> e : inflight.snapshot()) {
+            Delivery d = e.getValue().delivery;
+            if (d != null && !d.isStored() && !e.getValue().pubrelSent) {
+                out.add(d);
+            }
+        }
+        for (Delivery d : queuedDeliveries()) {
+            if (!d.isStored()) {
+                out.add(d);
+            }
+        }
+        return out;
+    }
+
     private OutboundQueue queue() {
         OutboundQueue q = queue;
         if (q == null) {

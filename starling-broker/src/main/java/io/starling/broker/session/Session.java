@@ -219,6 +219,21 @@ public final class Session implements QueueOwner, RetainedFeed.Target {
         return flow.queuedBytesFromAnyThread();
     }
 
+    /** The inbound QoS 2 packet ids awaiting PUBREL (a copy, on the owner). */
+    List<Integer> inboundQos2Ids() {
+        return inbound.ids();
+    }
+
+    /** Adds inbound QoS 2 packet ids awaiting PUBREL (a session moved from another node; on the owner). */
+    void restoreInboundQos2(List<Integer> packetIds) {
+        inbound.restore(packetIds);
+    }
+
+    /** What is in flight or queued and not in the store, oldest first (a copy, on the owner). */
+    List<Delivery> unstoredDeliveries() {
+        return flow.unstoredDeliveries();
+    }
+
     /** The queued deliveries, oldest first (a copy, on the owner; for tests and tools). */
     public List<Delivery> queuedDeliveries() {
         return flow.queuedDeliveries();

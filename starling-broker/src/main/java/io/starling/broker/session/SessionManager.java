@@ -7,6 +7,7 @@ import io.starling.broker.message.PendingWill;
 import io.starling.broker.metrics.BrokerMetrics;
 import io.starling.broker.store.SessionRecord;
 import io.starling.broker.store.SessionStore;
+import io.starling.broker.store.StoredQueue;
 import io.starling.broker.store.StoredSession;
 import io.starling.broker.topic.Subscription;
 import io.starling.broker.topic.SubscriptionIndex;
@@ -44,6 +45,8 @@ public final class SessionManager {
     private final BiConsumer<Delivery, String> sharedRedelivery;
     /** Where sessions that outlive their connection are kept; {@code null} when the store keeps none. */
     private final SessionStore stored;
+    /** The cluster this node belongs to; {@link ClusterSessions#NONE} for a single node. */
+    private volatile ClusterSessions cluster = ClusterSessions.NONE;
 
     /**
      * @param context what the sessions share: settings, counters, the large queues and the store (where sessions
@@ -80,6 +83,21 @@ public final class SessionManager {
         return context;
     }
 
+    /** Installs the cluster's hook (once, when the node joins its cluster at start-up). */
+    public void cluster(ClusterSessions c) {
+        cluster = c == null ? ClusterSessions.NONE : c;
+    }
+
+    /** The cluster's hook; {@link ClusterSessions#NONE} for a single node. */
+    public ClusterSessions cluster() {
+        return cluster;
+    }
+
+    /** Whether new connections are accepted now (a single node: always; see {@link ClusterSessions}). */
+    public boolean acceptsConnections() {
+        return cluster.acceptsConnections();
+    }
+
     public Session get(String clientId) {
         return sessions.get(clientId);
     }
@@ -100,6 +118,190 @@ public final class SessionManager {
      */
     public void open(String clientId, boolean cleanStart, long expiryIntervalSeconds, ClientConnection conn,
             OpenCallback callback) {
+        ClusterSessions c = cluster;
+        if (c == ClusterSessions.NONE) {
+            openHere(clientId, cleanStart, expiryIntervalSeconds, conn, callback);
+            return;
+        }
+        // a cluster node: the client id becomes this node's first (another node hands its session over)
+        c.claim(clientId, cleanStart, moved -> conn.eventLoop().execute(() -> {
+            if (moved != null && !cleanStart) {
+                adopt(clientId, moved, conn.eventLoop());
+            }
+            openHere(clientId, cleanStart, expiryIntervalSeconds, conn, callback);
+        }));
+    }
+
+    /**
+     * Registers a session that moved here from another node (on the new connection's loop, before it is opened):
+     * its subscriptions, so that the open that follows resumes it. Nothing happens if a session of that client id is
+     * here already.
+     */
+    private void adopt(String clientId, MovedSession moved, EventExecutor loop) {
+        Session session = new Session(clientId, loop, context);
+        if (sessions.putIfAbsent(clientId, session) != null) {
+            return;
+        }
+        session.expiryIntervalSeconds(moved.expirySeconds());
+        for (Subscription s : moved.subscriptions()) {
+            session.addSubscription(s);
+            index.add(s);
+        }
+        // a re-sent QoS 2 PUBLISH whose PUBREL has not come is acknowledged here, not routed again
+        session.restoreInboundQos2(moved.inboundQos2());
+        // before anything routed here from now on: the order of the old node's queue is kept
+        for (Delivery d : moved.queued()) {
+            // held here in memory until delivered (the old node's store positions mean nothing here)
+            session.deliver(d.isStored() || d.group() != null
+                    ? new Delivery(d.message(), d.qos(), d.retain(), d.subscriptionIds()) : d);
+        }
+        LOG.info("Client '{}': session moved here from another node ({} subscriptions, {} messages)", clientId,
+                moved.subscriptions().size(), moved.queued().size());
+    }
+
+    /**
+     * Hands the session of {@code clientId} to another node whose connection takes it over: disconnects its
+     * connection (5.0: DISCONNECT 0x8E), publishes the Will as a local take-over would, and ends the session here.
+     * The future completes (on the session's loop) with what moves, {@code null} if there is no session here or
+     * Clean Start discards it.
+     */
+    public java.util.concurrent.CompletableFuture<MovedSession> handOver(String clientId, boolean cleanStart) {
+        java.util.concurrent.CompletableFuture<MovedSession> done = new java.util.concurrent.CompletableFuture<>();
+        Session session = sessions.get(clientId);
+        if (session == null) {
+            done.complete(null);
+            return done;
+        }
+        session.execute(() -> {
+            if (session.isDiscarded()) {
+                done.complete(null);
+                return;
+            }
+            session.beginTakeover(); // an attach still posted here gives way
+            ClientConnection old = session.connection();
+            boolean fresh = cleanStart || (old != null && session.expiryIntervalSeconds() == 0);
+            if (old != null) {
+                session.detach();
+                LOG.info("Client '{}' taken over by a connection to another node", clientId);
+                PendingWill will = old.takeWill();
+                old.closeForTakeover();
+                if (will != null && (fresh || will.delaySeconds() == 0)) {
+                    willPublisher.accept(will.message());
+                }
+                for (Delivery d : session.takeSharedDeliveries()) {
+                    sharedRedelivery.accept(d, clientId);
+                }
+            }
+            if (fresh) {
+                discard(session);
+                done.complete(null);
+                return;
+            }
+            session.timers().cancelWill(); // resumed on the other node within the Will Delay Interval
+            java.util.List<Subscription> subs = java.util.List.copyOf(session.subscriptions().values());
+            long expiry = session.expiryIntervalSeconds();
+            // nothing more is routed to it here; what is already on its way arrives before the queue is read
+            removeSubscriptions(session);
+            java.util.List<Delivery> unstored = session.unstoredDeliveries();
+            java.util.List<Integer> inboundQos2 = session.inboundQos2Ids();
+            java.util.List<Delivery> queued = new java.util.ArrayList<>();
+            StoredQueue q = session.storedQueue();
+            Runnable finish = () -> {
+                queued.addAll(unstored);
+                discard(session);
+                done.complete(new MovedSession(subs, expiry, queued, inboundQos2));
+            };
+            if (q == null) {
+                finish.run();
+            } else {
+                readAll(q, 0, session, queued, finish);
+            }
+        });
+        return done;
+    }
+
+    /**
+     * What would move if the session of {@code clientId} were handed to another node (its subscriptions, expiry,
+     * unacknowledged messages and inbound QoS 2 ids), read on its loop without changing it: a node that leaves the
+     * cluster parks it there. {@code null} if there is no such session or it ends with its connection.
+     */
+    public java.util.concurrent.CompletableFuture<MovedSession> snapshot(String clientId) {
+        java.util.concurrent.CompletableFuture<MovedSession> done = new java.util.concurrent.CompletableFuture<>();
+        Session session = sessions.get(clientId);
+        if (session == null) {
+            done.complete(null);
+            return done;
+        }
+        session.execute(() -> {
+            if (session.isDiscarded() || session.expiryIntervalSeconds() == 0) {
+                done.complete(null);
+                return;
+            }
+            java.util.List<Subscription> subs = java.util.List.copyOf(session.subscriptions().values());
+            long expiry = session.expiryIntervalSeconds();
+            java.util.List<Delivery> unstored = session.unstoredDeliveries();
+            java.util.List<Integer> inboundQos2 = session.inboundQos2Ids();
+            java.util.List<Delivery> queued = new java.util.ArrayList<>();
+            Runnable finish = () -> {
+                queued.addAll(unstored);
+                done.complete(new MovedSession(subs, expiry, queued, inboundQos2));
+            };
+            StoredQueue q = session.storedQueue();
+            if (q == null) {
+                finish.run();
+            } else {
+                readAll(q, 0, session, queued, finish);
+            }
+        });
+        return done;
+    }
+
+    /**
+     * Ends the session of {@code clientId} here because another node of the cluster owns it now (found after a
+     * partition healed): its connection, if any, is closed as taken over (5.0: DISCONNECT 0x8E) and its Will dropped,
+     * since the cluster published it when it took the session from this node.
+     */
+    public void endStale(String clientId) {
+        Session session = sessions.get(clientId);
+        if (session == null) {
+            return;
+        }
+        session.execute(() -> {
+            if (session.isDiscarded()) {
+                return;
+            }
+            session.beginTakeover();
+            ClientConnection old = session.connection();
+            if (old != null) {
+                session.detach();
+                old.takeWill(); // published by the cluster already
+                old.closeForTakeover();
+            }
+            session.timers().cancelWill();
+            LOG.info("Client '{}': its session is owned by another node now; ended here", clientId);
+            discard(session);
+        });
+    }
+
+    /** Reads the stored queue from {@code after} to its end into {@code out}, then runs {@code then} (on the owner). */
+    private static void readAll(StoredQueue q, long after, Session session, java.util.List<Delivery> out,
+            Runnable then) {
+        q.read(after, 256, session, page -> {
+            if (page.isEmpty()) {
+                then.run();
+                return;
+            }
+            for (Delivery d : page) {
+                if (d.group() == null) {
+                    out.add(d);
+                }
+            }
+            readAll(q, page.get(page.size() - 1).seq(), session, out, then);
+        });
+    }
+
+    private void openHere(String clientId, boolean cleanStart, long expiryIntervalSeconds, ClientConnection conn,
+            OpenCallback callback) {
         EventExecutor loop = conn.eventLoop();
         Session[] created = new Session[1];
         Session session = sessions.computeIfAbsent(clientId, id -> {
@@ -119,7 +321,8 @@ public final class SessionManager {
             OpenCallback callback) {
         if (session.isDiscarded()) {
             // it ended between the lookup and now: start again, which creates a new one
-            conn.eventLoop().execute(() -> open(session.clientId(), cleanStart, expiryIntervalSeconds, conn, callback));
+            conn.eventLoop().execute(() -> openHere(session.clientId(), cleanStart, expiryIntervalSeconds, conn,
+                    callback));
             return;
         }
         // an attach posted by an earlier take-over and not run yet gives way to this one (see attach)
@@ -190,7 +393,13 @@ public final class SessionManager {
             r.save(expiryIntervalSeconds, 0, conn.peekWill(), session.subscriptions().values());
             session.record(r);
         }
-        callback.onOpened(session, present);
+        ClusterSessions c = cluster;
+        if (c == ClusterSessions.NONE) {
+            callback.onOpened(session, present);
+            return;
+        }
+        EventExecutor loop = conn.eventLoop();
+        c.attached(session, conn.peekWill(), () -> loop.execute(() -> callback.onOpened(session, present)));
     }
 
     /**
@@ -216,13 +425,18 @@ public final class SessionManager {
                 sharedRedelivery.accept(d, session.clientId());
             }
             long expiry = session.expiryIntervalSeconds();
+            boolean willWaits = false;
             if (will != null) {
                 if (will.delaySeconds() == 0 || expiry == 0) {
                     willPublisher.accept(will.message()); // [MQTT-3.1.2-8]
                 } else {
                     // 5.0 3.1.3.2.2: wait for the Will Delay Interval or the end of the session, whichever first
                     scheduleWill(session, will, Math.min(will.delaySeconds(), expiry));
+                    willWaits = true;
                 }
+            }
+            if (expiry != 0) {
+                cluster.detached(session, willWaits ? will : null);
             }
             session.disconnectedAtMillis(context.clock().millis());
             if (expiry > 0 && session.storesMessages()) {
@@ -242,6 +456,7 @@ public final class SessionManager {
     private void scheduleWill(Session session, PendingWill will, long delaySeconds) {
         session.timers().scheduleWill(session.owner(), () -> {
             willPublisher.accept(will.message());
+            cluster.detached(session, null);
             if (session.storesMessages() && !session.isDiscarded()) {
                 saveRecord(session, null); // the Will is out: forget it
             }
@@ -273,7 +488,9 @@ public final class SessionManager {
             // before the registry entry goes: a new session of the same client id writes its record after this
             r.end();
         }
-        sessions.remove(session.clientId(), session);
+        if (sessions.remove(session.clientId(), session)) {
+            cluster.ended(session.clientId());
+        }
     }
 
     /**
@@ -285,13 +502,16 @@ public final class SessionManager {
     public Runnable restore(StoredSession st, EventExecutor loop) {
         Session session = new Session(st.clientId(), loop, context);
         session.restore(st);
+        // a node of a cluster: the Wills of the sessions it had when it stopped were the cluster's to publish (the
+        // other nodes did, from the ownership records), so they are not published again here
+        boolean willsToCluster = context.config().cluster() != null;
         long now = context.clock().millis();
         long expiry = st.expirySeconds();
         long left = expiry >= 0xFFFF_FFFFL ? Long.MAX_VALUE : st.disconnectedAtMillis() + expiry * 1000 - now;
         if (left <= 0) {
             // it ended while the broker was stopped: never registered, so no client can resume it
             return () -> loop.execute(() -> {
-                if (st.will() != null) {
+                if (st.will() != null && !willsToCluster) {
                     willPublisher.accept(st.will().message());
                 }
                 LOG.debug("Session '{}' expired while the broker was stopped", st.clientId());
@@ -305,7 +525,7 @@ public final class SessionManager {
             index.add(s);
         }
         return () -> loop.execute(() -> {
-            PendingWill will = st.will();
+            PendingWill will = willsToCluster ? null : st.will();
             if (will != null) {
                 long willLeft = st.disconnectedAtMillis() + will.delaySeconds() * 1000 - now;
                 if (willLeft <= 0) {

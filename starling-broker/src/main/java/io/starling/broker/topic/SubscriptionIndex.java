@@ -25,6 +25,16 @@ public final class SubscriptionIndex {
         void onSharedGroup(SharedGroup g);
     }
 
+    /**
+     * Told of each subscription that enters or leaves the index (a replacement of a client's subscription to the same
+     * filter is neither): the cluster uses it to publish this node's routes. Called under the index's write lock, on
+     * the thread that changes the index: it must be quick and must not call back into the index.
+     */
+    public interface ChangeListener {
+        /** {@code s} was added ({@code added}) or removed. */
+        void changed(Subscription s, boolean added);
+    }
+
     private final Node root = new Node(null, null);
     private final Map<String, Map<String, Subscription>> exact = new ConcurrentHashMap<>();
     private final Object writeLock = new Object();
@@ -34,6 +44,22 @@ public final class SubscriptionIndex {
     private volatile long shared;
     /** Of {@link #size}: the ordinary subscriptions whose filter has a wildcard; written under {@link #writeLock}. */
     private volatile long wildcard;
+    /** Told of every subscription added or removed; {@code null} without a cluster. Written under the lock. */
+    private ChangeListener listener;
+
+    /**
+     * Installs the one listener told of subscriptions entering and leaving the index (the cluster's routes), and
+     * returns, under the same lock, every subscription indexed now, so that the listener misses none and sees none
+     * twice. {@code null} removes it.
+     */
+    public java.util.List<Subscription> listen(ChangeListener l) {
+        synchronized (writeLock) {
+            listener = l;
+            java.util.List<Subscription> now = new java.util.ArrayList<>();
+            forEach(now::add);
+            return now;
+        }
+    }
 
     /** Adds or replaces the subscription of {@code s.clientId()} to {@code s.filter()}; returns the old one. */
     public Subscription add(Subscription s) {
@@ -41,6 +67,9 @@ public final class SubscriptionIndex {
             Subscription old = addLocked(s);
             if (old == null) {
                 count(s, 1);
+                if (listener != null) {
+                    listener.changed(s, true);
+                }
             }
             return old;
         }
@@ -114,6 +143,9 @@ public final class SubscriptionIndex {
             Subscription old = removeLocked(clientId, filter);
             if (old != null) {
                 count(old, -1);
+                if (listener != null) {
+                    listener.changed(old, false);
+                }
             }
             return old;
         }

@@ -66,6 +66,12 @@ class RouterTest {
         index.add(sub);
     }
 
+    private void subscribeShared(Session s, String group, String filter) throws Exception {
+        Subscription sub = new Subscription(s.clientId(), "$share/" + group + "/" + filter, 1, false, false, 0, 0, group);
+        s.owner().submit(() -> s.addSubscription(sub)).get();
+        index.add(sub);
+    }
+
     private static Message message(String topic, int qos, boolean retain, String publisher) {
         return new Message(topic, qos, retain, new byte[] {1}, Properties.EMPTY, publisher, Message.NEVER);
     }
@@ -174,5 +180,49 @@ class RouterTest {
         assertThat(batch.size()).isEqualTo(20);
         loopA.submit(batch::deliver).get();
         assertThat(queued(s)).extracting(d -> d.message().topic()).hasSize(20).startsWith("b/0", "b/1").endsWith("b/19");
+    }
+    @Test
+    void theClusterHookSeesEachLocalPublishOnceAndNeverAMessageFromAPeer() throws Exception {
+        List<String> forwarded = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Integer> localGroupsSeen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        router.cluster((m, groups) -> {
+            forwarded.add(m.topic());
+            localGroupsSeen.add(groups == null ? 0 : groups.size());
+            return m.topic().startsWith("remote/");
+        });
+        Session g = session("g", loopB);
+        subscribeShared(g, "grp", "c/#");
+        // a node with only remote subscribers answers as if they were local (no 0x10 on 5.0)
+        assertThat(publish(loopA, message("remote/x", 1, false, "p"))).isEqualTo(PublishOutcome.MATCHED);
+        assertThat(publish(loopA, message("nowhere/x", 1, false, "p"))).isEqualTo(PublishOutcome.NO_MATCH);
+        publish(loopA, message("c/x", 1, false, "p"));
+        // a message from a peer and a $SYS message are never forwarded
+        loopA.submit(() -> router.routeFromPeer(message("remote/y", 1, false, "p"), null)).get();
+        loopA.submit(() -> router.publishSystem(message("$SYS/x", 0, false, null))).get();
+        assertThat(forwarded).containsExactly("remote/x", "nowhere/x", "c/x");
+        assertThat(localGroupsSeen).containsExactly(0, 0, 1);
+        router.cluster(null);
+        assertThat(publish(loopA, message("remote/x", 1, false, "p"))).isEqualTo(PublishOutcome.NO_MATCH);
+    }
+
+    @Test
+    void aMessageFromAPeerReachesOnlyTheSharedGroupsItNames() throws Exception {
+        Session plain = session("plain", loopA);
+        Session g1 = session("g1", loopB);
+        Session g2 = session("g2", loopB);
+        subscribe(plain, "p/#", 1, false, false, 0);
+        subscribeShared(g1, "one", "p/#");
+        subscribeShared(g2, "two", "p/+");
+        loopA.submit(() -> router.routeFromPeer(message("p/x", 1, false, "remote-client"),
+                java.util.Set.of(Router.groupKey("two", "p/+")))).get();
+        settle();
+        assertThat(queued(plain)).hasSize(1);
+        assertThat(queued(g1)).as("the publishing node served group 'one' elsewhere").isEmpty();
+        assertThat(queued(g2)).hasSize(1);
+        loopA.submit(() -> router.routeFromPeer(message("p/x", 1, false, "remote-client"), null)).get();
+        settle();
+        assertThat(queued(plain)).hasSize(2);
+        assertThat(queued(g1)).isEmpty();
+        assertThat(queued(g2)).hasSize(1);
     }
 }

@@ -111,4 +111,22 @@ class SubscriptionIndexTest {
         assertThat(sut.wildcardCount()).isZero();
         assertThat(sut.sharedCount()).isZero();
     }
+    @Test
+    void theChangeListenerIsToldOfEachSubscriptionEnteringAndLeavingButNotOfAReplacement() {
+        SubscriptionIndex idx = new SubscriptionIndex();
+        idx.add(new Subscription("c0", "before", 0, false, false, 0, 0));
+        java.util.List<String> events = new java.util.ArrayList<>();
+        java.util.List<Subscription> now = idx.listen((s, added) -> events.add((added ? "+" : "-") + s.filter()));
+        assertThat(now).extracting(Subscription::filter).containsExactly("before");
+        idx.add(new Subscription("c1", "a/+", 1, false, false, 0, 0));
+        idx.add(new Subscription("c1", "a/+", 2, false, false, 0, 0)); // replaces: not a new route
+        idx.add(new Subscription("c2", "$share/g/a/#", 1, false, false, 0, 0, "g"));
+        idx.remove("c1", "a/+");
+        idx.remove("c1", "a/+"); // gone already
+        idx.remove("c2", "$share/g/a/#");
+        assertThat(events).containsExactly("+a/+", "+$share/g/a/#", "-a/+", "-$share/g/a/#");
+        idx.listen(null);
+        idx.add(new Subscription("c3", "x", 0, false, false, 0, 0));
+        assertThat(events).hasSize(4);
+    }
 }

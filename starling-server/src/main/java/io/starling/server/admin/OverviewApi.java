@@ -48,13 +48,22 @@ final class OverviewApi {
 
     void register(AdminRouter router) {
         router.api(HttpMethod.GET, "/metrics", r -> AdminRouter.now(Responses.bytes(HttpResponseStatus.OK,
-                        PROMETHEUS_CONTENT_TYPE, registry.scrape().getBytes(StandardCharsets.UTF_8))))
+                        PROMETHEUS_CONTENT_TYPE, scrape().getBytes(StandardCharsets.UTF_8))))
                 .api(HttpMethod.GET, "/health/live", r -> AdminRouter.now(Responses.ok(Map.of("status", "UP"))))
                 .api(HttpMethod.GET, "/health/ready", r -> AdminRouter.now(ready.getAsBoolean()
                         ? Responses.ok(Map.of("status", "UP"))
                         : Responses.json(HttpResponseStatus.SERVICE_UNAVAILABLE, Map.of("status", "DOWN"))))
                 .api(HttpMethod.GET, "/api/v1/overview", r -> AdminRouter.now(Responses.ok(overview())))
                 .api(HttpMethod.GET, "/api/v1/history", this::history);
+    }
+
+    /** The registry's meters, those of cluster peers that appeared since the last scrape registered first. */
+    private String scrape() {
+        AdminContext ctx = attached.get();
+        if (ctx != null) {
+            StarlingMetrics.bindCluster(registry, ctx.broker());
+        }
+        return registry.scrape();
     }
 
     private CompletionStage<FullHttpResponse> history(AdminRequest req) {

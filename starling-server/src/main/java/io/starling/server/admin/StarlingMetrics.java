@@ -372,6 +372,48 @@ final class StarlingMetrics implements AutoCloseable {
         return PlatformDependent.usedDirectMemory();
     }
 
+    /**
+     * Registers the meters of the cluster's peers not registered yet (tag {@code peer}): messages and bytes sent and
+     * received, messages sent again after a reconnect, duplicates dropped, messages dropped at the bound of what waits,
+     * connections, what waits now and whether the link is up. Called before each scrape, since peers appear as they
+     * join; a peer already registered costs a lookup. Nothing on a single node.
+     */
+    static void bindCluster(MeterRegistry registry, Broker broker) {
+        io.starling.broker.metrics.ClusterTraffic traffic = broker.metrics().cluster();
+        if (traffic == null) {
+            return;
+        }
+        for (io.starling.broker.metrics.ClusterTraffic.Peer p : traffic.peers()) {
+            Tags t = Tags.of("peer", p.name());
+            peerCounter(registry, "starling.cluster.messages.sent", null, t, p, p2 -> p2.messagesSent(),
+                    "messages sent to the peer over the node link");
+            peerCounter(registry, "starling.cluster.sent", "bytes", t, p, p2 -> p2.bytesSent(),
+                    "bytes of frames sent to the peer over the node link");
+            peerCounter(registry, "starling.cluster.messages.received", null, t, p, p2 -> p2.messagesReceived(),
+                    "messages received from the peer and routed here");
+            peerCounter(registry, "starling.cluster.received", "bytes", t, p, p2 -> p2.bytesReceived(),
+                    "bytes of frames received from the peer");
+            peerCounter(registry, "starling.cluster.messages.resent", null, t, p, p2 -> p2.resent(),
+                    "messages sent to the peer again after a reconnect");
+            peerCounter(registry, "starling.cluster.messages.duplicates", null, t, p, p2 -> p2.duplicatesDropped(),
+                    "messages the peer sent again that were already applied here, dropped");
+            peerCounter(registry, "starling.cluster.messages.overflow", null, t, p, p2 -> p2.overflowDropped(),
+                    "messages for the peer dropped because what waited for it was at its bound");
+            peerCounter(registry, "starling.cluster.link.connects", null, t, p, p2 -> p2.connects(),
+                    "node link connections made with the peer");
+            Gauge.builder("starling.cluster.link.up", p, p2 -> p2.isUp() ? 1 : 0).tags(t)
+                    .description("1 while the node link to the peer is up").register(registry);
+            Gauge.builder("starling.cluster.messages.waiting", p, p2 -> p2.waiting()).tags(t)
+                    .description("messages waiting for the peer's acknowledgement").register(registry);
+        }
+    }
+
+    private static void peerCounter(MeterRegistry registry, String name, String baseUnit, Tags tags,
+            io.starling.broker.metrics.ClusterTraffic.Peer p,
+            ToDoubleFunction<io.starling.broker.metrics.ClusterTraffic.Peer> f, String description) {
+        FunctionCounter.builder(name, p, f).baseUnit(baseUnit).tags(tags).description(description).register(registry);
+    }
+
     private static void counter(MeterRegistry registry, String name, LongAdder adder, String description) {
         FunctionCounter.builder(name, adder, LongAdder::sum).description(description).register(registry);
     }

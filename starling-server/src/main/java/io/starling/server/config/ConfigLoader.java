@@ -164,6 +164,7 @@ public final class ConfigLoader {
             case "authentication" -> b.authentication(IntegrationsConfigParser.authentication(v));
             case "webhooks" -> b.webhooks(IntegrationsConfigParser.webhooks(v));
             case "bridges" -> b.bridges(BridgeConfigParser.parse(v));
+            case "cluster" -> b.cluster(ClusterConfigParser.parse(v));
             default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
         }
     }

@@ -133,6 +133,11 @@ final class ConnectHandler {
         } else if (id.length() > config.maxClientIdLength()) {
             c.refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "client id longer than " + config.maxClientIdLength());
             return;
+        } else if (id.startsWith(Broker.RESERVED_PREFIX)) {
+            // the broker's own stored records (the cluster's) use these ids: a client must not take them over
+            c.refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "client ids beginning with "
+                    + Broker.RESERVED_PREFIX + " are reserved");
+            return;
         }
         if (id.startsWith(BRIDGE_CLIENT_ID_PREFIX)) {
             // the local sessions of the broker's own bridges: never reachable by a client
@@ -548,6 +553,13 @@ final class ConnectHandler {
     // ---------------------------------------------------------------- session and CONNACK
 
     private void openSession(byte[] finalAuthData) {
+        if (!broker.sessions().acceptsConnections()) {
+            // a cluster node that sees fewer members than the cluster's minimum size: 5.0 0x88 Server unavailable,
+            // 3.x 0x03; logged at DEBUG only (the loss of members was logged when it happened)
+            LOG.debug("{}: CONNECT refused, the cluster is below its minimum size", c.remoteAddress());
+            c.refuseConnectQuietly(ReasonCode.SERVER_UNAVAILABLE, "the cluster is below its minimum size");
+            return;
+        }
         long banned = broker.flapping().connect(c.clientId());
         if (banned > 0) {
             // flapping detection: 5.0 0x9F Connection rate exceeded, 3.x 0x03 Server unavailable (try again later);

@@ -1,0 +1,178 @@
+package io.starling.it.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A node lost: killed with SIGKILL, the others drop it, publish the Wills of its clients exactly once (a delayed Will
+ * after its Will Delay Interval), and its clients find their persistent subscriptions on another node. Stopped with
+ * SIGTERM, it leaves gracefully: the Wills of its clients are published once, by itself, and not again by the others.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class NodeLossTest {
+
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+    Path dir;
+
+    private ClusterHarness cluster;
+    private final List<V5> clients = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() {
+        clients.forEach(V5::close);
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private V5 client(int node, String id) throws Exception {
+        V5 c = new V5(cluster.node(node), id);
+        clients.add(c);
+        return c;
+    }
+
+    /** Watchers of {@code will/#} on n1 and n2; returns once messages published on either node reach both. */
+    private List<V5> watchers() throws Exception {
+        V5 w1 = client(0, "watch-1").connect().subscribe("will/#", 1);
+        V5 w2 = client(1, "watch-2").connect().subscribe("will/#", 1);
+        V5 p1 = client(0, "probe-1").connect();
+        V5 p2 = client(1, "probe-2").connect();
+        // routes between nodes are replicated asynchronously: probe until each watcher hears both nodes
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            p1.publish("will/probe", "from-n1", 1);
+            p2.publish("will/probe", "from-n2", 1);
+            return w1.received.contains("will/probe=from-n2") && w2.received.contains("will/probe=from-n1");
+        });
+        return List.of(w1, w2);
+    }
+
+    /** Sends one more probe from each node and waits for both watchers to have both: what was sent before is in. */
+    private static void flush(List<V5> watchers, V5 p1, V5 p2, String tag) throws Exception {
+        p1.publish("will/flush", tag + "-n1", 1);
+        p2.publish("will/flush", tag + "-n2", 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> watchers.stream().allMatch(w ->
+                w.received.contains("will/flush=" + tag + "-n1") && w.received.contains("will/flush=" + tag + "-n2")));
+    }
+
+    private static long count(V5 w, String message) {
+        return w.received.stream().filter(message::equals).count();
+    }
+
+    @Test
+    void sigkillTheOthersPublishTheWillsOnceAndTheClientsResumeElsewhere() throws Exception {
+        cluster = new ClusterHarness(dir, 3, 2).startAll();
+        List<V5> watchers = watchers();
+        V5 victim = client(2, "victim").persistent().will("will/victim", "gone", 0).connect().subscribe("lost/sub", 1);
+        client(2, "victim-delayed").persistent().will("will/delayed", "gone-later", 2).connect();
+
+        cluster.node(2).kill(); // SIGKILL
+        ClusterHarness.awaitMembers(2, cluster.node(0), cluster.node(1));
+        for (V5 w : watchers) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> w.received.contains("will/victim=gone")
+                    && w.received.contains("will/delayed=gone-later"));
+        }
+        flush(watchers, clients.get(2), clients.get(3), "after-kill");
+        for (V5 w : watchers) {
+            assertThat(count(w, "will/victim=gone")).as("the Will, once").isEqualTo(1);
+            assertThat(count(w, "will/delayed=gone-later")).as("the delayed Will, once").isEqualTo(1);
+        }
+        assertThat(victim.client.isConnected()).isFalse();
+
+        // the victim's client reconnects to n1: its session and subscription are there [MQTT-3.2.2-2]
+        V5 back = client(0, "victim").persistent().connect();
+        assertThat(back.sessionPresent()).isTrue();
+        V5 pub = client(1, "lost-pub").connect();
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            pub.publish("lost/sub", "found", 1);
+            return back.received.contains("lost/sub=found");
+        });
+
+        // n3 comes back on its data directory: it publishes none of the Wills again, and the session that moved to n1
+        // ends on n3 (the other, orphaned one is n3's again)
+        cluster.node(2).start();
+        ClusterHarness.awaitMembers(3, cluster.node(0), cluster.node(1), cluster.node(2));
+        assertThat(cluster.node(2).log()).contains("1 restored session(s) registered as this node's, 1 now owned elsewhere");
+        flush(watchers, clients.get(2), clients.get(3), "after-restart");
+        for (V5 w : watchers) {
+            assertThat(count(w, "will/victim=gone")).as("the Will, once, after the restart too").isEqualTo(1);
+            assertThat(count(w, "will/delayed=gone-later")).as("the delayed Will, once").isEqualTo(1);
+        }
+        assertThat(back.client.isConnected()).as("the client that moved to n1 keeps its connection").isTrue();
+    }
+
+    @Test
+    void retainedMessagesSurviveAColdRestartOfTheWholeCluster() throws Exception {
+        cluster = new ClusterHarness(dir, 3, 2).startAll();
+        V5 pub = client(0, "cold-pub").connect();
+        pub.client.publish("cold/a", "kept".getBytes(java.nio.charset.StandardCharsets.UTF_8), 1, true);
+        // wait until the other nodes have it: a subscriber on n3 gets it as a retained message
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            try (V5 s = new V5(cluster.node(2), "cold-probe")) {
+                s.connect().subscribe("cold/a", 1);
+                return "cold/a=kept".equals(s.received.poll(2, TimeUnit.SECONDS));
+            }
+        });
+        pub.close();
+        for (ClusterHarness.Node n : cluster.nodes()) {
+            assertThat(n.stop()).isTrue(); // SIGTERM, one after the other: the whole cluster is down
+        }
+        // n2 and n3 come back first and alone with the retained message from their own stores
+        cluster.node(1).start();
+        cluster.node(2).start();
+        ClusterHarness.awaitMembers(2, cluster.node(1), cluster.node(2));
+        for (int node : new int[] {1, 2}) {
+            V5 s = client(node, "cold-sub-" + node).connect().subscribe("cold/+", 1);
+            assertThat(s.received.poll(10, TimeUnit.SECONDS)).as("the retained message on n%d", node + 1)
+                    .isEqualTo("cold/a=kept");
+        }
+    }
+
+    @Test
+    void sigtermLeavesGracefullyAndNoWillIsPublishedTwice() throws Exception {
+        cluster = new ClusterHarness(dir, 3, 2).startAll();
+        List<V5> watchers = watchers();
+        client(2, "leaver").persistent().will("will/leaver", "bye", 0).connect();
+        // a persistent session of n3 with messages queued for it while its client is away
+        V5 parked = client(2, "parked").persistent().connect().subscribe("park/t", 1);
+        parked.client.disconnect();
+        V5 local = client(2, "park-pub").connect();
+        for (int i = 0; i < 3; i++) {
+            local.publish("park/t", "m" + i, 1); // returns on PUBACK: queued on n3 by then
+        }
+
+        assertThat(cluster.node(2).stop()).as("n3 ends after SIGTERM").isTrue(); // SIGTERM
+        assertThat(cluster.node(2).log()).as("n3's log").contains("Cluster: node n3 leaves").contains("Starling stopped");
+        ClusterHarness.awaitMembers(2, cluster.node(0), cluster.node(1));
+        for (V5 w : watchers) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> w.received.contains("will/leaver=bye"));
+        }
+        // the survivors have dealt with n3's sessions by the time they log it; nothing more may come
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.node(0).log().contains("session(s) of n3 have no owner")
+                && cluster.node(1).log().contains("session(s) of n3 have no owner"));
+        flush(watchers, clients.get(2), clients.get(3), "after-leave");
+        for (V5 w : watchers) {
+            assertThat(count(w, "will/leaver=bye")).as("the Will of a client of the node that left, once").isEqualTo(1);
+        }
+        // the node handed its sessions to the cluster before leaving: the client finds its queue on n1
+        assertThat(cluster.node(2).log()).contains("parked 2 session(s)"); // parked and leaver
+        V5 back = client(0, "parked").persistent().connect();
+        assertThat(back.sessionPresent()).isTrue();
+        List<String> got = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            back.received.drainTo(got);
+            return got.size() >= 3;
+        });
+        assertThat(got).containsExactly("park/t=m0", "park/t=m1", "park/t=m2");
+    }
+}
