@@ -20,10 +20,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * SIGKILL of the subscriber's node in the middle of QoS 1 and QoS 2 traffic from a publisher on another node: once
- * the node is back and the persistent subscriber reconnects to it, every message acknowledged to the publisher before
- * the kill has been delivered, each topic in order [MQTT-4.6.0-6]. QoS 2 exactly once through the kill is a known gap
- * (a disabled test below; docs/cluster.md).
+ * SIGKILL of a node in the middle of QoS 1 and QoS 2 traffic from a publisher on one node to a persistent subscriber
+ * on another: whether the subscriber's node or the publisher's node is killed, once it is back every message
+ * acknowledged to the publisher before the kill has been delivered, each topic in order [MQTT-4.6.0-6]. QoS 2 exactly
+ * once through the kill of the subscriber's node is a known gap (a disabled test below; docs/cluster.md).
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class CrashDuringTrafficTest {
@@ -82,6 +82,52 @@ class CrashDuringTrafficTest {
         Outcome o = killTheSubscribersNodeDuringTraffic();
         assertThat(o.got2()).as("QoS 2 exactly once [MQTT-4.3.3-2]; arrived with DUP=1: %s", o.dups())
                 .doesNotHaveDuplicates();
+    }
+
+    @Test
+    void whatWasAcknowledgedBeforeThePublishersNodeWasKilledReachesTheSubscriberOnceThatNodeIsBack() throws Exception {
+        cluster = new ClusterHarness(dir, 3, 2).startAll();
+        V5 sub = client(1, "pk-sub").persistent().connect().subscribe("pk/q1", 1).subscribe("pk/q2", 2);
+        V5 pub = client(0, "pk-pub").connect();
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            pub.publish("pk/q1", "-1", 1);
+            return sub.received.contains("pk/q1=-1");
+        });
+        List<Integer> acked1 = new CopyOnWriteArrayList<>();
+        List<Integer> acked2 = new CopyOnWriteArrayList<>();
+        Thread publisher = new Thread(() -> {
+            for (int i = 0; ; i++) {
+                try {
+                    pub.publish("pk/q1", String.valueOf(i), 1); // returns on PUBACK
+                    acked1.add(i);
+                    pub.publish("pk/q2", String.valueOf(i), 2); // returns on PUBCOMP
+                    acked2.add(i);
+                } catch (Exception e) {
+                    return; // its node is gone
+                }
+            }
+        }, "pk-publisher");
+        publisher.start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> acked2.size() >= 200);
+        cluster.node(0).kill(); // SIGKILL of the publisher's node, mid-traffic
+        publisher.join(60_000);
+        assertThat(publisher.isAlive()).isFalse();
+        cluster.node(0).start();
+        ClusterHarness.awaitMembers(3, cluster.node(0), cluster.node(1), cluster.node(2));
+        List<String> received = new ArrayList<>();
+        int last1 = acked1.get(acked1.size() - 1);
+        int last2 = acked2.get(acked2.size() - 1);
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            sub.received.drainTo(received);
+            return numbers(received, "pk/q1").contains(last1) && numbers(received, "pk/q2").contains(last2);
+        });
+        List<Integer> got1 = numbers(received, "pk/q1");
+        List<Integer> got2 = numbers(received, "pk/q2");
+        got1.removeIf(n -> n < 0);
+        assertThat(got1).as("QoS 1: every message acknowledged before the kill").containsAll(acked1);
+        assertThat(got2).as("QoS 2: every message acknowledged before the kill").containsAll(acked2);
+        assertThat(firstOccurrences(got1)).as("QoS 1 in order (first deliveries)").isSorted();
+        assertThat(firstOccurrences(got2)).as("QoS 2 in order (first deliveries)").isSorted();
     }
 
     private static List<Integer> firstOccurrences(List<Integer> got) {
