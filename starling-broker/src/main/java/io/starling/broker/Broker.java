@@ -299,7 +299,7 @@ public final class Broker {
     public Subscription subscribe(Session session, Subscription s) {
         Subscription old = session.addSubscription(s);
         index.add(s);
-        sessions.cluster().subscriptionsChanged(session);
+        sessions.clusterFor(session.clientId()).subscriptionsChanged(session);
         io.starling.broker.hook.BrokerHook h = hook;
         if (h != null) {
             h.subscribed(session.clientId(), s.shareGroup() == null ? s.filter()
@@ -428,7 +428,7 @@ public final class Broker {
         Subscription old = session.removeSubscription(filter);
         if (old != null) {
             index.remove(session.clientId(), filter);
-            sessions.cluster().subscriptionsChanged(session);
+            sessions.clusterFor(session.clientId()).subscriptionsChanged(session);
             io.starling.broker.hook.BrokerHook h = hook;
             if (h != null) {
                 h.unsubscribed(session.clientId(), filter);

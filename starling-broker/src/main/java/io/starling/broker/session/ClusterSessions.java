@@ -14,6 +14,18 @@ public interface ClusterSessions {
     ClusterSessions NONE = () -> true;
 
     /**
+     * Client ids of sessions that belong to their node and never to the cluster: a bridge's local session
+     * ({@code $bridge/<name>}), which every node running the same bridge configuration has under the same id. The
+     * cluster neither claims, records nor moves them.
+     */
+    String NODE_LOCAL_PREFIX = "$bridge/";
+
+    /** Whether the session of {@code clientId} is this node's alone (see {@link #NODE_LOCAL_PREFIX}). */
+    static boolean nodeLocal(String clientId) {
+        return clientId.startsWith(NODE_LOCAL_PREFIX);
+    }
+
+    /**
      * Whether this node accepts new connections now: a node that sees fewer members than the cluster's minimum size
      * (a partition's minority) refuses them, and keeps serving the clients it has.
      */

@@ -93,6 +93,12 @@ public final class SessionManager {
         return cluster;
     }
 
+    /** The cluster's hook for the session of {@code clientId}: {@link ClusterSessions#NONE} for a node-local one. */
+    public ClusterSessions clusterFor(String clientId) {
+        ClusterSessions c = cluster;
+        return c == ClusterSessions.NONE || ClusterSessions.nodeLocal(clientId) ? ClusterSessions.NONE : c;
+    }
+
     /** Whether new connections are accepted now (a single node: always; see {@link ClusterSessions}). */
     public boolean acceptsConnections() {
         return cluster.acceptsConnections();
@@ -118,7 +124,7 @@ public final class SessionManager {
      */
     public void open(String clientId, boolean cleanStart, long expiryIntervalSeconds, ClientConnection conn,
             OpenCallback callback) {
-        ClusterSessions c = cluster;
+        ClusterSessions c = clusterFor(clientId);
         if (c == ClusterSessions.NONE) {
             openHere(clientId, cleanStart, expiryIntervalSeconds, conn, callback);
             return;
@@ -393,7 +399,7 @@ public final class SessionManager {
             r.save(expiryIntervalSeconds, 0, conn.peekWill(), session.subscriptions().values());
             session.record(r);
         }
-        ClusterSessions c = cluster;
+        ClusterSessions c = clusterFor(session.clientId());
         if (c == ClusterSessions.NONE) {
             callback.onOpened(session, present);
             return;
@@ -436,7 +442,7 @@ public final class SessionManager {
                 }
             }
             if (expiry != 0) {
-                cluster.detached(session, willWaits ? will : null);
+                clusterFor(session.clientId()).detached(session, willWaits ? will : null);
             }
             session.disconnectedAtMillis(context.clock().millis());
             if (expiry > 0 && session.storesMessages()) {
@@ -456,7 +462,7 @@ public final class SessionManager {
     private void scheduleWill(Session session, PendingWill will, long delaySeconds) {
         session.timers().scheduleWill(session.owner(), () -> {
             willPublisher.accept(will.message());
-            cluster.detached(session, null);
+            clusterFor(session.clientId()).detached(session, null);
             if (session.storesMessages() && !session.isDiscarded()) {
                 saveRecord(session, null); // the Will is out: forget it
             }
@@ -489,7 +495,7 @@ public final class SessionManager {
             r.end();
         }
         if (sessions.remove(session.clientId(), session)) {
-            cluster.ended(session.clientId());
+            clusterFor(session.clientId()).ended(session.clientId());
         }
     }
 

@@ -184,6 +184,9 @@ public final class SessionOwnership implements ClusterSessions {
         int own = 0;
         int ended = 0;
         for (Session s : broker.sessions().all()) {
+            if (ClusterSessions.nodeLocal(s.clientId())) {
+                continue; // a bridge's session stays on its node
+            }
             OwnerRecord r = new OwnerRecord(node, 0, false, null, s.expiryIntervalSeconds(),
                     List.copyOf(s.subscriptions().values()));
             boolean mine;
@@ -221,6 +224,9 @@ public final class SessionOwnership implements ClusterSessions {
         int own = 0;
         int ended = 0;
         for (Session s : broker.sessions().all()) {
+            if (ClusterSessions.nodeLocal(s.clientId())) {
+                continue; // a bridge's session stays on its node
+            }
             OwnerRecord r;
             try {
                 r = onLoop(s, () -> new OwnerRecord(node, 0, s.connection() != null,
@@ -290,6 +296,9 @@ public final class SessionOwnership implements ClusterSessions {
     private void park(long deadlineNanos) {
         int parked = 0;
         for (Session s : broker.sessions().all()) {
+            if (ClusterSessions.nodeLocal(s.clientId())) {
+                continue; // a bridge's session stays on its node
+            }
             long left = deadlineNanos - System.nanoTime();
             if (left <= 0) {
                 LOG.warn("Cluster: no time left to park the remaining sessions of {}", node);

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * file written into a directory, one listener on a free port of 127.0.0.1 (TCP, or TLS with the given files), and any
  * extra lines (a bridge of its own, persistence). Can be stopped and started again on the same port.
  */
-final class MosquittoBroker implements AutoCloseable {
+public final class MosquittoBroker implements AutoCloseable {
 
     private static final String MOSQUITTO = "/usr/sbin/mosquitto";
 
@@ -36,7 +36,7 @@ final class MosquittoBroker implements AutoCloseable {
     }
 
     /** A plain TCP listener; {@code extra} lines follow it in the config file. Started. */
-    static MosquittoBroker start(Path dir, List<String> extra) {
+    public static MosquittoBroker start(Path dir, List<String> extra) {
         int port = freePort();
         List<String> lines = new ArrayList<>();
         lines.add("per_listener_settings false");
@@ -77,15 +77,15 @@ final class MosquittoBroker implements AutoCloseable {
         return List.of("persistence true", "persistence_location " + dir + "/", "autosave_interval 1");
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String address() {
+    public String address() {
         return "127.0.0.1:" + port;
     }
 
-    String uri() {
+    public String uri() {
         return "tcp://127.0.0.1:" + port;
     }
 

@@ -134,6 +134,7 @@ final class ClusterHarness implements AutoCloseable {
         private long logStart;
         private List<String> jvmOptions = List.of();
         private List<String> prefix = List.of();
+        private List<String> extraConfig = List.of();
 
         Node(String name, Path home, int mqttPort, int membershipPort, int linkPort, List<String> members, int minSize,
                 Path secretFile) throws IOException {
@@ -167,6 +168,12 @@ final class ClusterHarness implements AutoCloseable {
             return this;
         }
 
+        /** Top-level lines added to the node's config file from the next start on (e.g. a {@code bridges:} section). */
+        Node extraConfig(String... lines) {
+            extraConfig = List.of(lines);
+            return this;
+        }
+
         /** A command the next start runs the JVM under (e.g. {@code ip netns exec ns}). */
         Node prefix(String... command) {
             prefix = List.of(command);
@@ -195,6 +202,7 @@ final class ClusterHarness implements AutoCloseable {
             if (minSize > 0) {
                 lines.add("  min-size: " + minSize);
             }
+            lines.addAll(extraConfig);
             lines.add("");
             Files.writeString(config(), String.join("\n", lines), StandardCharsets.UTF_8);
         }

@@ -26,7 +26,12 @@ final class V5 implements MqttCallback, AutoCloseable {
     private boolean sessionPresent;
 
     V5(ClusterHarness.Node node, String clientId) throws MqttException {
-        client = new MqttClient(node.uri(), clientId, new MemoryPersistence());
+        this(node.uri(), clientId);
+    }
+
+    /** A client of any broker at {@code uri} (e.g. the remote broker of a bridge). */
+    V5(String uri, String clientId) throws MqttException {
+        client = new MqttClient(uri, clientId, new MemoryPersistence());
         client.setCallback(this);
         options.setAutomaticReconnect(false);
         options.setConnectionTimeout(10);
