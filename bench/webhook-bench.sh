@@ -7,7 +7,9 @@
 #   BENCH_DURATION=3 BENCH_WARMUP=1 bench/webhook-bench.sh   # a quick check that it runs
 #
 # Environment: SCENARIOS ("s1 s2"), BENCH_DURATION / BENCH_WARMUP (passed to bench/gen/run), PORT (18893),
-# RECEIVER_PORT (18894), ADMIN_PORT (18895), RECEIVER_DELAY_MS (50), WEBHOOK_BATCH (1: one event per request).
+# RECEIVER_PORT (18894), ADMIN_PORT (18895), RECEIVER_DELAY_MS (50), WEBHOOK_BATCH (1: one event per request),
+# WEBHOOK_TOPIC (the webhook's one topic filter, "#": every message; a filter that matches nothing measures the hook
+# without the queue).
 # Prints the generator's RESULT line of each run and the webhook counters of each run with the webhook.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -53,8 +55,8 @@ run() { # run SCENARIO with|without
   local conf="$work/$1-$2.yaml"
   printf 'port: %s\nadmin: {enabled: true, port: %s}\n' "$port" "$admin_port" >"$conf"
   if [ "$2" = with ]; then
-    printf 'webhooks:\n  - {url: "http://127.0.0.1:%s/hook", events: [message.published], topics: ["#"], batch-size: %s, max-retries: 0}\n' \
-      "$receiver_port" "$batch" >>"$conf"
+    printf 'webhooks:\n  - {url: "http://127.0.0.1:%s/hook", events: [message.published], topics: ["%s"], batch-size: %s, max-retries: 0}\n' \
+      "$receiver_port" "${WEBHOOK_TOPIC:-#}" "$batch" >>"$conf"
   fi
   "$root/bin/starling" broker --config "$conf" --data-dir "$work/data-$1-$2" >"$work/broker-$1-$2.log" 2>&1 &
   local pid=$!

@@ -7,6 +7,7 @@ import io.starling.broker.config.WebhooksConfig.Event;
 import io.starling.broker.hook.BrokerHook;
 import io.starling.broker.hook.HookStats;
 import io.starling.broker.message.Message;
+import io.starling.broker.metrics.StripedCounter;
 import io.starling.broker.topic.Topics;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -50,7 +51,11 @@ public final class Webhooks implements BrokerHook, HookStats, AutoCloseable {
     private final LongAdder sent = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private final LongAdder retried = new LongAdder();
-    private final LongAdder dropped = new LongAdder();
+    /**
+     * Counted on the event loops for every event a full queue refuses (every message, while a receiver is slow): a
+     * slot per thread, so that two loops dropping at once do not pass one cache line between cores.
+     */
+    private final StripedCounter dropped = new StripedCounter();
     private final HttpClient http;
     private volatile boolean closed;
     /** A dead receiver fails every batch: one line every 10 s, with the count of the others. */
