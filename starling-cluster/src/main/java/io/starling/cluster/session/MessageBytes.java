@@ -24,7 +24,24 @@ public final class MessageBytes {
         out.writeBoolean(m.retain());
         out.writeLong(m.expiresAtMillis());
         writeNullable(out, m.publisherId());
-        Properties p = m.properties();
+        writeProperties(out, m.properties());
+        writeBytes(out, m.payload());
+    }
+
+    /** Reads what {@link #write} wrote. */
+    public static Message read(DataInputStream in) throws IOException {
+        String topic = in.readUTF();
+        int qos = in.readUnsignedByte();
+        boolean retain = in.readBoolean();
+        long expiresAt = in.readLong();
+        String publisher = readNullable(in);
+        Properties props = readProperties(in);
+        byte[] payload = readBytes(in);
+        return new Message(topic, qos, retain, payload, props, publisher, expiresAt);
+    }
+
+    /** Writes the PUBLISH properties a subscriber sees (also those of a Will in an ownership record). */
+    static void writeProperties(DataOutputStream out, Properties p) throws IOException {
         writeNullable(out, p.payloadFormatIndicator() == null ? null : String.valueOf(p.payloadFormatIndicator()));
         writeNullable(out, p.messageExpiryInterval() == null ? null : String.valueOf(p.messageExpiryInterval()));
         writeNullable(out, p.contentType());
@@ -39,16 +56,10 @@ public final class MessageBytes {
             out.writeUTF(u.name());
             out.writeUTF(u.value());
         }
-        writeBytes(out, m.payload());
     }
 
-    /** Reads what {@link #write} wrote. */
-    public static Message read(DataInputStream in) throws IOException {
-        String topic = in.readUTF();
-        int qos = in.readUnsignedByte();
-        boolean retain = in.readBoolean();
-        long expiresAt = in.readLong();
-        String publisher = readNullable(in);
+    /** Reads what {@link #writeProperties} wrote. */
+    static Properties readProperties(DataInputStream in) throws IOException {
         Properties.Builder pb = Properties.builder();
         String pfi = readNullable(in);
         if (pfi != null) {
@@ -76,16 +87,15 @@ public final class MessageBytes {
         for (int i = 0; i < n; i++) {
             pb.addUserProperty(in.readUTF(), in.readUTF());
         }
-        byte[] payload = readBytes(in);
-        return new Message(topic, qos, retain, payload, pb.build(), publisher, expiresAt);
+        return pb.build();
     }
 
-    private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
+    static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
         out.writeInt(b.length);
         out.write(b);
     }
 
-    private static byte[] readBytes(DataInputStream in) throws IOException {
+    static byte[] readBytes(DataInputStream in) throws IOException {
         int n = in.readInt();
         if (n < 0 || n > 268_435_455) {
             throw new IOException("bad length " + n);
@@ -95,14 +105,14 @@ public final class MessageBytes {
         return b;
     }
 
-    private static void writeNullable(DataOutputStream out, String s) throws IOException {
+    static void writeNullable(DataOutputStream out, String s) throws IOException {
         out.writeBoolean(s != null);
         if (s != null) {
             out.writeUTF(s);
         }
     }
 
-    private static String readNullable(DataInputStream in) throws IOException {
+    static String readNullable(DataInputStream in) throws IOException {
         return in.readBoolean() ? in.readUTF() : null;
     }
 }

@@ -4,7 +4,6 @@ import io.starling.broker.message.Message;
 import io.starling.broker.message.PendingWill;
 import io.starling.broker.topic.Subscription;
 import io.starling.codec.Properties;
-import io.starling.codec.UserProperty;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -90,7 +89,7 @@ public record OwnerRecord(String node, long epoch, boolean connected, PendingWil
             }
             out.writeBoolean(parked != null);
             if (parked != null) {
-                writeBytes(out, parked);
+                MessageBytes.writeBytes(out, parked);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -126,7 +125,7 @@ public record OwnerRecord(String node, long epoch, boolean connected, PendingWil
                 String group = in.readBoolean() ? in.readUTF() : null;
                 subs.add(new Subscription(clientId, filter, qos, noLocal, rap, rh, id, group));
             }
-            byte[] parked = version >= 2 && in.readBoolean() ? readBytes(in) : null;
+            byte[] parked = version >= 2 && in.readBoolean() ? MessageBytes.readBytes(in) : null;
             return new OwnerRecord(node, epoch, connected, will, expiry, subs, parked);
         } catch (IOException e) {
             throw new IllegalArgumentException("ownership record cannot be read", e);
@@ -139,26 +138,12 @@ public record OwnerRecord(String node, long epoch, boolean connected, PendingWil
         out.writeUTF(m.topic());
         out.writeByte(m.qos());
         out.writeBoolean(m.retain());
-        writeBytes(out, m.payload());
+        MessageBytes.writeBytes(out, m.payload());
         out.writeBoolean(m.publisherId() != null);
         if (m.publisherId() != null) {
             out.writeUTF(m.publisherId());
         }
-        Properties p = m.properties();
-        writeNullable(out, p.payloadFormatIndicator() == null ? null : String.valueOf(p.payloadFormatIndicator()));
-        writeNullable(out, p.messageExpiryInterval() == null ? null : String.valueOf(p.messageExpiryInterval()));
-        writeNullable(out, p.contentType());
-        writeNullable(out, p.responseTopic());
-        out.writeBoolean(p.correlationData() != null);
-        if (p.correlationData() != null) {
-            writeBytes(out, p.correlationData());
-        }
-        List<UserProperty> users = p.userProperties();
-        out.writeInt(users.size());
-        for (UserProperty u : users) {
-            out.writeUTF(u.name());
-            out.writeUTF(u.value());
-        }
+        MessageBytes.writeProperties(out, m.properties());
     }
 
     private static PendingWill readWill(DataInputStream in) throws IOException {
@@ -166,60 +151,10 @@ public record OwnerRecord(String node, long epoch, boolean connected, PendingWil
         String topic = in.readUTF();
         int qos = in.readUnsignedByte();
         boolean retain = in.readBoolean();
-        byte[] payload = readBytes(in);
+        byte[] payload = MessageBytes.readBytes(in);
         String publisher = in.readBoolean() ? in.readUTF() : null;
-        Properties.Builder b = Properties.builder();
-        String pfi = readNullable(in);
-        if (pfi != null) {
-            b.payloadFormatIndicator(Integer.parseInt(pfi));
-        }
-        String mei = readNullable(in);
-        if (mei != null) {
-            b.messageExpiryInterval(Long.parseLong(mei));
-        }
-        String ct = readNullable(in);
-        if (ct != null) {
-            b.contentType(ct);
-        }
-        String rt = readNullable(in);
-        if (rt != null) {
-            b.responseTopic(rt);
-        }
-        if (in.readBoolean()) {
-            b.correlationData(readBytes(in));
-        }
-        int n = in.readInt();
-        for (int i = 0; i < n; i++) {
-            b.addUserProperty(in.readUTF(), in.readUTF());
-        }
-        Properties props = b.build();
+        Properties props = MessageBytes.readProperties(in);
         Message m = Message.published(topic, qos, retain, payload, props, publisher, System.currentTimeMillis());
         return new PendingWill(m, delay);
-    }
-
-    private static void writeNullable(DataOutputStream out, String s) throws IOException {
-        out.writeBoolean(s != null);
-        if (s != null) {
-            out.writeUTF(s);
-        }
-    }
-
-    private static String readNullable(DataInputStream in) throws IOException {
-        return in.readBoolean() ? in.readUTF() : null;
-    }
-
-    private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
-        out.writeInt(b.length);
-        out.write(b);
-    }
-
-    private static byte[] readBytes(DataInputStream in) throws IOException {
-        int n = in.readInt();
-        if (n < 0 || n > 268_435_455) {
-            throw new IOException("bad length " + n);
-        }
-        byte[] b = new byte[n];
-        in.readFully(b);
-        return b;
     }
 }

@@ -102,9 +102,9 @@ public final class BridgeConfigParser {
                             throw new IllegalArgumentException("must not be empty");
                         }
                     }
-                    case "clean-start" -> cleanStart = bool(value);
+                    case "clean-start" -> cleanStart = ConfigLoader.bool(value);
                     case "session-expiry-seconds" -> sessionExpiry = (long) range(value, 0, Integer.MAX_VALUE);
-                    case "bridge-flag" -> bridgeFlag = bool(value);
+                    case "bridge-flag" -> bridgeFlag = ConfigLoader.bool(value);
                     case "connect-timeout-seconds" -> connectTimeout = Duration.ofSeconds(range(value, 1, 3600));
                     case "reconnect-delay-min-ms" -> reconnectMin = Duration.ofMillis(range(value, 1, 3_600_000));
                     case "reconnect-delay-max-ms" -> reconnectMax = Duration.ofMillis(range(value, 1, 3_600_000));
@@ -184,7 +184,7 @@ public final class BridgeConfigParser {
                 case "ca" -> ca = Path.of(string(e.getValue()));
                 case "cert" -> cert = Path.of(string(e.getValue()));
                 case "key" -> key = Path.of(string(e.getValue()));
-                case "verify-hostname" -> verify = bool(e.getValue());
+                case "verify-hostname" -> verify = ConfigLoader.bool(e.getValue());
                 default -> throw new IllegalArgumentException("unknown key '" + k + "' (see docs/configuration.md)");
             }
         }
@@ -287,13 +287,6 @@ public final class BridgeConfigParser {
             throw new IllegalArgumentException("expected a single value, got '" + v + "'");
         }
         return String.valueOf(v);
-    }
-
-    private static boolean bool(Object v) {
-        if (v instanceof Boolean bo) {
-            return bo;
-        }
-        throw new IllegalArgumentException("expected true or false, got '" + v + "'");
     }
 
     private static int range(Object v, int min, int max) {

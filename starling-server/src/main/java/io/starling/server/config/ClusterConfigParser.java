@@ -40,8 +40,8 @@ final class ClusterConfigParser {
             Object value = e.getValue();
             try {
                 switch (key) {
-                    case "node-name" -> nodeName = string(value);
-                    case "bind" -> bind = string(value);
+                    case "node-name" -> nodeName = ConfigLoader.string(value);
+                    case "bind" -> bind = ConfigLoader.string(value);
                     case "membership-port" -> membershipPort = integer(value);
                     case "link-port" -> linkPort = integer(value);
                     case "members" -> members = strings(value);
@@ -98,7 +98,7 @@ final class ClusterConfigParser {
         }
         List<String> out = new ArrayList<>();
         for (Object o : list) {
-            out.add(string(o));
+            out.add(ConfigLoader.string(o));
         }
         return out;
     }
@@ -108,13 +108,6 @@ final class ClusterConfigParser {
             throw new IllegalArgumentException("expected a file name, got '" + v + "'");
         }
         return Path.of(s);
-    }
-
-    private static String string(Object v) {
-        if (v == null) {
-            throw new IllegalArgumentException("a value is required");
-        }
-        return String.valueOf(v);
     }
 
     private static int integer(Object v) {

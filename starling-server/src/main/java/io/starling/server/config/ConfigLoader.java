@@ -343,7 +343,8 @@ public final class ConfigLoader {
         return Path.of(s);
     }
 
-    private static String string(Object v) {
+    /** A required scalar as text (also for the section parsers of this package). */
+    static String string(Object v) {
         if (v == null) {
             throw new IllegalArgumentException("a value is required");
         }
@@ -402,7 +403,8 @@ public final class ConfigLoader {
         throw new IllegalArgumentException("expected bytes or a percentage of " + what + " such as 25%, got '" + v + "'");
     }
 
-    private static boolean bool(Object v) {
+    /** {@code true} or {@code false} (also for the section parsers of this package). */
+    static boolean bool(Object v) {
         if (v instanceof Boolean bo) {
             return bo;
         }
