@@ -9,7 +9,8 @@
 # Environment: SCENARIOS ("s1 s2"), BENCH_DURATION / BENCH_WARMUP (passed to bench/gen/run), PORT (18893),
 # RECEIVER_PORT (18894), ADMIN_PORT (18895), RECEIVER_DELAY_MS (50), WEBHOOK_BATCH (1: one event per request),
 # WEBHOOK_TOPIC (the webhook's one topic filter, "#": every message; a filter that matches nothing measures the hook
-# without the queue).
+# without the queue), ORDER ("without with"; "with without" runs the webhook first, to alternate the order over
+# several runs and cancel drift).
 # Prints the generator's RESULT line of each run and the webhook counters of each run with the webhook.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -72,6 +73,7 @@ run() { # run SCENARIO with|without
 }
 
 for s in ${SCENARIOS:-s1 s2}; do
-  run "$s" without
-  run "$s" with
+  for o in ${ORDER:-without with}; do
+    run "$s" "$o"
+  done
 done

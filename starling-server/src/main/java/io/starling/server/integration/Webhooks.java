@@ -48,6 +48,8 @@ public final class Webhooks implements BrokerHook, HookStats, AutoCloseable {
     private static final int EVENT_OVERHEAD = 128;
 
     private final List<Receiver> receivers = new ArrayList<>();
+    /** The receivers that want {@code message.published} events (often none). */
+    private final Receiver[] messageReceivers;
     private final LongAdder sent = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private final LongAdder retried = new LongAdder();
@@ -76,6 +78,7 @@ public final class Webhooks implements BrokerHook, HookStats, AutoCloseable {
             receivers.add(r);
             r.thread.start();
         }
+        this.messageReceivers = receivers.stream().filter(r -> r.wantsMessages).toArray(Receiver[]::new);
     }
 
     // ---------------------------------------------------------------- the hook (event loops)
@@ -118,23 +121,28 @@ public final class Webhooks implements BrokerHook, HookStats, AutoCloseable {
 
     @Override
     public void published(Message m) {
-        Queued q = null;
-        for (Receiver r : receivers) {
+        // kept small (it is inlined into the publish path): the array holds only the receivers of messages, the
+        // filters are matched without allocating, and a full queue is found with two plain reads
+        Receiver[] rs = messageReceivers;
+        for (int i = 0; i < rs.length; i++) {
+            Receiver r = rs[i];
             if (r.wantsMessage(m.topic())) {
                 // base64 makes the payload 4/3 as large in the JSON
                 int bytes = EVENT_OVERHEAD + m.topic().length() + m.payload().length / 3 * 4 + 4;
                 if (r.full(bytes)) {
                     dropped.increment(); // a full queue costs two reads and a striped increment: nothing is made
-                    continue;
+                } else {
+                    enqueue(r, m, bytes);
                 }
-                if (q == null) {
-                    String id = m.publisherId() == null ? "" : m.publisherId();
-                    q = new Queued(Event.MESSAGE_PUBLISHED, System.currentTimeMillis(), id, null, null, false, null,
-                            m.qos(), m, bytes);
-                }
-                r.offer(q);
             }
         }
+    }
+
+    /** Out of {@link #published}'s way: the event is made and queued only when there is room for it. */
+    private void enqueue(Receiver r, Message m, int bytes) {
+        String id = m.publisherId() == null ? "" : m.publisherId();
+        r.offer(new Queued(Event.MESSAGE_PUBLISHED, System.currentTimeMillis(), id, null, null, false, null, m.qos(), m,
+                bytes));
     }
 
     private void offer(Queued q) {
@@ -189,6 +197,10 @@ public final class Webhooks implements BrokerHook, HookStats, AutoCloseable {
     private final class Receiver implements Runnable {
         private final WebhooksConfig.Hook hook;
         private final boolean wantsMessages;
+        /** The {@code topics} filters; {@code #} alone is noted as {@link #everyTopic}. */
+        private final String[] filters;
+        /** One of the filters is {@code #}: every topic but those beginning with {@code $} [MQTT-4.7.2-1]. */
+        private final boolean everyTopic;
         private final Queue<Queued> queue = new ConcurrentLinkedQueue<>();
         private final AtomicLong count = new AtomicLong();
         private final AtomicLong bytes = new AtomicLong();
@@ -198,15 +210,17 @@ public final class Webhooks implements BrokerHook, HookStats, AutoCloseable {
         Receiver(WebhooksConfig.Hook hook, int index) {
             this.hook = hook;
             this.wantsMessages = hook.events().contains(Event.MESSAGE_PUBLISHED);
+            this.filters = hook.topics().toArray(String[]::new);
+            this.everyTopic = hook.topics().contains("#");
             this.thread = new Thread(this, "starling-webhook-" + index);
             thread.setDaemon(true);
         }
 
         boolean wantsMessage(String topic) {
-            if (!wantsMessages) {
-                return false;
+            if (everyTopic && (topic.isEmpty() || topic.charAt(0) != '$')) {
+                return true;
             }
-            for (String f : hook.topics()) {
+            for (String f : filters) {
                 if (Topics.matches(f, topic)) {
                     return true;
                 }
