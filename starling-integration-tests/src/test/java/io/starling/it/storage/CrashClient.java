@@ -19,12 +19,14 @@ import java.util.Set;
  * requires of a client with Clean Session 0 (4.4): a publisher that re-sends unacknowledged PUBLISH packets with
  * DUP=1 and the same packet id and re-sends PUBREL after reconnecting, and a QoS 2 receiver that delivers a message
  * once and de-duplicates by packet id until PUBREL (4.3.3, Method A). The test needs to know exactly which PUBLISH
- * got its PUBACK or PUBREC, which the libraries do not expose; everything else uses Paho and HiveMQ.
+ * got its PUBACK or PUBREC, which the libraries do not expose; everything else uses Paho and HiveMQ. Also the QoS 2
+ * receiver of the cluster's crash test: Paho's 5.0 client hands every QoS 2 PUBLISH to the application, also one
+ * re-sent (DUP=1) under a packet id it has not released yet, so it cannot show exactly once across a reconnect.
  *
  * <p>A thread keeps it connected: it reconnects every 50 ms while the broker is down (its reconnect back-off), until
  * {@link #stop()}; while it is {@link #offline()} the thread waits for {@link #online()} or {@link #stop()}.
  */
-final class CrashClient {
+public final class CrashClient {
 
     /** Time between connection attempts while the broker is down. */
     private static final long RECONNECT_BACKOFF_MS = 50;
@@ -62,7 +64,7 @@ final class CrashClient {
     /** What happened, for the test's failure message: connections and QoS 2 packets received. */
     private final List<String> events = new ArrayList<>();
 
-    CrashClient(String clientId, int port) {
+    public CrashClient(String clientId, int port) {
         this.clientId = clientId;
         this.port = port;
     }
@@ -72,7 +74,7 @@ final class CrashClient {
         return clientId;
     }
 
-    CrashClient subscribe(String filter, int qos) {
+    public CrashClient subscribe(String filter, int qos) {
         subscriptions.add(new String[] {filter, Integer.toString(qos)});
         return this;
     }
@@ -106,7 +108,7 @@ final class CrashClient {
         publishing = false;
     }
 
-    CrashClient start() {
+    public CrashClient start() {
         running = true;
         thread = new Thread(this::run, "crash-client-" + clientId);
         thread.setDaemon(true);
@@ -137,7 +139,7 @@ final class CrashClient {
         }
     }
 
-    void stop() {
+    public void stop() {
         synchronized (wanted) {
             running = false;
             wanted.notifyAll();
@@ -145,21 +147,21 @@ final class CrashClient {
         closeSocket();
     }
 
-    boolean isConnected() {
+    public boolean isConnected() {
         return connected;
     }
 
-    int connections() {
+    public int connections() {
         return connections;
     }
 
     /** Whether a reconnect ever found its session gone (Session Present 0). */
-    boolean sessionLost() {
+    public boolean sessionLost() {
         return sessionLost;
     }
 
     /** The events around the QoS 2 message {@code number}, for a failure message. */
-    synchronized String eventsAround(int number) {
+    public synchronized String eventsAround(int number) {
         int at = -1;
         for (int n = number; n > number - 50 && at < 0; n--) {
             for (int i = 0; i < events.size(); i++) {
@@ -193,7 +195,7 @@ final class CrashClient {
         return n;
     }
 
-    synchronized List<Integer> received(String topic) {
+    public synchronized List<Integer> received(String topic) {
         return new ArrayList<>(received.getOrDefault(topic, List.of()));
     }
 
