@@ -263,6 +263,50 @@ public final class SessionManager {
     }
 
     /**
+     * Appends messages that the session of {@code clientId} still had on another node to the session here (a node
+     * that crashed comes back with them on its disk while the client has moved here): after what the session holds,
+     * in their own order; sent if a connection is attached, otherwise kept as a message routed to the session now is
+     * (in the store when the session is stored). Its subscriptions and inbound QoS 2 state here stay as they are. The
+     * future completes with {@code true} once they are appended (for a stored session: once in the store), with
+     * {@code false} if there is no such session here, it ended meanwhile or the store failed.
+     */
+    public java.util.concurrent.CompletableFuture<Boolean> appendMoved(String clientId,
+            java.util.List<Delivery> queued) {
+        java.util.concurrent.CompletableFuture<Boolean> done = new java.util.concurrent.CompletableFuture<>();
+        Session session = sessions.get(clientId);
+        if (session == null) {
+            done.complete(false);
+            return done;
+        }
+        session.execute(() -> {
+            if (session.isDiscarded()) {
+                done.complete(false);
+                return;
+            }
+            io.starling.broker.store.QueueStore queues = context.store().queues();
+            boolean store = queues != null && session.storesMessages();
+            for (Delivery d : queued) {
+                // a fresh delivery: the other node's store positions and shared groups mean nothing here
+                Delivery fresh = new Delivery(d.message(), d.qos(), d.retain(), d.subscriptionIds());
+                if (store && fresh.qos() > 0) {
+                    queues.append(fresh.message(), java.util.List.of(session), java.util.List.of(fresh));
+                } else {
+                    session.deliver(fresh);
+                }
+            }
+            if (!store) {
+                done.complete(true);
+                return;
+            }
+            // a hand-over to another node may have ended the session while the writes were made: then they are not
+            // counted as taken, and the caller tries the session's owner again
+            context.store().whenDurable(() -> session.execute(() -> done.complete(!session.isDiscarded())),
+                    () -> done.complete(false));
+        });
+        return done;
+    }
+
+    /**
      * Ends the session of {@code clientId} here because another node of the cluster owns it now (found after a
      * partition healed): its connection, if any, is closed as taken over (5.0: DISCONNECT 0x8E) and its Will dropped,
      * since the cluster published it when it took the session from this node.

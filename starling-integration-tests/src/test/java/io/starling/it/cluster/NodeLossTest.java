@@ -22,6 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class NodeLossTest {
 
+    /** Messages queued on a node for sessions whose clients move elsewhere while it is down. */
+    private static final int QUEUED = 20;
+
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path dir;
 
@@ -75,6 +78,15 @@ class NodeLossTest {
         List<V5> watchers = watchers();
         V5 victim = client(2, "victim").persistent().will("will/victim", "gone", 0).connect().subscribe("lost/sub", 1);
         client(2, "victim-delayed").persistent().will("will/delayed", "gone-later", 2).connect();
+        // two persistent sessions of n3 whose clients are away, with messages queued for them in n3's store (published
+        // on n3 itself: a PUBACK from n3 means the message is in n3's store; one from another node would not)
+        for (String id : List.of("queued-on", "queued-off")) {
+            client(2, id).persistent().connect().subscribe("lost/queued", 1).client.disconnect();
+        }
+        V5 queuePub = client(2, "queue-pub").connect();
+        for (int i = 0; i < QUEUED; i++) {
+            queuePub.publish("lost/queued", "m" + i, 1); // returns on PUBACK
+        }
 
         cluster.node(2).kill(); // SIGKILL
         ClusterHarness.awaitMembers(2, cluster.node(0), cluster.node(1));
@@ -98,17 +110,58 @@ class NodeLossTest {
             return back.received.contains("lost/sub=found");
         });
 
-        // n3 comes back on its data directory: it publishes none of the Wills again, and the session that moved to n1
-        // ends on n3 (the other, orphaned one is n3's again)
+        // the clients of the queued sessions come back on n2 while n3 is down: their sessions and subscriptions are
+        // there [MQTT-3.2.2-2], their queued messages not yet; one stays connected, the other goes away again
+        V5 queuedOn = client(1, "queued-on").persistent().connect();
+        assertThat(queuedOn.sessionPresent()).isTrue();
+        V5 queuedOff = client(1, "queued-off").persistent().connect();
+        assertThat(queuedOff.sessionPresent()).isTrue();
+        queuedOff.client.disconnect();
+
+        // n3 comes back on its data directory: it publishes none of the Wills again, the session that moved to n1
+        // ends on n3 (the other, orphaned one is n3's again), and the messages queued on n3's disk for the sessions
+        // that moved to n2 go to n2 before their copies on n3 end
         cluster.node(2).start();
         ClusterHarness.awaitMembers(3, cluster.node(0), cluster.node(1), cluster.node(2));
-        assertThat(cluster.node(2).log()).contains("1 restored session(s) registered as this node's, 1 now owned elsewhere");
+        assertThat(cluster.node(2).log()).contains("1 restored session(s) registered as this node's, 1 now owned elsewhere"
+                + " ended here, 2 now owned elsewhere handing their queued messages");
         flush(watchers, clients.get(2), clients.get(3), "after-restart");
         for (V5 w : watchers) {
             assertThat(count(w, "will/victim=gone")).as("the Will, once, after the restart too").isEqualTo(1);
             assertThat(count(w, "will/delayed=gone-later")).as("the delayed Will, once").isEqualTo(1);
         }
         assertThat(back.client.isConnected()).as("the client that moved to n1 keeps its connection").isTrue();
+
+        // the connected client gets every queued message, in order, once; then a message published on n2 after the
+        // hand-over, which is sent after them
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.node(2).log().split("handed to n2", -1).length == 3);
+        V5 pub2 = client(1, "queued-pub2").connect();
+        pub2.publish("lost/queued", "after", 1);
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < QUEUED; i++) {
+            expected.add("lost/queued=m" + i);
+        }
+        expected.add("lost/queued=after");
+        List<String> got = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            queuedOn.received.drainTo(got);
+            return got.contains("lost/queued=after");
+        });
+        assertThat(got).containsExactlyElementsOf(expected);
+
+        // the other client's messages went to n2's store: they survive a crash of n2 and reach the client there
+        cluster.node(1).kill();
+        ClusterHarness.awaitMembers(2, cluster.node(0), cluster.node(2));
+        cluster.node(1).start();
+        ClusterHarness.awaitMembers(3, cluster.node(0), cluster.node(1), cluster.node(2));
+        V5 offBack = client(1, "queued-off").persistent().connect();
+        assertThat(offBack.sessionPresent()).isTrue();
+        List<String> gotOff = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            offBack.received.drainTo(gotOff);
+            return gotOff.size() >= expected.size();
+        });
+        assertThat(gotOff).containsExactlyElementsOf(expected);
     }
 
     @Test
