@@ -39,6 +39,8 @@ public final class SessionOwnership implements ClusterSessions {
     /** Key of this object in Hazelcast's user context (for {@link Handover} on this node). */
     static final String USER_CONTEXT_KEY = "starling.sessionOwnership";
     private static final String EXECUTOR = "starling.handover";
+    /** In the data directory: the client ids of the sessions this node parked when it last left the cluster. */
+    static final String PARKED_FILE = "cluster-parked";
     private static final long HANDOVER_TIMEOUT_SECONDS = 10;
     /** How many times a returning node offers a restored session's messages to the session's owner. */
     private static final int HAND_ON_ATTEMPTS = 8;
@@ -50,6 +52,11 @@ public final class SessionOwnership implements ClusterSessions {
     private final BooleanSupplier accepts;
     private final IMap<String, byte[]> owners;
     private final IExecutorService executor;
+    /**
+     * Where a graceful leave notes the client ids of the sessions it parked ({@code cluster-parked} in the data
+     * directory); {@code null} when the store keeps no sessions.
+     */
+    private final java.nio.file.Path parkedFile;
     /** Record writes not answered yet (a graceful leave waits for them). */
     private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -65,6 +72,7 @@ public final class SessionOwnership implements ClusterSessions {
         this.accepts = accepts;
         this.owners = hz.getMap(MAP);
         this.executor = hz.getExecutorService(EXECUTOR);
+        this.parkedFile = broker.store().persistsSessions() ? broker.config().dataDir().resolve(PARKED_FILE) : null;
         hz.getUserContext().put(USER_CONTEXT_KEY, this);
     }
 
@@ -184,8 +192,9 @@ public final class SessionOwnership implements ClusterSessions {
      * At start: each session this node restored from its store is registered as this node's if no live node owns its
      * client id. One that another node owns now (its client moved while this node was away) ends here, without its
      * Will (the cluster dealt with it); the messages that were queued for it here go to the owner first
-     * ({@link #handOn}), and the local copy ends only once the owner has them. Their snapshots are read here, before
-     * this node routes anything: what reaches the local copy afterwards reached the owner too.
+     * ({@link #handOn}), and the local copy ends only once the owner has them, unless this node parked the session
+     * when it last left (the owner resumed the parked copy). Their snapshots are read here, before this node routes
+     * anything: what reaches the local copy afterwards reached the owner too.
      */
     public void registerRestored() {
         int own = 0;
@@ -209,12 +218,19 @@ public final class SessionOwnership implements ClusterSessions {
                 elsewhere.add(s);
             }
         }
+        // a session parked when this node left has its messages with its owner already (it resumed the parked copy)
+        java.util.Set<String> parked = takeParked();
+        int ended = 0;
         // every snapshot is asked for first: they are read on the sessions' loops at once
         Map<Session, CompletableFuture<MovedSession>> snapshots = new LinkedHashMap<>();
         for (Session s : elsewhere) {
-            snapshots.put(s, broker.sessions().snapshot(s.clientId()));
+            if (parked.contains(s.clientId())) {
+                ended++;
+                endHere(s);
+            } else {
+                snapshots.put(s, broker.sessions().snapshot(s.clientId()));
+            }
         }
-        int ended = 0;
         int handed = 0;
         for (Map.Entry<Session, CompletableFuture<MovedSession>> e : snapshots.entrySet()) {
             Session s = e.getKey();
@@ -442,6 +458,7 @@ public final class SessionOwnership implements ClusterSessions {
      */
     private void park(long deadlineNanos) {
         int parked = 0;
+        List<String> ids = new ArrayList<>();
         for (Session s : broker.sessions().all()) {
             if (ClusterSessions.nodeLocal(s.clientId())) {
                 continue; // a bridge's session stays on its node
@@ -455,12 +472,64 @@ public final class SessionOwnership implements ClusterSessions {
                 MovedSession m = broker.sessions().snapshot(s.clientId()).get(left, TimeUnit.NANOSECONDS);
                 if (m != null && owners.executeOnKey(s.clientId(), new OwnershipOps.Park(node, MovedBytes.encode(node, m)))) {
                     parked++;
+                    ids.add(s.clientId());
                 }
             } catch (Exception e) {
                 LOG.warn("Cluster: the session of '{}' could not be parked", s.clientId(), e);
             }
         }
+        writeParked(ids);
         LOG.info("Cluster: node {} parked {} session(s) in the cluster", node, parked);
+    }
+
+    /**
+     * Notes in the data directory which sessions were parked on leaving: when this node comes back, their queued
+     * messages are not handed to their new owners again (the parked copy went there). Nothing without a store.
+     */
+    private void writeParked(List<String> ids) {
+        if (parkedFile == null || ids.isEmpty()) {
+            return;
+        }
+        java.nio.file.Path tmp = parkedFile.resolveSibling(parkedFile.getFileName() + ".tmp");
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(
+                java.nio.file.Files.newOutputStream(tmp)))) {
+            out.writeInt(ids.size());
+            for (String id : ids) {
+                out.writeUTF(id);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.warn("Cluster: the list of parked sessions could not be written to {}", tmp, e);
+            return;
+        }
+        try {
+            java.nio.file.Files.move(tmp, parkedFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.io.IOException e) {
+            LOG.warn("Cluster: the list of parked sessions could not be written to {}", parkedFile, e);
+        }
+    }
+
+    /** The client ids parked when this node last left (and forgets the list); empty if none. */
+    private java.util.Set<String> takeParked() {
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        if (parkedFile == null || !java.nio.file.Files.exists(parkedFile)) {
+            return ids;
+        }
+        try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(
+                java.nio.file.Files.newInputStream(parkedFile)))) {
+            int n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                ids.add(in.readUTF());
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.warn("Cluster: the list of parked sessions in {} cannot be read", parkedFile, e);
+        }
+        try {
+            java.nio.file.Files.deleteIfExists(parkedFile);
+        } catch (java.io.IOException e) {
+            LOG.warn("Cluster: {} could not be deleted", parkedFile, e);
+        }
+        return ids;
     }
 
     /**

@@ -227,5 +227,18 @@ class NodeLossTest {
             return got.size() >= 3;
         });
         assertThat(got).containsExactly("park/t=m0", "park/t=m1", "park/t=m2");
+
+        // n3 comes back with its copy of the parked session on its disk: n1 resumed the parked copy, so n3 ends its
+        // own without handing its messages to n1 again (no duplicates); the other parked session is n3's again
+        cluster.node(2).start();
+        ClusterHarness.awaitMembers(3, cluster.node(0), cluster.node(1), cluster.node(2));
+        assertThat(cluster.node(2).log()).contains("1 restored session(s) registered as this node's, 1 now owned elsewhere"
+                + " ended here, 0 now owned elsewhere handing");
+        client(0, "park-pub2").connect().publish("park/t", "after", 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            back.received.drainTo(got);
+            return got.contains("park/t=after");
+        });
+        assertThat(got).containsExactly("park/t=m0", "park/t=m1", "park/t=m2", "park/t=after");
     }
 }
