@@ -3,6 +3,8 @@ package io.starling.it.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.starling.it.Packets;
+import io.starling.testkit.RawClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,6 +68,20 @@ class NodeLossTest {
         p2.publish("will/flush", tag + "-n2", 1);
         await().atMost(Duration.ofSeconds(30)).until(() -> watchers.stream().allMatch(w ->
                 w.received.contains("will/flush=" + tag + "-n1") && w.received.contains("will/flush=" + tag + "-n2")));
+    }
+
+    /** Reads {@code n} packets that must be QoS 1 PUBLISH packets (3.1.1), acknowledging none; their payloads. */
+    private static List<String> qos1Payloads(RawClient c, int n) {
+        List<String> payloads = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            byte[] p = c.readPacket(Duration.ofSeconds(10));
+            assertThat(p).as("PUBLISH %d of %d", i + 1, n).isNotNull();
+            assertThat(p[0] & 0xF6).as("a QoS 1 PUBLISH (DUP and RETAIN aside)").isEqualTo(0x32);
+            int at = Packets.bodyOffset(p);
+            int payloadAt = at + 2 + ((p[at] & 0xFF) << 8 | (p[at + 1] & 0xFF)) + 2; // topic, packet id
+            payloads.add(new String(p, payloadAt, p.length - payloadAt, java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return payloads;
     }
 
     private static long count(V5 w, String message) {
@@ -149,11 +165,30 @@ class NodeLossTest {
         });
         assertThat(got).containsExactlyElementsOf(expected);
 
+        // a session taken over from n1 by a connection to n2 is in n2's store before the CONNACK, with the messages
+        // that moved with it: they survive a crash of n2 before the client acknowledged them
+        client(0, "mover").persistent().connect().subscribe("moved/t", 1).client.disconnect();
+        V5 pub1 = client(0, "mover-pub").connect();
+        for (int i = 0; i < 3; i++) {
+            pub1.publish("moved/t", "v" + i, 1); // returns on PUBACK: in n1's store
+        }
+        try (RawClient c = RawClient.connect(cluster.node(1).mqttHost, cluster.node(1).mqttPort)) {
+            c.send(Packets.connect(4, "mover", 0, 60)); // 3.1.1, Clean Session 0
+            c.expectPacket(0x20, 0x02, 0x01, 0x00); // Session Present 1
+            assertThat(qos1Payloads(c, 3)).containsExactly("v0", "v1", "v2"); // and no PUBACK
+        }
+
         // the other client's messages went to n2's store: they survive a crash of n2 and reach the client there
         cluster.node(1).kill();
         ClusterHarness.awaitMembers(2, cluster.node(0), cluster.node(2));
         cluster.node(1).start();
         ClusterHarness.awaitMembers(3, cluster.node(0), cluster.node(1), cluster.node(2));
+        try (RawClient c = RawClient.connect(cluster.node(1).mqttHost, cluster.node(1).mqttPort)) {
+            c.send(Packets.connect(4, "mover", 0, 60));
+            c.expectPacket(0x20, 0x02, 0x01, 0x00);
+            // not acknowledged, so sent again [MQTT-4.4.0-1]
+            assertThat(qos1Payloads(c, 3)).containsExactly("v0", "v1", "v2");
+        }
         V5 offBack = client(1, "queued-off").persistent().connect();
         assertThat(offBack.sessionPresent()).isTrue();
         List<String> gotOff = new ArrayList<>();
