@@ -177,7 +177,7 @@ public final class SessionManager {
                 session.deliver(fresh); // held in memory until delivered
             }
         }
-        for (Subscription s : session.subscriptions().values()) {
+        for (Subscription s : moved.subscriptions()) {
             index.add(s);
         }
         LOG.info("Client '{}': session moved here from another node ({} subscriptions, {} messages{})", clientId,

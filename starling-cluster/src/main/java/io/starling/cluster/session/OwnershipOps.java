@@ -130,7 +130,7 @@ final class OwnershipOps {
             if (expiry <= 0) {
                 entry.setValue(null); // the session ended with its connection (its Will has no delay left)
             } else if (expiry >= NEVER || !(entry instanceof ExtendedMapEntry<String, byte[]> x)) {
-                entry.setValue(orphan.encode());
+                owned(entry, orphan.encode()); // never expires
             } else {
                 // the session ends after its Session Expiry Interval unless a client claims it first
                 x.setValue(orphan.encode(), expiry + (orphan.will() != null ? WILL_GRACE_SECONDS : 0), TimeUnit.SECONDS);

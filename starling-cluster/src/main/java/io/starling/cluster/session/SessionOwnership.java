@@ -192,7 +192,7 @@ public final class SessionOwnership implements ClusterSessions {
      * At start: each session this node restored from its store is registered as this node's if no live node owns its
      * client id. One that another node owns now (its client moved while this node was away) ends here, without its
      * Will (the cluster dealt with it); the messages that were queued for it here go to the owner first
-     * ({@link #handOn}), and the local copy ends only once the owner has them, unless this node parked the session
+     * (an {@link Append}), and the local copy ends only once the owner has them, unless this node parked the session
      * when it last left (the owner resumed the parked copy). Their snapshots are read here, before this node routes
      * anything: what reaches the local copy afterwards reached the owner too.
      */
