@@ -141,7 +141,9 @@ public final class SessionManager {
     /**
      * Registers a session that moved here from another node (on the new connection's loop, before it is opened):
      * its subscriptions, so that the open that follows resumes it. Nothing happens if a session of that client id is
-     * here already.
+     * here already. When sessions are stored here and it outlives its connection, it is stored from now on: its
+     * record and subscriptions, its inbound QoS 2 packet ids and its messages are written as a message routed to an
+     * offline stored session is, before the CONNACK (which waits for the writes the attach makes after these).
      */
     private void adopt(String clientId, MovedSession moved, EventExecutor loop) {
         Session session = new Session(clientId, loop, context);
@@ -151,18 +153,35 @@ public final class SessionManager {
         session.expiryIntervalSeconds(moved.expirySeconds());
         for (Subscription s : moved.subscriptions()) {
             session.addSubscription(s);
-            index.add(s);
         }
         // a re-sent QoS 2 PUBLISH whose PUBREL has not come is acknowledged here, not routed again
         session.restoreInboundQos2(moved.inboundQos2());
-        // before anything routed here from now on: the order of the old node's queue is kept
-        for (Delivery d : moved.queued()) {
-            // held here in memory until delivered (the old node's store positions mean nothing here)
-            session.deliver(d.isStored() || d.group() != null
-                    ? new Delivery(d.message(), d.qos(), d.retain(), d.subscriptionIds()) : d);
+        io.starling.broker.store.QueueStore queues = context.store().queues();
+        if (stored != null && queues != null && moved.expirySeconds() > 0) {
+            SessionRecord r = stored.create(clientId);
+            r.save(moved.expirySeconds(), 0, null, session.subscriptions().values());
+            for (int packetId : moved.inboundQos2()) {
+                r.inboundQos2(packetId, true);
+            }
+            session.record(r);
         }
-        LOG.info("Client '{}': session moved here from another node ({} subscriptions, {} messages)", clientId,
-                moved.subscriptions().size(), moved.queued().size());
+        boolean store = session.storesMessages();
+        // before anything routed here (the subscriptions enter the index after): the order of the old node's queue
+        // is kept; the old node's store positions and shared groups mean nothing here
+        for (Delivery d : moved.queued()) {
+            Delivery fresh = d.isStored() || d.group() != null
+                    ? new Delivery(d.message(), d.qos(), d.retain(), d.subscriptionIds()) : d;
+            if (store && fresh.qos() > 0) {
+                queues.append(fresh.message(), java.util.List.of(session), java.util.List.of(fresh));
+            } else {
+                session.deliver(fresh); // held in memory until delivered
+            }
+        }
+        for (Subscription s : moved.subscriptions()) {
+            index.add(s);
+        }
+        LOG.info("Client '{}': session moved here from another node ({} subscriptions, {} messages{})", clientId,
+                moved.subscriptions().size(), moved.queued().size(), store ? ", stored" : "");
     }
 
     /**
@@ -258,6 +277,50 @@ public final class SessionManager {
             } else {
                 readAll(q, 0, session, queued, finish);
             }
+        });
+        return done;
+    }
+
+    /**
+     * Appends messages that the session of {@code clientId} still had on another node to the session here (a node
+     * that crashed comes back with them on its disk while the client has moved here): after what the session holds,
+     * in their own order; sent if a connection is attached, otherwise kept as a message routed to the session now is
+     * (in the store when the session is stored). Its subscriptions and inbound QoS 2 state here stay as they are. The
+     * future completes with {@code true} once they are appended (for a stored session: once in the store), with
+     * {@code false} if there is no such session here, it ended meanwhile or the store failed.
+     */
+    public java.util.concurrent.CompletableFuture<Boolean> appendMoved(String clientId,
+            java.util.List<Delivery> queued) {
+        java.util.concurrent.CompletableFuture<Boolean> done = new java.util.concurrent.CompletableFuture<>();
+        Session session = sessions.get(clientId);
+        if (session == null) {
+            done.complete(false);
+            return done;
+        }
+        session.execute(() -> {
+            if (session.isDiscarded()) {
+                done.complete(false);
+                return;
+            }
+            io.starling.broker.store.QueueStore queues = context.store().queues();
+            boolean store = queues != null && session.storesMessages();
+            for (Delivery d : queued) {
+                // a fresh delivery: the other node's store positions and shared groups mean nothing here
+                Delivery fresh = new Delivery(d.message(), d.qos(), d.retain(), d.subscriptionIds());
+                if (store && fresh.qos() > 0) {
+                    queues.append(fresh.message(), java.util.List.of(session), java.util.List.of(fresh));
+                } else {
+                    session.deliver(fresh);
+                }
+            }
+            if (!store) {
+                done.complete(true);
+                return;
+            }
+            // a hand-over to another node may have ended the session while the writes were made: then they are not
+            // counted as taken, and the caller tries the session's owner again
+            context.store().whenDurable(() -> session.execute(() -> done.complete(!session.isDiscarded())),
+                    () -> done.complete(false));
         });
         return done;
     }

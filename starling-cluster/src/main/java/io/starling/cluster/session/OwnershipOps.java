@@ -1,15 +1,41 @@
 package io.starling.cluster.session;
 
 import com.hazelcast.map.EntryProcessor;
+import com.hazelcast.map.ExtendedMapEntry;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The only changes ever made to the ownership map: entry processors, each run atomically on the key's partition
- * owner (and, the same way, on its backup). Values are {@link OwnerRecord}s in bytes.
+ * owner (and, the same way, on its backup). Values are {@link OwnerRecord}s in bytes. A record that a live node owns
+ * never expires; one whose node died ({@link Orphan}) expires with the session's Session Expiry Interval.
  */
 final class OwnershipOps {
 
+    /** Added to an orphaned record's time to live while it keeps a delayed Will, so that {@link TakeWill} finds it. */
+    static final long WILL_GRACE_SECONDS = 30;
+    /** A Session Expiry Interval of this value or more: the session never expires. */
+    static final long NEVER = 0xFFFF_FFFFL;
+
     private OwnershipOps() {
+    }
+
+    /** Writes a record that does not expire (a node owns it now). */
+    static void owned(Map.Entry<String, byte[]> entry, byte[] value) {
+        if (entry instanceof ExtendedMapEntry<String, byte[]> x) {
+            x.setValue(value, 0, TimeUnit.SECONDS); // 0: no time to live, whatever the entry had
+        } else {
+            entry.setValue(value);
+        }
+    }
+
+    /** Writes a record keeping the expiry time it has (an orphaned record stays as long as it would have). */
+    static void keepingExpiry(Map.Entry<String, byte[]> entry, byte[] value) {
+        if (entry instanceof ExtendedMapEntry<String, byte[]> x) {
+            x.setValueWithoutChangingExpiryTime(value);
+        } else {
+            entry.setValue(value);
+        }
     }
 
     /** Makes {@code node} the owner (epoch + 1, connected, no Will yet); returns the record before. */
@@ -27,7 +53,7 @@ final class OwnershipOps {
             OwnerRecord r = OwnerRecord.decode(before);
             OwnerRecord claimed = r == null ? new OwnerRecord(node, 1, true, null, 0, java.util.List.of())
                     : r.withOwner(node, r.epoch() + 1);
-            entry.setValue(claimed.encode());
+            owned(entry, claimed.encode());
             return before;
         }
     }
@@ -79,7 +105,9 @@ final class OwnershipOps {
     /**
      * For a node that died or left: its sessions have no owner from now on, and their Wills are taken from the
      * records. Returns the record as it was for each entry it orphaned (so each Will is handed to exactly one caller,
-     * however many run this), {@code null} for the others.
+     * however many run this), {@code null} for the others. An orphaned record expires after the session's Session
+     * Expiry Interval (plus {@link #WILL_GRACE_SECONDS} while a delayed Will waits in it), as the session would have
+     * on its node; the record of a session with expiry 0 goes at once.
      */
     static final class Orphan implements EntryProcessor<String, byte[], byte[]> {
         private static final long serialVersionUID = 1L;
@@ -98,7 +126,15 @@ final class OwnershipOps {
             }
             OwnerRecord orphan = new OwnerRecord("", r.epoch(), false, r.will() != null && r.will().delaySeconds() > 0
                     ? r.will() : null, r.expirySeconds(), r.subscriptions(), r.parked());
-            entry.setValue(orphan.encode());
+            long expiry = r.expirySeconds();
+            if (expiry <= 0) {
+                entry.setValue(null); // the session ended with its connection (its Will has no delay left)
+            } else if (expiry >= NEVER || !(entry instanceof ExtendedMapEntry<String, byte[]> x)) {
+                owned(entry, orphan.encode()); // never expires
+            } else {
+                // the session ends after its Session Expiry Interval unless a client claims it first
+                x.setValue(orphan.encode(), expiry + (orphan.will() != null ? WILL_GRACE_SECONDS : 0), TimeUnit.SECONDS);
+            }
             return before;
         }
     }
@@ -122,7 +158,7 @@ final class OwnershipOps {
             if (r == null || !r.node().isEmpty() || r.epoch() != epoch || r.will() == null) {
                 return null;
             }
-            entry.setValue(r.withWill(false, null).encode());
+            keepingExpiry(entry, r.withWill(false, null).encode());
             return before;
         }
     }
@@ -172,7 +208,7 @@ final class OwnershipOps {
                 return false;
             }
             OwnerRecord mine = OwnerRecord.decode(record);
-            entry.setValue(new OwnerRecord(node, r == null ? 1 : r.epoch() + 1, false, null, mine.expirySeconds(),
+            owned(entry, new OwnerRecord(node, r == null ? 1 : r.epoch() + 1, false, null, mine.expirySeconds(),
                     mine.subscriptions()).encode());
             return true;
         }
@@ -201,7 +237,7 @@ final class OwnershipOps {
             }
             OwnerRecord mine = OwnerRecord.decode(record);
             long epoch = r == null ? 1 : r.node().equals(node) ? r.epoch() : r.epoch() + 1;
-            entry.setValue(new OwnerRecord(node, epoch, mine.connected(), mine.will(), mine.expirySeconds(),
+            owned(entry, new OwnerRecord(node, epoch, mine.connected(), mine.will(), mine.expirySeconds(),
                     mine.subscriptions()).encode());
             return true;
         }

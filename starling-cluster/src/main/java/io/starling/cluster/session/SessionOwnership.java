@@ -11,8 +11,11 @@ import io.starling.broker.message.PendingWill;
 import io.starling.broker.session.ClusterSessions;
 import io.starling.broker.session.MovedSession;
 import io.starling.broker.session.Session;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -36,7 +39,11 @@ public final class SessionOwnership implements ClusterSessions {
     /** Key of this object in Hazelcast's user context (for {@link Handover} on this node). */
     static final String USER_CONTEXT_KEY = "starling.sessionOwnership";
     private static final String EXECUTOR = "starling.handover";
+    /** In the data directory: the client ids of the sessions this node parked when it last left the cluster. */
+    static final String PARKED_FILE = "cluster-parked";
     private static final long HANDOVER_TIMEOUT_SECONDS = 10;
+    /** How many times a returning node offers a restored session's messages to the session's owner. */
+    private static final int HAND_ON_ATTEMPTS = 8;
 
     private final String node;
     private final HazelcastInstance hz;
@@ -45,6 +52,11 @@ public final class SessionOwnership implements ClusterSessions {
     private final BooleanSupplier accepts;
     private final IMap<String, byte[]> owners;
     private final IExecutorService executor;
+    /**
+     * Where a graceful leave notes the client ids of the sessions it parked ({@code cluster-parked} in the data
+     * directory); {@code null} when the store keeps no sessions.
+     */
+    private final java.nio.file.Path parkedFile;
     /** Record writes not answered yet (a graceful leave waits for them). */
     private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -60,6 +72,7 @@ public final class SessionOwnership implements ClusterSessions {
         this.accepts = accepts;
         this.owners = hz.getMap(MAP);
         this.executor = hz.getExecutorService(EXECUTOR);
+        this.parkedFile = broker.store().persistsSessions() ? broker.config().dataDir().resolve(PARKED_FILE) : null;
         hz.getUserContext().put(USER_CONTEXT_KEY, this);
     }
 
@@ -177,12 +190,15 @@ public final class SessionOwnership implements ClusterSessions {
 
     /**
      * At start: each session this node restored from its store is registered as this node's if no live node owns its
-     * client id; one that another node owns now (its client moved while this node was away) ends here, without its
-     * Will (the cluster dealt with it).
+     * client id. One that another node owns now (its client moved while this node was away) ends here, without its
+     * Will (the cluster dealt with it); the messages that were queued for it here go to the owner first
+     * (an {@link Append}), and the local copy ends only once the owner has them, unless this node parked the session
+     * when it last left (the owner resumed the parked copy). Their snapshots are read here, before this node routes
+     * anything: what reaches the local copy afterwards reached the owner too.
      */
     public void registerRestored() {
         int own = 0;
-        int ended = 0;
+        List<Session> elsewhere = new ArrayList<>();
         for (Session s : broker.sessions().all()) {
             if (ClusterSessions.nodeLocal(s.clientId())) {
                 continue; // a bridge's session stays on its node
@@ -199,19 +215,166 @@ public final class SessionOwnership implements ClusterSessions {
             if (mine) {
                 own++;
             } else {
-                ended++;
-                s.execute(() -> {
-                    if (s.connection() == null && !s.isDiscarded()) {
-                        // a node of a cluster schedules no Will of a restored session (SessionManager.restore)
-                        broker.sessions().discard(s);
-                    }
-                });
+                elsewhere.add(s);
             }
         }
-        if (own + ended > 0) {
-            LOG.info("Cluster: {} restored session(s) registered as this node's, {} now owned elsewhere ended here", own,
-                    ended);
+        // a session parked when this node left has its messages with its owner already (it resumed the parked copy)
+        java.util.Set<String> parked = takeParked();
+        int ended = 0;
+        // every snapshot is asked for first: they are read on the sessions' loops at once
+        Map<Session, CompletableFuture<MovedSession>> snapshots = new LinkedHashMap<>();
+        for (Session s : elsewhere) {
+            if (parked.contains(s.clientId())) {
+                ended++;
+                endHere(s);
+            } else {
+                snapshots.put(s, broker.sessions().snapshot(s.clientId()));
+            }
         }
+        int handed = 0;
+        for (Map.Entry<Session, CompletableFuture<MovedSession>> e : snapshots.entrySet()) {
+            Session s = e.getKey();
+            MovedSession m;
+            try {
+                m = e.getValue().get(HANDOVER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            } catch (Exception ex) {
+                LOG.warn("Cluster: the session of '{}', owned by another node now, could not be read; it stays here",
+                        s.clientId(), ex);
+                continue;
+            }
+            if (m == null || m.queued().isEmpty()) {
+                ended++;
+                endHere(s);
+            } else {
+                handed++;
+                // only the messages go: the owner keeps its subscriptions and its own inbound QoS 2 state
+                byte[] bytes = MovedBytes.encode(node, new MovedSession(List.of(), m.expirySeconds(), m.queued(),
+                        List.of()));
+                handOn(s, bytes, m.queued().size(), 1);
+            }
+        }
+        if (own + ended + handed > 0) {
+            LOG.info("Cluster: {} restored session(s) registered as this node's, {} now owned elsewhere ended here, {} "
+                    + "now owned elsewhere handing their queued messages to their owners", own, ended, handed);
+        }
+    }
+
+    /** Ends a restored session here that another node owns now (on its loop), unless a client attached to it here. */
+    private void endHere(Session s) {
+        s.execute(() -> {
+            if (s.connection() == null && !s.isDiscarded()) {
+                // a node of a cluster schedules no Will of a restored session (SessionManager.restore)
+                broker.sessions().discard(s);
+            }
+        });
+    }
+
+    /**
+     * Hands the messages queued here for the restored session {@code s} to the node that owns its client id now
+     * ({@link Append}); once that node has them, the local copy ends. If the owner is gone meanwhile and no node owns
+     * the id, the session is registered as this node's and stays here with its messages. If the owner refuses or
+     * cannot be reached, this is tried again (eight attempts in all, over about a minute and a half); after that the
+     * session stays here, with its messages in this node's store, and a warning says so. Asynchronous: never blocks
+     * the calling thread.
+     */
+    private void handOn(Session s, byte[] moved, int count, int attempt) {
+        String id = s.clientId();
+        owners.getAsync(id).whenComplete((bytes, error) -> {
+            OwnerRecord r;
+            try {
+                if (error != null) {
+                    throw error instanceof RuntimeException re ? re : new IllegalStateException(error);
+                }
+                r = OwnerRecord.decode(bytes);
+            } catch (RuntimeException e) {
+                retryHandOn(s, moved, count, attempt, "the ownership map did not answer (" + e + ")");
+                return;
+            }
+            if (r != null && r.node().equals(node)) {
+                LOG.info("Cluster: client '{}' connected here again meanwhile: its {} queued message(s) stay here", id,
+                        count);
+                return;
+            }
+            if (r == null || r.node().isEmpty()) {
+                keepIfNoOwner(s, moved, count, attempt);
+                return;
+            }
+            Member owner = member(r.node());
+            if (owner == null) {
+                retryHandOn(s, moved, count, attempt, "its owner " + r.node() + " is gone");
+                return;
+            }
+            executor.submitToMember(new Append(id, moved), owner, new ExecutionCallback<Boolean>() {
+                @Override
+                public void onResponse(Boolean taken) {
+                    if (Boolean.TRUE.equals(taken)) {
+                        LOG.info("Cluster: {} message(s) queued here for client '{}' handed to {}, which owns its session"
+                                + " now", count, id, r.node());
+                        endHere(s);
+                    } else {
+                        retryHandOn(s, moved, count, attempt, r.node() + " has no session of it");
+                    }
+                }
+
+                @Override
+                public void onFailure(Throwable t) {
+                    retryHandOn(s, moved, count, attempt, r.node() + " failed (" + t + ")");
+                }
+            });
+        });
+    }
+
+    /** No node owns the id: the session is registered as this node's and stays here; else the owner is tried again. */
+    private void keepIfNoOwner(Session s, byte[] moved, int count, int attempt) {
+        String id = s.clientId();
+        s.execute(() -> {
+            if (s.isDiscarded()) {
+                return;
+            }
+            OwnerRecord mine = new OwnerRecord(node, 0, false, null, s.expiryIntervalSeconds(),
+                    List.copyOf(s.subscriptions().values()));
+            owners.submitToKey(id, new OwnershipOps.Restore(node, mine.encode())).whenComplete((registered, error) -> {
+                if (error == null && Boolean.TRUE.equals(registered)) {
+                    LOG.warn("Cluster: the owner of client '{}' is gone: its session stays on this node with its {} "
+                            + "queued message(s)", id, count);
+                } else {
+                    retryHandOn(s, moved, count, attempt, error != null ? "registering it failed (" + error + ")"
+                            : "another node claimed it meanwhile");
+                }
+            });
+        });
+    }
+
+    private void retryHandOn(Session s, byte[] moved, int count, int attempt, String why) {
+        if (attempt >= HAND_ON_ATTEMPTS) {
+            LOG.warn("Cluster: the {} message(s) queued here for client '{}' stay on this node: {}; its session is "
+                    + "owned by another node, which did not take them", count, s.clientId(), why);
+            return;
+        }
+        long delay = Math.min(30, 1L << (attempt - 1));
+        LOG.info("Cluster: the {} message(s) queued here for client '{}' not handed on yet: {}; trying again in {} s",
+                count, s.clientId(), why, delay);
+        try {
+            group.next().schedule(() -> handOn(s, moved, count, attempt + 1), delay, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.warn("Cluster: stopping: the {} message(s) queued here for client '{}' stay on this node", count,
+                    s.clientId());
+        }
+    }
+
+    /** On the owner, from {@link Append}: appends the messages another node had for the session; blocks until done. */
+    boolean appendHere(String clientId, byte[] moved) throws Exception {
+        MovedSession m = MovedBytes.decode(moved);
+        if (m == null) {
+            return true;
+        }
+        boolean taken = broker.sessions().appendMoved(clientId, m.queued()).get(HANDOVER_TIMEOUT_SECONDS,
+                TimeUnit.SECONDS);
+        if (taken) {
+            LOG.info("Cluster: client '{}': {} message(s) queued for its session on another node appended here",
+                    clientId, m.queued().size());
+        }
+        return taken;
     }
 
     /**
@@ -295,6 +458,7 @@ public final class SessionOwnership implements ClusterSessions {
      */
     private void park(long deadlineNanos) {
         int parked = 0;
+        List<String> ids = new ArrayList<>();
         for (Session s : broker.sessions().all()) {
             if (ClusterSessions.nodeLocal(s.clientId())) {
                 continue; // a bridge's session stays on its node
@@ -308,12 +472,64 @@ public final class SessionOwnership implements ClusterSessions {
                 MovedSession m = broker.sessions().snapshot(s.clientId()).get(left, TimeUnit.NANOSECONDS);
                 if (m != null && owners.executeOnKey(s.clientId(), new OwnershipOps.Park(node, MovedBytes.encode(node, m)))) {
                     parked++;
+                    ids.add(s.clientId());
                 }
             } catch (Exception e) {
                 LOG.warn("Cluster: the session of '{}' could not be parked", s.clientId(), e);
             }
         }
+        writeParked(ids);
         LOG.info("Cluster: node {} parked {} session(s) in the cluster", node, parked);
+    }
+
+    /**
+     * Notes in the data directory which sessions were parked on leaving: when this node comes back, their queued
+     * messages are not handed to their new owners again (the parked copy went there). Nothing without a store.
+     */
+    private void writeParked(List<String> ids) {
+        if (parkedFile == null || ids.isEmpty()) {
+            return;
+        }
+        java.nio.file.Path tmp = parkedFile.resolveSibling(parkedFile.getFileName() + ".tmp");
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(
+                java.nio.file.Files.newOutputStream(tmp)))) {
+            out.writeInt(ids.size());
+            for (String id : ids) {
+                out.writeUTF(id);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.warn("Cluster: the list of parked sessions could not be written to {}", tmp, e);
+            return;
+        }
+        try {
+            java.nio.file.Files.move(tmp, parkedFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.io.IOException e) {
+            LOG.warn("Cluster: the list of parked sessions could not be written to {}", parkedFile, e);
+        }
+    }
+
+    /** The client ids parked when this node last left (and forgets the list); empty if none. */
+    private java.util.Set<String> takeParked() {
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        if (parkedFile == null || !java.nio.file.Files.exists(parkedFile)) {
+            return ids;
+        }
+        try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(
+                java.nio.file.Files.newInputStream(parkedFile)))) {
+            int n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                ids.add(in.readUTF());
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.warn("Cluster: the list of parked sessions in {} cannot be read", parkedFile, e);
+        }
+        try {
+            java.nio.file.Files.deleteIfExists(parkedFile);
+        } catch (java.io.IOException e) {
+            LOG.warn("Cluster: {} could not be deleted", parkedFile, e);
+        }
+        return ids;
     }
 
     /**
