@@ -481,6 +481,16 @@ public final class Session implements QueueOwner, RetainedFeed.Target {
         inbound.set(packetId, awaiting);
     }
 
+    /**
+     * Forgets every inbound QoS 2 packet id awaiting PUBREL, in the store too while the session is stored: the peer
+     * that sent them no longer has their flows (a bridge's remote that lost the bridge's session). On the owner.
+     */
+    public void releaseAllInboundQos2() {
+        for (int id : inbound.ids()) {
+            inbound.release(id, record);
+        }
+    }
+
     /** Whether an inbound QoS 2 packet id awaits PUBREL. */
     public boolean isAwaitingRelease(int packetId) {
         return inbound.isAwaitingRelease(packetId);
