@@ -43,7 +43,7 @@ public record BridgeConfig(String name, List<Address> addresses, Tls tls, String
     public BridgeConfig {
         addresses = List.copyOf(addresses);
         mappings = List.copyOf(mappings);
-        if (maxQueuedMessages != null && maxQueuedMessages < 0 || maxQueuedBytes != null && maxQueuedBytes < 0) {
+        if ((maxQueuedMessages != null && maxQueuedMessages < 0) || (maxQueuedBytes != null && maxQueuedBytes < 0)) {
             throw new IllegalArgumentException("queue limits must not be negative");
         }
     }
