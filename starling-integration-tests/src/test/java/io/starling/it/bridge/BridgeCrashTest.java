@@ -88,7 +88,7 @@ class BridgeCrashTest {
     }
 
     @Test
-    void qos2FromTheRemoteIsPublishedOnceAcrossSigkill() throws Exception {
+    void qos2FromTheRemoteIsPublishedOnceAcrossSigkill_MQTT_4_3_3_2() throws Exception {
         assertThat(JAR).as("the broker jar (built by starling-cli)").exists();
         port = MosquittoBroker.freePort();
         try (ServerSocket remote = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
