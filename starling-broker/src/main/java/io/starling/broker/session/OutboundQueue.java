@@ -20,9 +20,9 @@ import org.slf4j.event.Level;
  * A session's in-memory queue of deliveries waiting for the in-flight window or the socket: bounded by
  * {@code max-queued-messages} and {@code max-queued-bytes} (the broker's, or a bridge's own) with the
  * {@code drop-policy}, its bytes counted in the broker-wide total ({@link BrokerMetrics#queuedBytes}) that the
- * {@link QueueBudget} watches, and shed from when the budget says so. A queue that reaches {@link QueueBudget#largeQueueBytes} joins the {@link LargeQueues}, where the
- * budget looks for what to shed, and leaves them when it is empty again: a set operation per such round trip, not per
- * message.
+ * {@link QueueBudget} watches, and shed from when the budget says so. A queue that reaches
+ * {@link QueueBudget#largeQueueBytes} joins the {@link LargeQueues}, where the budget looks for what to shed, and
+ * leaves them when it is empty again: a set operation per such round trip, not per message.
  *
  * <p>Cost: one {@link ArrayDeque} entry per queued message (the message itself is shared); the deque is made for the
  * first message and kept, and the log of drops for the first drop. Confined to the session's owner loop, except
