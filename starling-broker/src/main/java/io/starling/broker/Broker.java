@@ -335,7 +335,7 @@ public final class Broker {
         }
         // a filter matches $SYS topics only if its first level is $SYS, and then it matches nothing else
         RetainedStore from = Acl.isSystemTopic(s.filter()) ? systemRetained : retained;
-        session.feedRetained(new RetainedFeed(from, s, config.maxQueuedMessages()));
+        session.feedRetained(new RetainedFeed(from, s, config.sessionLimits(session.clientId()).maxQueuedMessages()));
     }
 
     /**

@@ -27,20 +27,45 @@ import java.util.List;
  * @param mappings the topics forwarded
  * @param localUsername the user name the bridge has under the broker's ACL (client id {@code $bridge/<name>});
  *     {@code null} for none
+ * @param maxQueuedMessages the bound of the local session's queue in messages; {@code null} for the broker's
+ *     {@code max-queued-messages}
+ * @param maxQueuedBytes the bound of the local session's queue in bytes; {@code null} for the broker's
+ *     {@code max-queued-bytes}
  */
 public record BridgeConfig(String name, List<Address> addresses, Tls tls, String username, String password,
         Protocol protocol, int keepAliveSeconds, String clientId, boolean cleanStart, long sessionExpirySeconds,
         boolean bridgeFlag, Duration connectTimeout, Duration reconnectMin, Duration reconnectMax,
-        List<Mapping> mappings, String localUsername) {
+        List<Mapping> mappings, String localUsername, Integer maxQueuedMessages, Long maxQueuedBytes) {
+
+    /** The beginning of the client ids of the bridges' local sessions. */
+    public static final String LOCAL_CLIENT_ID_PREFIX = "$bridge/";
 
     public BridgeConfig {
         addresses = List.copyOf(addresses);
         mappings = List.copyOf(mappings);
+        if ((maxQueuedMessages != null && maxQueuedMessages < 0) || (maxQueuedBytes != null && maxQueuedBytes < 0)) {
+            throw new IllegalArgumentException("queue limits must not be negative");
+        }
+    }
+
+    /**
+     * The limits of the bridge's local session: the broker's {@code sessions}, with this bridge's queue bounds where
+     * it sets them; {@code sessions} itself when it sets none.
+     */
+    public BrokerConfig.SessionLimits sessionLimits(BrokerConfig.SessionLimits sessions) {
+        if (maxQueuedMessages == null && maxQueuedBytes == null) {
+            return sessions;
+        }
+        return new BrokerConfig.SessionLimits(sessions.maxInflightMessages(), sessions.receiveMaximum(),
+                maxQueuedMessages != null ? maxQueuedMessages : sessions.maxQueuedMessages(),
+                maxQueuedBytes != null ? maxQueuedBytes : sessions.maxQueuedBytes(), sessions.queueQos0Messages(),
+                sessions.dropPolicy(), sessions.v3SessionExpiry(), sessions.maxSessionExpirySeconds(),
+                sessions.maxSubscriptionsPerClient());
     }
 
     /** The client id of the bridge's local session: {@code $bridge/<name>}, refused to MQTT clients. */
     public String localClientId() {
-        return "$bridge/" + name;
+        return LOCAL_CLIENT_ID_PREFIX + name;
     }
 
     /** The MQTT version spoken to the remote. */

@@ -302,6 +302,21 @@ public record BrokerConfig(
         }
     }
 
+    /**
+     * The limits of the session of {@code clientId}: {@link #sessions()}, except for a bridge's local session
+     * ({@code $bridge/<name>}) whose entry sets its own queue bounds ({@link BridgeConfig#sessionLimits}).
+     */
+    public SessionLimits sessionLimits(String clientId) {
+        if (!bridges.isEmpty() && clientId.startsWith(BridgeConfig.LOCAL_CLIENT_ID_PREFIX)) {
+            for (BridgeConfig b : bridges) {
+                if (b.localClientId().equals(clientId)) {
+                    return b.sessionLimits(sessions);
+                }
+            }
+        }
+        return sessions;
+    }
+
     // The values grouped in SessionLimits and Capabilities, read where they were read before the grouping.
 
     /** {@link SessionLimits#maxInflightMessages()}. */

@@ -18,11 +18,11 @@ import org.slf4j.event.Level;
 
 /**
  * A session's in-memory queue of deliveries waiting for the in-flight window or the socket: bounded by
- * {@code max-queued-messages} and {@code max-queued-bytes} with the {@code drop-policy}, its bytes counted in the
- * broker-wide total ({@link BrokerMetrics#queuedBytes}) that the {@link QueueBudget} watches, and shed from when the
- * budget says so. A queue that reaches {@link QueueBudget#largeQueueBytes} joins the {@link LargeQueues}, where the
- * budget looks for what to shed, and leaves them when it is empty again: a set operation per such round trip, not per
- * message.
+ * {@code max-queued-messages} and {@code max-queued-bytes} (the broker's, or a bridge's own) with the
+ * {@code drop-policy}, its bytes counted in the broker-wide total ({@link BrokerMetrics#queuedBytes}) that the
+ * {@link QueueBudget} watches, and shed from when the budget says so. A queue that reaches
+ * {@link QueueBudget#largeQueueBytes} joins the {@link LargeQueues}, where the budget looks for what to shed, and
+ * leaves them when it is empty again: a set operation per such round trip, not per message.
  *
  * <p>Cost: one {@link ArrayDeque} entry per queued message (the message itself is shared); the deque is made for the
  * first message and kept, and the log of drops for the first drop. Confined to the session's owner loop, except
@@ -45,6 +45,9 @@ final class OutboundQueue {
 
     private final Session session;
     private final BrokerConfig config;
+    /** {@code max-queued-messages} and {@code max-queued-bytes}: the broker's, or the session's own. */
+    private final int maxMessages;
+    private final long maxBytes;
     private final BrokerMetrics metrics;
     private final LargeQueues largeQueues;
     /** Made for the first message; grows on demand (most sessions queue nothing, or little). */
@@ -63,6 +66,9 @@ final class OutboundQueue {
     OutboundQueue(Session session, BrokerConfig config, BrokerMetrics metrics, LargeQueues largeQueues) {
         this.session = session;
         this.config = config;
+        BrokerConfig.SessionLimits own = session.ownLimits();
+        this.maxMessages = own != null ? own.maxQueuedMessages() : config.maxQueuedMessages();
+        this.maxBytes = own != null ? own.maxQueuedBytes() : config.maxQueuedBytes();
         this.metrics = metrics;
         this.largeQueues = largeQueues;
     }
@@ -114,7 +120,7 @@ final class OutboundQueue {
      */
     void offer(Delivery d) {
         long w = d.message().weight();
-        if (size() >= config.maxQueuedMessages() || bytes + w > config.maxQueuedBytes()) {
+        if (size() >= maxMessages || bytes + w > maxBytes) {
             if (config.dropPolicy() == DropPolicy.DROP_OLDEST && !isEmpty()) {
                 Delivery old = queue.pollFirst();
                 addBytes(-old.message().weight(), -1);

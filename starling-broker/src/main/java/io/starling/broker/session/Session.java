@@ -2,6 +2,8 @@ package io.starling.broker.session;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.starling.broker.acl.TopicAccess;
+import io.starling.broker.config.BrokerConfig;
+import io.starling.broker.config.BrokerConfig.SessionLimits;
 import io.starling.broker.message.Delivery;
 import io.starling.broker.retain.RetainedFeed;
 import io.starling.broker.store.QueueOwner;
@@ -45,6 +47,11 @@ public final class Session implements QueueOwner, RetainedFeed.Target {
 
     private final String clientId;
     private final SessionContext context;
+    /**
+     * Its own limits when they are not the broker's (a bridge's local session with queue bounds of its own), else
+     * {@code null}; read by the store's thread too.
+     */
+    private final SessionLimits ownLimits;
     private volatile EventExecutor owner;
     /**
      * Changes with every take-over, on the owner: a connection whose attach was posted before a later take-over
@@ -82,6 +89,8 @@ public final class Session implements QueueOwner, RetainedFeed.Target {
         this.clientId = clientId;
         this.owner = owner;
         this.context = context;
+        SessionLimits limits = context.config().sessionLimits(clientId);
+        this.ownLimits = limits == context.config().sessions() ? null : limits;
         this.flow = new OutboundFlow(this); // after the context, whose counters it uses
     }
 
@@ -151,6 +160,21 @@ public final class Session implements QueueOwner, RetainedFeed.Target {
     /** Starts (or replaces, for a Clean Start) the store's record of this session; on the owner. */
     void record(SessionRecord r) {
         record = r;
+    }
+
+    /** Its own limits when they are not the broker's ({@link BrokerConfig#sessionLimits}), else {@code null}. */
+    SessionLimits ownLimits() {
+        return ownLimits;
+    }
+
+    @Override
+    public long maxStoredMessages() {
+        return ownLimits == null ? -1 : ownLimits.maxQueuedMessages();
+    }
+
+    @Override
+    public long maxStoredBytes() {
+        return ownLimits == null ? -1 : ownLimits.maxQueuedBytes();
     }
 
     @Override
@@ -479,6 +503,16 @@ public final class Session implements QueueOwner, RetainedFeed.Target {
      */
     public void undoInboundQos2(int packetId, boolean awaiting) {
         inbound.set(packetId, awaiting);
+    }
+
+    /**
+     * Forgets every inbound QoS 2 packet id awaiting PUBREL, in the store too while the session is stored: the peer
+     * that sent them no longer has their flows (a bridge's remote that lost the bridge's session). On the owner.
+     */
+    public void releaseAllInboundQos2() {
+        for (int id : inbound.ids()) {
+            inbound.release(id, record);
+        }
     }
 
     /** Whether an inbound QoS 2 packet id awaits PUBREL. */

@@ -17,6 +17,19 @@ public interface QueueOwner {
      */
     StoredQueue storedQueue();
 
+    /**
+     * The most messages the owner's stored queue may hold when the owner has a bound of its own (a bridge's local
+     * session), else {@code -1}: the store's ({@code max-queued-messages}). Read from the store's thread.
+     */
+    default long maxStoredMessages() {
+        return -1;
+    }
+
+    /** As {@link #maxStoredMessages()}, in bytes counted as {@code max-queued-bytes} counts them; {@code -1}: the store's. */
+    default long maxStoredBytes() {
+        return -1;
+    }
+
     /** A delivery written to the stored queue, in queue order; on the owner's loop. */
     void deliverStored(Delivery delivery);
 

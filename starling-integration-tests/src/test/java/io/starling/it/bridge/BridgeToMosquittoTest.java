@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -47,6 +48,11 @@ class BridgeToMosquittoTest {
 
     /** An edge broker's config: telemetry/# out as edge1/telemetry/#, edge1/commands/# in as cloud/commands/#. */
     static String edgeConfig(String remote, String protocol, String extra) {
+        return edgeConfig(remote, protocol, extra, "");
+    }
+
+    /** As {@link #edgeConfig(String, String, String)}, with {@code bridgeKeys} (lines indented by 4) in the bridge. */
+    static String edgeConfig(String remote, String protocol, String extra, String bridgeKeys) {
         return """
                 %s
                 bridges:
@@ -57,10 +63,10 @@ class BridgeToMosquittoTest {
                     keep-alive-seconds: 5
                     reconnect-delay-min-ms: 50
                     reconnect-delay-max-ms: 400
-                    topics:
+                %s    topics:
                       - {pattern: "telemetry/#", direction: out, qos: 2, remote-prefix: "edge1/"}
                       - {pattern: "commands/#", direction: in, qos: 2, local-prefix: "cloud/", remote-prefix: "edge1/"}
-                """.formatted(extra, remote, protocol);
+                """.formatted(extra, remote, protocol, bridgeKeys);
     }
 
     @ParameterizedTest(name = "MQTT {0}")
@@ -196,6 +202,55 @@ class BridgeToMosquittoTest {
         device.publish("telemetry/seq", "after", 1);
         assertThat(back.next().text()).isEqualTo("after");
         assertThat(BridgeFixture.metrics(edge)).contains("starling_bridge_connected{bridge=\"cloud\"} 1.0");
+    }
+
+    /**
+     * A bridge's own queue bound ({@code max-queued-messages} or {@code max-queued-bytes} in its entry), below the
+     * broker's: with the remote away, the messages past it are dropped and counted in the bridge's figures and in
+     * /metrics, while a local client's queue keeps every one under the broker's limits; the remote, once back, gets
+     * exactly the kept ones (the oldest: a stored queue refuses the new ones, a memory one does with drop-new), in order.
+     * Each message weighs 80 bytes as the queue limits count them (3 of payload, 13 of topic, 64).
+     */
+    @ParameterizedTest(name = "storage: {0}, {1}")
+    @CsvSource(delimiter = '|', value = {"rocksdb|max-queued-messages: 5", "memory|max-queued-bytes: 450"})
+    void aBridgesOwnQueueBoundDropsAndCounts(String storage, String bound) throws Exception {
+        Path mosqData = tmp.resolve("mosq-data");
+        java.nio.file.Files.createDirectories(mosqData);
+        MosquittoBroker cloud = fx.mosquitto(MosquittoBroker.persistence(mosqData));
+        StarlingServer edge = fx.starling(edgeConfig(cloud.address(), "3.1.1", "storage: " + storage,
+                "    " + bound + "\n"), tmp.resolve("edge-data"), true);
+        awaitConnected(edge, "cloud", true);
+        Peer cloudSub = Peer.connect(cloud.uri(), "cloud-sub", false).subscribe("edge1/telemetry/#", 1);
+        cloudSub.disconnect();
+        cloudSub.close();
+        // a local persistent client, away too: its queue has the broker's limits (1000 messages)
+        try (Peer keeper = Peer.connect(uri(edge), "keeper", false)) {
+            keeper.subscribe("telemetry/#", 1);
+            keeper.disconnect();
+        }
+        cloud.stop();
+        awaitConnected(edge, "cloud", false);
+        Peer device = fx.peer(edge, "device");
+        List<String> sent = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            String text = String.format("q%02d", i);
+            device.publish("telemetry/seq", text, 1);
+            sent.add(text);
+        }
+        await().until(() -> edge.bridges().dropped("cloud") == 15);
+        await().atMost(Duration.ofSeconds(10)).until(() -> BridgeFixture.metrics(edge)
+                .contains("starling_bridge_dropped_total{bridge=\"cloud\"} 15.0"));
+        try (Peer keeper = Peer.connect(uri(edge), "keeper", false)) {
+            assertThat(keeper.texts(20)).containsExactlyElementsOf(sent);
+        }
+
+        cloud.start();
+        awaitConnected(edge, "cloud", true);
+        Peer back = fx.track(Peer.connect(cloud.uri(), "cloud-sub", false));
+        assertThat(back.texts(5)).containsExactlyElementsOf(sent.subList(0, 5));
+        device.publish("telemetry/seq", "after", 1);
+        assertThat(back.next().text()).isEqualTo("after"); // nothing else came before it
+        assertThat(edge.bridges().dropped("cloud")).isEqualTo(15);
     }
 
     /**

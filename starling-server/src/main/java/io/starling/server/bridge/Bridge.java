@@ -79,8 +79,6 @@ final class Bridge {
     private final ProtocolVersion version;
     private final TopicAccess access;
     private final String stateTopic;
-    /** Inbound QoS 2 packet ids whose PUBREL has not come yet (the remote's packet ids). */
-    private final BitSet inboundQos2 = new BitSet(65_536);
     /** Outgoing QoS 2 messages sent as QoS 1 to a remote whose Maximum QoS is 1 (the session's packet ids). */
     private final BitSet downgraded = new BitSet(65_536);
     /** Outgoing QoS 2 messages whose PUBREL the bridge answers itself: the remote had them at a lower QoS. */
@@ -322,7 +320,10 @@ final class Bridge {
             return;
         }
         if (!sessionPresent) {
-            inboundQos2.clear(); // the remote forgot what it had in flight to the bridge
+            // the remote forgot what it had in flight to the bridge: its QoS 2 packet ids are free again, in the
+            // store too (a re-used one after a restart of Starling is a new message, not a duplicate)
+            Session s = session;
+            s.execute(s::releaseAllInboundQos2);
         }
         broker.sessions().open(clientId, false, NEVER_EXPIRES, l, (s, present) -> onLocalOpened(l, s));
     }
@@ -512,49 +513,75 @@ final class Bridge {
         }
     }
 
-    /** PUBREL from the remote: the QoS 2 message it sent is complete. */
+    /**
+     * PUBREL from the remote: the QoS 2 message it sent is complete. PUBCOMP once the release of the packet id is
+     * stored, so that a PUBLISH re-using the id after a crash is a new message [MQTT-4.3.3-2]; if the store could not
+     * keep it, the id awaits PUBREL again and the connection closes without PUBCOMP (the remote re-sends the PUBREL).
+     */
     void onPubRel(RemoteLink l, int packetId) {
-        inboundQos2.clear(packetId);
-        l.send(PubCompPacket.of(packetId));
+        Session s = session;
+        boolean known = s.releaseInboundQos2(packetId);
+        PubCompPacket comp = PubCompPacket.of(packetId);
+        broker.store().whenDurable(() -> l.sendFromAnyThread(comp), () -> loop.execute(() -> {
+            if (known) {
+                s.execute(() -> s.undoInboundQos2(packetId, true));
+            }
+            l.close("the store could not keep the release of a QoS 2 message from the remote");
+        }));
     }
 
     /**
      * A PUBLISH from the remote: published locally as from a client ({@code $bridge/<name>}, under the ACL when
-     * there is one), acknowledged to the remote once it is as durable as the store promises. QoS 2 is routed when the
-     * PUBLISH arrives and its packet id remembered until PUBREL, so a re-sent one is not routed twice.
+     * there is one), acknowledged to the remote once it is as durable as the store promises. A QoS 2 message is
+     * routed when its PUBLISH arrives and its packet id kept with the local session's inbound QoS 2 state until
+     * PUBREL (in the store, in the same commit as the message, when the session is stored), so that a re-sent one is
+     * acknowledged and not routed again, also after a restart of Starling [MQTT-4.3.3-2].
      */
     void forwardIn(RemoteLink l, PublishPacket p) {
         int qos = p.qos();
         int id = p.packetId();
-        if (qos == 2 && inboundQos2.get(id)) {
-            acknowledgeWhenDurable(l, qos, id); // a duplicate: PUBREC again, not routed again
+        Session s = session;
+        if (qos == 2 && s.isAwaitingRelease(id)) {
+            acknowledgeWhenDurable(l, qos, id, false); // a duplicate: PUBREC again, not routed again
             return;
         }
+        Message m = null;
         String local = mapper.toLocal(p.topic());
         if (local != null && mayPublish(local)) {
             Properties props = p.properties();
             if (!props.subscriptionIdentifiers().isEmpty() || props.topicAlias() != null) {
                 props = props.toBuilder().clearSubscriptionIdentifiers().topicAlias(null).build();
             }
-            Message m = Message.published(local, qos, p.retain(), p.payload(), props, clientId,
-                    broker.clock().millis());
-            if (qos == 0) {
-                broker.publish(m);
-            } else {
-                broker.publish(m, false);
-            }
+            m = Message.published(local, qos, p.retain(), p.payload(), props, clientId, broker.clock().millis());
             forwardedIn.increment();
         } else {
             refusedIn.increment();
             refusedLog.log("Bridge '{}': message from the remote on '{}' not published locally (no mapping, ACL or "
                     + "topic limits)", config.name(), p.topic());
         }
-        if (qos == 2) {
-            inboundQos2.set(id);
+        if (qos == 0) {
+            if (m != null) {
+                broker.publish(m);
+            }
+            return;
         }
-        if (qos > 0) {
-            acknowledgeWhenDurable(l, qos, id);
+        if (qos == 1) {
+            if (m != null) {
+                broker.publish(m, false);
+            }
+            acknowledgeWhenDurable(l, qos, id, false);
+            return;
         }
+        // the packet id and the message it brought are stored together (a refused message: the id alone, as the
+        // 3.x flow goes on to PUBREL for it too)
+        Message routed = m;
+        broker.store().atomically(() -> {
+            s.beginInboundQos2(id);
+            if (routed != null) {
+                broker.publish(routed, false);
+            }
+        });
+        acknowledgeWhenDurable(l, qos, id, true);
     }
 
     /**
@@ -574,12 +601,17 @@ final class Bridge {
         return access != null ? access.canPublish(topic) : !Acl.isSystemTopic(topic);
     }
 
-    private void acknowledgeWhenDurable(RemoteLink l, int qos, int id) {
+    /**
+     * PUBACK or PUBREC once what the message brought is stored. If the store lost it: no acknowledgement, the
+     * connection closes and the remote sends it again on the next one; a QoS 2 packet id this PUBLISH began to await
+     * PUBREL ({@code began}) is forgotten, so the re-sent PUBLISH is routed rather than taken for a duplicate.
+     */
+    private void acknowledgeWhenDurable(RemoteLink l, int qos, int id, boolean began) {
         MqttPacket ack = qos == 1 ? PubAckPacket.of(id) : PubRecPacket.of(id);
+        Session s = session;
         broker.store().whenDurable(() -> l.sendFromAnyThread(ack), () -> loop.execute(() -> {
-            // not stored: no acknowledgement, the remote sends it again on the next connection
-            if (qos == 2) {
-                inboundQos2.clear(id);
+            if (began) {
+                s.execute(() -> s.undoInboundQos2(id, false));
             }
             l.close("the store could not keep a message from the remote");
         }));

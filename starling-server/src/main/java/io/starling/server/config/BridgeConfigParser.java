@@ -79,6 +79,8 @@ public final class BridgeConfigParser {
         Duration reconnectMax = Duration.ofSeconds(60);
         List<Mapping> mappings = null;
         String localUsername = null;
+        Integer maxQueuedMessages = null;
+        Long maxQueuedBytes = null;
         for (Map.Entry<?, ?> e : map.entrySet()) {
             String key = String.valueOf(e.getKey());
             Object value = e.getValue();
@@ -110,6 +112,8 @@ public final class BridgeConfigParser {
                     case "reconnect-delay-max-ms" -> reconnectMax = Duration.ofMillis(range(value, 1, 3_600_000));
                     case "topics" -> mappings = mappings(value);
                     case "local-username" -> localUsername = string(value);
+                    case "max-queued-messages" -> maxQueuedMessages = range(value, 0, Integer.MAX_VALUE);
+                    case "max-queued-bytes" -> maxQueuedBytes = longRange(value, 0, Long.MAX_VALUE);
                     default -> throw new IllegalArgumentException("unknown key (see docs/configuration.md)");
                 }
             } catch (IllegalArgumentException | ClassCastException ex) {
@@ -135,7 +139,7 @@ public final class BridgeConfigParser {
         return new BridgeConfig(name, addresses, tls, username, password, protocol, keepAlive,
                 clientId == null ? "starling-bridge-" + name : clientId, cleanStart, expiry,
                 bridgeFlag && protocol == Protocol.MQTT311, connectTimeout, reconnectMin, reconnectMax, mappings,
-                localUsername);
+                localUsername, maxQueuedMessages, maxQueuedBytes);
     }
 
     private static List<Address> addresses(Object v) {
@@ -290,13 +294,20 @@ public final class BridgeConfigParser {
     }
 
     private static int range(Object v, int min, int max) {
+        return (int) longRange(v, min, max);
+    }
+
+    private static long longRange(Object v, long min, long max) {
         if (!(v instanceof Number n) || v instanceof Double || v instanceof Float) {
             throw new IllegalArgumentException("expected a whole number, got '" + v + "'");
+        }
+        if (v instanceof java.math.BigInteger) {
+            throw new IllegalArgumentException(v + " is not between " + min + " and " + max);
         }
         long l = n.longValue();
         if (l < min || l > max) {
             throw new IllegalArgumentException(l + " is not between " + min + " and " + max);
         }
-        return (int) l;
+        return l;
     }
 }

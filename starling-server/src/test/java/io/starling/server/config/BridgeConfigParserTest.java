@@ -44,6 +44,8 @@ class BridgeConfigParserTest {
                     reconnect-delay-min-ms: 200
                     reconnect-delay-max-ms: 10000
                     local-username: bridge-user
+                    max-queued-messages: 500
+                    max-queued-bytes: 5000000000
                     topics:
                       - {pattern: "telemetry/#", direction: out, qos: 1, local-prefix: "", remote-prefix: "edge-7/"}
                       - {pattern: "cmd/+", direction: in, qos: 2, local-prefix: "cloud/", remote-prefix: "edge-7/"}
@@ -69,6 +71,16 @@ class BridgeConfigParserTest {
         assertThat(b.reconnectMin()).isEqualTo(Duration.ofMillis(200));
         assertThat(b.reconnectMax()).isEqualTo(Duration.ofSeconds(10));
         assertThat(b.localUsername()).isEqualTo("bridge-user");
+        assertThat(b.maxQueuedMessages()).isEqualTo(500);
+        assertThat(b.maxQueuedBytes()).isEqualTo(5_000_000_000L);
+        // the bridge's local session gets them; every other session (and a client id that only looks alike) the broker's
+        BrokerConfig.SessionLimits own = c.sessionLimits("$bridge/cloud");
+        assertThat(own.maxQueuedMessages()).isEqualTo(500);
+        assertThat(own.maxQueuedBytes()).isEqualTo(5_000_000_000L);
+        assertThat(own.maxInflightMessages()).isEqualTo(c.sessions().maxInflightMessages());
+        assertThat(own.dropPolicy()).isEqualTo(c.sessions().dropPolicy());
+        assertThat(c.sessionLimits("cloud")).isSameAs(c.sessions());
+        assertThat(c.sessionLimits("$bridge/cloud2")).isSameAs(c.sessions());
         assertThat(b.mappings()).hasSize(3);
         BridgeConfig.Mapping in = b.mappings().get(1);
         assertThat(in.direction()).isEqualTo(Direction.IN);
@@ -94,6 +106,26 @@ class BridgeConfigParserTest {
         assertThat(b.keepAliveSeconds()).isEqualTo(60);
         assertThat(b.tls()).isNull();
         assertThat(b.mappings().get(0).direction()).isEqualTo(Direction.OUT);
+        assertThat(b.maxQueuedMessages()).isNull();
+        assertThat(b.maxQueuedBytes()).isNull();
+        assertThat(load("""
+                max-queued-messages: 77
+                bridges:
+                  - name: b1
+                    addresses: [127.0.0.1:1883]
+                    topics: [{pattern: "#"}]
+                """).sessionLimits("$bridge/b1").maxQueuedMessages()).isEqualTo(77); // the broker's
+        // one key alone: the other is the broker's
+        BrokerConfig c = load("""
+                max-queued-bytes: 12345
+                bridges:
+                  - name: b1
+                    addresses: [127.0.0.1:1883]
+                    topics: [{pattern: "#"}]
+                    max-queued-messages: 3
+                """);
+        assertThat(c.sessionLimits("$bridge/b1").maxQueuedMessages()).isEqualTo(3);
+        assertThat(c.sessionLimits("$bridge/b1").maxQueuedBytes()).isEqualTo(12_345);
         assertThat(load("storage: memory").bridges()).isEmpty();
     }
 
@@ -124,7 +156,18 @@ class BridgeConfigParserTest {
                 List.of("bridges:\n  - name: x\n" + ok + "  - name: x\n" + ok, "name 'x' is used twice"),
                 List.of("bridges:\n  - name: x\n" + ok + "    tls: {cert: c.pem}\n", "cert and key go together"),
                 List.of("bridges:\n  - name: x\n" + ok + "    reconnect-delay-min-ms: 500\n    reconnect-delay-max-ms: 100\n",
-                        "reconnect-delay-max-ms must not be below"))) {
+                        "reconnect-delay-max-ms must not be below"),
+                List.of("bridges:\n  - name: x\n" + ok + "    max-queued-messages: -1\n",
+                        "key 'max-queued-messages': -1 is not between 0 and 2147483647"),
+                List.of("bridges:\n  - name: x\n" + ok + "    max-queued-messages: 2147483648\n",
+                        "key 'max-queued-messages'"),
+                List.of("bridges:\n  - name: x\n" + ok + "    max-queued-messages: lots\n",
+                        "key 'max-queued-messages': expected a whole number"),
+                List.of("bridges:\n  - name: x\n" + ok + "    max-queued-bytes: -5\n", "key 'max-queued-bytes'"),
+                List.of("bridges:\n  - name: x\n" + ok + "    max-queued-bytes: 1.5\n",
+                        "key 'max-queued-bytes': expected a whole number"),
+                List.of("bridges:\n  - name: x\n" + ok + "    max-queued-bytes: 99999999999999999999\n",
+                        "key 'max-queued-bytes'"))) {
             assertThatThrownBy(() -> load(c.get(0)))
                     .as(c.get(0))
                     .isInstanceOf(ConfigLoader.ConfigException.class)

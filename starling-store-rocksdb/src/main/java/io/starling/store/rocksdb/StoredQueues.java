@@ -75,8 +75,9 @@ final class StoredQueues implements QueueStore {
 
     /**
      * Stores the message once and one queue entry per owner whose current generation takes it (read on the committer
-     * thread, when the write is made); an owner whose queue is at its limits (or all stored queues at theirs) is told
-     * its queue is full: a stored queue never drops what it accepted, the newest message is refused.
+     * thread, when the write is made); an owner whose queue is at its limits (the owner's own, else the store's; or all
+     * stored queues at theirs) is told its queue is full: a stored queue never drops what it accepted, the newest
+     * message is refused.
      */
     @Override
     public void append(Message m, List<? extends QueueOwner> owners, List<Delivery> deliveries) {
@@ -90,7 +91,10 @@ final class StoredQueues implements QueueStore {
                 if (!(owner.storedQueue() instanceof Generation g) || g.ended) {
                     continue;
                 }
-                if (g.count >= maxQueuedMessages || g.bytes + weight > maxQueuedBytes
+                long maxMessages = owner.maxStoredMessages();
+                long maxBytes = owner.maxStoredBytes();
+                if (g.count >= (maxMessages < 0 ? maxQueuedMessages : maxMessages)
+                        || g.bytes + weight > (maxBytes < 0 ? maxQueuedBytes : maxBytes)
                         || storedBytesTotal + weight > maxStoredBytesTotal) {
                     droppedFull++;
                     logDrop(g);
