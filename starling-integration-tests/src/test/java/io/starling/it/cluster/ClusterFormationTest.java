@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three broker processes on 127.0.0.1 form one cluster from their static member list; a process that does not hold
- * the cluster's secret is not admitted; a broker without a {@code cluster} section loads no class of the cluster.
+ * the cluster's secret is not admitted; a broker without a {@code cluster} section loads no class of the cluster and
+ * its admin overview has no {@code cluster} object.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class ClusterFormationTest {
@@ -168,6 +169,10 @@ class ClusterFormationTest {
         try {
             single.startWith(config);
             assertThat(Raw.connackCode(single, 4, "single-node")).isZero();
+            // its admin overview has no cluster object, and serving it loads no class of the cluster either
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> single.overview().has("counts"));
+            assertThat(single.overview().has("cluster")).as("a single node's overview has a cluster object").isFalse();
             String loaded = Files.readString(classes);
             assertThat(loaded).as("classes loaded").contains("io.starling.server.StarlingServer ");
             assertThat(loaded).as("classes loaded").doesNotContain("com.hazelcast.").doesNotContain("io.starling.cluster.");

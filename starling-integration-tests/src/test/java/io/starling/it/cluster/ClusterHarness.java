@@ -30,6 +30,9 @@ final class ClusterHarness implements AutoCloseable {
     /** The shared secret of the test cluster. */
     static final String SECRET = "s3cret-of-the-starling-test-cluster";
     private static final Pattern MEMBERS = Pattern.compile("members \\((\\d+)\\): ([^\\r\\n]*)");
+    /** The line the admin listener (started on an ephemeral port, {@code --admin-port 0}) logs once bound. */
+    private static final Pattern ADMIN = Pattern.compile("admin listener on http://127\\.0\\.0\\.1:(\\d+) ");
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final Path dir;
     private final List<Node> nodes = new ArrayList<>();
@@ -320,6 +323,28 @@ final class ClusterHarness implements AutoCloseable {
 
         String uri() {
             return "tcp://" + mqttHost + ":" + mqttPort;
+        }
+
+        /** The port of this run's admin listener, as logged. */
+        int adminPort() {
+            Matcher m = ADMIN.matcher(log());
+            if (!m.find()) {
+                throw new IllegalStateException(name + " logged no admin listener; see " + log);
+            }
+            return Integer.parseInt(m.group(1));
+        }
+
+        /** {@code GET /api/v1/overview} of this node's admin listener, parsed. */
+        com.fasterxml.jackson.databind.JsonNode overview() throws IOException, InterruptedException {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+                    .build();
+            java.net.http.HttpResponse<String> res = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + adminPort() + "/api/v1/overview"))
+                    .timeout(Duration.ofSeconds(20)).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            if (res.statusCode() != 200) {
+                throw new IllegalStateException(name + ": overview answered " + res.statusCode() + ": " + res.body());
+            }
+            return JSON.readTree(res.body());
         }
 
         @Override
