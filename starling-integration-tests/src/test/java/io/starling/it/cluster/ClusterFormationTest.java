@@ -165,7 +165,7 @@ class ClusterFormationTest {
         Files.writeString(config, String.join("\n", "bind: 127.0.0.1", "port: " + single.mqttPort,
                 "data-dir: " + single.home.resolve("data"), "storage: memory", ""), StandardCharsets.UTF_8);
         Path classes = dir.resolve("single-classes.log");
-        single.jvmOptions("-Xlog:class+load=info:file=" + classes);
+        single.jvmOptions("-Xlog:class+load=info:file=" + classes).withAdmin();
         try {
             single.startWith(config);
             assertThat(Raw.connackCode(single, 4, "single-node")).isZero();

@@ -41,7 +41,10 @@ class CrossNodeMessagingTest {
     @BeforeAll
     static void startCluster() throws Exception {
         assertThat(ClusterHarness.JAR).as("the broker jar (built by starling-cli)").exists();
-        cluster = new ClusterHarness(dir, 3, 2).startAll();
+        cluster = new ClusterHarness(dir, 3, 2);
+        cluster.node(0).withAdmin();
+        cluster.node(1).withAdmin();
+        cluster.startAll();
     }
 
     @AfterAll
