@@ -79,13 +79,21 @@ class ClusterFormationTest {
                 ClusterHarness.freePort(), ClusterHarness.freePort(), members, 2, wrong);
         // it lists the cluster's members and its own address: only the secret is wrong
         try {
-            rogue.start();
+            rogue.withAdmin().start();
             // it joined nothing: it formed a cluster of its own ...
             assertThat(rogue.memberCount()).as("members the rogue sees").isEqualTo(1);
             // ... which is below its min-size, so it refuses clients: 5.0 0x88 Server unavailable, 3.1.1 0x03
             // [MQTT-3.2.2-6] (5.0) / return code 3 (3.1.1)
             assertThat(Raw.connackCode(rogue, 5, "to-rogue-5")).isEqualTo(0x88);
             assertThat(Raw.connackCode(rogue, 4, "to-rogue-4")).isEqualTo(0x03);
+            // its admin overview says so: one member (itself), no peer, not accepting connections below min-size 2
+            com.fasterxml.jackson.databind.JsonNode c = rogue.overview().get("cluster");
+            assertThat(c.get("node").asText()).isEqualTo("rogue");
+            assertThat(c.get("acceptsConnections").asBoolean()).isFalse();
+            assertThat(c.get("minSize").asInt()).isEqualTo(2);
+            assertThat(c.get("members").findValuesAsText("name")).containsExactly("rogue");
+            assertThat(c.get("members").get(0).get("local").asBoolean()).isTrue();
+            assertThat(c.get("peers")).isEmpty();
         } finally {
             rogue.kill();
         }
