@@ -15,6 +15,7 @@ import com.hazelcast.core.HazelcastInstance;
 import io.netty.channel.EventLoopGroup;
 import io.starling.broker.Broker;
 import io.starling.broker.config.ClusterConfig;
+import io.starling.broker.metrics.ClusterView;
 import io.starling.broker.session.ClusterSessions;
 import io.starling.cluster.retain.RetainedReplication;
 import io.starling.cluster.session.SessionOwnership;
@@ -35,10 +36,10 @@ import org.slf4j.LoggerFactory;
  * with the static member list; multicast, auto-detection and phone-home off; short heartbeats), publishes the member
  * attributes {@value #NODE_ATTRIBUTE} and {@value #LINK_ATTRIBUTE}, logs every change of the member list, tells
  * {@link PeerListener}s about peers, and refuses new connections while it sees fewer than {@code min-size} members
- * ({@link ClusterSessions#acceptsConnections()}). Created by the server only when the config has a {@code cluster}
- * section. Thread-safe.
+ * ({@link ClusterSessions#acceptsConnections()}), and shows the admin overview its members ({@link ClusterView}).
+ * Created by the server only when the config has a {@code cluster} section. Thread-safe.
  */
-public final class ClusterNode implements AutoCloseable {
+public final class ClusterNode implements AutoCloseable, ClusterView {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
     /** Member attribute: the node's name. */
@@ -100,6 +101,7 @@ public final class ClusterNode implements AutoCloseable {
             this.messaging = new ClusterMessaging(config, secret.bytes(), hz, broker, group);
             messaging.start();
             addPeerListener(messaging);
+            broker.metrics().clusterView(this);
         } catch (RuntimeException e) {
             // e.g. the link port is taken: leave the membership again, or the process would stay up with it
             closed = true;
@@ -215,7 +217,41 @@ public final class ClusterNode implements AutoCloseable {
         }
     }
 
+    @Override
+    public String nodeName() {
+        return config.nodeName();
+    }
+
+    @Override
+    public int minSize() {
+        return config.minSize();
+    }
+
+    @Override
+    public List<ClusterView.Node> members() {
+        List<ClusterView.Node> out = new ArrayList<>();
+        Set<Member> members;
+        try {
+            // Hazelcast's member list is a local copy: reading it costs no remote call
+            members = hz.getCluster().getMembers();
+        } catch (IllegalStateException e) {
+            return out; // shutting down: no longer a member
+        }
+        for (Member m : members) {
+            InetSocketAddress link = linkAddress(m);
+            out.add(new ClusterView.Node(nodeName(m), hostPort(m.getAddress().getHost(), m.getAddress().getPort()),
+                    link == null ? null : hostPort(link.getHostString(), link.getPort()), m.localMember()));
+        }
+        out.sort(java.util.Comparator.comparing(ClusterView.Node::name));
+        return out;
+    }
+
+    private static String hostPort(String host, int port) {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+
     /** Whether this node accepts new connections: it sees at least {@code min-size} members (see {@link ClusterSessions}). */
+    @Override
     public boolean acceptsConnections() {
         // Hazelcast's member list is a local copy: reading it costs no remote call
         return !closed && hz.getCluster().getMembers().size() >= config.minSize();
@@ -228,6 +264,7 @@ public final class ClusterNode implements AutoCloseable {
             return;
         }
         closed = true;
+        broker.metrics().clusterView(null);
         LOG.info("Cluster: node {} leaving", config.nodeName());
         ownership.leave(10_000);
         retained.close();

@@ -244,4 +244,17 @@ public final class BrokerMetrics {
     public ClusterTraffic cluster() {
         return cluster;
     }
+
+    /** This node's view of its cluster; {@code null} on a single node. */
+    private volatile ClusterView clusterView;
+
+    /** Sets this node's view of its cluster for the admin overview ({@code null}: none). */
+    public void clusterView(ClusterView view) {
+        this.clusterView = view;
+    }
+
+    /** This node's view of its cluster, {@code null} on a single node. */
+    public ClusterView clusterView() {
+        return clusterView;
+    }
 }

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three broker processes on 127.0.0.1 form one cluster from their static member list; a process that does not hold
- * the cluster's secret is not admitted; a broker without a {@code cluster} section loads no class of the cluster.
+ * the cluster's secret is not admitted; a broker without a {@code cluster} section loads no class of the cluster and
+ * its admin overview has no {@code cluster} object.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class ClusterFormationTest {
@@ -78,13 +79,21 @@ class ClusterFormationTest {
                 ClusterHarness.freePort(), ClusterHarness.freePort(), members, 2, wrong);
         // it lists the cluster's members and its own address: only the secret is wrong
         try {
-            rogue.start();
+            rogue.withAdmin().start();
             // it joined nothing: it formed a cluster of its own ...
             assertThat(rogue.memberCount()).as("members the rogue sees").isEqualTo(1);
             // ... which is below its min-size, so it refuses clients: 5.0 0x88 Server unavailable, 3.1.1 0x03
             // [MQTT-3.2.2-6] (5.0) / return code 3 (3.1.1)
             assertThat(Raw.connackCode(rogue, 5, "to-rogue-5")).isEqualTo(0x88);
             assertThat(Raw.connackCode(rogue, 4, "to-rogue-4")).isEqualTo(0x03);
+            // its admin overview says so: one member (itself), no peer, not accepting connections below min-size 2
+            com.fasterxml.jackson.databind.JsonNode c = rogue.overview().get("cluster");
+            assertThat(c.get("node").asText()).isEqualTo("rogue");
+            assertThat(c.get("acceptsConnections").asBoolean()).isFalse();
+            assertThat(c.get("minSize").asInt()).isEqualTo(2);
+            assertThat(c.get("members").findValuesAsText("name")).containsExactly("rogue");
+            assertThat(c.get("members").get(0).get("local").asBoolean()).isTrue();
+            assertThat(c.get("peers")).isEmpty();
         } finally {
             rogue.kill();
         }
@@ -164,10 +173,14 @@ class ClusterFormationTest {
         Files.writeString(config, String.join("\n", "bind: 127.0.0.1", "port: " + single.mqttPort,
                 "data-dir: " + single.home.resolve("data"), "storage: memory", ""), StandardCharsets.UTF_8);
         Path classes = dir.resolve("single-classes.log");
-        single.jvmOptions("-Xlog:class+load=info:file=" + classes);
+        single.jvmOptions("-Xlog:class+load=info:file=" + classes).withAdmin();
         try {
             single.startWith(config);
             assertThat(Raw.connackCode(single, 4, "single-node")).isZero();
+            // its admin overview has no cluster object, and serving it loads no class of the cluster either
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> single.overview().has("counts"));
+            assertThat(single.overview().has("cluster")).as("a single node's overview has a cluster object").isFalse();
             String loaded = Files.readString(classes);
             assertThat(loaded).as("classes loaded").contains("io.starling.server.StarlingServer ");
             assertThat(loaded).as("classes loaded").doesNotContain("com.hazelcast.").doesNotContain("io.starling.cluster.");

@@ -30,6 +30,7 @@ final class ClusterHarness implements AutoCloseable {
     /** The shared secret of the test cluster. */
     static final String SECRET = "s3cret-of-the-starling-test-cluster";
     private static final Pattern MEMBERS = Pattern.compile("members \\((\\d+)\\): ([^\\r\\n]*)");
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final Path dir;
     private final List<Node> nodes = new ArrayList<>();
@@ -135,6 +136,8 @@ final class ClusterHarness implements AutoCloseable {
         private List<String> jvmOptions = List.of();
         private List<String> prefix = List.of();
         private List<String> extraConfig = List.of();
+        /** The port of the admin listener on 127.0.0.1; 0: none. */
+        private int adminPort;
 
         Node(String name, Path home, int mqttPort, int membershipPort, int linkPort, List<String> members, int minSize,
                 Path secretFile) throws IOException {
@@ -171,6 +174,12 @@ final class ClusterHarness implements AutoCloseable {
         /** Top-level lines added to the node's config file from the next start on (e.g. a {@code bridges:} section). */
         Node extraConfig(String... lines) {
             extraConfig = List.of(lines);
+            return this;
+        }
+
+        /** An admin listener on 127.0.0.1 (a free port) from the next start on. */
+        Node withAdmin() throws IOException {
+            adminPort = freePort();
             return this;
         }
 
@@ -225,7 +234,8 @@ final class ClusterHarness implements AutoCloseable {
             cmd.add("-Xmx256m");
             cmd.add("-XX:TieredStopAtLevel=1");
             cmd.addAll(jvmOptions);
-            cmd.addAll(List.of("-jar", JAR.toString(), "broker", "--config", config.toString(), "--admin-port", "0"));
+            cmd.addAll(List.of("-jar", JAR.toString(), "broker", "--config", config.toString(), "--admin-port",
+                    String.valueOf(adminPort)));
             process = new ProcessBuilder(cmd)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -320,6 +330,19 @@ final class ClusterHarness implements AutoCloseable {
 
         String uri() {
             return "tcp://" + mqttHost + ":" + mqttPort;
+        }
+
+        /** {@code GET /api/v1/overview} of this node's admin listener ({@link #withAdmin}), parsed. */
+        com.fasterxml.jackson.databind.JsonNode overview() throws IOException, InterruptedException {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+                    .build();
+            java.net.http.HttpResponse<String> res = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + adminPort + "/api/v1/overview"))
+                    .timeout(Duration.ofSeconds(20)).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            if (res.statusCode() != 200) {
+                throw new IllegalStateException(name + ": overview answered " + res.statusCode() + ": " + res.body());
+            }
+            return JSON.readTree(res.body());
         }
 
         @Override

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three broker processes: a message published on one node reaches subscribers on the others over the node link, at
- * QoS 1 in order and at QoS 2 once, and a shared group with members on two nodes gets each message once.
+ * QoS 1 in order and at QoS 2 once, and a shared group with members on two nodes gets each message once. Each
+ * node's admin overview shows its members, the node links up and the messages each link carried.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class CrossNodeMessagingTest {
@@ -40,7 +41,10 @@ class CrossNodeMessagingTest {
     @BeforeAll
     static void startCluster() throws Exception {
         assertThat(ClusterHarness.JAR).as("the broker jar (built by starling-cli)").exists();
-        cluster = new ClusterHarness(dir, 3, 2).startAll();
+        cluster = new ClusterHarness(dir, 3, 2);
+        cluster.node(0).withAdmin();
+        cluster.node(1).withAdmin();
+        cluster.startAll();
     }
 
     @AfterAll
@@ -187,5 +191,69 @@ class CrossNodeMessagingTest {
         assertThat(Raw.connackCode(cluster.node(0), 5, "$cluster/outbox/n2")).isEqualTo(0x85);
         assertThat(Raw.connackCode(cluster.node(1), 4, "$cluster/inbox/n1")).isEqualTo(0x02);
         assertThat(Raw.connackCode(cluster.node(2), 5, "cluster-is-fine")).isZero();
+    }
+
+    /** The overview's figures of the link with {@code peer}. */
+    private static com.fasterxml.jackson.databind.JsonNode peer(com.fasterxml.jackson.databind.JsonNode overview,
+            String peer) {
+        for (com.fasterxml.jackson.databind.JsonNode p : overview.get("cluster").get("peers")) {
+            if (p.get("name").asText().equals(peer)) {
+                return p;
+            }
+        }
+        throw new AssertionError("no peer " + peer + " in " + overview.get("cluster"));
+    }
+
+    @Test
+    void theAdminOverviewShowsTheMembersTheLinksAndTheTrafficPerPeer() throws Exception {
+        ClusterHarness.Node n1 = cluster.node(0);
+        ClusterHarness.Node n2 = cluster.node(1);
+        // the links connect as the members appear: both of n1's peers are up
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            com.fasterxml.jackson.databind.JsonNode o = n1.overview();
+            return o.get("cluster").get("peers").size() == 2 && peer(o, "n2").get("linkUp").asBoolean()
+                    && peer(o, "n3").get("linkUp").asBoolean();
+        });
+        com.fasterxml.jackson.databind.JsonNode c = n1.overview().get("cluster");
+        assertThat(c.get("node").asText()).isEqualTo("n1");
+        assertThat(c.get("acceptsConnections").asBoolean()).isTrue();
+        assertThat(c.get("minSize").asInt()).isEqualTo(2);
+        assertThat(c.get("members")).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            com.fasterxml.jackson.databind.JsonNode m = c.get("members").get(i);
+            ClusterHarness.Node n = cluster.node(i);
+            assertThat(m.get("name").asText()).isEqualTo(n.name);
+            assertThat(m.get("address").asText()).isEqualTo("127.0.0.1:" + n.membershipPort);
+            assertThat(m.get("link").asText()).isEqualTo("127.0.0.1:" + n.linkPort);
+            assertThat(m.get("local").asBoolean()).as("%s is n1", n).isEqualTo(i == 0);
+        }
+        assertThat(c.get("peers").findValuesAsText("name")).containsExactly("n2", "n3");
+
+        // traffic from n1 to a subscriber on n2: n1 counts it sent to n2, n2 counts it received from n1
+        List<String> got = new CopyOnWriteArrayList<>();
+        MqttClient sub = connect(n2, "ov-sub");
+        sub.subscribe("ov/#", 1, (topic, m) -> got.add(topic.equals("ov/probe") ? "probe"
+                : new String(m.getPayload(), StandardCharsets.UTF_8)));
+        MqttClient pub = connect(n1, "ov-pub");
+        awaitRoute(pub, "ov/probe", got);
+        long sent = peer(n1.overview(), "n2").get("messagesSent").asLong();
+        long received = peer(n2.overview(), "n1").get("messagesReceived").asLong();
+        for (int i = 0; i < 20; i++) {
+            pub.publish("ov/data", Integer.toString(i).getBytes(StandardCharsets.UTF_8), 1, false);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> got.stream().filter(p -> !p.equals("probe")).count() >= 20);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            com.fasterxml.jackson.databind.JsonNode toN2 = peer(n1.overview(), "n2");
+            assertThat(toN2.get("messagesSent").asLong()).as("n1: sent to n2").isGreaterThanOrEqualTo(sent + 20);
+            assertThat(toN2.get("waiting").asLong()).as("n1: waiting for n2's acknowledgement").isZero();
+            assertThat(peer(n2.overview(), "n1").get("messagesReceived").asLong()).as("n2: received from n1")
+                    .isGreaterThanOrEqualTo(received + 20);
+        });
+        com.fasterxml.jackson.databind.JsonNode toN2 = peer(n1.overview(), "n2");
+        assertThat(toN2.get("connects").asLong()).isPositive();
+        assertThat(toN2.get("bytesSent").asLong()).isPositive();
+        assertThat(toN2.fieldNames()).toIterable().contains("resent", "duplicatesDropped", "overflowDropped",
+                "bytesReceived");
+        assertThat(n2.overview().get("cluster").get("node").asText()).isEqualTo("n2");
     }
 }

@@ -446,6 +446,7 @@ class AdminApiTest {
         assertThat(o.get("counts").has("retainedMessages")).isTrue();
         assertThat(o.get("rates").has("messagesReceivedPerSecond")).isTrue();
         assertThat(o.get("rates").has("messagesSentPerSecond")).isTrue();
+        assertThat(o.has("cluster")).as("a single node's overview has no cluster object").isFalse();
 
         JsonNode h = api.get("/api/v1/history").json();
         assertThat(h.get("intervalSeconds").asInt()).isEqualTo(5);

@@ -167,6 +167,8 @@ class DashboardBrowserTest {
         wait.until(ExpectedConditions.textToBe(By.id("count-sessions"), "3"));
         wait.until(ExpectedConditions.textToBe(By.id("count-sessions-online"), "2"));
         wait.until(ExpectedConditions.textToBe(By.id("count-subscriptions"), "2"));
+        // a single node: no cluster panel
+        assertThat(driver.findElement(By.id("cluster-panel")).isDisplayed()).as("the cluster panel").isFalse();
         for (String chart : List.of("chart-connections", "chart-messages", "chart-dropped", "chart-queued")) {
             wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#" + chart + " canvas")));
             assertThat(driver.findElement(By.cssSelector("#" + chart + " canvas")).getSize().getWidth()).as(chart).isPositive();

@@ -5,10 +5,13 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.starling.broker.Broker;
+import io.starling.broker.metrics.ClusterTraffic;
+import io.starling.broker.metrics.ClusterView;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -120,7 +123,59 @@ final class OverviewApi {
         rates.put("messagesReceivedPerSecond", last == null ? 0.0 : last.receivedPerSecond());
         rates.put("messagesSentPerSecond", last == null ? 0.0 : last.sentPerSecond());
         o.put("rates", rates);
+        Map<String, Object> cluster = cluster(b);
+        if (cluster != null) {
+            o.put("cluster", cluster);
+        }
         return o;
+    }
+
+    /**
+     * The {@code cluster} object of the overview: this node, its members and the traffic with each peer; {@code null}
+     * on a single node (the broker's interfaces only: no class of the cluster is loaded here).
+     */
+    static Map<String, Object> cluster(Broker b) {
+        ClusterView view = b.metrics().clusterView();
+        if (view == null) {
+            return null;
+        }
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("node", view.nodeName());
+        c.put("acceptsConnections", view.acceptsConnections());
+        c.put("minSize", view.minSize());
+        List<Map<String, Object>> members = new ArrayList<>();
+        for (ClusterView.Node m : view.members()) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("name", m.name());
+            e.put("address", m.address());
+            e.put("link", m.link());
+            e.put("local", m.local());
+            members.add(e);
+        }
+        c.put("members", members);
+        List<Map<String, Object>> peers = new ArrayList<>();
+        ClusterTraffic traffic = b.metrics().cluster();
+        if (traffic != null) {
+            List<ClusterTraffic.Peer> sorted = new ArrayList<>(traffic.peers());
+            sorted.sort(Comparator.comparing(ClusterTraffic.Peer::name));
+            for (ClusterTraffic.Peer p : sorted) {
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("name", p.name());
+                e.put("linkUp", p.isUp());
+                e.put("connects", p.connects());
+                e.put("messagesSent", p.messagesSent());
+                e.put("messagesReceived", p.messagesReceived());
+                e.put("bytesSent", p.bytesSent());
+                e.put("bytesReceived", p.bytesReceived());
+                e.put("waiting", p.waiting());
+                e.put("resent", p.resent());
+                e.put("duplicatesDropped", p.duplicatesDropped());
+                e.put("overflowDropped", p.overflowDropped());
+                peers.add(e);
+            }
+        }
+        c.put("peers", peers);
+        return c;
     }
 
     private static String readVersion() {

@@ -8,13 +8,18 @@ import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.starling.broker.Broker;
 import io.starling.broker.config.BrokerConfig;
 import io.starling.broker.metrics.ClusterTraffic;
+import io.starling.broker.metrics.ClusterView;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The cluster's per-peer meters: none on a single node; each peer's, tagged, from the scrape after it appears. */
+/**
+ * The cluster's per-peer meters: none on a single node; each peer's, tagged, from the scrape after it appears. The
+ * overview's {@code cluster} object: none on a single node; this node, its members and each peer's traffic.
+ */
 class ClusterMetricsTest {
 
     private final DefaultEventExecutorGroup loops = new DefaultEventExecutorGroup(1);
@@ -92,5 +97,48 @@ class ClusterMetricsTest {
         scrape = registry.scrape();
         assertThat(scrape).contains("starling_cluster_link_up{peer=\"n3\"} 0.0")
                 .contains("starling_cluster_messages_sent_total{peer=\"n2\"} 40.0");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theOverviewShowsTheClusterOnlyOnANodeOfOne() {
+        assertThat(OverviewApi.cluster(broker)).as("a single node").isNull();
+        broker.metrics().clusterView(new ClusterView() {
+            @Override
+            public String nodeName() {
+                return "n1";
+            }
+
+            @Override
+            public int minSize() {
+                return 2;
+            }
+
+            @Override
+            public boolean acceptsConnections() {
+                return true;
+            }
+
+            @Override
+            public List<Node> members() {
+                return List.of(new Node("n1", "10.0.0.1:5701", "10.0.0.1:5702", true),
+                        new Node("n2", "10.0.0.2:5701", null, false));
+            }
+        });
+        Map<String, Object> c = OverviewApi.cluster(broker);
+        assertThat(c).containsEntry("node", "n1").containsEntry("acceptsConnections", true).containsEntry("minSize", 2)
+                .containsEntry("peers", List.of());
+        List<Map<String, Object>> members = (List<Map<String, Object>>) c.get("members");
+        assertThat(members).hasSize(2);
+        assertThat(members.get(0)).containsEntry("name", "n1").containsEntry("address", "10.0.0.1:5701")
+                .containsEntry("link", "10.0.0.1:5702").containsEntry("local", true);
+        assertThat(members.get(1)).containsEntry("name", "n2").containsEntry("link", null).containsEntry("local", false);
+        broker.metrics().cluster(() -> List.of(new Peer("n3", false, 0), new Peer("n2", true, 40)));
+        List<Map<String, Object>> peers = (List<Map<String, Object>>) OverviewApi.cluster(broker).get("peers");
+        assertThat(peers).extracting(p -> p.get("name")).containsExactly("n2", "n3");
+        assertThat(peers.get(0)).containsEntry("linkUp", true).containsEntry("messagesSent", 40L)
+                .containsEntry("messagesReceived", 7L).containsEntry("waiting", 3L).containsEntry("resent", 2L)
+                .containsEntry("duplicatesDropped", 1L).containsEntry("bytesSent", 4000L);
+        assertThat(peers.get(1)).containsEntry("linkUp", false);
     }
 }

@@ -211,6 +211,21 @@
       fill($('listeners-table').tBodies[0], (o.listeners || []).map(function (l) {
         return row([l.type, l.bind, l.port]);
       }), 3, 'no listener');
+      // a node of a cluster: its members, and the node link with each of them
+      var cl = o.cluster;
+      $('cluster-panel').hidden = !cl;
+      if (cl) {
+        $('cluster-title').textContent = 'Cluster: node ' + cl.node
+          + (cl.acceptsConnections ? '' : ' (refusing connections: fewer than ' + cl.minSize + ' members)');
+        var peers = {};
+        (cl.peers || []).forEach(function (p) { peers[p.name] = p; });
+        fill($('cluster-table').tBodies[0], (cl.members || []).map(function (m) {
+          var p = peers[m.name] || {};
+          return row([m.name + (m.local ? ' (this node)' : ''), m.address,
+            m.local ? null : (p.linkUp ? 'up' : 'down'), p.messagesSent, p.messagesReceived, p.waiting, p.resent,
+            p.duplicatesDropped]);
+        }), 8, 'no member');
+      }
     }, function () { /* shown in the banner */ });
   }
 
