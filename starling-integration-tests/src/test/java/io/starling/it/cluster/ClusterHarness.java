@@ -111,9 +111,20 @@ final class ClusterHarness implements AutoCloseable {
         }
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+    /** Ports handed out in this JVM: the system may offer a port again once its probe socket is closed. */
+    private static final java.util.Set<Integer> GIVEN = new java.util.HashSet<>();
+
+    /**
+     * A port free now and not handed out before by this JVM (a node's ports are picked one after the other, each
+     * probe closed before the next: without the check, two of them can be the same port).
+     */
+    static synchronized int freePort() throws IOException {
+        while (true) {
+            try (ServerSocket s = new ServerSocket(0)) {
+                if (GIVEN.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            }
         }
     }
 

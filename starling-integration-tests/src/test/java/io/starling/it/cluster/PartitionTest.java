@@ -42,7 +42,7 @@ class PartitionTest {
     void tearDown() throws Exception {
         clients.forEach(V5::close);
         if (client != null && client.isConnected()) {
-            client.disconnectForcibly(1000, 1000);
+            client.disconnectForcibly(0, 50);
         }
         if (cluster != null) {
             cluster.close();

@@ -110,7 +110,7 @@ final class V5 implements MqttCallback, AutoCloseable {
     public void close() {
         try {
             if (client.isConnected()) {
-                client.disconnectForcibly(1000, 1000, false);
+                client.disconnectForcibly(0, 50, false);
             }
             client.close(true);
         } catch (MqttException e) {
