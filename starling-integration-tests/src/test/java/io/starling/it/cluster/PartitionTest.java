@@ -24,8 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  * A silent partition: node n3 runs in a network namespace of its own, and the network between it and the other two
  * starts dropping every packet without closing a socket. The minority (n3 alone, below min-size 2) refuses new
  * CONNECTs (5.0 0x88 Server unavailable, 3.1.1 0x03) and keeps serving the client it has; the majority goes on; after
- * the heal n3 merges back into the cluster and accepts connections again, and a client id that connected on each side
- * during the partition stays connected on the majority side only.
+ * the heal n3 merges back into the cluster and accepts connections again, a client id that connected on each side
+ * during the partition stays connected on the majority side only, and messages cross between the two sides again,
+ * also to a subscription made on the majority side during the partition (the routes' union).
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class PartitionTest {
@@ -95,6 +96,7 @@ class PartitionTest {
         V5 moved = new V5(n1, "partition-twice").persistent().connect();
         clients.add(moved);
         assertThat(moved.sessionPresent()).isTrue();
+        moved.subscribe("partition/new", 1); // made on the majority side while n3 cannot hear of it
         // and the minority keeps serving the client it has
         assertThat(client.isConnected()).isTrue();
         client.publish("partition/own", "during".getBytes(StandardCharsets.UTF_8), 1, false);
@@ -109,5 +111,16 @@ class PartitionTest {
         assertThat(twice.disconnects.poll(30, TimeUnit.SECONDS)).as("n3's old connection of partition-twice")
                 .isEqualTo(0x8E);
         assertThat(moved.client.isConnected()).as("the connection on the majority side stays").isTrue();
+        // the routes merged both ways, with the subscription made on the majority side during the partition
+        V5 pub = new V5(n1, "partition-pub").connect();
+        clients.add(pub);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            pub.publish("partition/own", "after", 1);
+            return received.contains("after");
+        });
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            client.publish("partition/new", "after".getBytes(StandardCharsets.UTF_8), 1, false);
+            return moved.received.contains("partition/new=after");
+        });
     }
 }
