@@ -1,14 +1,13 @@
 package io.starling.it.bridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
+import io.starling.it.BrokerProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class BridgeCrashTest {
 
-    private static final Path JAR = Path.of("..", "starling-cli", "target", "starling.jar").toAbsolutePath().normalize();
+    private static final Path JAR = BrokerProcess.JAR;
 
     @TempDir(cleanup = CleanupMode.ON_SUCCESS) // a failed run leaves broker.log behind
     Path dir;
@@ -65,25 +64,7 @@ class BridgeCrashTest {
                     topics:
                       - {pattern: "in/#", direction: in, qos: 2}
                 """.formatted(port, dir.resolve("data"), remotePort), StandardCharsets.UTF_8);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        broker = new ProcessBuilder(java, "-Xmx256m", "-jar", JAR.toString(), "broker", "--config", config.toString(),
-                "--admin-port", "0")
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile()))
-                .start();
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(this::accepting);
-    }
-
-    private boolean accepting() {
-        if (!broker.isAlive()) {
-            throw new IllegalStateException("the broker exited with " + broker.exitValue() + "; see " + dir.resolve("broker.log"));
-        }
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 500);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        broker = BrokerProcess.start(dir, config, port, Duration.ofSeconds(60), "-Xmx256m");
     }
 
     @Test

@@ -3,10 +3,9 @@ package io.starling.it.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.starling.it.BrokerProcess;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +44,7 @@ import org.slf4j.LoggerFactory;
 class CrashRecoveryTest {
 
     private static final Logger LOG = LoggerFactory.getLogger(CrashRecoveryTest.class);
-    private static final Path JAR = Path.of("..", "starling-cli", "target", "starling.jar").toAbsolutePath().normalize();
+    private static final Path JAR = BrokerProcess.JAR;
     private static final String Q1 = "crash/q1";
     private static final String Q2 = "crash/q2";
 
@@ -75,25 +74,7 @@ class CrashRecoveryTest {
                 "max-queued-messages: 1000000",
                 "max-queued-bytes: 1000000000",
                 ""), StandardCharsets.UTF_8);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        broker = new ProcessBuilder(java, "-Xmx256m", "-jar", JAR.toString(), "broker", "--config", config.toString(),
-                "--admin-port", "0")
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile()))
-                .start();
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(this::accepting);
-    }
-
-    private boolean accepting() {
-        if (!broker.isAlive()) {
-            throw new IllegalStateException("the broker exited with " + broker.exitValue() + "; see " + dir.resolve("broker.log"));
-        }
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 500);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        broker = BrokerProcess.start(dir, config, port, Duration.ofSeconds(60), "-Xmx256m");
     }
 
     private CrashClient client(String id) {

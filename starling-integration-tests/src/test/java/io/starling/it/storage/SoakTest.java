@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.starling.it.reliability.FaultyDisk;
+import io.starling.it.BrokerProcess;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -45,7 +46,7 @@ import org.slf4j.LoggerFactory;
 class SoakTest {
 
     private static final Logger LOG = LoggerFactory.getLogger(SoakTest.class);
-    private static final Path JAR = Path.of("..", "starling-cli", "target", "starling.jar").toAbsolutePath().normalize();
+    private static final Path JAR = BrokerProcess.JAR;
     private static final String Q1 = "soak/q1";
     /** Messages per second of each persistent publisher. */
     private static final int RATE = 1000;
@@ -93,25 +94,7 @@ class SoakTest {
                 "max-queued-bytes: 1000000000",
                 "flapping-max-connects: 0", // the churn bursts take sessions over, they are not banned
                 ""), StandardCharsets.UTF_8);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        broker = new ProcessBuilder(java, "-Xms256m", "-Xmx512m", "-XX:+UseParallelGC", "-jar", JAR.toString(), "broker",
-                "--config", config.toString(), "--admin-port", "0")
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile()))
-                .start();
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50)).until(this::accepting);
-    }
-
-    private boolean accepting() {
-        if (!broker.isAlive()) {
-            throw new IllegalStateException("the broker exited with " + broker.exitValue() + "; see " + dir.resolve("broker.log"));
-        }
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 500);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        broker = BrokerProcess.start(dir, config, port, Duration.ofSeconds(120), "-Xms256m", "-Xmx512m", "-XX:+UseParallelGC");
     }
 
     private CrashClient client(String id) {
