@@ -5,6 +5,7 @@ import io.starling.broker.message.Delivery;
 import io.starling.broker.message.Message;
 import io.starling.broker.message.PendingWill;
 import io.starling.broker.metrics.BrokerMetrics;
+import io.starling.broker.store.QueueStore;
 import io.starling.broker.store.SessionRecord;
 import io.starling.broker.store.SessionStore;
 import io.starling.broker.store.StoredQueue;
@@ -156,7 +157,7 @@ public final class SessionManager {
         }
         // a re-sent QoS 2 PUBLISH whose PUBREL has not come is acknowledged here, not routed again
         session.restoreInboundQos2(moved.inboundQos2());
-        io.starling.broker.store.QueueStore queues = context.store().queues();
+        QueueStore queues = context.store().queues();
         if (stored != null && queues != null && moved.expirySeconds() > 0) {
             SessionRecord r = stored.create(clientId);
             r.save(moved.expirySeconds(), 0, null, session.subscriptions().values());
@@ -167,16 +168,8 @@ public final class SessionManager {
         }
         boolean store = session.storesMessages();
         // before anything routed here (the subscriptions enter the index after): the order of the old node's queue
-        // is kept; the old node's store positions and shared groups mean nothing here
-        for (Delivery d : moved.queued()) {
-            Delivery fresh = d.isStored() || d.group() != null
-                    ? new Delivery(d.message(), d.qos(), d.retain(), d.subscriptionIds()) : d;
-            if (store && fresh.qos() > 0) {
-                queues.append(fresh.message(), java.util.List.of(session), java.util.List.of(fresh));
-            } else {
-                session.deliver(fresh); // held in memory until delivered
-            }
-        }
+        // is kept
+        takeMoved(session, moved.queued(), queues, store);
         for (Subscription s : moved.subscriptions()) {
             index.add(s);
         }
@@ -302,17 +295,9 @@ public final class SessionManager {
                 done.complete(false);
                 return;
             }
-            io.starling.broker.store.QueueStore queues = context.store().queues();
+            QueueStore queues = context.store().queues();
             boolean store = queues != null && session.storesMessages();
-            for (Delivery d : queued) {
-                // a fresh delivery: the other node's store positions and shared groups mean nothing here
-                Delivery fresh = new Delivery(d.message(), d.qos(), d.retain(), d.subscriptionIds());
-                if (store && fresh.qos() > 0) {
-                    queues.append(fresh.message(), java.util.List.of(session), java.util.List.of(fresh));
-                } else {
-                    session.deliver(fresh);
-                }
-            }
+            takeMoved(session, queued, queues, store);
             if (!store) {
                 done.complete(true);
                 return;
@@ -323,6 +308,24 @@ public final class SessionManager {
                     () -> done.complete(false));
         });
         return done;
+    }
+
+    /**
+     * Gives {@code session} (on its loop) messages it had on another node, after what it holds, in their order: a
+     * fresh delivery each (the other node's store positions and shared groups mean nothing here), QoS 1/2 appended to
+     * its stored queue when {@code store}, the others held in memory until delivered.
+     */
+    private static void takeMoved(Session session, java.util.List<Delivery> queued, QueueStore queues,
+            boolean store) {
+        for (Delivery d : queued) {
+            Delivery fresh = d.isStored() || d.group() != null
+                    ? new Delivery(d.message(), d.qos(), d.retain(), d.subscriptionIds()) : d;
+            if (store && fresh.qos() > 0) {
+                queues.append(fresh.message(), java.util.List.of(session), java.util.List.of(fresh));
+            } else {
+                session.deliver(fresh);
+            }
+        }
     }
 
     /**
