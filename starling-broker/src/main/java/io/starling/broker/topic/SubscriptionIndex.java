@@ -211,10 +211,9 @@ public final class SubscriptionIndex {
         if (root.children.isEmpty()) {
             return;
         }
-        String[] levels = levels(topic);
         // [MQTT-4.7.2-1] a wildcard at the first level does not match a topic starting with '$'
         boolean dollar = topic.startsWith("$");
-        matchLevel(root, levels, 0, dollar, sink);
+        matchLevel(root, new Level(topic), 0, dollar, sink);
     }
 
     /** Number of distinct filters indexed (for metrics and tests). */
@@ -222,26 +221,36 @@ public final class SubscriptionIndex {
         return exact.size() + countNodes(root);
     }
 
-    private static void matchLevel(Node node, String[] levels, int i, boolean dollarAtRoot, MatchSink sink) {
-        boolean wildcardsAllowed = !(dollarAtRoot && i == 0);
+    /**
+     * Matches the level of the topic name starting at {@code start} (0: the first level; {@link #END}: past the last
+     * one) below {@code node}; the levels are looked up in place, without splitting the name.
+     */
+    private static void matchLevel(Node node, Level topic, int start, boolean dollarAtRoot, MatchSink sink) {
+        boolean wildcardsAllowed = !(dollarAtRoot && start == 0);
         if (wildcardsAllowed) {
             Node hash = node.children.get("#");
             if (hash != null) {
                 report(hash, sink);
             }
         }
-        if (i == levels.length) {
+        if (start == END) {
             report(node, sink);
             return;
         }
-        Node child = node.children.get(levels[i]);
+        String name = topic.name;
+        int end = name.indexOf('/', start);
+        if (end < 0) {
+            end = name.length();
+        }
+        int next = end == name.length() ? END : end + 1;
+        Node child = node.children.get(topic.at(start, end));
         if (child != null) {
-            matchLevel(child, levels, i + 1, dollarAtRoot, sink);
+            matchLevel(child, topic, next, dollarAtRoot, sink);
         }
         if (wildcardsAllowed) {
             Node plus = node.children.get("+");
             if (plus != null) {
-                matchLevel(plus, levels, i + 1, dollarAtRoot, sink);
+                matchLevel(plus, topic, next, dollarAtRoot, sink);
             }
         }
     }
@@ -275,6 +284,54 @@ public final class SubscriptionIndex {
 
     static String[] levels(String topic) {
         return topic.split("/", -1);
+    }
+
+    /** {@link #matchLevel}'s start past the topic name's last level. */
+    private static final int END = -1;
+
+    /**
+     * One level of a topic name ({@code name} from {@code start} to {@code end}), as a key of a map whose keys are
+     * strings: equal to the string of the same characters and with its hash code, so a match looks its levels up
+     * without a substring each. One per match, moved from level to level ({@link #at}); a lookup uses it at once.
+     * {@link java.util.Map#get} compares with the key it is given ({@code key.equals(k)}), which is what makes this
+     * work; the index's maps are only ever read with it, never written.
+     */
+    private static final class Level {
+        final String name;
+        private int start;
+        private int length;
+        private int hash;
+
+        Level(String name) {
+            this.name = name;
+        }
+
+        /** This key, now the level {@code [start, end)} of the name. */
+        Level at(int start, int end) {
+            this.start = start;
+            this.length = end - start;
+            int h = 0;
+            for (int i = start; i < end; i++) {
+                h = 31 * h + name.charAt(i); // String.hashCode's definition
+            }
+            this.hash = h;
+            return this;
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof String s && s.length() == length && name.regionMatches(start, s, 0, length);
+        }
+
+        @Override
+        public String toString() {
+            return name.substring(start, start + length);
+        }
     }
 
     private static final class Node {

@@ -33,6 +33,33 @@ class SubscriptionIndexTest {
         assertThat(Topics.matches(filter, topic)).isTrue();
     }
 
+    /**
+     * Every filter against every topic name, the index (which looks levels up in place, without splitting the name)
+     * against {@link Topics#matches}: empty levels at either end and in the middle, '$' names, characters beyond
+     * Latin-1, and levels whose strings have the same hash code ("Aa" and "BB") [MQTT-4.7.1-1] [MQTT-4.7.2-1].
+     */
+    @Test
+    void indexAgreesWithTopicsMatchesOnEveryPair() {
+        List<String> filters = List.of("#", "+", "+/+", "/#", "/+", "+/", "a/#", "a/+", "a/", "a//b", "a/+/b", "a/Aa",
+                "a/BB", "a/Aa/#", "+/Aa", "$SYS/#", "$SYS/+", "+/SYS", "ü/+", "ü/ß", "日本/+/#", "a/b/c/d", "x", "");
+        List<String> topics = List.of("a", "a/", "/a", "/", "//", "a//b", "a/b", "a/b/c/d", "a/Aa", "a/BB", "a/Aa/x",
+                "x/Aa", "$SYS", "$SYS/x", "$x/SYS", "ü/ß", "ü/ss", "日本/語/x", "日本", "x", "xx", "a/b/c/d/");
+        for (int i = 0; i < filters.size(); i++) {
+            if (!filters.get(i).isEmpty()) {
+                sut.add(sub("c" + i, filters.get(i)));
+            }
+        }
+        for (String topic : topics) {
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < filters.size(); i++) {
+                if (!filters.get(i).isEmpty() && Topics.matches(filters.get(i), topic)) {
+                    expected.add("c" + i + ":" + filters.get(i));
+                }
+            }
+            assertThat(match(topic)).as("matches of '%s'", topic).containsExactlyInAnyOrderElementsOf(expected);
+        }
+    }
+
     @Test
     void dollarTopicsAreNotMatchedByLeadingWildcards_MQTT_4_7_2_1() {
         sut.add(sub("a", "#"));
