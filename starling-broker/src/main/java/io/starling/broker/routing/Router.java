@@ -2,6 +2,7 @@ package io.starling.broker.routing;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.EventExecutorGroup;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.starling.broker.config.BrokerConfig.SharedSubscriptionStrategy;
 import io.starling.broker.log.RateLimitedLog;
 import io.starling.broker.metrics.BrokerMetrics;
@@ -68,6 +69,13 @@ public final class Router {
     /** Told each client's retained message stored here, in a cluster ({@code null}: a single node). */
     private volatile java.util.function.Consumer<Message> retainedReplication;
     private final SharedGroup.Members memberCheck = this::memberState;
+    /** Each routing thread's collector of matches, used again from one publish to the next. */
+    private final FastThreadLocal<Matches> matches = new FastThreadLocal<>() {
+        @Override
+        protected Matches initialValue() {
+            return new Matches();
+        }
+    };
     /** Refused retentions: at most one line every 10 s for the whole broker, the rest counted. */
     private final RateLimitedLog refusalLog = new RateLimitedLog(LOG, Level.WARN, Duration.ofSeconds(10));
     /** The retained store's fill and limits as the refusal line shows them, read when a line is written. */
@@ -172,7 +180,20 @@ public final class Router {
     }
 
     private PublishOutcome route(Message m, java.util.Set<String> peerGroups, boolean fromPeer, boolean forward) {
-        Matches matches = new Matches(m.publisherId());
+        Matches matches = this.matches.get();
+        if (matches.busy) {
+            matches = new Matches(); // a route within a route on this thread: rare, not worth a pool
+        }
+        matches.start(m.publisherId());
+        try {
+            return route(m, peerGroups, fromPeer, forward, matches);
+        } finally {
+            matches.end();
+        }
+    }
+
+    private PublishOutcome route(Message m, java.util.Set<String> peerGroups, boolean fromPeer, boolean forward,
+            Matches matches) {
         index.match(m.topic(), matches);
         boolean sharedMatched = false;
         if (matches.groups != null) {
@@ -229,7 +250,7 @@ public final class Router {
                 fromClientId);
         String target = s == null ? fromClientId : s.clientId();
         int qos = s == null ? d.qos() : Math.min(d.message().qos(), s.qos());
-        Matches pending = new Matches(null);
+        Matches pending = new Matches();
         dispatch(target, new Delivery(d.message(), qos, false, s == null ? d.subscriptionIds() : ids(s), d.group()),
                 pending);
         if (pending.storedSessions != null) {
@@ -254,17 +275,39 @@ public final class Router {
         return s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
     }
 
-    /** Collects the matches of one publish; No Local subscriptions of the publisher are left out [MQTT-3.8.3-3]. */
+    /**
+     * Collects the matches of one publish; No Local subscriptions of the publisher are left out [MQTT-3.8.3-3]. Each
+     * thread that routes keeps one ({@link #matches}) and uses it again for its next publish, so that routing a message
+     * allocates no collector: only the list of ordinary subscriptions is kept from one use to the next (cleared); the
+     * lists handed on to other parts (shared groups, stored deliveries) are made afresh when needed.
+     */
     private static final class Matches implements SubscriptionIndex.MatchSink {
-        final String publisherId;
-        final List<Subscription> subscriptions = new ArrayList<>(4);
+        String publisherId;
+        ArrayList<Subscription> subscriptions = new ArrayList<>(4);
         List<SharedGroup> groups;
         /** Deliveries to sessions that store their messages, for {@link QueueStore#append}; created on first use. */
         List<Session> storedSessions;
         List<Delivery> storedDeliveries;
+        /** In use by a route on this thread. */
+        boolean busy;
 
-        Matches(String publisherId) {
+        void start(String publisherId) {
             this.publisherId = publisherId;
+            busy = true;
+        }
+
+        /** Lets go of everything this publish collected, so that nothing is kept alive until the next one. */
+        void end() {
+            if (subscriptions.size() > 1024) {
+                subscriptions = new ArrayList<>(4); // a large fan-out: do not keep its capacity for every publish
+            } else {
+                subscriptions.clear();
+            }
+            groups = null;
+            storedSessions = null;
+            storedDeliveries = null;
+            publisherId = null;
+            busy = false;
         }
 
         @Override
