@@ -53,8 +53,13 @@ public final class Broker {
     /** Events for integrations (webhooks); {@code null} = none, the broker then calls nothing. */
     private volatile io.starling.broker.hook.BrokerHook hook;
     private final Router router;
-    /** Up to 256k deliveries in hand-off between loops before publishers are paused. */
-    private final DeliveryGovernor governor = new DeliveryGovernor(256 * 1024, 64 * 1024);
+    /**
+     * Up to 32k deliveries in hand-off between loops before publishers are paused, resumed below 8k: enough to keep
+     * every loop busy, and few enough (a few MB of messages) to die young: with 256k, s1's backlog outlived each young
+     * collection, was copied into the old generation and made the collector the broker's largest cost
+     * (docs/benchmarks.md, "Hand-off bound and young collections").
+     */
+    private final DeliveryGovernor governor = new DeliveryGovernor(32 * 1024, 8 * 1024);
     private final TopicLimits topicLimits;
     private final QueueBudget queueBudget;
     private final FlapDetector flapping;

@@ -33,7 +33,8 @@ class RouterTest {
     private final DefaultEventExecutorGroup loops = new DefaultEventExecutorGroup(2);
     private final EventExecutor loopA;
     private final EventExecutor loopB;
-    private final BrokerConfig config = BrokerConfig.builder().queueQos0Messages(true).build();
+    private final BrokerConfig config = BrokerConfig.builder().queueQos0Messages(true).maxQueuedMessages(10_000)
+            .maxQueuedBytes(100_000_000L).build();
     private final BrokerMetrics metrics = new BrokerMetrics();
     private final SessionContext context = SessionContext.of(config, metrics);
     private final SubscriptionIndex index = new SubscriptionIndex();
@@ -170,10 +171,56 @@ class RouterTest {
         assertThat(governor.pending()).as("the hand-off was processed").isZero();
     }
 
+    /**
+     * A long pass of one loop (here one task publishing 2,500 messages) hands its deliveries over every
+     * {@link Outbox#MAX_BATCH}, not only at its end: the governor counts them while the pass goes on (so publishers read
+     * later in the pass can be paused), the loop's own sessions get theirs during the pass, and both get every message
+     * in routing order.
+     */
+    @Test
+    void aLongPassHandsItsDeliveriesOverInBatchesWhileItGoesOn() throws Exception {
+        Session far = session("far", loopB);
+        Session near = session("near", loopA);
+        subscribe(far, "l/#", 0, false, false, 0);
+        subscribe(near, "l/#", 0, false, false, 0);
+        Message[] burst = new Message[2500];
+        for (int i = 0; i < burst.length; i++) {
+            burst[i] = message("l/" + i, 0, false, "p");
+        }
+        // loop B is held busy until the pass on loop A has looked, so that what A hands over stays counted
+        java.util.concurrent.CountDownLatch looked = new java.util.concurrent.CountDownLatch(1);
+        loopB.execute(() -> {
+            try {
+                looked.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        long[] pendingMidPass = new long[1];
+        int[] nearMidPass = new int[1];
+        loopA.submit(() -> {
+            for (int i = 0; i < burst.length; i++) {
+                router.publish(burst[i], false);
+                if (i == Outbox.MAX_BATCH + 10) {
+                    pendingMidPass[0] = governor.pending();
+                    nearMidPass[0] = near.queuedDeliveries().size();
+                }
+            }
+            looked.countDown();
+        }).get();
+        settle();
+        assertThat(pendingMidPass[0]).as("counted by the governor during the pass").isEqualTo(Outbox.MAX_BATCH);
+        assertThat(nearMidPass[0]).as("delivered to this loop's session during the pass").isEqualTo(Outbox.MAX_BATCH);
+        String[] topics = java.util.Arrays.stream(burst).map(Message::topic).toArray(String[]::new);
+        assertThat(queued(far)).extracting(d -> d.message().topic()).containsExactly(topics);
+        assertThat(queued(near)).extracting(d -> d.message().topic()).containsExactly(topics);
+        assertThat(governor.pending()).as("the hand-off was processed").isZero();
+    }
+
     @Test
     void anOutboxBatchDeliversInOrderBeyondItsInitialCapacity() throws Exception {
         Session s = session("b", loopA);
-        Outbox.Batch batch = new Outbox.Batch();
+        Outbox.Batch batch = new Outbox.Batch(8);
         for (int i = 0; i < 20; i++) {
             batch.add(s, new Delivery(message("b/" + i, 0, false, "p"), 0, false, List.of()));
         }
@@ -181,6 +228,7 @@ class RouterTest {
         loopA.submit(batch::deliver).get();
         assertThat(queued(s)).extracting(d -> d.message().topic()).hasSize(20).startsWith("b/0", "b/1").endsWith("b/19");
     }
+
     @Test
     void theClusterHookSeesEachLocalPublishOnceAndNeverAMessageFromAPeer() throws Exception {
         List<String> forwarded = new java.util.concurrent.CopyOnWriteArrayList<>();
