@@ -9,8 +9,9 @@
 # Environment: SCENARIOS ("s1 s2"), BENCH_DURATION / BENCH_WARMUP (passed to bench/gen/run), PORT (18893),
 # RECEIVER_PORT (18894), ADMIN_PORT (18895), RECEIVER_DELAY_MS (50), WEBHOOK_BATCH (1: one event per request),
 # WEBHOOK_TOPIC (the webhook's one topic filter, "#": every message; a filter that matches nothing measures the hook
-# without the queue), ORDER ("without with"; "with without" runs the webhook first, to alternate the order over
-# several runs and cancel drift).
+# without the queue), WEBHOOK_EVENTS (the webhook's events, "message.published"; "client.connected" measures a
+# webhook that is there but gets no message), ORDER ("without with"; "with without" runs the webhook first, to
+# alternate the order over several runs and cancel drift).
 # Prints the generator's RESULT line of each run and the webhook counters of each run with the webhook.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -56,8 +57,10 @@ run() { # run SCENARIO with|without
   local conf="$work/$1-$2.yaml"
   printf 'port: %s\nadmin: {enabled: true, port: %s}\n' "$port" "$admin_port" >"$conf"
   if [ "$2" = with ]; then
-    printf 'webhooks:\n  - {url: "http://127.0.0.1:%s/hook", events: [message.published], topics: ["%s"], batch-size: %s, max-retries: 0}\n' \
-      "$receiver_port" "${WEBHOOK_TOPIC:-#}" "$batch" >>"$conf"
+    local events=${WEBHOOK_EVENTS:-message.published} topics=""
+    case "$events" in *message.published*) topics=", topics: [\"${WEBHOOK_TOPIC:-#}\"]" ;; esac
+    printf 'webhooks:\n  - {url: "http://127.0.0.1:%s/hook", events: [%s]%s, batch-size: %s, max-retries: 0}\n' \
+      "$receiver_port" "$events" "$topics" "$batch" >>"$conf"
   fi
   "$root/bin/starling" broker --config "$conf" --data-dir "$work/data-$1-$2" >"$work/broker-$1-$2.log" 2>&1 &
   local pid=$!
